@@ -1,0 +1,16 @@
+import { DeleteProjectQuery, IdPath } from '../../shared/api/schemas';
+import { httpHandler, noContent, parseIfMatch } from '../../shared/http/middleware';
+import { getDeps } from '../../shared/runtime';
+import { applyOperation } from '../../shared/usecases/lifecycle';
+
+export const handler = httpHandler({ path: IdPath, query: DeleteProjectQuery }, async ({ path, query, headers, ctx }) => {
+  await applyOperation(getDeps(), {
+    operation: 'delete',
+    projectId: path.id,
+    confirmName: query.confirmName,
+    requireConfirmation: true,
+    expectedVersion: parseIfMatch(headers['if-match']),
+    ctx,
+  });
+  return noContent();
+});

@@ -1,0 +1,29 @@
+import { IdPath, LIFECYCLE_BODIES } from '../../shared/api/schemas';
+import { routeOf } from '../../shared/api/routes';
+import { httpHandler, parseIfMatch } from '../../shared/http/middleware';
+import { projectResponse } from '../../shared/http/project-response';
+import { getDeps } from '../../shared/runtime';
+import { applyOperation } from '../../shared/usecases/lifecycle';
+
+/** start | pause | resume | release | alert-config: the operation comes from the route table. */
+const operationOf = (event: { httpMethod: string; resource: string }) => {
+  const operation = routeOf(event.httpMethod, event.resource)?.operation;
+  if (!operation) throw new Error(`No lifecycle operation for ${event.httpMethod} ${event.resource}`);
+  return operation;
+};
+
+export const handler = httpHandler(
+  (event) => ({ path: IdPath, body: LIFECYCLE_BODIES[operationOf(event)] }),
+  async ({ path, body, headers, ctx }, event) => {
+    const deps = getDeps();
+    const project = await applyOperation(deps, {
+      operation: operationOf(event),
+      projectId: path.id,
+      expectedVersion: parseIfMatch(headers['if-match']),
+      ...(body && 'level' in body ? { parameters: { level: body.level } } : {}),
+      ctx,
+    });
+    if (!project) throw new Error('lifecycle operation deleted the project');
+    return projectResponse(200, project, deps.clock.nowMs());
+  },
+);

@@ -1,0 +1,28 @@
+// Installs what `npm start` and `npm test` need on a fresh machine, and nothing when it is already there:
+// the npm dependencies (npm ci when node_modules is missing or older than the lock file) and a Java
+// runtime for DynamoDB Local (Debian's openjdk-17-jre-headless when `java` is missing and we are root).
+import { execSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+
+const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs;
+if (stale) {
+  console.log('Installing npm dependencies (npm ci) ...');
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+}
+
+const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
+if (java.error || java.status !== 0) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    console.error('DynamoDB Local needs Java 17+: install a JRE (e.g. apt-get install openjdk-17-jre-headless).');
+    process.exit(1);
+  }
+  console.log('Installing a Java runtime for DynamoDB Local (openjdk-17-jre-headless) ...');
+  execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless', { stdio: 'inherit' });
+}

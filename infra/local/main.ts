@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TABLE } from '../../shared/table';
+import { createApiServer } from './api-server';
+import { ensureTable, startDynamoDbLocal } from './dynamodb-local';
+
+/**
+ * `npm start`: the embedded default. DynamoDB Local (data under .local/, so projects survive a restart),
+ * the table from the shared definition, and the API on http://localhost:3000 served by the same handler
+ * modules API Gateway invokes.
+ */
+async function main() {
+  // @aws-sdk is pinned for Node 20 on purpose; its notice about Node 22 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const port = Number(process.env.PORT ?? 3000);
+  const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? '.local/dynamodb');
+  mkdirSync(dataDir, { recursive: true });
+  const ddbPort = Number(process.env.DYNAMODB_LOCAL_PORT ?? 8000);
+  console.log(`Starting DynamoDB Local (data in ${dataDir}) ...`);
+  const ddb = await startDynamoDbLocal({ port: ddbPort, dataDir });
+  const tableName = process.env.TABLE_NAME ?? TABLE.defaultName;
+  await ensureTable(ddb.endpoint, tableName);
+  Object.assign(process.env, {
+    TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: ddb.endpoint,
+    AWS_REGION: process.env.AWS_REGION ?? 'local',
+  });
+
+  const server = createApiServer();
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', ok);
+  });
+  const url = `http://localhost:${port}`;
+  console.log(`
+Migration control plane (embedded default) is up.
+  API:            ${url}
+  DynamoDB Local: ${ddb.endpoint} (table ${tableName})
+  Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s
+
+Try:
+  curl -s -X POST ${url}/data-sources -H 'content-type: application/json' \\
+    -d '{"name":"src-mysql","engine":"mysql","host":"10.0.0.5","port":3306,"username":"migrator"}'
+
+Ctrl-C stops the API and DynamoDB Local.`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping ...');
+    server.close();
+    server.closeAllConnections();
+    await ddb.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  ddb.process.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`DynamoDB Local exited unexpectedly (${code}); stopping.`);
+      process.exit(1);
+    }
+  });
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

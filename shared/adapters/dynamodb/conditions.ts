@@ -1,0 +1,62 @@
+import type { GuardName } from '../../domain/transitions';
+
+/**
+ * Named condition pieces. Each piece registers its attribute names and values into one shared
+ * expression builder, so a write's ConditionExpression reads as the list of rules it enforces.
+ */
+export class Expression {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  private counter = 0;
+
+  name(attribute: string): string {
+    const placeholder = `#${attribute.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(v: unknown): string {
+    const placeholder = `:v${this.counter++}`;
+    this.values[placeholder] = v;
+    return placeholder;
+  }
+
+  /** The parts of a command that carry names and values (omitting empty maps, which DynamoDB rejects). */
+  attributes(): { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } {
+    return {
+      ...(Object.keys(this.names).length ? { ExpressionAttributeNames: this.names } : {}),
+      ...(Object.keys(this.values).length ? { ExpressionAttributeValues: this.values } : {}),
+    };
+  }
+}
+
+export type ConditionPiece = (x: Expression) => string;
+
+export const itemExists: ConditionPiece = (x) => `attribute_exists(${x.name('pk')})`;
+export const itemAbsent: ConditionPiece = (x) => `attribute_not_exists(${x.name('pk')})`;
+
+export const statusIn =
+  (statuses: readonly string[]): ConditionPiece =>
+  (x) =>
+    `${x.name('status')} IN (${statuses.map((s) => x.value(s)).join(', ')})`;
+
+export const versionIs =
+  (version: number): ConditionPiece =>
+  (x) =>
+    `${x.name('version')} = ${x.value(version)}`;
+
+export const attributeEquals =
+  (attribute: string, value: unknown): ConditionPiece =>
+  (x) =>
+    `${x.name(attribute)} = ${x.value(value)}`;
+
+/** DynamoDB form of the domain guards in shared/domain/transitions.ts (same names, same meaning). */
+export const guardPieces: Record<GuardName, (nowIso: string) => ConditionPiece> = {
+  // ISO-8601 UTC timestamps of one format compare correctly as strings.
+  pauseNotExpired: (nowIso) => (x) =>
+    `(attribute_not_exists(${x.name('pauseExpiresAt')}) OR ${x.name('pauseExpiresAt')} > ${x.value(nowIso)})`,
+};
+
+export function allOf(x: Expression, pieces: readonly ConditionPiece[]): string {
+  return pieces.map((piece) => piece(x)).join(' AND ');
+}

@@ -1,0 +1,296 @@
+import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isoAt } from '../../domain/clock';
+import type { AuditEvent, ProjectRecord } from '../../domain/project';
+import {
+  CreateConflict,
+  TransitionConflict,
+  type ListProjectsQuery,
+  type Page,
+  type ProjectStore,
+  type TransitionWrite,
+} from '../../ports';
+import { TABLE, keys } from '../../table';
+import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, statusIn, versionIs, type ConditionPiece } from './conditions';
+import { decodeToken, encodeToken } from './pagination';
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'] as const;
+/** Retries of a transaction that DynamoDB cancelled only because another transaction held an item. */
+const TRANSACTION_CONFLICT_RETRIES = 12;
+
+export function toProjectRecord(item: Record<string, unknown>): ProjectRecord {
+  const record = { ...item };
+  for (const a of KEY_ATTRIBUTES) delete record[a];
+  return record as unknown as ProjectRecord;
+}
+
+/** `e.Item` on a cancelled transaction arrives marshalled, even through the document client. */
+function cancellationItem(reason: CancellationReason | undefined): Record<string, unknown> | undefined {
+  const item = reason?.Item as Record<string, unknown> | undefined;
+  if (!item) return undefined;
+  const looksMarshalled = Object.values(item).every(
+    (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1,
+  );
+  return looksMarshalled ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a transaction, retrying (with jitter) only when DynamoDB cancelled it for a concurrent transaction. */
+export async function transactWithRetry(
+  client: DynamoDBDocumentClient,
+  items: TransactItems,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (e) {
+      const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : undefined;
+      const onlyConflicts =
+        reasons !== undefined &&
+        reasons.some((r) => r.Code === 'TransactionConflict') &&
+        reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
+      if (!onlyConflicts || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
+      await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+    }
+  }
+}
+
+export class DynamoProjectStore implements ProjectStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(project: ProjectRecord, event: AuditEvent): Promise<void> {
+    const dataSourceRef = (id: string) => {
+      const x = new Expression();
+      return {
+        Update: {
+          TableName: this.table,
+          Key: keys.dataSource(id),
+          UpdateExpression: `ADD ${x.name('refCount')} ${x.value(1)}`,
+          ConditionExpression: itemExists(x),
+          ...x.attributes(),
+        },
+      };
+    };
+    const nameX = new Expression();
+    const projectX = new Expression();
+    const items: TransactItems = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: this.projectItem(project),
+          ConditionExpression: itemAbsent(projectX),
+          ...projectX.attributes(),
+        },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...keys.projectName(project.name), projectId: project.id, createdAt: project.createdAt },
+          ConditionExpression: itemAbsent(nameX),
+          ...nameX.attributes(),
+        },
+      },
+      dataSourceRef(project.sourceId),
+      dataSourceRef(project.destinationId),
+      this.eventPut(project.id, event),
+    ];
+    try {
+      await transactWithRetry(this.client, items);
+    } catch (e) {
+      if (!(e instanceof TransactionCanceledException)) throw e;
+      const failed = (i: number) => e.CancellationReasons?.[i]?.Code === 'ConditionalCheckFailed';
+      if (failed(0)) throw new CreateConflict('ID_TAKEN');
+      if (failed(1)) throw new CreateConflict('NAME_TAKEN');
+      if (failed(2)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', project.sourceId);
+      if (failed(3)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', project.destinationId);
+      throw e;
+    }
+  }
+
+  async get(id: string): Promise<ProjectRecord | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.project(id), ConsistentRead: true }));
+    return out.Item ? toProjectRecord(out.Item) : undefined;
+  }
+
+  async list(query: ListProjectsQuery): Promise<Page<ProjectRecord>> {
+    const ix = query.status ? TABLE.indexes.byStatus : TABLE.indexes.byKind;
+    const x = new Expression();
+    const input: QueryCommandInput = {
+      TableName: this.table,
+      IndexName: ix.indexName,
+      KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(query.status ? keys.statusPartition(query.status) : keys.kindProject)}`,
+      ScanIndexForward: false,
+    };
+    if (query.label !== undefined) input.FilterExpression = `contains(${x.name('labels')}, ${x.value(query.label)})`;
+    Object.assign(input, x.attributes());
+    const page = await this.queryPage(input, ix, query.limit, query.nextToken);
+    return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
+  /** Reads one page of at most `limit` matching items, continuing past filtered-out items. */
+  async queryPage(
+    input: QueryCommandInput,
+    ix: { partitionKey: string; sortKey: string },
+    limit: number,
+    nextToken: string | undefined,
+  ): Promise<{ items: Record<string, unknown>[]; nextToken?: string }> {
+    const keyAttributes = ['pk', 'sk', ix.partitionKey, ix.sortKey];
+    let startKey: Record<string, unknown> | undefined = decodeToken(nextToken, keyAttributes);
+    const items: Record<string, unknown>[] = [];
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          ...input,
+          Limit: input.FilterExpression ? Math.max(limit, 100) : limit - items.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        items.push(item);
+        if (items.length === limit) {
+          const last = Object.fromEntries(keyAttributes.map((a) => [a, item[a]]));
+          const more = out.LastEvaluatedKey !== undefined || item !== out.Items?.[out.Items.length - 1];
+          return { items, ...(more ? { nextToken: encodeToken(last) } : {}) };
+        }
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return { items };
+  }
+
+  async transition(w: TransitionWrite): Promise<void> {
+    const nowIso = isoAt(w.nowMs);
+    const x = new Expression();
+    const pieces: ConditionPiece[] = [
+      itemExists,
+      statusIn(w.from),
+      versionIs(w.expectedVersion),
+      ...w.guards.map((g) => guardPieces[g](nowIso)),
+      ...Object.entries(w.equals ?? {}).map(([attribute, value]) => attributeEquals(attribute, value)),
+    ];
+    const condition = allOf(x, pieces);
+    const key = keys.project(w.projectId);
+    let projectWrite: TransactItems[number];
+    if (w.to === null) {
+      projectWrite = {
+        Delete: { TableName: this.table, Key: key, ConditionExpression: condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...x.attributes() },
+      };
+    } else {
+      const set: Record<string, unknown> = {
+        ...w.set,
+        status: w.to,
+        version: w.expectedVersion + 1,
+        updatedAt: nowIso,
+        gsi2pk: keys.statusPartition(w.to),
+      };
+      const assignments = Object.entries(set)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${x.name(k)} = ${x.value(v)}`);
+      const removals = w.remove.map((k) => x.name(k));
+      projectWrite = {
+        Update: {
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: `SET ${assignments.join(', ')}${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`,
+          ConditionExpression: condition,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ...x.attributes(),
+        },
+      };
+    }
+    const items: TransactItems = [projectWrite, this.eventPut(w.projectId, w.event)];
+    if (w.freeName !== undefined) {
+      const nx = new Expression();
+      items.push({
+        Delete: {
+          TableName: this.table,
+          Key: keys.projectName(w.freeName),
+          ConditionExpression: `${itemAbsent(nx)} OR ${attributeEquals('projectId', w.projectId)(nx)}`,
+          ...nx.attributes(),
+        },
+      });
+    }
+    for (const id of w.releaseDataSources ?? []) {
+      const dx = new Expression();
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: keys.dataSource(id),
+          UpdateExpression: `ADD ${dx.name('refCount')} ${dx.value(-1)}`,
+          ConditionExpression: itemExists(dx),
+          ...dx.attributes(),
+        },
+      });
+    }
+    try {
+      await transactWithRetry(this.client, items);
+    } catch (e) {
+      const reason = e instanceof TransactionCanceledException ? e.CancellationReasons?.[0] : undefined;
+      if (reason?.Code === 'ConditionalCheckFailed') {
+        const current = cancellationItem(reason);
+        throw new TransitionConflict(current ? toProjectRecord(current) : undefined);
+      }
+      throw e;
+    }
+  }
+
+  async listEvents(projectId: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const x = new Expression();
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: `${x.name('pk')} = ${x.value(keys.project(projectId).pk)} AND begins_with(${x.name('sk')}, ${x.value(keys.projectEventPrefix)})`,
+          ConsistentRead: true,
+          ...x.attributes(),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...event } = item;
+        events.push(event as unknown as AuditEvent);
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
+  private projectItem(p: ProjectRecord): Record<string, unknown> {
+    return {
+      ...keys.project(p.id),
+      gsi1pk: keys.kindProject,
+      gsi1sk: keys.createdSort(p.createdAt, p.id),
+      gsi2pk: keys.statusPartition(p.status),
+      gsi2sk: keys.createdSort(p.createdAt, p.id),
+      ...p,
+    };
+  }
+
+  private eventPut(projectId: string, event: AuditEvent): TransactItems[number] {
+    const x = new Expression();
+    return {
+      Put: {
+        TableName: this.table,
+        Item: { ...keys.projectEvent(projectId, event.version), ...event },
+        ConditionExpression: `attribute_not_exists(${x.name('sk')})`,
+        ...x.attributes(),
+      },
+    };
+  }
+}

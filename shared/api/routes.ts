@@ -1,0 +1,39 @@
+import type { UserOperation } from '../domain/transitions';
+
+/**
+ * The route table: API Gateway resources and methods, the local HTTP server's router, and the
+ * read-only / operator policies are all built from these rows. `fn` is a folder under functions/.
+ */
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  fn: string;
+  /** The transitions-table operation a lifecycle route applies. */
+  operation?: UserOperation;
+  summary: string;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/data-sources', fn: 'create-data-source', summary: 'Register a data source (credentials by secretArn only).' },
+  { method: 'GET', path: '/data-sources', fn: 'list-data-sources', summary: 'List data sources, newest first.' },
+  { method: 'GET', path: '/data-sources/{id}', fn: 'get-data-source', summary: 'Read a data source.' },
+  { method: 'DELETE', path: '/data-sources/{id}', fn: 'delete-data-source', summary: 'Delete a data source no live project uses.' },
+  { method: 'POST', path: '/projects', fn: 'create-project', summary: 'Create a migration project (NOT_STARTED).' },
+  { method: 'GET', path: '/projects', fn: 'list-projects', summary: 'List projects, newest first; filter by status or label.' },
+  { method: 'GET', path: '/projects/{id}', fn: 'get-project', summary: 'Read a project (ETag = version).' },
+  { method: 'DELETE', path: '/projects/{id}', fn: 'delete-project', operation: 'delete', summary: 'Delete a NOT_STARTED or RELEASED project (confirmName required).' },
+  { method: 'POST', path: '/projects/{id}/start', fn: 'project-lifecycle', operation: 'start', summary: 'Start the project.' },
+  { method: 'POST', path: '/projects/{id}/pause', fn: 'project-lifecycle', operation: 'pause', summary: 'Pause the project.' },
+  { method: 'POST', path: '/projects/{id}/resume', fn: 'project-lifecycle', operation: 'resume', summary: 'Resume a paused or failed project.' },
+  { method: 'POST', path: '/projects/{id}/release', fn: 'project-lifecycle', operation: 'release', summary: 'Release the project (irreversible).' },
+  { method: 'PUT', path: '/projects/{id}/alert-config', fn: 'project-lifecycle', operation: 'modify-alert-config', summary: 'Change the alert level.' },
+  { method: 'GET', path: '/projects/{id}/events', fn: 'list-project-events', summary: 'The audit trail, oldest first.' },
+];
+
+/** Function folders, each bundled into one Lambda function. */
+export const FUNCTION_NAMES = [...new Set(ROUTES.map((r) => r.fn))];
+
+/** The route a REST proxy event came through (`resource` is the path template, e.g. /projects/{id}/pause). */
+export function routeOf(method: string, resource: string): Route | undefined {
+  return ROUTES.find((r) => r.method === method && r.path === resource);
+}

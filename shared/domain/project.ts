@@ -1,0 +1,86 @@
+/**
+ * Migration project: the stored record and the view returned by the API.
+ * Pure domain types: no AWS SDK here.
+ */
+export const PROJECT_STATUSES = [
+  'NOT_STARTED',
+  'RUNNING',
+  'PAUSED',
+  'FAILED',
+  'RELEASING',
+  'RELEASED',
+  'COMPLETED',
+] as const;
+export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
+
+export const ALERT_LEVELS = ['NONE', 'LOW', 'MEDIUM', 'HIGH'] as const;
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+export interface MigrationType {
+  structureMigration: boolean;
+  fullMigration: boolean;
+  incrementalSync: boolean;
+  fullVerification: boolean;
+  reverseIncrementalSync: boolean;
+}
+
+export interface TableRef {
+  schema: string;
+  table: string;
+}
+
+/** One entry of the orchestration list (filled in by the orchestration work). */
+export interface Subtask {
+  type: string;
+  status: string;
+  [key: string]: unknown;
+}
+
+/** What DynamoDB holds for a project (without key attributes). */
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  description?: string;
+  sourceId: string;
+  destinationId: string;
+  migrationType: MigrationType;
+  /** null = every table of the source */
+  tables: TableRef[] | null;
+  labels: string[];
+  alertLevel: AlertLevel;
+  status: ProjectStatus;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  pausedAt?: string;
+  pauseExpiresAt?: string;
+  releasedAt?: string;
+  subtasks: Subtask[];
+}
+
+/** The API view of a project: the record plus what is derived from the clock and the transitions table. */
+export interface ProjectView extends Omit<ProjectRecord, 'tables'> {
+  tables: TableRef[] | null;
+  resumable: boolean;
+  allowedActions: string[];
+}
+
+export interface AuditEvent {
+  at: string;
+  operation: string;
+  from: ProjectStatus | null;
+  to: ProjectStatus | null;
+  actor: string;
+  requestId: string;
+  version: number;
+  cause?: string;
+  batchId?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Who asks, and under which request id: carried into every audit event. */
+export interface RequestContext {
+  actor: string;
+  requestId: string;
+}
