@@ -1,0 +1,118 @@
+import { isoAt } from '../../domain/clock';
+import type { DataSourceRecord } from '../../domain/data-source';
+import type { AuditEvent, ProjectRecord } from '../../domain/project';
+import { GUARDS } from '../../domain/transitions';
+import {
+  CreateConflict,
+  DataSourceInUse,
+  TransitionConflict,
+  type DataSourceStore,
+  type ListProjectsQuery,
+  type Page,
+  type ProjectStore,
+  type TransitionWrite,
+} from '../../ports';
+
+/**
+ * In-memory stores with the same conditional semantics as the DynamoDB adapters (each write is
+ * all-or-nothing and checks the same conditions). For unit tests and benchmarks of the domain.
+ */
+export class InMemoryTable {
+  readonly projects = new Map<string, ProjectRecord>();
+  readonly events = new Map<string, AuditEvent[]>();
+  readonly names = new Map<string, string>();
+  readonly dataSources = new Map<string, DataSourceRecord>();
+}
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+function page<T extends { id: string; createdAt: string }>(all: T[], limit: number, nextToken?: string): Page<T> {
+  const sorted = [...all].sort((a, b) => `${b.createdAt}#${b.id}`.localeCompare(`${a.createdAt}#${a.id}`));
+  const start = nextToken ? sorted.findIndex((x) => `${x.createdAt}#${x.id}` === Buffer.from(nextToken, 'base64url').toString()) + 1 : 0;
+  const items = sorted.slice(start, start + limit);
+  const last = items[items.length - 1];
+  const more = start + limit < sorted.length && last;
+  return { items: items.map(clone), ...(more ? { nextToken: Buffer.from(`${last.createdAt}#${last.id}`).toString('base64url') } : {}) };
+}
+
+export class InMemoryProjectStore implements ProjectStore {
+  constructor(readonly table = new InMemoryTable()) {}
+
+  async create(project: ProjectRecord, event: AuditEvent): Promise<void> {
+    const t = this.table;
+    if (t.projects.has(project.id)) throw new CreateConflict('ID_TAKEN');
+    if (t.names.has(project.name)) throw new CreateConflict('NAME_TAKEN');
+    for (const id of [project.sourceId, project.destinationId]) if (!t.dataSources.has(id)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', id);
+    t.projects.set(project.id, clone(project));
+    t.names.set(project.name, project.id);
+    for (const id of [project.sourceId, project.destinationId]) (t.dataSources.get(id) as DataSourceRecord).refCount += 1;
+    t.events.set(project.id, [clone(event)]);
+  }
+
+  async get(id: string): Promise<ProjectRecord | undefined> {
+    const p = this.table.projects.get(id);
+    return p && clone(p);
+  }
+
+  async list(q: ListProjectsQuery): Promise<Page<ProjectRecord>> {
+    const all = [...this.table.projects.values()].filter(
+      (p) => (q.status === undefined || p.status === q.status) && (q.label === undefined || p.labels.includes(q.label)),
+    );
+    return page(all, q.limit, q.nextToken);
+  }
+
+  async transition(w: TransitionWrite): Promise<void> {
+    const t = this.table;
+    const current = t.projects.get(w.projectId);
+    const holds =
+      current !== undefined &&
+      w.from.includes(current.status) &&
+      current.version === w.expectedVersion &&
+      w.guards.every((g) => GUARDS[g].holds(current, w.nowMs)) &&
+      Object.entries(w.equals ?? {}).every(([k, v]) => (current as unknown as Record<string, unknown>)[k] === v);
+    if (!holds) throw new TransitionConflict(current && clone(current));
+    const nameOwner = w.freeName === undefined ? undefined : t.names.get(w.freeName);
+    if (nameOwner !== undefined && nameOwner !== w.projectId) throw new Error('name reservation belongs to another project');
+    for (const id of w.releaseDataSources ?? []) if (!t.dataSources.has(id)) throw new Error(`data source ${id} missing`);
+    // All conditions hold: apply every part of the write.
+    if (w.to === null) t.projects.delete(w.projectId);
+    else {
+      const next: ProjectRecord = { ...current, ...clone(w.set), status: w.to, version: w.expectedVersion + 1, updatedAt: isoAt(w.nowMs) };
+      for (const k of w.remove) delete next[k];
+      t.projects.set(w.projectId, next);
+    }
+    (t.events.get(w.projectId) ?? t.events.set(w.projectId, []).get(w.projectId))?.push(clone(w.event));
+    if (w.freeName !== undefined && nameOwner !== undefined) t.names.delete(w.freeName);
+    for (const id of w.releaseDataSources ?? []) (t.dataSources.get(id) as DataSourceRecord).refCount -= 1;
+  }
+
+  async listEvents(projectId: string): Promise<AuditEvent[]> {
+    return clone(this.table.events.get(projectId) ?? []);
+  }
+}
+
+export class InMemoryDataSourceStore implements DataSourceStore {
+  constructor(readonly table = new InMemoryTable()) {}
+
+  async create(ds: DataSourceRecord): Promise<void> {
+    if (this.table.dataSources.has(ds.id)) throw new Error(`data source ${ds.id} exists`);
+    this.table.dataSources.set(ds.id, clone(ds));
+  }
+
+  async get(id: string): Promise<DataSourceRecord | undefined> {
+    const ds = this.table.dataSources.get(id);
+    return ds && clone(ds);
+  }
+
+  async list(limit: number, nextToken?: string): Promise<Page<DataSourceRecord>> {
+    return page([...this.table.dataSources.values()], limit, nextToken);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const ds = this.table.dataSources.get(id);
+    if (!ds) return false;
+    if (ds.refCount > 0) throw new DataSourceInUse(ds.refCount);
+    this.table.dataSources.delete(id);
+    return true;
+  }
+}

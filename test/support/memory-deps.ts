@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
+import { noopExpiryScheduler, noopOrchestrator } from '../../shared/ports';
+import { DEFAULT_PAUSE_DEADLINE_SECONDS, type Deps } from '../../shared/usecases/deps';
+import { ManualClock } from './harness';
+
+/** Use-case dependencies on the in-memory fakes, with a hand-moved clock. */
+export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: ManualClock; table: InMemoryTable } {
+  const table = new InMemoryTable();
+  const clock = new ManualClock();
+  return {
+    projects: new InMemoryProjectStore(table),
+    dataSources: new InMemoryDataSourceStore(table),
+    orchestrator: noopOrchestrator,
+    expiry: noopExpiryScheduler,
+    clock,
+    newId: randomUUID,
+    config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000 },
+    table,
+    ...overrides,
+  } as Deps & { clock: ManualClock; table: InMemoryTable };
+}

@@ -1,0 +1,111 @@
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoProjectStore } from '../../shared/adapters/dynamodb/project-store';
+import { TransitionConflict, type TransitionWrite } from '../../shared/ports';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const store = new DynamoProjectStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), 'projects');
+
+const pauseWrite: TransitionWrite = {
+  projectId: 'p1',
+  from: ['RUNNING'],
+  to: 'PAUSED',
+  expectedVersion: 4,
+  guards: [],
+  set: { pausedAt: '2026-01-01T00:00:00.000Z', pauseExpiresAt: '2026-01-01T12:00:00.000Z' },
+  remove: [],
+  nowMs: Date.parse('2026-01-01T00:00:00.000Z'),
+  event: { at: '2026-01-01T00:00:00.000Z', operation: 'pause', from: 'RUNNING', to: 'PAUSED', actor: 'a', requestId: 'r', version: 5 },
+};
+
+const cancelled = (reasons: object[]) =>
+  new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: reasons as never });
+
+describe('DynamoProjectStore (aws-sdk-client-mock)', () => {
+  beforeEach(() => ddb.reset());
+
+  it('a transition is one TransactWriteItems: the guarded project update and the audit event', async () => {
+    // Prepare
+    ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    await store.transition(pauseWrite);
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    const input = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input;
+    const [update, event] = input?.TransactItems ?? [];
+    expect(update?.Update?.ConditionExpression).toBe('attribute_exists(#pk) AND #status IN (:v0) AND #version = :v1');
+    expect(update?.Update?.ExpressionAttributeValues).toMatchObject({ ':v0': 'RUNNING', ':v1': 4 });
+    expect(update?.Update?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    const values = update?.Update?.ExpressionAttributeValues ?? {};
+    const expression = update?.Update?.UpdateExpression ?? '';
+    const assigned = (name: string) => values[expression.match(new RegExp(`#${name} = (:v\\d+)`))?.[1] ?? ''];
+    expect(assigned('status')).toBe('PAUSED');
+    expect(assigned('version')).toBe(5);
+    expect(assigned('pauseExpiresAt')).toBe('2026-01-01T12:00:00.000Z');
+    expect(assigned('gsi2pk')).toBe('PROJECT#STATUS#PAUSED');
+    expect(event?.Put?.Item).toMatchObject({ pk: 'PROJECT#p1', sk: 'EVENT#0000000005', operation: 'pause' });
+    expect(event?.Put?.ConditionExpression).toBe('attribute_not_exists(#sk)');
+  });
+
+  it('resume carries the pause deadline inside the condition, compared with the write time', async () => {
+    // Prepare
+    ddb.on(TransactWriteCommand).resolves({});
+
+    // Act
+    await store.transition({ ...pauseWrite, from: ['PAUSED', 'FAILED'], to: 'RUNNING', guards: ['pauseNotExpired'], set: {}, remove: ['pausedAt', 'pauseExpiresAt'] });
+
+    // Assess
+    const update = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Update;
+    expect(update?.ConditionExpression).toBe(
+      'attribute_exists(#pk) AND #status IN (:v0, :v1) AND #version = :v2 AND (attribute_not_exists(#pauseExpiresAt) OR #pauseExpiresAt > :v3)',
+    );
+    expect(update?.ExpressionAttributeValues?.[':v3']).toBe('2026-01-01T00:00:00.000Z');
+    expect(update?.UpdateExpression).toMatch(/REMOVE #pausedAt, #pauseExpiresAt$/);
+  });
+
+  it('a failed condition becomes a TransitionConflict carrying the unmarshalled current item (no extra read)', async () => {
+    // Prepare
+    const current = { pk: 'PROJECT#p1', sk: 'PROJECT', id: 'p1', status: 'PAUSED', version: 5, labels: ['x'] };
+    ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'ConditionalCheckFailed', Item: marshall(current) }, { Code: 'None' }]));
+
+    // Act
+    const error = await store.transition(pauseWrite).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(TransitionConflict);
+    expect((error as TransitionConflict).current).toEqual({ id: 'p1', status: 'PAUSED', version: 5, labels: ['x'] });
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
+  });
+
+  it('a missing project is a conflict without an item', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }]));
+    const error = await store.transition(pauseWrite).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransitionConflict);
+    expect((error as TransitionConflict).current).toBeUndefined();
+  });
+
+  it('a transaction cancelled only by a concurrent transaction is retried', async () => {
+    // Prepare
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }]))
+      .rejectsOnce(cancelled([{ Code: 'None' }, { Code: 'TransactionConflict' }]))
+      .resolves({});
+
+    // Act
+    await store.transition(pauseWrite);
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 3);
+  });
+
+  it('other errors are not swallowed', async () => {
+    ddb.on(TransactWriteCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+    await expect(store.transition(pauseWrite)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+});
