@@ -29,12 +29,7 @@ export interface TableRef {
   table: string;
 }
 
-/** One entry of the orchestration list (filled in by the orchestration work). */
-export interface Subtask {
-  type: string;
-  status: string;
-  [key: string]: unknown;
-}
+import type { Subtask, SubtaskType } from './subtasks';
 
 /** What DynamoDB holds for a project (without key attributes). */
 export interface ProjectRecord {
@@ -56,7 +51,12 @@ export interface ProjectRecord {
   pausedAt?: string;
   pauseExpiresAt?: string;
   releasedAt?: string;
+  /** The orchestration list (shared/domain/subtasks.ts). */
   subtasks: Subtask[];
+  /** Run number: each start/resume begins a new run; orchestration writes are fenced by it. */
+  run?: number;
+  /** The subtask the run stands at (the first one not SUCCEEDED/SKIPPED, ignoring running continuous ones). */
+  currentStage?: SubtaskType | null;
 }
 
 /** The API view of a project: the record plus what is derived from the clock and the transitions table. */

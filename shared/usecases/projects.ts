@@ -1,6 +1,7 @@
 import { isoAt } from '../domain/clock';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { AlertLevel, AuditEvent, MigrationType, ProjectRecord, ProjectStatus, RequestContext, TableRef } from '../domain/project';
+import { buildSubtasks } from '../domain/subtasks';
 import { CreateConflict, type Page } from '../ports';
 import type { Deps } from './deps';
 
@@ -32,7 +33,7 @@ export async function createProject(deps: Deps, input: CreateProjectInput, ctx: 
     version: 1,
     createdAt: at,
     updatedAt: at,
-    subtasks: [],
+    subtasks: buildSubtasks(input.migrationType),
   };
   const event: AuditEvent = {
     at,

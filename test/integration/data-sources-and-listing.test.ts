@@ -96,7 +96,7 @@ describe('data sources and listings on DynamoDB Local', () => {
     expect(teamA.body.items.map((p: { id: string }) => p.id)).toEqual([ids[5], ids[3], ids[1]]);
   });
 
-  it('a project read shows the whole contract: derived fields, ETag, empty subtasks', async () => {
+  it('a project read shows the whole contract: derived fields, ETag, the orchestration list', async () => {
     const ds = await createDataSources('shape');
     const p = await createProject(ds, { description: 'orders to OB', tables: [{ schema: 'shop', table: 'orders' }], alertLevel: 'MEDIUM' });
     const r = await call('GET', `/projects/${p.id}`);
@@ -115,7 +115,9 @@ describe('data sources and listings on DynamoDB Local', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       resumable: false,
-      subtasks: [],
+      subtasks: ['STRUCTURE_MIGRATION', 'FULL_MIGRATION', 'INCREMENTAL_SYNC', 'FULL_VERIFICATION', 'FORWARD_SWITCHOVER', 'REVERSE_INCREMENTAL_SYNC'].map((type) =>
+        expect.objectContaining({ type, status: 'PENDING' }),
+      ),
       allowedActions: ['start', 'delete', 'modify-alert-config'],
     });
     expect(r.headers.etag).toBe('"1"');
