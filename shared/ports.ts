@@ -26,7 +26,7 @@ export interface TransitionWrite {
   expectedVersion: number;
   guards: readonly GuardName[];
   /** Attribute equality the write also requires (e.g. the typed name on delete). */
-  equals?: Partial<Pick<ProjectRecord, 'name'>>;
+  equals?: Partial<Pick<ProjectRecord, 'name' | 'pausedAt'>>;
   set: Partial<ProjectRecord>;
   remove: readonly (keyof ProjectRecord)[];
   nowMs: number;

@@ -3,8 +3,9 @@ import { DynamoDataSourceStore } from './adapters/dynamodb/data-source-store';
 import { DynamoProjectStore } from './adapters/dynamodb/project-store';
 import { getDocumentClient, tableName } from './adapters/dynamodb/client';
 import { systemClock } from './domain/clock';
-import { noopExpiryScheduler, noopOrchestrator } from './ports';
-import { DEFAULT_PAUSE_DEADLINE_SECONDS, type Deps } from './usecases/deps';
+import { EventBridgeExpiryScheduler } from './adapters/scheduler/eventbridge-scheduler';
+import { noopExpiryScheduler, noopOrchestrator, type ExpiryScheduler } from './ports';
+import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
 
 /**
  * The process-wide dependencies of the Lambda handlers, built on first use from the environment and
@@ -13,11 +14,27 @@ import { DEFAULT_PAUSE_DEADLINE_SECONDS, type Deps } from './usecases/deps';
 let deps: Deps | undefined;
 let overrides: Partial<Deps> = {};
 
-export function pauseDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.PAUSE_DEADLINE_SECONDS;
-  const seconds = raw === undefined || raw === '' ? DEFAULT_PAUSE_DEADLINE_SECONDS : Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`PAUSE_DEADLINE_SECONDS must be a positive number, got '${raw}'`);
-  return seconds * 1000;
+function secondsFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  const seconds = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${name} must be a positive number of seconds, got '${raw}'`);
+  return seconds;
+}
+
+export const pauseDeadlineMs = (env: NodeJS.ProcessEnv = process.env) => secondsFromEnv(env, 'PAUSE_DEADLINE_SECONDS', DEFAULT_PAUSE_DEADLINE_SECONDS) * 1000;
+export const pauseWarningLeadMs = (env: NodeJS.ProcessEnv = process.env) =>
+  secondsFromEnv(env, 'PAUSE_WARNING_SECONDS', DEFAULT_PAUSE_WARNING_SECONDS) * 1000;
+
+/** Deployed, the pause timers are EventBridge Scheduler schedules; without that configuration, none. */
+function expirySchedulerFromEnv(env: NodeJS.ProcessEnv): ExpiryScheduler {
+  const { SCHEDULE_GROUP_NAME, PAUSE_TIMER_FUNCTION_ARN, SCHEDULER_ROLE_ARN } = env;
+  if (!SCHEDULE_GROUP_NAME || !PAUSE_TIMER_FUNCTION_ARN || !SCHEDULER_ROLE_ARN) return noopExpiryScheduler;
+  return new EventBridgeExpiryScheduler({
+    groupName: SCHEDULE_GROUP_NAME,
+    targetArn: PAUSE_TIMER_FUNCTION_ARN,
+    roleArn: SCHEDULER_ROLE_ARN,
+    warningLeadMs: pauseWarningLeadMs(env),
+  });
 }
 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
@@ -27,10 +44,10 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
     projects: new DynamoProjectStore(client, table),
     dataSources: new DynamoDataSourceStore(client, table),
     orchestrator: noopOrchestrator,
-    expiry: noopExpiryScheduler,
+    expiry: expirySchedulerFromEnv(env),
     clock: systemClock,
     newId: randomUUID,
-    config: { pauseDeadlineMs: pauseDeadlineMs(env) },
+    config: { pauseDeadlineMs: pauseDeadlineMs(env), pauseWarningLeadMs: pauseWarningLeadMs(env) },
   };
 }
 

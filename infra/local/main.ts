@@ -1,8 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { overrideDeps, pauseWarningLeadMs } from '../../shared/runtime';
 import { TABLE } from '../../shared/table';
 import { createApiServer } from './api-server';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local';
+import { LocalScheduler } from './local-scheduler';
 
 /**
  * `npm start`: the embedded default. DynamoDB Local (data under .local/, so projects survive a restart),
@@ -26,6 +30,16 @@ async function main() {
     AWS_REGION: process.env.AWS_REGION ?? 'local',
   });
 
+  // Pause timers: persisted next to the data, fired by calling the same handler the schedules target.
+  const { handler: pauseTimer } = await import('../../functions/pause-timer/handler');
+  const scheduler = new LocalScheduler(
+    resolve(dataDir, '..', 'schedules.json'),
+    (input) => pauseTimer(input, { awsRequestId: randomUUID() } as Context),
+    pauseWarningLeadMs(),
+  );
+  overrideDeps({ expiry: scheduler });
+  const pending = scheduler.start();
+
   const server = createApiServer();
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -36,7 +50,7 @@ async function main() {
 Migration control plane (embedded default) is up.
   API:            ${url}
   DynamoDB Local: ${ddb.endpoint} (table ${tableName})
-  Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s
+  Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s (warning ${pauseWarningLeadMs() / 1000} s before; ${pending} timer(s) pending)
 
 Try:
   curl -s -X POST ${url}/data-sources -H 'content-type: application/json' \\
@@ -49,6 +63,7 @@ Ctrl-C stops the API and DynamoDB Local.`);
     if (stopping) return;
     stopping = true;
     console.log('\nStopping ...');
+    scheduler.stop();
     server.close();
     server.closeAllConnections();
     await ddb.stop();

@@ -50,6 +50,10 @@ export interface ProjectRecord {
   startedAt?: string;
   pausedAt?: string;
   pauseExpiresAt?: string;
+  /** Set by the pause-expiry schedule once the deadline passed: the project can no longer be resumed. */
+  expiredAt?: string;
+  /** When the "pause expiring soon" warning was raised for the current pause. */
+  pauseWarnedAt?: string;
   releasedAt?: string;
   /** The orchestration list (shared/domain/subtasks.ts). */
   subtasks: Subtask[];

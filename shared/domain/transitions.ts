@@ -8,7 +8,7 @@ import { PROJECT_STATUSES } from './project';
  */
 
 /** Named extra conditions a write must also satisfy; each has an in-memory and a DynamoDB form. */
-export type GuardName = 'pauseNotExpired';
+export type GuardName = 'pauseNotExpired' | 'pauseDeadlinePassed';
 
 export interface TransitionRule {
   readonly operation: string;
@@ -50,6 +50,22 @@ export const TRANSITIONS = [
     summary: 'Stop every job and release the project (irreversible); frees its name.',
   },
   {
+    operation: 'expire-pause',
+    from: ['PAUSED'],
+    to: 'UNCHANGED',
+    guards: ['pauseDeadlinePassed'],
+    userFacing: false,
+    summary: 'Fired by the pause-expiry schedule: the pause outlived its deadline; the project can no longer be resumed.',
+  },
+  {
+    operation: 'warn-pause-expiring',
+    from: ['PAUSED'],
+    to: 'UNCHANGED',
+    guards: ['pauseNotExpired'],
+    userFacing: false,
+    summary: 'Fired by the warning schedule shortly before the pause deadline (pause expiring soon).',
+  },
+  {
     operation: 'complete-release',
     from: ['RELEASING'],
     to: 'RELEASED',
@@ -84,10 +100,19 @@ export function ruleFor(operation: Operation): TransitionRule {
 }
 
 /** In-memory form of each guard, evaluated against a record and the clock. */
-export const GUARDS: Record<GuardName, { holds(p: Pick<ProjectRecord, 'pauseExpiresAt'>, nowMs: number): boolean; failureCode: string }> = {
+type GuardSubject = Pick<ProjectRecord, 'pauseExpiresAt' | 'expiredAt'>;
+export const GUARDS: Record<GuardName, { holds(p: GuardSubject, nowMs: number): boolean; failureCode: string; title: string }> = {
+  /** Resumable: not marked expired, and the clock is before the deadline. */
   pauseNotExpired: {
-    holds: (p, nowMs) => p.pauseExpiresAt === undefined || nowMs < Date.parse(p.pauseExpiresAt),
+    holds: (p, nowMs) => p.expiredAt === undefined && (p.pauseExpiresAt === undefined || nowMs < Date.parse(p.pauseExpiresAt)),
     failureCode: 'PAUSE_EXPIRED',
+    title: 'Pause deadline passed',
+  },
+  /** Expirable: not marked yet, and the clock has reached the deadline. */
+  pauseDeadlinePassed: {
+    holds: (p, nowMs) => p.expiredAt === undefined && p.pauseExpiresAt !== undefined && nowMs >= Date.parse(p.pauseExpiresAt),
+    failureCode: 'NOT_EXPIRABLE',
+    title: 'Pause not expirable (deadline not reached, or already expired)',
   },
 };
 
@@ -98,12 +123,12 @@ export function resultingStatus(rule: TransitionRule, current: ProjectStatus): P
   return rule.to;
 }
 
-export function isAllowed(rule: TransitionRule, p: Pick<ProjectRecord, 'status' | 'pauseExpiresAt'>, nowMs: number): boolean {
+export function isAllowed(rule: TransitionRule, p: Pick<ProjectRecord, 'status' | 'pauseExpiresAt' | 'expiredAt'>, nowMs: number): boolean {
   return rule.from.includes(p.status) && (rule.guards ?? []).every((g) => GUARDS[g].holds(p, nowMs));
 }
 
 /** User-facing operations the project allows right now (from the table and the clock). */
-export function allowedActions(p: Pick<ProjectRecord, 'status' | 'pauseExpiresAt'>, nowMs: number): Operation[] {
+export function allowedActions(p: Pick<ProjectRecord, 'status' | 'pauseExpiresAt' | 'expiredAt'>, nowMs: number): Operation[] {
   return (TRANSITIONS as readonly TransitionRule[])
     .filter((rule) => rule.userFacing && isAllowed(rule, p, nowMs))
     .map((rule) => rule.operation as Operation);

@@ -12,7 +12,10 @@ export interface Deps {
   config: {
     /** How long a paused project stays resumable (OMS: 12 hours). */
     pauseDeadlineMs: number;
+    /** How long before the deadline the "pause expiring soon" warning fires (default 30 minutes). */
+    pauseWarningLeadMs: number;
   };
 }
 
 export const DEFAULT_PAUSE_DEADLINE_SECONDS = 12 * 60 * 60;
+export const DEFAULT_PAUSE_WARNING_SECONDS = 30 * 60;

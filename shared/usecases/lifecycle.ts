@@ -15,6 +15,8 @@ export interface LifecycleRequest {
   confirmName?: string;
   /** Single delete: a missing confirmName is refused like a wrong one. */
   requireConfirmation?: boolean;
+  /** Pause timers: act only on the pause that started at this instant (a later pause is another one). */
+  samePause?: string;
   parameters?: { level?: AlertLevel };
   ctx: RequestContext & { batchId?: string; cause?: string };
 }
@@ -37,7 +39,9 @@ const SPECS: Record<Operation, OperationSpec> = {
   pause: {
     set: (_r, deps, now) => ({ pausedAt: isoAt(now), pauseExpiresAt: isoAt(now + deps.config.pauseDeadlineMs) }),
   },
-  resume: { remove: ['pausedAt', 'pauseExpiresAt'] },
+  resume: { remove: ['pausedAt', 'pauseExpiresAt', 'pauseWarnedAt'] },
+  'expire-pause': { set: (_r, _d, now) => ({ expiredAt: isoAt(now) }) },
+  'warn-pause-expiring': { set: (_r, _d, now) => ({ pauseWarnedAt: isoAt(now) }) },
   release: {},
   'complete-release': { set: (_r, _d, now) => ({ releasedAt: isoAt(now) }), bookkeeping: (_s, p) => releaseBookkeeping(p) },
   delete: { bookkeeping: (status, p) => (status === 'NOT_STARTED' ? releaseBookkeeping(p) : {}) },
@@ -56,7 +60,7 @@ const SPECS: Record<Operation, OperationSpec> = {
  */
 export function explainConflict(
   rule: TransitionRule,
-  req: Pick<LifecycleRequest, 'projectId' | 'expectedVersion' | 'confirmName' | 'operation'>,
+  req: Pick<LifecycleRequest, 'projectId' | 'expectedVersion' | 'confirmName' | 'samePause'> & { operation: string },
   current: ProjectRecord | undefined,
   nowMs: number,
 ): DomainError | null {
@@ -70,6 +74,11 @@ export function explainConflict(
   if (req.confirmName !== undefined && current.name !== req.confirmName) {
     return new DomainError(400, 'CONFIRMATION_MISMATCH', 'Confirmation does not match', 'confirmName must repeat the project name exactly.');
   }
+  if (req.samePause !== undefined && current.pausedAt !== req.samePause) {
+    return new DomainError(409, 'PAUSE_SUPERSEDED', 'Another pause', 'The project is no longer in the pause this request was made for.', {
+      currentStatus: current.status,
+    });
+  }
   if (!rule.from.includes(current.status)) {
     return new DomainError(
       409,
@@ -81,7 +90,7 @@ export function explainConflict(
   }
   for (const guard of rule.guards ?? []) {
     if (!GUARDS[guard].holds(current, nowMs)) {
-      return new DomainError(409, GUARDS[guard].failureCode, 'Pause deadline passed', `The project was paused too long to be resumed (deadline ${current.pauseExpiresAt}).`, {
+      return new DomainError(409, GUARDS[guard].failureCode, GUARDS[guard].title, `Refused by the pause deadline (${current.pauseExpiresAt ?? 'none'}, expired: ${current.expiredAt ?? 'no'}).`, {
         currentStatus: current.status,
         pauseExpiresAt: current.pauseExpiresAt,
       });
@@ -103,7 +112,7 @@ export async function writeTransition(
   ruleName: Operation,
   req: LifecycleRequest,
   known?: ProjectRecord,
-): Promise<ProjectRecord | null> {
+): Promise<{ before: ProjectRecord; after: ProjectRecord | null }> {
   const rule = ruleFor(ruleName);
   const spec = SPECS[ruleName];
   let current = known ?? (await deps.projects.get(req.projectId));
@@ -124,7 +133,9 @@ export async function writeTransition(
       to,
       expectedVersion,
       guards: rule.guards ?? [],
-      ...(req.confirmName !== undefined ? { equals: { name: req.confirmName } } : {}),
+      ...(req.confirmName !== undefined || req.samePause !== undefined
+        ? { equals: { ...(req.confirmName !== undefined ? { name: req.confirmName } : {}), ...(req.samePause !== undefined ? { pausedAt: req.samePause } : {}) } }
+        : {}),
       set: spec.set?.(req, deps, nowMs) ?? {},
       remove: spec.remove ?? [],
       nowMs,
@@ -144,7 +155,7 @@ export async function writeTransition(
     };
     try {
       await deps.projects.transition(write);
-      return to === null ? null : applyWrite(current, write, to);
+      return { before: current, after: to === null ? null : applyWrite(current, write, to) };
     } catch (e) {
       if (!(e instanceof TransitionConflict)) throw e;
       const explained = explainConflict(rule, { ...req, operation: req.operation }, e.current, nowMs);
@@ -170,27 +181,43 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest): Promise
     throw new DomainError(400, 'CONFIRMATION_MISMATCH', 'Confirmation does not match', 'Deleting a project needs confirmName: the project name, typed exactly.');
   }
   const rule = ruleFor(req.operation);
-  const after = await writeTransition(deps, req.operation, req);
+  const { before, after } = await writeTransition(deps, req.operation, req);
   switch (req.operation) {
     case 'start':
       await deps.orchestrator.startRun(after as ProjectRecord);
       return after;
     case 'pause':
       await deps.orchestrator.stopRun(after as ProjectRecord, 'paused');
-      await deps.expiry.schedulePauseExpiry(after as ProjectRecord);
+      await afterCommit('schedule pause expiry', req, () => deps.expiry.schedulePauseExpiry(after as ProjectRecord));
       return after;
     case 'resume':
-      await deps.expiry.cancelPauseExpiry(after as ProjectRecord);
+      await afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before));
       await deps.orchestrator.startRun(after as ProjectRecord);
       return after;
     case 'release': {
       const releasing = after as ProjectRecord;
       await deps.orchestrator.stopRun(releasing, 'released');
-      await deps.expiry.cancelPauseExpiry(releasing);
+      await afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before));
       if (rule.via === undefined) return releasing;
-      return writeTransition(deps, 'complete-release', { ...req, expectedVersion: releasing.version, confirmName: undefined }, releasing);
+      const done = await writeTransition(deps, 'complete-release', { ...req, expectedVersion: releasing.version, confirmName: undefined }, releasing);
+      return done.after;
     }
     default:
       return after;
+  }
+}
+
+/**
+ * A side effect after a committed transition whose failure must not turn the answer into an error:
+ * the state did change. The pause deadline stays enforced by the resume write's own condition, so a
+ * missing or stale schedule costs only the early warning and the expiry mark (the reconciler redoes them).
+ */
+async function afterCommit(what: string, req: LifecycleRequest, effect: () => Promise<void>): Promise<void> {
+  try {
+    await effect();
+  } catch (e) {
+    console.error(
+      JSON.stringify({ level: 'WARN', message: `${what} failed after the transition was committed`, projectId: req.projectId, operation: req.operation, error: (e as Error)?.name, detail: (e as Error)?.message }),
+    );
   }
 }

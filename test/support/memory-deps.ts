@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
 import { noopExpiryScheduler, noopOrchestrator } from '../../shared/ports';
-import { DEFAULT_PAUSE_DEADLINE_SECONDS, type Deps } from '../../shared/usecases/deps';
+import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
 import { ManualClock } from './harness';
 
 /** Use-case dependencies on the in-memory fakes, with a hand-moved clock. */
@@ -15,7 +15,7 @@ export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: Manua
     expiry: noopExpiryScheduler,
     clock,
     newId: randomUUID,
-    config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000 },
+    config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000, pauseWarningLeadMs: DEFAULT_PAUSE_WARNING_SECONDS * 1000 },
     table,
     ...overrides,
   } as Deps & { clock: ManualClock; table: InMemoryTable };

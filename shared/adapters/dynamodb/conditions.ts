@@ -54,7 +54,9 @@ export const attributeEquals =
 export const guardPieces: Record<GuardName, (nowIso: string) => ConditionPiece> = {
   // ISO-8601 UTC timestamps of one format compare correctly as strings.
   pauseNotExpired: (nowIso) => (x) =>
-    `(attribute_not_exists(${x.name('pauseExpiresAt')}) OR ${x.name('pauseExpiresAt')} > ${x.value(nowIso)})`,
+    `attribute_not_exists(${x.name('expiredAt')}) AND (attribute_not_exists(${x.name('pauseExpiresAt')}) OR ${x.name('pauseExpiresAt')} > ${x.value(nowIso)})`,
+  pauseDeadlinePassed: (nowIso) => (x) =>
+    `attribute_not_exists(${x.name('expiredAt')}) AND ${x.name('pauseExpiresAt')} <= ${x.value(nowIso)}`,
 };
 
 export function allOf(x: Expression, pieces: readonly ConditionPiece[]): string {

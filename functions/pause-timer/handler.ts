@@ -1,0 +1,16 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { PauseTimerEvent } from '../../shared/api/timer-schema';
+import { getDeps } from '../../shared/runtime';
+import { firePauseTimer, type TimerOutcome } from '../../shared/usecases/pause-timers';
+
+/**
+ * Invoked by EventBridge Scheduler (or the local scheduler) when a pause timer fires. A malformed event
+ * is a permanent failure (thrown, so it reaches the schedule's dead-letter handling), never retried forever.
+ */
+export const handler = middy<unknown, TimerOutcome>().handler(async (event, context: Context) => {
+  const input = PauseTimerEvent.parse(event);
+  const outcome = await firePauseTimer(getDeps(), input, context?.awsRequestId ?? 'timer');
+  console.log(JSON.stringify({ level: 'INFO', message: 'pause timer fired', ...input, ...outcome }));
+  return outcome;
+});

@@ -1,0 +1,83 @@
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+import { pauseTimerNames, pauseTimers } from '../../domain/pause-timers';
+import type { ProjectRecord } from '../../domain/project';
+import type { ExpiryScheduler } from '../../ports';
+
+let schedulerClient: SchedulerClient | undefined;
+
+/** One Scheduler client per process; tests inject their own (or mock the class). */
+export function getSchedulerClient(): SchedulerClient {
+  schedulerClient ??= new SchedulerClient({ maxAttempts: 5 });
+  return schedulerClient;
+}
+
+export function setSchedulerClient(client: SchedulerClient | undefined): void {
+  schedulerClient = client;
+}
+
+export interface EventBridgeSchedulerConfig {
+  groupName: string;
+  /** The pause-timer function the schedules invoke. */
+  targetArn: string;
+  /** The role EventBridge Scheduler assumes to invoke it. */
+  roleArn: string;
+  warningLeadMs: number;
+}
+
+/** `at()` takes whole seconds: round up so a timer never fires before its instant. */
+export function atExpression(iso: string): string {
+  const ms = Date.parse(iso);
+  const seconds = new Date(Math.ceil(ms / 1000) * 1000).toISOString().slice(0, 19);
+  return `at(${seconds})`;
+}
+
+/** Pause timers as one-time EventBridge Scheduler schedules in a dedicated group. */
+export class EventBridgeExpiryScheduler implements ExpiryScheduler {
+  constructor(
+    private readonly config: EventBridgeSchedulerConfig,
+    private readonly client: () => SchedulerClient = getSchedulerClient,
+  ) {}
+
+  async schedulePauseExpiry(project: ProjectRecord): Promise<void> {
+    for (const timer of pauseTimers(project, this.config.warningLeadMs)) {
+      try {
+        await this.client().send(
+          new CreateScheduleCommand({
+            Name: timer.name,
+            GroupName: this.config.groupName,
+            ScheduleExpression: atExpression(timer.at),
+            ScheduleExpressionTimezone: 'UTC',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            ActionAfterCompletion: 'DELETE',
+            Description: `${timer.kind === 'expire' ? 'Pause expiry' : 'Pause expiring soon'} of project ${project.id}`,
+            Target: {
+              Arn: this.config.targetArn,
+              RoleArn: this.config.roleArn,
+              Input: JSON.stringify(timer.input),
+              RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+            },
+          }),
+        );
+      } catch (e) {
+        // Same name = the same pause's timer already exists: creating it again is a no-op.
+        if (!(e instanceof ConflictException)) throw e;
+      }
+    }
+  }
+
+  async cancelPauseExpiry(project: ProjectRecord): Promise<void> {
+    for (const name of pauseTimerNames(project)) {
+      try {
+        await this.client().send(new DeleteScheduleCommand({ Name: name, GroupName: this.config.groupName }));
+      } catch (e) {
+        if (!(e instanceof ResourceNotFoundException)) throw e;
+      }
+    }
+  }
+}

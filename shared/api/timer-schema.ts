@@ -1,0 +1,8 @@
+import { z } from 'zod';
+
+/** What a pause timer hands to the pause-timer function. */
+export const PauseTimerEvent = z.strictObject({
+  kind: z.enum(['warn', 'expire']),
+  projectId: z.string().min(1).max(64),
+  pausedAt: z.iso.datetime(),
+});

@@ -1,0 +1,43 @@
+import type { ProjectRecord } from './project';
+
+/**
+ * The two one-time timers of a pause: the warning shortly before the deadline and the expiry at it.
+ * Names are predictable (project + the pause's start), so a later pause never shares a timer with an
+ * earlier one, and creating or deleting a timer twice is harmless.
+ */
+export type PauseTimerKind = 'warn' | 'expire';
+
+export interface PauseTimer {
+  name: string;
+  kind: PauseTimerKind;
+  /** When it fires (ISO-8601 UTC). */
+  at: string;
+  input: PauseTimerInput;
+}
+
+/** What a timer hands to the pause-timer function when it fires. */
+export interface PauseTimerInput {
+  kind: PauseTimerKind;
+  projectId: string;
+  pausedAt: string;
+}
+
+export function pauseTimers(project: Pick<ProjectRecord, 'id' | 'pausedAt' | 'pauseExpiresAt'>, warningLeadMs: number): PauseTimer[] {
+  if (!project.pausedAt || !project.pauseExpiresAt) return [];
+  const pausedMs = Date.parse(project.pausedAt);
+  const deadlineMs = Date.parse(project.pauseExpiresAt);
+  const timer = (kind: PauseTimerKind, atMs: number): PauseTimer => ({
+    name: `${kind}-${project.id}-${pausedMs}`,
+    kind,
+    at: new Date(atMs).toISOString(),
+    input: { kind, projectId: project.id, pausedAt: project.pausedAt as string },
+  });
+  const warnMs = deadlineMs - warningLeadMs;
+  return [...(warnMs > pausedMs ? [timer('warn', warnMs)] : []), timer('expire', deadlineMs)];
+}
+
+export function pauseTimerNames(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): string[] {
+  if (!project.pausedAt) return [];
+  const pausedMs = Date.parse(project.pausedAt);
+  return (['warn', 'expire'] as const).map((kind) => `${kind}-${project.id}-${pausedMs}`);
+}

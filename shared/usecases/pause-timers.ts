@@ -1,0 +1,30 @@
+import { DomainError } from '../domain/errors';
+import type { PauseTimerInput } from '../domain/pause-timers';
+import type { Deps } from './deps';
+import { writeTransition } from './lifecycle';
+
+export type TimerOutcome = { outcome: 'applied'; version: number } | { outcome: 'ignored'; code: string };
+
+/**
+ * A pause timer fired. Each is one conditional write (still PAUSED, the same pause, and for the expiry
+ * the deadline reached and not yet marked), so a duplicate, late or stale firing changes nothing.
+ */
+export async function firePauseTimer(deps: Deps, input: PauseTimerInput, requestId: string): Promise<TimerOutcome> {
+  const operation = input.kind === 'expire' ? 'expire-pause' : 'warn-pause-expiring';
+  try {
+    const { after } = await writeTransition(deps, operation, {
+      operation: 'pause',
+      projectId: input.projectId,
+      samePause: input.pausedAt,
+      ctx: { actor: 'system', requestId, cause: input.kind === 'expire' ? 'pause-expired' : 'pause-expiring-soon' },
+    });
+    if (input.kind === 'expire' && after) {
+      // For good: the jobs of an expired pause can never be resumed.
+      await deps.orchestrator.stopRun(after, 'pause-expired');
+    }
+    return { outcome: 'applied', version: after?.version ?? 0 };
+  } catch (e) {
+    if (e instanceof DomainError && e.status < 500) return { outcome: 'ignored', code: e.code };
+    throw e;
+  }
+}
