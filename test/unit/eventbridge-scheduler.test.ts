@@ -62,7 +62,7 @@ describe('EventBridge Scheduler adapter (aws-sdk-client-mock)', () => {
   });
 
   it('a schedule that already exists (same pause) is not an error', async () => {
-    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
     await expect(adapter.schedulePauseExpiry(paused)).resolves.toBeUndefined();
   });
 
@@ -70,7 +70,7 @@ describe('EventBridge Scheduler adapter (aws-sdk-client-mock)', () => {
     // Prepare
     scheduler
       .on(DeleteScheduleCommand)
-      .rejectsOnce(new ResourceNotFoundException({ message: 'gone', $metadata: {} }))
+      .rejectsOnce(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }))
       .resolves({});
 
     // Act
