@@ -1,0 +1,393 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
+import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
+import { TABLE, tableDefinition } from '../../shared/table';
+
+/**
+ * Synthesizes the stack once per stage (beforeAll) with the same context (feature flags) as cdk.json
+ * and checks the template against the single sources of truth: tableDefinition() and ROUTES.
+ * Only the dev stack bundles its functions (esbuild, ~1 s per function); bundling does not depend
+ * on the stage, so the prod stack skips it.
+ */
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+const PROD_PAUSE_DEADLINE_SECONDS = 3600;
+/** TransactWriteItems is no IAM action of its own (it is authorized per item as Put/Update/DeleteItem): listed to catch it anyway. */
+const DYNAMODB_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const FORBIDDEN_FOR_READERS = [...DYNAMODB_WRITE_ACTIONS, 'dynamodb:TransactWriteItems', 'dynamodb:*', '*'];
+
+// Minimal shapes of the synthesized template.
+type Json = any;
+interface CfnResource {
+  Type: string;
+  Properties?: Json;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+interface Synthesized {
+  resources: Record<string, CfnResource>;
+  outdir: string;
+  /** fn (folder name) → logical id of its AWS::Lambda::Function. */
+  functionIds: Record<string, string>;
+  tableId: string;
+}
+
+const outdirs: string[] = [];
+
+function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlineSeconds?: number): Synthesized {
+  const outdir = mkdtempSync(path.join(tmpdir(), `cdk-test-${stage}-`));
+  outdirs.push(outdir);
+  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, ...context } });
+  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, {
+    stage,
+    ...(pauseDeadlineSeconds === undefined ? {} : { pauseDeadlineSeconds }),
+  });
+  const template = Template.fromStack(stack);
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
+  return {
+    resources: (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources,
+    outdir,
+    functionIds: Object.fromEntries(Object.entries(stack.api.functions).map(([fn, f]) => [fn, logicalId(f)])),
+    tableId: logicalId(stack.table.table),
+  };
+}
+
+function ofType(s: Synthesized, type: string): [string, CfnResource][] {
+  return Object.entries(s.resources).filter(([, r]) => r.Type === type);
+}
+
+function resource(s: Synthesized, id: string): CfnResource {
+  const r = s.resources[id];
+  if (!r) throw new Error(`no resource ${id} in the template`);
+  return r;
+}
+
+/** Every action granted to the role of a function, across all policies attached to that role. */
+function actionsOf(s: Synthesized, fn: string): string[] {
+  const fnId = s.functionIds[fn] ?? '';
+  const roleId = resource(s, fnId).Properties.Role['Fn::GetAtt'][0] as string;
+  return ofType(s, 'AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[])
+    .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]) as string[]);
+}
+
+/** "GET /projects/{id}" for every API Gateway method, its path rebuilt from the Resource ParentId chain. */
+function methodsOf(s: Synthesized): { key: string; resource: CfnResource }[] {
+  const pathOf = (ref: Json): string => {
+    if (ref['Fn::GetAtt']?.[1] === 'RootResourceId') return '';
+    const parent = resource(s, ref.Ref as string);
+    expect(parent.Type).toBe('AWS::ApiGateway::Resource');
+    return `${pathOf(parent.Properties.ParentId)}/${parent.Properties.PathPart as string}`;
+  };
+  return ofType(s, 'AWS::ApiGateway::Method').map(([, m]) => ({
+    key: `${m.Properties.HttpMethod as string} ${pathOf(m.Properties.ResourceId) || '/'}`,
+    resource: m,
+  }));
+}
+
+/** Deliberately re-derived here rather than imported from infra/constructs/api.ts: the test is the oracle. */
+const isReadOnly = (fn: string) => ROUTES.filter((r) => r.fn === fn).every((r) => r.method === 'GET');
+
+let dev: Synthesized;
+let prod: Synthesized;
+
+beforeAll(() => {
+  dev = synthesize('dev', {});
+  prod = synthesize('prod', { 'aws:cdk:bundling-stacks': [] }, PROD_PAUSE_DEADLINE_SECONDS);
+}, 120_000);
+
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const stages = () => [
+  { stage: 'dev', s: dev },
+  { stage: 'prod', s: prod },
+];
+
+describe('projects table', () => {
+  it('has the key schema, attributes, billing mode and indexes of tableDefinition()', () => {
+    // Prepare
+    const def = tableDefinition('unused');
+    const byName = (a: { AttributeName: string }, b: { AttributeName: string }) => a.AttributeName.localeCompare(b.AttributeName);
+
+    for (const { s } of stages()) {
+      // Act
+      const tables = ofType(s, 'AWS::DynamoDB::Table');
+      const props = tables[0]?.[1].Properties;
+
+      // Assess
+      expect(tables).toHaveLength(1);
+      expect(props.KeySchema).toEqual(def.KeySchema);
+      expect(props.GlobalSecondaryIndexes).toEqual(def.GlobalSecondaryIndexes);
+      expect([...props.AttributeDefinitions].sort(byName)).toEqual([...def.AttributeDefinitions].sort(byName));
+      expect(props.BillingMode).toBe(def.BillingMode);
+      expect(props.TableName).toBeUndefined(); // CloudFormation names it; handlers get TABLE_NAME
+    }
+  });
+
+  it('has TTL, AWS-managed encryption and point-in-time recovery in every stage', () => {
+    for (const { s } of stages()) {
+      // Prepare / Act
+      const props = resource(s, s.tableId).Properties;
+
+      // Assess
+      expect(props.TimeToLiveSpecification).toEqual({ AttributeName: TABLE.ttlAttribute, Enabled: true });
+      expect(props.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+
+  it('is retained and deletion-protected in prod', () => {
+    // Prepare / Act
+    const table = resource(prod, prod.tableId);
+
+    // Assess
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+  });
+
+  it('is deleted with the stack in dev', () => {
+    // Prepare / Act
+    const table = resource(dev, dev.tableId);
+
+    // Assess
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+  });
+});
+
+describe('functions', () => {
+  it('has exactly one Node.js 24 arm64 function per function folder', () => {
+    for (const { s } of stages()) {
+      // Prepare
+      const ids = FUNCTION_NAMES.map((fn) => s.functionIds[fn]);
+
+      // Act
+      const functions = ofType(s, 'AWS::Lambda::Function');
+
+      // Assess
+      expect(functions.map(([id]) => id).sort()).toEqual([...ids].sort());
+      for (const [, f] of functions) {
+        expect(f.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          MemorySize: 512,
+          Timeout: 29,
+          TracingConfig: { Mode: 'Active' },
+        });
+      }
+    }
+  });
+
+  it('passes the table name, the pause deadline and source-map support in the environment', () => {
+    for (const { s, expected } of [
+      { s: dev, expected: '43200' },
+      { s: prod, expected: String(PROD_PAUSE_DEADLINE_SECONDS) },
+    ]) {
+      for (const fn of FUNCTION_NAMES) {
+        // Prepare / Act
+        const variables = resource(s, s.functionIds[fn] ?? '').Properties.Environment.Variables;
+
+        // Assess
+        expect(variables).toEqual({
+          TABLE_NAME: { Ref: s.tableId },
+          PAUSE_DEADLINE_SECONDS: expected,
+          NODE_OPTIONS: '--enable-source-maps',
+        });
+      }
+    }
+  });
+
+  it('bundles each handler into a self-contained index.js (AWS SDK inside) with a source map', async () => {
+    // Prepare
+    const assetDirs = FUNCTION_NAMES.map((fn) => {
+      const s3Key = String(resource(dev, dev.functionIds[fn] ?? '').Properties.Code.S3Key);
+      return path.join(dev.outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+    });
+    // Loaded from the temporary cdk.out, outside the repository: any module left external
+    // (e.g. @aws-sdk/*) fails to resolve there.
+    const probe = `const out = {};
+      for (const dir of process.argv.slice(1)) out[dir] = typeof require(dir + '/index.js').handler;
+      console.log(JSON.stringify(out));`;
+    const { NODE_PATH: _nodePath, NODE_OPTIONS: _nodeOptions, ...env } = process.env;
+
+    // Act
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', probe, ...assetDirs], { cwd: tmpdir(), env });
+    const handlerTypes = JSON.parse(stdout) as Record<string, string>;
+
+    // Assess
+    expect(Object.values(handlerTypes)).toEqual(FUNCTION_NAMES.map(() => 'function'));
+    for (const dir of assetDirs) {
+      expect(existsSync(path.join(dir, 'index.js.map')), dir).toBe(true);
+      expect(readFileSync(path.join(dir, 'index.js'), 'utf8').includes('DynamoDBClient'), dir).toBe(true);
+    }
+  }, 30_000);
+
+  it('logs to a log group of its own with a retention, kept in prod and deleted in dev', () => {
+    for (const { s, policy } of [
+      { s: dev, policy: 'Delete' },
+      { s: prod, policy: 'Retain' },
+    ]) {
+      // Prepare
+      const logGroupIds = FUNCTION_NAMES.map((fn) => resource(s, s.functionIds[fn] ?? '').Properties.LoggingConfig?.LogGroup?.Ref as string);
+
+      // Act
+      const logGroups = ofType(s, 'AWS::Logs::LogGroup');
+
+      // Assess
+      expect(new Set(logGroupIds).size).toBe(FUNCTION_NAMES.length);
+      expect(logGroups.map(([id]) => id).sort()).toEqual([...logGroupIds].sort());
+      for (const [, group] of logGroups) {
+        expect(group.Properties.RetentionInDays).toBe(30);
+        expect(group.DeletionPolicy).toBe(policy);
+      }
+    }
+  });
+});
+
+describe('IAM', () => {
+  it('treats exactly the GET-only functions as read-only', () => {
+    // Prepare / Act
+    const readOnly = FUNCTION_NAMES.filter(isReadOnly);
+
+    // Assess
+    expect(readOnly.sort()).toEqual(['get-data-source', 'get-project', 'list-data-sources', 'list-project-events', 'list-projects']);
+  });
+
+  it('grants read-only functions DynamoDB reads and no DynamoDB write action', () => {
+    for (const { s } of stages()) {
+      for (const fn of FUNCTION_NAMES.filter(isReadOnly)) {
+        // Prepare / Act
+        const actions = actionsOf(s, fn);
+
+        // Assess
+        expect(actions, fn).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+        expect(actions.filter((a) => FORBIDDEN_FOR_READERS.includes(a)), fn).toEqual([]);
+      }
+    }
+  });
+
+  it('grants the other functions DynamoDB writes', () => {
+    for (const { s } of stages()) {
+      for (const fn of FUNCTION_NAMES.filter((f) => !isReadOnly(f))) {
+        // Prepare / Act
+        const actions = actionsOf(s, fn);
+
+        // Assess
+        expect(actions, fn).toEqual(expect.arrayContaining(DYNAMODB_WRITE_ACTIONS));
+      }
+    }
+  });
+});
+
+describe('REST API', () => {
+  it('has exactly the (method, path) pairs of ROUTES', () => {
+    for (const { s } of stages()) {
+      // Prepare
+      const expected = ROUTES.map((r) => `${r.method} ${r.path}`).sort();
+
+      // Act
+      const actual = methodsOf(s)
+        .map((m) => m.key)
+        .filter((key) => !key.startsWith('OPTIONS '))
+        .sort();
+
+      // Assess
+      expect(actual).toEqual(expected);
+    }
+  });
+
+  it('requires IAM authorization on every method', () => {
+    for (const { s } of stages()) {
+      // Prepare / Act
+      const methods = methodsOf(s).filter((m) => !m.key.startsWith('OPTIONS '));
+
+      // Assess
+      expect(methods).toHaveLength(ROUTES.length);
+      for (const m of methods) expect(m.resource.Properties.AuthorizationType, m.key).toBe('AWS_IAM');
+    }
+  });
+
+  it('proxies each route to the function ROUTES names', () => {
+    for (const { s } of stages()) {
+      // Prepare
+      const byKey = new Map(methodsOf(s).map((m) => [m.key, m.resource]));
+
+      for (const route of ROUTES) {
+        // Act
+        const integration = byKey.get(`${route.method} ${route.path}`)?.Properties.Integration;
+
+        // Assess
+        expect(integration?.Type, route.path).toBe('AWS_PROXY');
+        expect(JSON.stringify(integration?.Uri), `${route.method} ${route.path}`).toContain(`"Fn::GetAtt":["${s.functionIds[route.fn]}","Arn"]`);
+      }
+    }
+  });
+
+  it('deploys a stage named after the stage with throttling, metrics and tracing', () => {
+    for (const { stage, s } of stages()) {
+      // Prepare / Act
+      const apiStages = ofType(s, 'AWS::ApiGateway::Stage');
+      const props = apiStages[0]?.[1].Properties;
+
+      // Assess
+      expect(apiStages).toHaveLength(1);
+      expect(props.StageName).toBe(stage);
+      expect(props.TracingEnabled).toBe(true);
+      expect(props.MethodSettings).toEqual([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          MetricsEnabled: true,
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+        }),
+      ]);
+    }
+  });
+});
+
+describe('stack and app configuration', () => {
+  it('rejects a pause deadline that is not a positive integer', () => {
+    // Prepare
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-test-invalid-'));
+    outdirs.push(outdir);
+    const build = (pauseDeadlineSeconds: number) => () =>
+      new MigrationControlPlaneStack(new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } }), 'Invalid', { stage: 'dev', pauseDeadlineSeconds });
+
+    // Act / Assess
+    expect(build(0)).toThrow(/pauseDeadlineSeconds must be a positive integer/);
+    expect(build(1.5)).toThrow(/pauseDeadlineSeconds must be a positive integer/);
+  });
+
+  it('refuses to synthesize an unknown stage', async () => {
+    // Prepare
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-test-app-'));
+    outdirs.push(outdir);
+    const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'staging' }) };
+
+    // Act
+    const result = await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'infra', 'app.ts')], { cwd: ROOT, env }).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+
+    // Assess
+    expect(result?.code).toBe(1);
+    expect(result?.stderr).toContain('Unknown stage "staging"');
+  }, 30_000);
+});
