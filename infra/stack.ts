@@ -1,7 +1,9 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULT_PAUSE_DEADLINE_SECONDS } from '../shared/usecases/deps';
+import { PAUSE_TIMER_OPERATIONS, ROUTES } from '../shared/api/routes';
+import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../shared/usecases/deps';
 import { ControlPlaneApi } from './constructs/api';
+import { PauseTimers } from './constructs/pause-timers';
 import { ProjectsTable } from './constructs/projects-table';
 
 export const STAGES = ['dev', 'prod'] as const;
@@ -15,12 +17,15 @@ export interface MigrationControlPlaneStackProps extends StackProps {
   readonly stage: Stage;
   /** How long a project may stay paused before it expires; default 43200 (12 h). */
   readonly pauseDeadlineSeconds?: number;
+  /** How long before the deadline the "pause expiring soon" warning fires; default 1800 (30 min). */
+  readonly pauseWarningSeconds?: number;
 }
 
 /** The control plane: the projects table and the IAM-authorized REST API in front of the handlers. */
 export class MigrationControlPlaneStack extends Stack {
   readonly table: ProjectsTable;
   readonly api: ControlPlaneApi;
+  readonly pauseTimers: PauseTimers;
 
   constructor(scope: Construct, id: string, props: MigrationControlPlaneStackProps) {
     super(scope, id, props);
@@ -35,6 +40,20 @@ export class MigrationControlPlaneStack extends Stack {
       table: this.table.table,
       pauseDeadlineSeconds,
     });
+
+    const timerProps = {
+      stage: props.stage,
+      table: this.table.table,
+      pauseDeadlineSeconds,
+      pauseWarningSeconds: props.pauseWarningSeconds ?? DEFAULT_PAUSE_WARNING_SECONDS,
+    };
+    this.pauseTimers = new PauseTimers(this, 'PauseTimers', timerProps);
+    // Functions whose routes pause, resume or release manage the pause timers.
+    const managers = new Set(ROUTES.filter((r) => r.operations.some((op) => PAUSE_TIMER_OPERATIONS.includes(op))).map((r) => r.fn));
+    for (const fn of managers) {
+      const fun = this.api.functions[fn];
+      if (fun) this.pauseTimers.grantManage(fun, timerProps);
+    }
 
     // The API URL is already an output of the RestApi (…Endpoint…).
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });

@@ -33,6 +33,7 @@ function expirySchedulerFromEnv(env: NodeJS.ProcessEnv): ExpiryScheduler {
     groupName: SCHEDULE_GROUP_NAME,
     targetArn: PAUSE_TIMER_FUNCTION_ARN,
     roleArn: SCHEDULER_ROLE_ARN,
+    ...(env.SCHEDULER_DLQ_ARN ? { deadLetterArn: env.SCHEDULER_DLQ_ARN } : {}),
     warningLeadMs: pauseWarningLeadMs(env),
   });
 }

@@ -1,16 +1,10 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import type { Stage } from '../stack';
-
-/** Repository root: entries, the lock file and esbuild's working directory are resolved from here. */
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+import { controlPlaneFunction } from './function';
 
 export interface ControlPlaneApiProps {
   readonly stage: Stage;
@@ -34,40 +28,12 @@ export class ControlPlaneApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ControlPlaneApiProps) {
     super(scope, id);
-    const prod = props.stage === 'prod';
-    const removalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-
     this.functions = {};
     for (const fn of FUNCTION_NAMES) {
-      const name = pascalCase(fn);
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy,
-      });
-      const fun = new NodejsFunction(this, name, {
-        entry: path.join(PROJECT_ROOT, 'functions', fn, 'handler.ts'),
-        handler: 'handler',
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 512,
-        timeout: Duration.seconds(29),
-        tracing: lambda.Tracing.ACTIVE,
-        logGroup,
-        description: `${fn} (${props.stage})`,
-        environment: {
-          TABLE_NAME: props.table.tableName,
-          PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds),
-          NODE_OPTIONS: '--enable-source-maps',
-        },
-        bundling: {
-          minify: true,
-          sourceMap: true,
-          target: 'node22',
-          // Bundle the AWS SDK in: the versions in package.json are pinned, not the runtime's.
-          externalModules: [],
-        },
+      const fun = controlPlaneFunction(this, {
+        fn,
+        stage: props.stage,
+        environment: { TABLE_NAME: props.table.tableName, PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds) },
       });
       if (isReadOnlyFunction(fn)) props.table.grantReadData(fun);
       else props.table.grantReadWriteData(fun);
@@ -111,11 +77,4 @@ export class ControlPlaneApi extends Construct {
       });
     }
   }
-}
-
-function pascalCase(kebab: string): string {
-  return kebab
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -10,10 +10,15 @@ export interface Route {
   fn: string;
   /** The transitions-table operation a lifecycle route applies. */
   operation?: UserOperation;
+  /** Routes that apply several operations (batch) list them. */
+  operations?: readonly UserOperation[];
   summary: string;
 }
 
-export const ROUTES: readonly Route[] = [
+/** Operations whose side effects create or delete pause timers (see infra PauseTimers). */
+export const PAUSE_TIMER_OPERATIONS: readonly UserOperation[] = ['pause', 'resume', 'release'];
+
+const ROUTE_ROWS: readonly Route[] = [
   { method: 'POST', path: '/data-sources', fn: 'create-data-source', summary: 'Register a data source (credentials by secretArn only).' },
   { method: 'GET', path: '/data-sources', fn: 'list-data-sources', summary: 'List data sources, newest first.' },
   { method: 'GET', path: '/data-sources/{id}', fn: 'get-data-source', summary: 'Read a data source.' },
@@ -29,6 +34,15 @@ export const ROUTES: readonly Route[] = [
   { method: 'PUT', path: '/projects/{id}/alert-config', fn: 'project-lifecycle', operation: 'modify-alert-config', summary: 'Change the alert level.' },
   { method: 'GET', path: '/projects/{id}/events', fn: 'list-project-events', summary: 'The audit trail, oldest first.' },
 ];
+
+/**
+ * Every route with the operations it may apply: its own, or for routes that apply many (batch), the
+ * `operations` they list. Infrastructure grants follow from this.
+ */
+export const ROUTES: readonly (Route & { operations: readonly UserOperation[] })[] = ROUTE_ROWS.map((r) => ({
+  ...r,
+  operations: r.operations ?? (r.operation ? [r.operation] : []),
+}));
 
 /** Function folders, each bundled into one Lambda function. */
 export const FUNCTION_NAMES = [...new Set(ROUTES.map((r) => r.fn))];

@@ -7,7 +7,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
-import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
+import { FUNCTION_NAMES, PAUSE_TIMER_OPERATIONS, ROUTES } from '../../shared/api/routes';
 import { TABLE, tableDefinition } from '../../shared/table';
 
 /**
@@ -38,6 +38,7 @@ interface Synthesized {
   outdir: string;
   /** fn (folder name) → logical id of its AWS::Lambda::Function. */
   functionIds: Record<string, string>;
+  pauseTimerIds: { group: string; role: string; queue: string };
   tableId: string;
 }
 
@@ -57,7 +58,15 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
   return {
     resources: (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources,
     outdir,
-    functionIds: Object.fromEntries(Object.entries(stack.api.functions).map(([fn, f]) => [fn, logicalId(f)])),
+    functionIds: {
+      ...Object.fromEntries(Object.entries(stack.api.functions).map(([fn, f]) => [fn, logicalId(f)])),
+      'pause-timer': logicalId(stack.pauseTimers.function),
+    },
+    pauseTimerIds: {
+      group: logicalId({ node: { defaultChild: stack.pauseTimers.group } }),
+      role: logicalId(stack.pauseTimers.schedulerRole),
+      queue: logicalId(stack.pauseTimers.deadLetterQueue),
+    },
     tableId: logicalId(stack.table.table),
   };
 }
@@ -173,7 +182,7 @@ describe('functions', () => {
   it('has exactly one Node.js 24 arm64 function per function folder', () => {
     for (const { s } of stages()) {
       // Prepare
-      const ids = FUNCTION_NAMES.map((fn) => s.functionIds[fn]);
+      const ids = [...FUNCTION_NAMES, 'pause-timer'].map((fn) => s.functionIds[fn]);
 
       // Act
       const functions = ofType(s, 'AWS::Lambda::Function');
@@ -202,12 +211,14 @@ describe('functions', () => {
         // Prepare / Act
         const variables = resource(s, s.functionIds[fn] ?? '').Properties.Environment.Variables;
 
-        // Assess
-        expect(variables).toEqual({
+        // Assess: these three everywhere; anything else only the pause-timer settings
+        expect(variables).toMatchObject({
           TABLE_NAME: { Ref: s.tableId },
           PAUSE_DEADLINE_SECONDS: expected,
           NODE_OPTIONS: '--enable-source-maps',
         });
+        const pauseTimerSettings = ['SCHEDULE_GROUP_NAME', 'PAUSE_TIMER_FUNCTION_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULER_DLQ_ARN', 'PAUSE_WARNING_SECONDS'];
+        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...pauseTimerSettings].includes(k))).toEqual([]);
       }
     }
   });
@@ -243,13 +254,13 @@ describe('functions', () => {
       { s: prod, policy: 'Retain' },
     ]) {
       // Prepare
-      const logGroupIds = FUNCTION_NAMES.map((fn) => resource(s, s.functionIds[fn] ?? '').Properties.LoggingConfig?.LogGroup?.Ref as string);
+      const logGroupIds = Object.values(s.functionIds).map((id) => resource(s, id).Properties.LoggingConfig?.LogGroup?.Ref as string);
 
       // Act
       const logGroups = ofType(s, 'AWS::Logs::LogGroup');
 
       // Assess
-      expect(new Set(logGroupIds).size).toBe(FUNCTION_NAMES.length);
+      expect(new Set(logGroupIds).size).toBe(Object.keys(s.functionIds).length);
       expect(logGroups.map(([id]) => id).sort()).toEqual([...logGroupIds].sort());
       for (const [, group] of logGroups) {
         expect(group.Properties.RetentionInDays).toBe(30);
@@ -390,4 +401,78 @@ describe('stack and app configuration', () => {
     expect(result?.code).toBe(1);
     expect(result?.stderr).toContain('Unknown stage "staging"');
   }, 30_000);
+});
+
+/** Every statement granted to the role of a function. */
+function statementsOf(s: Synthesized, fn: string): Json[] {
+  const fnId = s.functionIds[fn] ?? '';
+  const roleId = resource(s, fnId).Properties.Role['Fn::GetAtt'][0] as string;
+  return ofType(s, 'AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+}
+
+const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
+
+describe('pause timers (EventBridge Scheduler)', () => {
+  const managers = [...new Set(ROUTES.filter((r) => r.operations.some((op) => PAUSE_TIMER_OPERATIONS.includes(op))).map((r) => r.fn))];
+
+  it('has a dedicated schedule group, and a Scheduler role that may invoke only the pause-timer function', () => {
+    // Prepare
+    const role = resource(dev, dev.pauseTimerIds.role);
+    const rolePolicies = ofType(dev, 'AWS::IAM::Policy').filter(([, p]) => (p.Properties.Roles as Json[]).some((r) => r.Ref === dev.pauseTimerIds.role));
+
+    // Act
+    const statements = rolePolicies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+
+    // Assess
+    expect(resource(dev, dev.pauseTimerIds.group).Type).toBe('AWS::Scheduler::ScheduleGroup');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+    ]);
+    const invoke = statements.filter((st) => asList(st.Action).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    const invokeTargets = JSON.stringify(invoke[0].Resource);
+    expect(invokeTargets).toContain(dev.functionIds['pause-timer']);
+    for (const [fn, id] of Object.entries(dev.functionIds)) if (fn !== 'pause-timer') expect(invokeTargets).not.toContain(id);
+    const others = statements.filter((st) => !asList(st.Action).includes('lambda:InvokeFunction'));
+    expect(others.every((st) => asList(st.Action).every((a: string) => a.startsWith('sqs:')) && JSON.stringify(st.Resource).includes(dev.pauseTimerIds.queue))).toBe(true);
+  });
+
+  it('lets the functions that pause, resume or release create/delete schedules of that group only, and pass that role', () => {
+    expect(managers.length).toBeGreaterThan(0);
+    for (const fn of managers) {
+      // Act
+      const statements = statementsOf(dev, fn);
+      const scheduler = statements.filter((st) => asList(st.Action).some((a: string) => a.startsWith('scheduler:')));
+      const passRole = statements.filter((st) => asList(st.Action).includes('iam:PassRole'));
+
+      // Assess
+      expect(scheduler).toHaveLength(1);
+      expect(asList(scheduler[0].Action).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+      const groupName = resource(dev, dev.pauseTimerIds.group).Properties.Name as string;
+      expect(JSON.stringify(scheduler[0].Resource)).toContain(`:schedule/${groupName}/*`);
+      expect(passRole).toHaveLength(1);
+      expect(passRole[0].Resource).toEqual({ 'Fn::GetAtt': [dev.pauseTimerIds.role, 'Arn'] });
+      const env = resource(dev, dev.functionIds[fn] ?? '').Properties.Environment.Variables;
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(['SCHEDULE_GROUP_NAME', 'PAUSE_TIMER_FUNCTION_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULER_DLQ_ARN', 'PAUSE_WARNING_SECONDS']));
+    }
+  });
+
+  it('gives no other function any Scheduler permission', () => {
+    for (const fn of Object.keys(dev.functionIds).filter((f) => !managers.includes(f))) {
+      const actions = statementsOf(dev, fn).flatMap((st) => asList(st.Action) as string[]);
+      expect(actions.filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole')).toEqual([]);
+    }
+  });
+
+  it('the pause-timer function writes only the projects table', () => {
+    // X-Ray's PutTraceSegments has no resource-level permissions: its "*" is the only other grant.
+    const statements = statementsOf(dev, 'pause-timer');
+    expect(statements.filter((st) => JSON.stringify(st.Resource) === '"*"').flatMap((st) => asList(st.Action)).every((a: string) => a.startsWith('xray:'))).toBe(true);
+    const resources = statements.filter((st) => JSON.stringify(st.Resource) !== '"*"').flatMap((st) => asList(st.Resource));
+    const tableArn = { 'Fn::GetAtt': [dev.tableId, 'Arn'] };
+    expect(resources.every((r) => JSON.stringify(r).includes(dev.tableId))).toBe(true);
+    expect(resources).toContainEqual(tableArn);
+  });
 });

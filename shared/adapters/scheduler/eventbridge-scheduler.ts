@@ -27,6 +27,8 @@ export interface EventBridgeSchedulerConfig {
   targetArn: string;
   /** The role EventBridge Scheduler assumes to invoke it. */
   roleArn: string;
+  /** Where Scheduler puts a firing it could not deliver. */
+  deadLetterArn?: string;
   warningLeadMs: number;
 }
 
@@ -61,6 +63,7 @@ export class EventBridgeExpiryScheduler implements ExpiryScheduler {
               RoleArn: this.config.roleArn,
               Input: JSON.stringify(timer.input),
               RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+              ...(this.config.deadLetterArn ? { DeadLetterConfig: { Arn: this.config.deadLetterArn } } : {}),
             },
           }),
         );

@@ -1,0 +1,60 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { Stage } from '../stack';
+
+/** Repository root: entries, the lock file and esbuild's working directory are resolved from here. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface ControlPlaneFunctionProps {
+  /** Folder under functions/ holding handler.ts. */
+  readonly fn: string;
+  readonly stage: Stage;
+  readonly environment: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+}
+
+export function pascalCase(kebab: string): string {
+  return kebab
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * Every function of the control plane is built the same way: bundled by the local esbuild (minified,
+ * source maps, the pinned AWS SDK inside), the newest Node.js runtime, ARM, X-Ray, its own log group
+ * with a retention, removal per stage.
+ */
+export function controlPlaneFunction(scope: Construct, props: ControlPlaneFunctionProps): NodejsFunction {
+  const name = pascalCase(props.fn);
+  const logGroup = new logs.LogGroup(scope, `${name}Logs`, {
+    retention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: props.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+  return new NodejsFunction(scope, name, {
+    entry: path.join(PROJECT_ROOT, 'functions', props.fn, 'handler.ts'),
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memorySize ?? 512,
+    timeout: props.timeout ?? Duration.seconds(29),
+    tracing: lambda.Tracing.ACTIVE,
+    logGroup,
+    description: `${props.fn} (${props.stage})`,
+    environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+    bundling: {
+      minify: true,
+      sourceMap: true,
+      target: 'node22',
+      // Bundle the AWS SDK in: the versions in package.json are pinned, not the runtime's.
+      externalModules: [],
+    },
+  });
+}

@@ -1,0 +1,80 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Stage } from '../stack';
+import { controlPlaneFunction } from './function';
+
+export interface PauseTimersProps {
+  readonly stage: Stage;
+  readonly table: dynamodb.ITable;
+  readonly pauseDeadlineSeconds: number;
+  readonly pauseWarningSeconds: number;
+}
+
+/**
+ * Pause expiry on EventBridge Scheduler: a dedicated schedule group, the pause-timer function the
+ * one-time schedules invoke, the role Scheduler assumes (it may invoke only that function and write
+ * only to the timers' dead-letter queue), and the grants API functions need to manage the schedules.
+ */
+export class PauseTimers extends Construct {
+  readonly group: scheduler.CfnScheduleGroup;
+  readonly function: NodejsFunction;
+  readonly schedulerRole: iam.Role;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PauseTimersProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.group = new scheduler.CfnScheduleGroup(this, 'Group', { name: `${stack.stackName}-pause-timers` });
+    this.group.applyRemovalPolicy(props.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+
+    this.function = controlPlaneFunction(this, {
+      fn: 'pause-timer',
+      stage: props.stage,
+      environment: { TABLE_NAME: props.table.tableName, PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds) },
+    });
+    // Writes only the projects table (the conditional expire / warn transitions).
+    props.table.grantReadWriteData(this.function);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'Assumed by EventBridge Scheduler to fire pause timers',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    });
+    this.function.grantInvoke(this.schedulerRole);
+    this.deadLetterQueue.grantSendMessages(this.schedulerRole);
+  }
+
+  /** Schedule ARNs of this group only. */
+  get scheduleArnPattern(): string {
+    return Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.group.name}/*` });
+  }
+
+  /** Lets an API function create and delete the pause timers (and pass the Scheduler role), nothing else. */
+  grantManage(fn: IFunction & { addEnvironment(key: string, value: string): unknown }, props: PauseTimersProps): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [this.scheduleArnPattern],
+      }),
+    );
+    this.schedulerRole.grantPassRole(fn.grantPrincipal);
+    fn.addEnvironment('SCHEDULE_GROUP_NAME', this.group.name as string);
+    fn.addEnvironment('PAUSE_TIMER_FUNCTION_ARN', this.function.functionArn);
+    fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
+    fn.addEnvironment('SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn);
+    fn.addEnvironment('PAUSE_WARNING_SECONDS', String(props.pauseWarningSeconds));
+  }
+}
