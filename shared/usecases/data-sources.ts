@@ -1,18 +1,11 @@
 import { isoAt } from '../domain/clock';
-import type { DataSourceEngine, DataSourceRecord } from '../domain/data-source';
+import type { DataSourceRecord } from '../domain/data-source';
 import { DomainError, notFound } from '../domain/errors';
 import { DataSourceInUse, type Page } from '../ports';
 import type { Deps } from './deps';
 
-export interface CreateDataSourceInput {
-  name: string;
-  engine: DataSourceEngine;
-  host: string;
-  port: number;
-  username: string;
-  database?: string;
-  secretArn?: string;
-}
+/** What a caller gives: everything but what the control plane assigns. */
+export type CreateDataSourceInput = Omit<DataSourceRecord, 'id' | 'createdAt' | 'refCount'>;
 
 export async function createDataSource(deps: Deps, input: CreateDataSourceInput): Promise<DataSourceRecord> {
   const ds: DataSourceRecord = { id: deps.newId(), ...input, createdAt: isoAt(deps.clock.nowMs()), refCount: 0 };
