@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { PAUSE_TIMER_OPERATIONS, ROUTES } from '../shared/api/routes';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../shared/usecases/deps';
 import { ControlPlaneApi } from './constructs/api';
+import { DomainEvents } from './constructs/domain-events';
 import { PauseTimers } from './constructs/pause-timers';
 import { ProjectsTable } from './constructs/projects-table';
 
@@ -26,6 +27,7 @@ export class MigrationControlPlaneStack extends Stack {
   readonly table: ProjectsTable;
   readonly api: ControlPlaneApi;
   readonly pauseTimers: PauseTimers;
+  readonly domainEvents: DomainEvents;
 
   constructor(scope: Construct, id: string, props: MigrationControlPlaneStackProps) {
     super(scope, id, props);
@@ -54,6 +56,9 @@ export class MigrationControlPlaneStack extends Stack {
       const fun = this.api.functions[fn];
       if (fun) this.pauseTimers.grantManage(fun, timerProps);
     }
+
+    this.domainEvents = new DomainEvents(this, 'DomainEvents', { stage: props.stage, table: this.table.table });
+    new CfnOutput(this, 'EventBusName', { value: this.domainEvents.bus.eventBusName });
 
     // The API URL is already an output of the RestApi (…Endpoint…).
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });

@@ -1,6 +1,7 @@
 import type { AuditEvent, ProjectRecord, ProjectStatus } from './domain/project';
 import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
+import type { DomainEvent } from './events/domain-events';
 
 /**
  * Ports: what the use cases need from the outside world. Adapters (DynamoDB, Step Functions,
@@ -104,3 +105,8 @@ export const noopExpiryScheduler: ExpiryScheduler = {
   schedulePauseExpiry: async () => {},
   cancelPauseExpiry: async () => {},
 };
+
+/** The domain event bus (EventBridge when deployed). `publish` succeeds only when every event was accepted. */
+export interface EventBus {
+  publish(events: readonly DomainEvent[]): Promise<void>;
+}

@@ -3,8 +3,9 @@ import { DynamoDataSourceStore } from './adapters/dynamodb/data-source-store';
 import { DynamoProjectStore } from './adapters/dynamodb/project-store';
 import { getDocumentClient, tableName } from './adapters/dynamodb/client';
 import { systemClock } from './domain/clock';
+import { EventBridgeBus } from './adapters/eventbridge/event-bus';
 import { EventBridgeExpiryScheduler } from './adapters/scheduler/eventbridge-scheduler';
-import { noopExpiryScheduler, noopOrchestrator, type ExpiryScheduler } from './ports';
+import { noopExpiryScheduler, noopOrchestrator, type EventBus, type ExpiryScheduler } from './ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
 
 /**
@@ -38,6 +39,16 @@ function expirySchedulerFromEnv(env: NodeJS.ProcessEnv): ExpiryScheduler {
   });
 }
 
+/** Without a bus configured, publishing fails loudly (the stream retries) instead of dropping events. */
+function eventBusFromEnv(env: NodeJS.ProcessEnv): EventBus {
+  if (env.EVENT_BUS_NAME) return new EventBridgeBus(env.EVENT_BUS_NAME);
+  return {
+    publish: async () => {
+      throw new Error('EVENT_BUS_NAME is not set: no event bus to publish to');
+    },
+  };
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   const client = getDocumentClient();
   const table = tableName(env);
@@ -46,6 +57,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
     dataSources: new DynamoDataSourceStore(client, table),
     orchestrator: noopOrchestrator,
     expiry: expirySchedulerFromEnv(env),
+    events: eventBusFromEnv(env),
     clock: systemClock,
     newId: randomUUID,
     config: { pauseDeadlineMs: pauseDeadlineMs(env), pauseWarningLeadMs: pauseWarningLeadMs(env) },

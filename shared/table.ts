@@ -8,6 +8,8 @@ export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'ttl',
+  /** Every committed audit event flows from the table's stream to the event bus (at least once, in order per project). */
+  streamView: 'NEW_IMAGE',
   indexes: {
     /** Every item of a kind, newest first: gsi1pk = kind, gsi1sk = createdAt#id. */
     byKind: { indexName: 'byKind', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
@@ -52,5 +54,6 @@ export function tableDefinition(tableName: string) {
       { AttributeName: TABLE.sortKey, KeyType: 'RANGE' as const },
     ],
     GlobalSecondaryIndexes: indexes.map(gsi),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.streamView },
   };
 }

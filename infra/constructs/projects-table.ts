@@ -41,12 +41,14 @@ export class ProjectsTable extends Construct {
       };
     };
     if (def.BillingMode !== 'PAY_PER_REQUEST') throw new Error(`unsupported billing mode ${def.BillingMode}`);
+    if (def.StreamSpecification.StreamViewType !== 'NEW_IMAGE') throw new Error('only a NEW_IMAGE stream is supported');
 
     this.table = new dynamodb.Table(this, 'Table', {
       ...keys(def.KeySchema),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TABLE.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: prod,
       removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,

@@ -4,7 +4,9 @@ import {
   CreateTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -100,6 +102,11 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     );
   } catch (e) {
     if (!(e instanceof ResourceInUseException)) throw e;
+    // A table made before the stream was part of the definition gets it now.
+    const existing = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!existing.Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: tableDefinition(tableName).StreamSpecification }));
+    }
   } finally {
     client.destroy();
   }

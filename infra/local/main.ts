@@ -5,7 +5,9 @@ import type { Context } from 'aws-lambda';
 import { overrideDeps, pauseWarningLeadMs } from '../../shared/runtime';
 import { TABLE } from '../../shared/table';
 import { createApiServer } from './api-server';
-import { ensureTable, startDynamoDbLocal } from './dynamodb-local';
+import { ensureTable, localClient, startDynamoDbLocal } from './dynamodb-local';
+import { LocalEventBus } from './local-event-bus';
+import { LocalStreamPoller } from './local-stream';
 import { LocalScheduler } from './local-scheduler';
 
 /**
@@ -37,8 +39,19 @@ async function main() {
     (input) => pauseTimer(input, { awsRequestId: randomUUID() } as Context),
     pauseWarningLeadMs(),
   );
-  overrideDeps({ expiry: scheduler });
+  overrideDeps({ expiry: scheduler, events: new LocalEventBus(resolve(dataDir, '..', 'events.jsonl')) });
   const pending = scheduler.start();
+
+  // Domain events: the table's stream, read like the deployed event source mapping, into the local bus.
+  const { handler: publishDomainEvents } = await import('../../functions/publish-domain-events/handler');
+  const stream = new LocalStreamPoller(
+    localClient(ddb.endpoint),
+    ddb.endpoint,
+    tableName,
+    (event) => publishDomainEvents(event, { awsRequestId: randomUUID() } as Context),
+    resolve(dataDir, '..', 'stream-checkpoint.json'),
+  );
+  stream.start();
 
   const server = createApiServer();
   await new Promise<void>((ok, fail) => {
@@ -50,6 +63,7 @@ async function main() {
 Migration control plane (embedded default) is up.
   API:            ${url}
   DynamoDB Local: ${ddb.endpoint} (table ${tableName})
+  Domain events:  ${resolve(dataDir, '..', 'events.jsonl')}
   Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s (warning ${pauseWarningLeadMs() / 1000} s before; ${pending} timer(s) pending)
 
 Try:
@@ -64,6 +78,7 @@ Ctrl-C stops the API and DynamoDB Local.`);
     stopping = true;
     console.log('\nStopping ...');
     scheduler.stop();
+    stream.stop();
     server.close();
     server.closeAllConnections();
     await ddb.stop();

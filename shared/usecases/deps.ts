@@ -1,5 +1,5 @@
 import type { Clock } from '../domain/clock';
-import type { DataSourceStore, ExpiryScheduler, Orchestrator, ProjectStore } from '../ports';
+import type { DataSourceStore, EventBus, ExpiryScheduler, Orchestrator, ProjectStore } from '../ports';
 
 /** Everything a use case needs, as ports. Built once per process (shared/runtime.ts) or by a test. */
 export interface Deps {
@@ -7,6 +7,8 @@ export interface Deps {
   dataSources: DataSourceStore;
   orchestrator: Orchestrator;
   expiry: ExpiryScheduler;
+  /** Domain events (only the stream publisher uses it). */
+  events: EventBus;
   clock: Clock;
   newId: () => string;
   config: {

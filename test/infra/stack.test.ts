@@ -39,6 +39,7 @@ interface Synthesized {
   /** fn (folder name) → logical id of its AWS::Lambda::Function. */
   functionIds: Record<string, string>;
   pauseTimerIds: { group: string; role: string; queue: string };
+  eventIds: { bus: string; queue: string };
   tableId: string;
 }
 
@@ -61,7 +62,9 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
     functionIds: {
       ...Object.fromEntries(Object.entries(stack.api.functions).map(([fn, f]) => [fn, logicalId(f)])),
       'pause-timer': logicalId(stack.pauseTimers.function),
+      'publish-domain-events': logicalId(stack.domainEvents.publisher),
     },
+    eventIds: { bus: logicalId(stack.domainEvents.bus), queue: logicalId(stack.domainEvents.deadLetterQueue) },
     pauseTimerIds: {
       group: logicalId({ node: { defaultChild: stack.pauseTimers.group } }),
       role: logicalId(stack.pauseTimers.schedulerRole),
@@ -182,7 +185,7 @@ describe('functions', () => {
   it('has exactly one Node.js 24 arm64 function per function folder', () => {
     for (const { s } of stages()) {
       // Prepare
-      const ids = [...FUNCTION_NAMES, 'pause-timer'].map((fn) => s.functionIds[fn]);
+      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events'].map((fn) => s.functionIds[fn]);
 
       // Act
       const functions = ofType(s, 'AWS::Lambda::Function');
@@ -195,9 +198,9 @@ describe('functions', () => {
           Architectures: ['arm64'],
           Handler: 'index.handler',
           MemorySize: 512,
-          Timeout: 29,
           TracingConfig: { Mode: 'Active' },
         });
+        expect(f.Properties.Timeout).toBeLessThanOrEqual(60);
       }
     }
   });
@@ -218,6 +221,7 @@ describe('functions', () => {
           NODE_OPTIONS: '--enable-source-maps',
         });
         const pauseTimerSettings = ['SCHEDULE_GROUP_NAME', 'PAUSE_TIMER_FUNCTION_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULER_DLQ_ARN', 'PAUSE_WARNING_SECONDS'];
+        expect(variables.EVENT_BUS_NAME).toBeUndefined();
         expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...pauseTimerSettings].includes(k))).toEqual([]);
       }
     }
@@ -474,5 +478,39 @@ describe('pause timers (EventBridge Scheduler)', () => {
     const tableArn = { 'Fn::GetAtt': [dev.tableId, 'Arn'] };
     expect(resources.every((r) => JSON.stringify(r).includes(dev.tableId))).toBe(true);
     expect(resources).toContainEqual(tableArn);
+  });
+});
+
+describe('domain events (table stream → EventBridge)', () => {
+  it('the table streams new images, and only inserted EVENT# items trigger the publisher', () => {
+    // Prepare
+    const mappings = ofType(dev, 'AWS::Lambda::EventSourceMapping');
+
+    // Assess
+    expect(resource(dev, dev.tableId).Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0] as [string, CfnResource];
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [dev.tableId, 'StreamArn'] },
+      FunctionName: { Ref: dev.functionIds['publish-domain-events'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dev.eventIds.queue, 'Arn'] } } },
+    });
+    expect(JSON.parse(mapping.Properties.FilterCriteria.Filters[0].Pattern)).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } } },
+    });
+  });
+
+  it('the publisher may put events on its bus only, and read the stream; it writes nothing to the table', () => {
+    const statements = statementsOf(dev, 'publish-domain-events');
+    const put = statements.filter((st) => asList(st.Action).includes('events:PutEvents'));
+    expect(put).toHaveLength(1);
+    expect(put[0].Resource).toEqual({ 'Fn::GetAtt': [dev.eventIds.bus, 'Arn'] });
+    const actions = statements.flatMap((st) => asList(st.Action) as string[]);
+    expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a))).toEqual([]);
+    expect(resource(dev, dev.functionIds['publish-domain-events'] ?? '').Properties.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: dev.eventIds.bus });
   });
 });

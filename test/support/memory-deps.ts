@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { InMemoryEventBus } from '../../shared/adapters/memory/event-bus';
 import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
 import { noopExpiryScheduler, noopOrchestrator } from '../../shared/ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
@@ -13,6 +14,7 @@ export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: Manua
     dataSources: new InMemoryDataSourceStore(table),
     orchestrator: noopOrchestrator,
     expiry: noopExpiryScheduler,
+    events: new InMemoryEventBus(),
     clock,
     newId: randomUUID,
     config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000, pauseWarningLeadMs: DEFAULT_PAUSE_WARNING_SECONDS * 1000 },

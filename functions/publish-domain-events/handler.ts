@@ -1,0 +1,27 @@
+import middy from '@middy/core';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { auditEventsOf } from '../../shared/adapters/dynamodb/stream-records';
+import { getDeps } from '../../shared/runtime';
+import { publishAuditEvents } from '../../shared/usecases/publish-events';
+
+/** Batch size of one PutEvents call: a failed chunk and everything after it are retried, in order. */
+const CHUNK = 10;
+
+/**
+ * Table stream → EventBridge. Audit events are published in stream order; when a chunk fails, the
+ * batch reports its first record as failed so Lambda retries from there (nothing skipped, order kept).
+ */
+export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
+  const events = auditEventsOf(event.Records ?? []);
+  const bus = getDeps().events;
+  for (let i = 0; i < events.length; i += CHUNK) {
+    const chunk = events.slice(i, i + CHUNK);
+    try {
+      await publishAuditEvents(bus, chunk);
+    } catch (e) {
+      console.error(JSON.stringify({ level: 'ERROR', message: 'publishing domain events failed', error: (e as Error).message, from: chunk[0]?.sequenceNumber }));
+      return { batchItemFailures: [{ itemIdentifier: chunk[0]?.sequenceNumber ?? '' }] };
+    }
+  }
+  return { batchItemFailures: [] };
+});
