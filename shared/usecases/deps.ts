@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock';
+import type { IdempotencyStore } from '../idempotency/port';
 import type { DataSourceStore, ExpiryScheduler, Orchestrator, ProjectStore } from '../ports';
 
 /** Everything a use case needs, as ports. Built once per process (shared/runtime.ts) or by a test. */
@@ -8,6 +9,8 @@ export interface Deps {
   orchestrator: Orchestrator;
   expiry: ExpiryScheduler;
   clock: Clock;
+  /** Idempotency-Key records, for single and batch calls alike. */
+  idempotency: IdempotencyStore;
   newId: () => string;
   config: {
     /** How long a paused project stays resumable (OMS: 12 hours). */
