@@ -34,6 +34,8 @@ export async function signRequest(req: SignInput, options: SignOptions): Promise
     region: options.region,
     credentials: options.credentials,
     sha256: Sha256,
+    // API Gateway signs without x-amz-content-sha256 (that header is S3's).
+    applyChecksum: false,
   });
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of req.url.searchParams) {
