@@ -10,6 +10,7 @@ import {
   ProjectList,
   ProjectView,
   RESPONSE_EXAMPLES,
+  SubtaskView,
   problemExample,
   type ProblemCode,
 } from './responses';
@@ -205,7 +206,7 @@ function requestSchema(schema: z.ZodType): Json {
 
 function responseComponents(): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
-  for (const s of [ProjectView, DataSourceView, ProjectList, DataSourceList, AuditEventList, Problem]) {
+  for (const s of [SubtaskView, ProjectView, DataSourceView, ProjectList, DataSourceList, AuditEventList, Problem]) {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (!id) throw new Error('response component without id');
     registry.add(s, { id });

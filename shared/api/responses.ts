@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
+import { SUBTASK_STATUSES, SUBTASK_TYPES, SWITCHOVER_STEPS } from '../domain/subtasks';
 import { USER_OPERATIONS } from '../domain/transitions';
 import { AlertLevel, Id, ProjectStatus } from './schemas';
 
@@ -17,6 +18,38 @@ export const MigrationTypeView = z.object({
   fullVerification: z.boolean(),
   reverseIncrementalSync: z.boolean(),
 });
+
+const SubtaskStatus = z.enum(SUBTASK_STATUSES);
+const SubtaskType = z.enum(SUBTASK_TYPES);
+
+export const SubtaskView = z
+  .object({
+    type: SubtaskType,
+    status: SubtaskStatus,
+    continuous: z.boolean().meta({ description: 'Keeps running in the background while later subtasks run (incremental sync).' }),
+    startedAt: Timestamp.optional(),
+    finishedAt: Timestamp.optional(),
+    progress: z.looseObject({ percent: z.number() }).optional(),
+    lastError: z.object({ code: z.string(), message: z.string(), at: Timestamp }).optional(),
+    checkpoint: z.string().optional(),
+    jobId: z.string().optional(),
+    steps: z
+      .array(
+        z.object({
+          name: z.enum(SWITCHOVER_STEPS.map((s) => s.name) as unknown as [string, ...string[]]),
+          manual: z.boolean(),
+          status: SubtaskStatus,
+          waitingForConfirmation: z.boolean().optional(),
+          startedAt: Timestamp.optional(),
+          finishedAt: Timestamp.optional(),
+          confirmedBy: z.string().optional(),
+          confirmedAt: Timestamp.optional(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'FORWARD_SWITCHOVER only.' }),
+  })
+  .meta({ id: 'Subtask' });
 
 export const ProjectView = z
   .object({
@@ -36,8 +69,12 @@ export const ProjectView = z
     startedAt: Timestamp.optional(),
     pausedAt: Timestamp.optional(),
     pauseExpiresAt: Timestamp.optional().meta({ description: 'A paused project can be resumed until this time.' }),
+    expiredAt: Timestamp.optional().meta({ description: 'Set once the pause deadline passed.' }),
+    pauseWarnedAt: Timestamp.optional(),
     releasedAt: Timestamp.optional(),
-    subtasks: z.array(z.looseObject({ type: z.string(), status: z.string() })),
+    subtasks: z.array(SubtaskView).meta({ description: 'The orchestration list, in order.' }),
+    run: z.number().int().optional().meta({ description: 'Run number: each start or resume begins a new run.' }),
+    currentStage: SubtaskType.nullable().optional(),
     resumable: z.boolean(),
     allowedActions: z.array(z.enum(USER_OPERATIONS as unknown as [string, ...string[]])),
   })
@@ -190,7 +227,12 @@ const EXAMPLE_PROJECT: z.input<typeof ProjectView> = {
   createdAt: '2026-01-01T09:00:00.000Z',
   updatedAt: '2026-01-01T09:05:00.000Z',
   startedAt: '2026-01-01T09:05:00.000Z',
-  subtasks: [],
+  subtasks: [
+    { type: 'STRUCTURE_MIGRATION', status: 'RUNNING', continuous: false, startedAt: '2026-01-01T09:05:00.000Z', progress: { percent: 40 } },
+    { type: 'FULL_MIGRATION', status: 'PENDING', continuous: false },
+  ],
+  run: 1,
+  currentStage: 'STRUCTURE_MIGRATION',
   resumable: false,
   allowedActions: ['pause', 'modify-alert-config'],
 };
@@ -210,7 +252,7 @@ const EXAMPLE_DATA_SOURCE: z.input<typeof DataSourceView> = {
 /** Examples for the document; the tests parse each with its schema, so they cannot drift from it. */
 export const RESPONSE_EXAMPLES = {
   project: EXAMPLE_PROJECT,
-  newProject: { ...EXAMPLE_PROJECT, status: 'NOT_STARTED', version: 1, updatedAt: EXAMPLE_PROJECT.createdAt, startedAt: undefined, allowedActions: ['start', 'delete', 'modify-alert-config'] },
+  newProject: { ...EXAMPLE_PROJECT, status: 'NOT_STARTED', version: 1, updatedAt: EXAMPLE_PROJECT.createdAt, startedAt: undefined, run: undefined, currentStage: undefined, subtasks: EXAMPLE_PROJECT.subtasks.map((t) => ({ type: t.type, status: 'PENDING' as const, continuous: t.continuous })), allowedActions: ['start', 'delete', 'modify-alert-config'] },
   projectList: { items: [EXAMPLE_PROJECT], nextToken: 'eyJwayI6IlBST0pFQ1QjMy4uLiJ9' },
   dataSource: EXAMPLE_DATA_SOURCE,
   dataSourceList: { items: [EXAMPLE_DATA_SOURCE] },
