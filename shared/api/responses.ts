@@ -135,7 +135,10 @@ export interface ProblemCodeDoc {
   extra?: Record<string, unknown>;
 }
 
-/** Every problem `code` the API answers with. The tests check that the code base raises no other. */
+/**
+ * Every problem `code` the code base raises. The tests check that it raises no other. NOT_EXPIRABLE and
+ * PAUSE_SUPERSEDED come from the platform's pause timers (expire-pause), not from an API route.
+ */
 export const PROBLEM_CODES = {
   VALIDATION_FAILED: {
     status: 400,
@@ -168,6 +171,18 @@ export const PROBLEM_CODES = {
     title: 'Data source in use',
     detail: '2 project(s) that are not released use this data source.',
     extra: { projectCount: 2 },
+  },
+  NOT_EXPIRABLE: {
+    status: 409,
+    title: 'Pause not expirable (deadline not reached, or already expired)',
+    detail: 'Refused by the pause deadline (2026-01-01T12:00:00.000Z, expired: no).',
+    extra: { currentStatus: 'PAUSED', pauseExpiresAt: '2026-01-01T12:00:00.000Z' },
+  },
+  PAUSE_SUPERSEDED: {
+    status: 409,
+    title: 'Another pause',
+    detail: 'The project is no longer in the pause this request was made for.',
+    extra: { currentStatus: 'RUNNING' },
   },
   CONCURRENT_MODIFICATION: { status: 409, title: 'Concurrent modification', detail: 'The project kept changing while this request was applied; retry.' },
   IDEMPOTENCY_IN_PROGRESS: {
