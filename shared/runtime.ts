@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDataSourceStore } from './adapters/dynamodb/data-source-store';
+import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store';
 import { DynamoProjectStore } from './adapters/dynamodb/project-store';
 import { getDocumentClient, tableName } from './adapters/dynamodb/client';
 import { systemClock } from './domain/clock';
@@ -59,6 +60,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
     expiry: expirySchedulerFromEnv(env),
     events: eventBusFromEnv(env),
     clock: systemClock,
+    idempotency: new DynamoIdempotencyStore(client, table),
     newId: randomUUID,
     config: { pauseDeadlineMs: pauseDeadlineMs(env), pauseWarningLeadMs: pauseWarningLeadMs(env) },
   };

@@ -27,6 +27,8 @@ export const keys = {
   projectEventPrefix: 'EVENT#',
   projectName: (name: string) => ({ pk: `PROJECTNAME#${name}`, sk: 'NAME' }),
   dataSource: (id: string) => ({ pk: `DATASOURCE#${id}`, sk: 'DATASOURCE' }),
+  /** An Idempotency-Key record; `digest` hashes the key with its scope (route + caller). Expires by `ttl`. */
+  idempotency: (digest: string) => ({ pk: `IDEMPOTENCY#${digest}`, sk: 'IDEMPOTENCY' }),
   kindProject: 'PROJECT',
   kindDataSource: 'DATASOURCE',
   statusPartition: (status: string) => `PROJECT#STATUS#${status}`,

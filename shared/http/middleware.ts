@@ -5,6 +5,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import type { RequestContext } from '../domain/project';
+import { idempotency } from '../idempotency/middleware';
+import { getDeps } from '../runtime';
 import { problemResponse } from './problem';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -143,9 +145,14 @@ export function noContent(): APIGatewayProxyResult {
   return { statusCode: 204, headers: {}, body: '' };
 }
 
+const idempotencyDeps = () => {
+  const { idempotency: store, clock } = getDeps();
+  return { store, clock };
+};
+
 /**
  * The one middy stack every HTTP function uses: header and event normalizers → JSON body parser →
- * zod validation → the use case; the problem+json error handler is last.
+ * zod validation → Idempotency-Key (POST/PUT/DELETE) → the use case; the problem+json error handler is last.
  */
 export function httpHandler<S extends Schemas>(
   schemas: S | ((event: APIGatewayProxyEvent) => S),
@@ -156,6 +163,7 @@ export function httpHandler<S extends Schemas>(
     .use(httpEventNormalizer())
     .use(jsonBodyParser())
     .use(zodValidator(schemas))
+    .use(idempotency({ resolve: idempotencyDeps, callerOf: (event) => requestContextOf(event, undefined).actor }))
     .use(problemJsonErrorHandler())
     .handler(async (event, context) => {
       const validated = (event as HttpEvent & { validated: Record<string, unknown> }).validated;

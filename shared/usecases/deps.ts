@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock';
+import type { IdempotencyStore } from '../idempotency/port';
 import type { DataSourceStore, EventBus, ExpiryScheduler, Orchestrator, ProjectStore } from '../ports';
 
 /** Everything a use case needs, as ports. Built once per process (shared/runtime.ts) or by a test. */
@@ -10,6 +11,8 @@ export interface Deps {
   /** Domain events (only the stream publisher uses it). */
   events: EventBus;
   clock: Clock;
+  /** Idempotency-Key records, for single and batch calls alike. */
+  idempotency: IdempotencyStore;
   newId: () => string;
   config: {
     /** How long a paused project stays resumable (OMS: 12 hours). */

@@ -280,7 +280,7 @@ describe('IAM', () => {
     const readOnly = FUNCTION_NAMES.filter(isReadOnly);
 
     // Assess
-    expect(readOnly.sort()).toEqual(['get-data-source', 'get-project', 'list-data-sources', 'list-project-events', 'list-projects']);
+    expect(readOnly.sort()).toEqual(['get-data-source', 'get-openapi', 'get-project', 'list-data-sources', 'list-project-events', 'list-projects']);
   });
 
   it('grants read-only functions DynamoDB reads and no DynamoDB write action', () => {

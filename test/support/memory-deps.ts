@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InMemoryEventBus } from '../../shared/adapters/memory/event-bus';
+import { MemoryIdempotencyStore } from '../../shared/adapters/memory/idempotency-store';
 import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
 import { noopExpiryScheduler, noopOrchestrator } from '../../shared/ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
@@ -16,6 +17,7 @@ export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: Manua
     expiry: noopExpiryScheduler,
     events: new InMemoryEventBus(),
     clock,
+    idempotency: new MemoryIdempotencyStore(),
     newId: randomUUID,
     config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000, pauseWarningLeadMs: DEFAULT_PAUSE_WARNING_SECONDS * 1000 },
     table,

@@ -1,0 +1,287 @@
+import { z } from 'zod';
+import { DATA_SOURCE_ENGINES } from '../domain/data-source';
+import { SUBTASK_STATUSES, SUBTASK_TYPES, SWITCHOVER_STEPS } from '../domain/subtasks';
+import { USER_OPERATIONS } from '../domain/transitions';
+import { AlertLevel, Id, ProjectStatus } from './schemas';
+
+/**
+ * Response schemas: what the API returns, documented in the OpenAPI document and checked against
+ * real responses in the tests. Objects are open (clients must tolerate new members).
+ */
+
+const Timestamp = z.iso.datetime({ offset: false }).meta({ description: 'ISO-8601 UTC timestamp' });
+
+export const MigrationTypeView = z.object({
+  structureMigration: z.boolean(),
+  fullMigration: z.boolean(),
+  incrementalSync: z.boolean(),
+  fullVerification: z.boolean(),
+  reverseIncrementalSync: z.boolean(),
+});
+
+const SubtaskStatus = z.enum(SUBTASK_STATUSES);
+const SubtaskType = z.enum(SUBTASK_TYPES);
+
+export const SubtaskView = z
+  .object({
+    type: SubtaskType,
+    status: SubtaskStatus,
+    continuous: z.boolean().meta({ description: 'Keeps running in the background while later subtasks run (incremental sync).' }),
+    startedAt: Timestamp.optional(),
+    finishedAt: Timestamp.optional(),
+    progress: z.looseObject({ percent: z.number() }).optional(),
+    lastError: z.object({ code: z.string(), message: z.string(), at: Timestamp }).optional(),
+    checkpoint: z.string().optional(),
+    jobId: z.string().optional(),
+    steps: z
+      .array(
+        z.object({
+          name: z.enum(SWITCHOVER_STEPS.map((s) => s.name) as unknown as [string, ...string[]]),
+          manual: z.boolean(),
+          status: SubtaskStatus,
+          waitingForConfirmation: z.boolean().optional(),
+          startedAt: Timestamp.optional(),
+          finishedAt: Timestamp.optional(),
+          confirmedBy: z.string().optional(),
+          confirmedAt: Timestamp.optional(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'FORWARD_SWITCHOVER only.' }),
+  })
+  .meta({ id: 'Subtask' });
+
+export const ProjectView = z
+  .object({
+    id: Id,
+    name: z.string(),
+    description: z.string().optional(),
+    sourceId: Id,
+    destinationId: Id,
+    migrationType: MigrationTypeView,
+    tables: z.array(z.object({ schema: z.string(), table: z.string() })).nullable().meta({ description: 'null = every table of the source' }),
+    labels: z.array(z.string()),
+    alertLevel: AlertLevel,
+    status: ProjectStatus,
+    version: z.number().int().min(1).meta({ description: 'Optimistic-concurrency version; also the ETag.' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    startedAt: Timestamp.optional(),
+    pausedAt: Timestamp.optional(),
+    pauseExpiresAt: Timestamp.optional().meta({ description: 'A paused project can be resumed until this time.' }),
+    expiredAt: Timestamp.optional().meta({ description: 'Set once the pause deadline passed.' }),
+    pauseWarnedAt: Timestamp.optional(),
+    releasedAt: Timestamp.optional(),
+    subtasks: z.array(SubtaskView).meta({ description: 'The orchestration list, in order.' }),
+    run: z.number().int().optional().meta({ description: 'Run number: each start or resume begins a new run.' }),
+    currentStage: SubtaskType.nullable().optional(),
+    resumable: z.boolean(),
+    allowedActions: z.array(z.enum(USER_OPERATIONS as unknown as [string, ...string[]])),
+  })
+  .meta({ id: 'Project' });
+
+export const DataSourceView = z
+  .object({
+    id: Id,
+    name: z.string(),
+    engine: z.enum(DATA_SOURCE_ENGINES),
+    host: z.string(),
+    port: z.number().int(),
+    username: z.string(),
+    database: z.string().optional(),
+    secretArn: z.string().optional(),
+    createdAt: Timestamp,
+    inUse: z.boolean().meta({ description: 'A project that is not released uses it.' }),
+  })
+  .meta({ id: 'DataSource' });
+
+export const AuditEventView = z
+  .object({
+    at: Timestamp,
+    operation: z.string(),
+    from: ProjectStatus.nullable(),
+    to: ProjectStatus.nullable(),
+    actor: z.string(),
+    requestId: z.string(),
+    version: z.number().int(),
+    cause: z.string().optional(),
+    batchId: z.string().optional(),
+    detail: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'AuditEvent' });
+
+const NextToken = z.string().optional().meta({ description: 'Present when there are more items: pass it as nextToken.' });
+export const ProjectList = z.object({ items: z.array(ProjectView), nextToken: NextToken }).meta({ id: 'ProjectList' });
+export const DataSourceList = z.object({ items: z.array(DataSourceView), nextToken: NextToken }).meta({ id: 'DataSourceList' });
+export const AuditEventList = z.object({ items: z.array(AuditEventView) }).meta({ id: 'AuditEventList' });
+
+/** RFC 9457 problem document with the stable `code`; members below 500 may add details (issues, currentStatus, …). */
+export const Problem = z
+  .looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    instance: z.string().optional(),
+  })
+  .meta({ id: 'Problem' });
+
+export interface ProblemCodeDoc {
+  status: number;
+  title: string;
+  detail: string;
+  /** Members the problem document carries besides the standard ones, as an example. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Every problem `code` the code base raises. The tests check that it raises no other. NOT_EXPIRABLE and
+ * PAUSE_SUPERSEDED come from the platform's pause timers (expire-pause), not from an API route.
+ */
+export const PROBLEM_CODES = {
+  VALIDATION_FAILED: {
+    status: 400,
+    title: 'Request validation failed',
+    detail: 'The request does not match the API schema; see issues.',
+    extra: { issues: [{ path: ['body', 'name'], code: 'too_small', message: 'Too small: expected string to have >=1 characters' }] },
+  },
+  MALFORMED_JSON: { status: 400, title: 'Malformed JSON', detail: 'The body is not valid JSON.' },
+  CONFIRMATION_MISMATCH: { status: 400, title: 'Confirmation does not match', detail: 'confirmName must repeat the project name exactly.' },
+  INVALID_NEXT_TOKEN: { status: 400, title: 'Invalid page token', detail: 'nextToken is not a token this API returned for this listing.' },
+  PROJECT_NOT_FOUND: { status: 404, title: 'Project not found', detail: "No project with id 'p-123'.", extra: { id: 'p-123' } },
+  DATA_SOURCE_NOT_FOUND: { status: 404, title: 'Data source not found', detail: "No data source with id 'ds-1'.", extra: { id: 'ds-1' } },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route', detail: 'There is no route GET /nowhere.' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', detail: 'PATCH is not supported on /projects.' },
+  INVALID_STATE: {
+    status: 409,
+    title: 'Operation not allowed in the current state',
+    detail: 'Cannot pause a project that is NOT_STARTED; allowed from RUNNING.',
+    extra: { currentStatus: 'NOT_STARTED', allowedFrom: ['RUNNING'], operation: 'pause' },
+  },
+  PAUSE_EXPIRED: {
+    status: 409,
+    title: 'Pause deadline passed',
+    detail: 'The project was paused too long to be resumed (deadline 2026-01-01T12:00:00.000Z).',
+    extra: { currentStatus: 'PAUSED', pauseExpiresAt: '2026-01-01T12:00:00.000Z' },
+  },
+  NAME_TAKEN: { status: 409, title: 'Project name taken', detail: "A project named 'orders' exists and is not released.", extra: { name: 'orders' } },
+  DATA_SOURCE_IN_USE: {
+    status: 409,
+    title: 'Data source in use',
+    detail: '2 project(s) that are not released use this data source.',
+    extra: { projectCount: 2 },
+  },
+  NOT_EXPIRABLE: {
+    status: 409,
+    title: 'Pause not expirable (deadline not reached, or already expired)',
+    detail: 'Refused by the pause deadline (2026-01-01T12:00:00.000Z, expired: no).',
+    extra: { currentStatus: 'PAUSED', pauseExpiresAt: '2026-01-01T12:00:00.000Z' },
+  },
+  PAUSE_SUPERSEDED: {
+    status: 409,
+    title: 'Another pause',
+    detail: 'The project is no longer in the pause this request was made for.',
+    extra: { currentStatus: 'RUNNING' },
+  },
+  CONCURRENT_MODIFICATION: { status: 409, title: 'Concurrent modification', detail: 'The project kept changing while this request was applied; retry.' },
+  IDEMPOTENCY_IN_PROGRESS: {
+    status: 409,
+    title: 'Request in progress',
+    detail: 'A request with this Idempotency-Key is still being processed; retry in a second to get its response.',
+  },
+  VERSION_MISMATCH: {
+    status: 412,
+    title: 'Version mismatch',
+    detail: 'The project is at version 4, not 3.',
+    extra: { currentVersion: 4, currentStatus: 'RUNNING' },
+  },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', detail: 'The body must be at most 1048576 bytes.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', detail: 'Send the body as application/json.' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    title: 'Idempotency key reused',
+    detail: 'This Idempotency-Key was used for a different request (path, query or body); use a new key for a new request.',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    title: 'Internal error',
+    detail: 'The request could not be completed. It is safe to retry; the request id identifies it in our logs.',
+  },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable', detail: 'A dependency is busy; retry with backoff.' },
+} as const satisfies Record<string, ProblemCodeDoc>;
+
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+/** The problem document a code produces (same shape as shared/http/problem.ts renders). */
+export function problemExample(code: ProblemCode): Record<string, unknown> {
+  const doc: ProblemCodeDoc = PROBLEM_CODES[code];
+  return {
+    type: `urn:migration-control-plane:problem:${code.toLowerCase().replace(/_/g, '-')}`,
+    title: doc.title,
+    status: doc.status,
+    code,
+    detail: doc.detail,
+    instance: '2f1c4a8e-7d1b-4c55-9a0e-3b7f0d6c9e21',
+    ...(doc.extra ?? {}),
+  };
+}
+
+const EXAMPLE_PROJECT: z.input<typeof ProjectView> = {
+  id: '3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b',
+  name: 'orders-to-oceanbase',
+  description: 'Move the orders schema',
+  sourceId: 'a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817',
+  destinationId: 'b2e1d0c9-b8a7-4968-9d8c-7b6a59483726',
+  migrationType: { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: false },
+  tables: [{ schema: 'shop', table: 'orders' }],
+  labels: ['team:payments'],
+  alertLevel: 'MEDIUM',
+  status: 'RUNNING',
+  version: 2,
+  createdAt: '2026-01-01T09:00:00.000Z',
+  updatedAt: '2026-01-01T09:05:00.000Z',
+  startedAt: '2026-01-01T09:05:00.000Z',
+  subtasks: [
+    { type: 'STRUCTURE_MIGRATION', status: 'RUNNING', continuous: false, startedAt: '2026-01-01T09:05:00.000Z', progress: { percent: 40 } },
+    { type: 'FULL_MIGRATION', status: 'PENDING', continuous: false },
+  ],
+  run: 1,
+  currentStage: 'STRUCTURE_MIGRATION',
+  resumable: false,
+  allowedActions: ['pause', 'modify-alert-config'],
+};
+
+const EXAMPLE_DATA_SOURCE: z.input<typeof DataSourceView> = {
+  id: 'a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817',
+  name: 'src-mysql',
+  engine: 'mysql',
+  host: '10.0.0.5',
+  port: 3306,
+  username: 'migrator',
+  secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:src-mysql-AbCdEf',
+  createdAt: '2026-01-01T08:00:00.000Z',
+  inUse: true,
+};
+
+/** Examples for the document; the tests parse each with its schema, so they cannot drift from it. */
+export const RESPONSE_EXAMPLES = {
+  project: EXAMPLE_PROJECT,
+  newProject: { ...EXAMPLE_PROJECT, status: 'NOT_STARTED', version: 1, updatedAt: EXAMPLE_PROJECT.createdAt, startedAt: undefined, run: undefined, currentStage: undefined, subtasks: EXAMPLE_PROJECT.subtasks.map((t) => ({ type: t.type, status: 'PENDING' as const, continuous: t.continuous })), allowedActions: ['start', 'delete', 'modify-alert-config'] },
+  projectList: { items: [EXAMPLE_PROJECT], nextToken: 'eyJwayI6IlBST0pFQ1QjMy4uLiJ9' },
+  dataSource: EXAMPLE_DATA_SOURCE,
+  dataSourceList: { items: [EXAMPLE_DATA_SOURCE] },
+  auditEventList: {
+    items: [
+      { at: '2026-01-01T09:00:00.000Z', operation: 'create', from: null, to: 'NOT_STARTED', actor: 'arn:aws:iam::123456789012:user/ana', requestId: 'r-1', version: 1 },
+      { at: '2026-01-01T09:05:00.000Z', operation: 'start', from: 'NOT_STARTED', to: 'RUNNING', actor: 'arn:aws:iam::123456789012:user/ana', requestId: 'r-2', version: 2 },
+    ],
+  },
+} satisfies {
+  project: z.input<typeof ProjectView>;
+  newProject: z.input<typeof ProjectView>;
+  projectList: z.input<typeof ProjectList>;
+  dataSource: z.input<typeof DataSourceView>;
+  dataSourceList: z.input<typeof DataSourceList>;
+  auditEventList: z.input<typeof AuditEventList>;
+};

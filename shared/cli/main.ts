@@ -1,0 +1,531 @@
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { PROJECT_STATUSES, type ProjectStatus } from '../domain/project';
+import { USER_OPERATIONS } from '../domain/transitions';
+import { ApiClient, ApiError, type RequestSigner } from './client';
+import { ProgressBar, shortTime, table, type Writable } from './output';
+import { resolveRegion, shouldSign, signRequest } from './sigv4';
+
+/**
+ * migctl: the command line for the migration control plane API. `run` is the whole program (the bin
+ * shim calls it with process streams; tests call it or spawn the bin).
+ */
+
+export const HELP = `migctl — command line for the migration control plane API
+
+Usage: migctl <command> [options]
+
+Commands:
+  projects list [--status S] [--label L] [--limit N]   List projects (newest first)
+  projects get <id>                                    Show one project
+  projects create --name N --source ID --destination ID [--components C,..] [--tables schema.table,..]
+                  [--label L]... [--alert-level LEVEL] [--description D]
+                                                       Create a project (components: structure,full,incremental,verification,reverse)
+  projects start <id>...                               Start projects
+  projects pause <id>...                               Pause running projects
+  projects resume <id>...                              Resume paused or failed projects
+  projects release <id>...                             Release projects (irreversible)
+  projects delete <id> [--confirm-name NAME]           Delete a project; asks for its name
+  batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
+                                                       Apply ${USER_OPERATIONS.join('|')} to many projects:
+                                                       shows the preview, asks, then prints per-project results
+  switchover enter <id>                                Enter the forward switchover of a project
+  switchover start <id>                                Start the forward switchover
+  switchover confirm <id> --step N                     Confirm a forward-switchover step
+  events <id>                                          The audit trail of a project
+  wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
+                                                       Wait until a project reaches STATUS (or DELETED)
+
+Options:
+  --endpoint URL     API root (default $MIGCTL_ENDPOINT or http://localhost:3000)
+  --json             Print dmctl-style JSON: {op, result, msg, projects: [{result, msg, projectId, name}]}
+  --sigv4 / --no-sigv4  Sign requests with AWS SigV4 (default: on for *.amazonaws.com endpoints)
+  --region R         Region to sign for (default: AWS_REGION, AWS_DEFAULT_REGION, ~/.aws/config, the endpoint)
+  --profile P        AWS profile for the standard credential chain
+  --yes, -y          Do not ask for confirmation
+  --help, -h         This help
+
+Exit status: 0 when every item succeeded, 1 when any failed, 2 on a usage error.
+`;
+
+export interface Io {
+  stdout: Writable;
+  stderr: Writable;
+  /** Reads one answer line; undefined when input has ended. */
+  ask(question: string): Promise<string | undefined>;
+  env: NodeJS.ProcessEnv;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ItemResult {
+  result: boolean;
+  msg: string;
+  projectId: string;
+  name: string;
+  [extra: string]: unknown;
+}
+
+export interface OpResult {
+  op: string;
+  result: boolean;
+  msg: string;
+  projects: ItemResult[];
+}
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  json: { type: 'boolean' },
+  sigv4: { type: 'boolean' },
+  'no-sigv4': { type: 'boolean' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  actor: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  yes: { type: 'boolean', short: 'y' },
+  'dry-run': { type: 'boolean' },
+  ids: { type: 'string', multiple: true },
+  status: { type: 'string' },
+  label: { type: 'string', multiple: true },
+  level: { type: 'string' },
+  limit: { type: 'string' },
+  name: { type: 'string' },
+  source: { type: 'string' },
+  destination: { type: 'string' },
+  components: { type: 'string' },
+  tables: { type: 'string' },
+  'alert-level': { type: 'string' },
+  description: { type: 'string' },
+  'confirm-name': { type: 'string' },
+  'if-match': { type: 'string' },
+  for: { type: 'string' },
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+  step: { type: 'string' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+interface Ctx {
+  api: ApiClient;
+  flags: Flags;
+  io: Io;
+  json: boolean;
+}
+
+const COMPONENT_FLAGS: Record<string, string> = {
+  structure: 'structureMigration',
+  full: 'fullMigration',
+  incremental: 'incrementalSync',
+  verification: 'fullVerification',
+  reverse: 'reverseIncrementalSync',
+};
+
+/** Batch size per request: big selections go in several calls, with a progress bar on a terminal. */
+export const BATCH_CHUNK = 50;
+
+const errorMsg = (e: unknown) => (e instanceof ApiError ? `${e.problem.code}: ${e.problem.detail ?? e.problem.title ?? ''}`.trim() : (e as Error).message);
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined || value === '') throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+function statusArg(value: string | undefined, allowDeleted = false): ProjectStatus | 'DELETED' | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase();
+  if ((PROJECT_STATUSES as readonly string[]).includes(upper) || (allowDeleted && upper === 'DELETED')) return upper as ProjectStatus;
+  throw new UsageError(`unknown status '${value}' (one of ${PROJECT_STATUSES.join(', ')}${allowDeleted ? ', DELETED' : ''})`);
+}
+
+function seconds(value: string | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a positive number of seconds`);
+  return n;
+}
+
+function emit(ctx: Ctx, r: OpResult, human: () => string): number {
+  if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  else {
+    const text = human();
+    if (text) ctx.io.stdout.write(`${text}\n`);
+  }
+  return r.result ? 0 : 1;
+}
+
+function resultTable(items: ItemResult[]): string {
+  return table(
+    ['PROJECT', 'NAME', 'RESULT', 'STATUS', 'MESSAGE'],
+    items.map((i) => [i.projectId, i.name, i.result ? 'ok' : 'FAILED', (i.status as string | undefined) ?? '', i.msg]),
+  );
+}
+
+function summarize(op: string, items: ItemResult[]): OpResult {
+  const failed = items.filter((i) => !i.result).length;
+  return {
+    op,
+    result: failed === 0,
+    msg: failed === 0 ? '' : `${failed} of ${items.length} failed`,
+    projects: items,
+  };
+}
+
+async function projectsList(ctx: Ctx): Promise<number> {
+  const status = statusArg(ctx.flags.status);
+  const label = ctx.flags.label?.[0];
+  const limit = ctx.flags.limit ? Number(ctx.flags.limit) : undefined;
+  const items: any[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ctx.api.request('GET', '/projects', { query: { status, label, limit: Math.min(limit ?? 100, 100), nextToken } });
+    items.push(...page.body.items);
+    nextToken = page.body.nextToken;
+  } while (nextToken && (limit === undefined || items.length < limit));
+  const shown = limit === undefined ? items : items.slice(0, limit);
+  return emit(
+    ctx,
+    { op: 'projects list', result: true, msg: `${shown.length} project(s)`, projects: shown.map((p) => ({ result: true, msg: '', projectId: p.id, name: p.name, status: p.status, version: p.version, updatedAt: p.updatedAt })) },
+    () =>
+      shown.length === 0
+        ? 'No projects.'
+        : table(
+            ['ID', 'NAME', 'STATUS', 'VERSION', 'UPDATED', 'LABELS'],
+            shown.map((p) => [p.id, p.name, p.status, p.version, shortTime(p.updatedAt), (p.labels ?? []).join(',')]),
+          ),
+  );
+}
+
+async function projectsGet(ctx: Ctx, id: string): Promise<number> {
+  const { body: p } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}`);
+  return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => {
+    const components = Object.entries(COMPONENT_FLAGS)
+      .filter(([, k]) => p.migrationType?.[k])
+      .map(([c]) => c)
+      .join(',');
+    const rows: [string, unknown][] = [
+      ['id', p.id],
+      ['name', p.name],
+      ['status', p.status],
+      ['version', p.version],
+      ['components', components],
+      ['source', p.sourceId],
+      ['destination', p.destinationId],
+      ['tables', p.tables === null ? '(all)' : (p.tables ?? []).map((t: any) => `${t.schema}.${t.table}`).join(', ')],
+      ['labels', (p.labels ?? []).join(', ')],
+      ['alert level', p.alertLevel],
+      ['created', shortTime(p.createdAt)],
+      ['updated', shortTime(p.updatedAt)],
+      ...(p.pauseExpiresAt ? ([['pause expires', shortTime(p.pauseExpiresAt)]] as [string, unknown][]) : []),
+      ['allowed actions', (p.allowedActions ?? []).join(', ')],
+    ];
+    return rows.map(([k, v]) => `${`${k}:`.padEnd(17)}${v ?? ''}`).join('\n');
+  });
+}
+
+async function projectsCreate(ctx: Ctx): Promise<number> {
+  const f = ctx.flags;
+  const components = (f.components ?? 'structure,full,incremental').split(',').map((c) => c.trim());
+  const migrationType = Object.fromEntries(Object.values(COMPONENT_FLAGS).map((k) => [k, false]));
+  for (const c of components) {
+    const key = COMPONENT_FLAGS[c];
+    if (!key) throw new UsageError(`unknown component '${c}' (one of ${Object.keys(COMPONENT_FLAGS).join(', ')})`);
+    migrationType[key] = true;
+  }
+  const tables = f.tables?.split(',').map((t) => {
+    const [schema, table, ...rest] = t.trim().split('.');
+    if (!schema || !table || rest.length) throw new UsageError(`--tables takes schema.table, got '${t}'`);
+    return { schema, table };
+  });
+  const body = {
+    name: need(f.name, '--name'),
+    sourceId: need(f.source, '--source'),
+    destinationId: need(f.destination, '--destination'),
+    migrationType,
+    ...(tables ? { tables } : {}),
+    ...(f.label ? { labels: f.label } : {}),
+    ...(f['alert-level'] ? { alertLevel: f['alert-level'].toUpperCase() } : {}),
+    ...(f.description ? { description: f.description } : {}),
+  };
+  const { body: p } = await ctx.api.request('POST', '/projects', { body });
+  return emit(ctx, { op: 'projects create', result: true, msg: '', projects: [{ result: true, msg: 'created', projectId: p.id, name: p.name, status: p.status }] }, () =>
+    `Created project ${p.name} (${p.id}), ${p.status}.`,
+  );
+}
+
+/** One POST per project; every project gets a result line, failures do not stop the others. */
+async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string) => string, body?: unknown): Promise<number> {
+  if (ids.length === 0) throw new UsageError('give at least one project id');
+  const items: ItemResult[] = [];
+  const bar = new ProgressBar(ctx.io.stderr, ids.length, op);
+  for (const id of ids) {
+    try {
+      const headers = ctx.flags['if-match'] ? { 'if-match': `"${ctx.flags['if-match'].replace(/"/g, '')}"` } : undefined;
+      const { body: p } = await ctx.api.request('POST', path(id), { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+      items.push({ result: true, msg: '', projectId: id, name: p?.name ?? '', status: p?.status });
+    } catch (e) {
+      items.push({ result: false, msg: errorMsg(e), projectId: id, name: '', ...(e instanceof ApiError && e.problem.currentStatus ? { status: e.problem.currentStatus } : {}) });
+    }
+    if (ids.length > 1) bar.update(items.length);
+  }
+  bar.finish();
+  return emit(ctx, summarize(op, items), () => resultTable(items));
+}
+
+async function projectsDelete(ctx: Ctx, id: string): Promise<number> {
+  let confirmName = ctx.flags['confirm-name'];
+  let name = '';
+  if (confirmName === undefined) {
+    const { body: p } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}`);
+    name = p.name;
+    ctx.io.stderr.write(`Deleting project ${p.name} (${p.id}, ${p.status}) cannot be undone.\n`);
+    confirmName = (await ctx.io.ask(`Type the project name to confirm: `))?.trim();
+    if (confirmName !== p.name) {
+      return emit(ctx, summarize('projects delete', [{ result: false, msg: 'not confirmed: the name did not match', projectId: id, name: p.name }]), () => 'Not deleted: the name did not match.');
+    }
+  }
+  try {
+    const headers = ctx.flags['if-match'] ? { 'if-match': `"${ctx.flags['if-match'].replace(/"/g, '')}"` } : undefined;
+    await ctx.api.request('DELETE', `/projects/${encodeURIComponent(id)}`, { query: { confirmName }, ...(headers ? { headers } : {}) });
+    return emit(ctx, summarize('projects delete', [{ result: true, msg: 'deleted', projectId: id, name: name || (confirmName ?? '') }]), () => `Deleted project ${name || confirmName}.`);
+  } catch (e) {
+    const items = [{ result: false, msg: errorMsg(e), projectId: id, name: name || (confirmName ?? '') }];
+    return emit(ctx, summarize('projects delete', items), () => resultTable(items));
+  }
+}
+
+interface Preview {
+  operation: string;
+  eligible: { projectId: string; name: string; status: string; updatedAt: string; version: number }[];
+  ineligible: { projectId: string; name?: string; status?: string; code: string; reason: string }[];
+}
+
+interface Execution {
+  operation: string;
+  requested: number;
+  succeeded: number;
+  failed: number;
+  results: { projectId: string; name: string; ok: boolean; status?: string; code?: string; message?: string; updatedAt?: string }[];
+}
+
+const OPERATION_ALIASES: Record<string, string> = { 'alert-config': 'modify-alert-config' };
+
+async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
+  const f = ctx.flags;
+  const operation = OPERATION_ALIASES[need(opArg, 'batch operation')] ?? opArg!;
+  if (!(USER_OPERATIONS as readonly string[]).includes(operation)) throw new UsageError(`unknown operation '${opArg}' (one of ${USER_OPERATIONS.join(', ')})`);
+  const ids = f.ids?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const status = statusArg(f.status);
+  const label = f.label?.[0];
+  if (!ids?.length && !status && !label) throw new UsageError('choose projects with --ids, --status or --label');
+  if (ids?.length && (status || label)) throw new UsageError('--ids cannot be combined with --status or --label');
+  const parameters = operation === 'modify-alert-config' ? { level: need(f.level, '--level').toUpperCase() } : undefined;
+  const target = ids?.length ? { projectIds: ids } : { selector: { ...(status ? { status } : {}), ...(label ? { label } : {}) } };
+  const op = `batch ${operation}`;
+
+  const { body: preview } = await ctx.api.request<Preview>('POST', '/batch-operations', { body: { operation, ...target, dryRun: true, ...(parameters ? { parameters } : {}) } });
+  const previewText = () => {
+    const lines = [`${preview.eligible.length} project(s) will ${operation}:`];
+    if (preview.eligible.length) {
+      lines.push(table(['NAME', 'ID', 'STATUS', 'VERSION', 'UPDATED'], preview.eligible.map((e) => [e.name, e.projectId, e.status, e.version, shortTime(e.updatedAt)])));
+      const latest = preview.eligible.map((e) => e.updatedAt).sort().at(-1);
+      lines.push(`Latest change: ${shortTime(latest)}`);
+    }
+    if (preview.ineligible.length) {
+      lines.push(`${preview.ineligible.length} project(s) skipped:`);
+      lines.push(table(['NAME', 'ID', 'STATUS', 'CODE', 'REASON'], preview.ineligible.map((e) => [e.name ?? '', e.projectId, e.status ?? '', e.code, e.reason])));
+    }
+    return lines.join('\n');
+  };
+  const skipped: ItemResult[] = preview.ineligible.map((e) => ({ result: false, msg: `${e.code}: ${e.reason}`, projectId: e.projectId, name: e.name ?? '', ...(e.status ? { status: e.status } : {}) }));
+
+  if (f['dry-run']) {
+    const items: ItemResult[] = [...preview.eligible.map((e) => ({ result: true, msg: 'eligible', projectId: e.projectId, name: e.name, status: e.status, version: e.version, updatedAt: e.updatedAt })), ...skipped];
+    const r = { op: `${op} (dry run)`, result: true, msg: `${preview.eligible.length} eligible, ${preview.ineligible.length} not`, projects: items };
+    return emit(ctx, r, previewText);
+  }
+  if (preview.eligible.length === 0) {
+    return emit(ctx, { ...summarize(op, skipped), msg: 'no eligible project' }, () => `${previewText()}\nNothing to do.`);
+  }
+  if (!f.yes) {
+    // The preview goes to stderr with --json so stdout stays one JSON document.
+    (ctx.json ? ctx.io.stderr : ctx.io.stdout).write(`${previewText()}\n`);
+    const answer = (await ctx.io.ask(`${operation} ${preview.eligible.length} project(s)? [y/N] `))?.trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') {
+      return emit(ctx, { op, result: false, msg: 'aborted: not confirmed', projects: [] }, () => 'Aborted.');
+    }
+  }
+
+  // Execute exactly what was previewed: the eligible ids at the versions shown.
+  const eligible = preview.eligible;
+  const items: ItemResult[] = [];
+  const bar = new ProgressBar(ctx.io.stderr, eligible.length, operation);
+  for (let i = 0; i < eligible.length; i += BATCH_CHUNK) {
+    const chunk = eligible.slice(i, i + BATCH_CHUNK);
+    try {
+      const { body: done } = await ctx.api.request<Execution>('POST', '/batch-operations', {
+        body: {
+          operation,
+          projectIds: chunk.map((e) => e.projectId),
+          expectedVersions: Object.fromEntries(chunk.map((e) => [e.projectId, e.version])),
+          ...(parameters ? { parameters } : {}),
+        },
+      });
+      for (const r of done.results) {
+        items.push({ result: r.ok, msg: r.ok ? '' : `${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`, projectId: r.projectId, name: r.name, ...(r.status ? { status: r.status } : {}) });
+      }
+    } catch (e) {
+      for (const c of chunk) items.push({ result: false, msg: errorMsg(e), projectId: c.projectId, name: c.name });
+    }
+    if (eligible.length > BATCH_CHUNK) bar.update(items.length);
+  }
+  bar.finish();
+  const all = [...items, ...skipped];
+  const r = summarize(op, all);
+  return emit(ctx, r, () => `${resultTable(all)}\n${items.filter((i) => i.result).length} succeeded, ${all.filter((i) => !i.result).length} failed.`);
+}
+
+async function switchover(ctx: Ctx, step: string | undefined, id: string | undefined): Promise<number> {
+  const paths: Record<string, string> = { enter: 'forward-switchover', start: 'forward-switchover/start', confirm: 'forward-switchover/confirm' };
+  const sub = paths[need(step, 'switchover step (enter|start|confirm)')];
+  if (!sub) throw new UsageError(`unknown switchover command '${step}' (enter, start, confirm)`);
+  const projectId = need(id, 'project id');
+  const body = step === 'confirm' ? { step: Number(need(ctx.flags.step, '--step')) } : undefined;
+  if (body && !Number.isInteger(body.step)) throw new UsageError('--step must be an integer');
+  return perProject(ctx, `switchover ${step}`, [projectId], (pid) => `/projects/${encodeURIComponent(pid)}/${sub}`, body);
+}
+
+async function events(ctx: Ctx, id: string): Promise<number> {
+  const { body } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}/events`);
+  const items: any[] = body.items;
+  return emit(ctx, { op: 'events', result: true, msg: `${items.length} event(s)`, projects: [{ result: true, msg: '', projectId: id, name: '', events: items }] }, () =>
+    table(['AT', 'OPERATION', 'FROM', 'TO', 'VERSION', 'ACTOR'], items.map((e) => [shortTime(e.at), e.operation, e.from ?? '-', e.to ?? '-', e.version, e.actor])),
+  );
+}
+
+async function wait(ctx: Ctx, id: string): Promise<number> {
+  const target = statusArg(need(ctx.flags.for, '--for STATUS'), true)!;
+  const timeoutS = seconds(ctx.flags.timeout, 600, '--timeout');
+  const intervalS = seconds(ctx.flags.interval, 2, '--interval');
+  const sleep = ctx.io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const started = Date.now();
+  const bar = new ProgressBar(ctx.io.stderr, Math.ceil(timeoutS), `waiting for ${target}`);
+  let last: { status: string; name: string } = { status: '?', name: '' };
+  const done = (ok: boolean, msg: string) => {
+    bar.finish();
+    const items = [{ result: ok, msg, projectId: id, name: last.name, status: last.status }];
+    return emit(ctx, summarize('wait', items), () => (ok ? `${last.name || id} is ${target}.` : `${last.name || id}: ${msg}`));
+  };
+  for (;;) {
+    try {
+      const { body: p } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}`);
+      last = { status: p.status, name: p.name };
+      if (p.status === target) return done(true, '');
+      if (p.status === 'RELEASED' && target !== 'DELETED') return done(false, `project is RELEASED and will not become ${target}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.problem.code === 'PROJECT_NOT_FOUND') {
+        if (target === 'DELETED') {
+          last = { ...last, status: 'DELETED' };
+          return done(true, '');
+        }
+        return done(false, errorMsg(e));
+      }
+      throw e;
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    if (elapsed >= timeoutS) return done(false, `timed out after ${timeoutS} s (status ${last.status})`);
+    bar.update(Math.floor(elapsed), `${Math.floor(elapsed)}s, ${last.status}`);
+    await sleep(Math.min(intervalS, Math.max(0.05, timeoutS - elapsed)) * 1000);
+  }
+}
+
+async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
+  const [command, sub, ...rest] = positionals;
+  switch (command) {
+    case 'projects':
+      switch (sub) {
+        case 'list':
+          return projectsList(ctx);
+        case 'get':
+          return projectsGet(ctx, need(rest[0], 'project id'));
+        case 'create':
+          return projectsCreate(ctx);
+        case 'start':
+        case 'pause':
+        case 'resume':
+        case 'release':
+          return perProject(ctx, `projects ${sub}`, rest, (id) => `/projects/${encodeURIComponent(id)}/${sub}`);
+        case 'delete':
+          return projectsDelete(ctx, need(rest[0], 'project id'));
+        default:
+          throw new UsageError(`unknown projects command '${sub ?? ''}'`);
+      }
+    case 'batch':
+      return batch(ctx, sub);
+    case 'switchover':
+      return switchover(ctx, sub, rest[0]);
+    case 'events':
+      return events(ctx, need(sub, 'project id'));
+    case 'wait':
+      return wait(ctx, need(sub, 'project id'));
+    default:
+      throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
+  }
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.stderr.write(`migctl: ${(e as Error).message}\nRun 'migctl --help' for usage.\n`);
+    return 2;
+  }
+  const { values: flags, positionals } = parsed;
+  if (flags.help || positionals.length === 0) {
+    io.stdout.write(HELP);
+    return flags.help ? 0 : 2;
+  }
+  const endpoint = flags.endpoint ?? io.env.MIGCTL_ENDPOINT ?? 'http://localhost:3000';
+  const json = flags.json === true;
+  try {
+    let sign: RequestSigner | undefined;
+    if (shouldSign(endpoint, flags['no-sigv4'] ? false : flags.sigv4)) {
+      const region = resolveRegion(flags.region, endpoint, io.env, flags.profile);
+      if (!region) throw new UsageError('no region to sign for: pass --region or set AWS_REGION');
+      const { defaultCredentialChain } = await import('../adapters/aws/credentials');
+      const credentials = await defaultCredentialChain(flags.profile);
+      sign = (req) => signRequest(req, { region, credentials });
+    }
+    const api = new ApiClient({ endpoint, ...(sign ? { sign } : {}), ...(io.fetch ? { fetch: io.fetch } : {}), ...(io.sleep ? { sleep: io.sleep } : {}), ...(flags.actor ? { actor: flags.actor } : {}) });
+    return await dispatch({ api, flags, io, json }, positionals);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`migctl: ${e.message}\nRun 'migctl --help' for usage.\n`);
+      return 2;
+    }
+    const op = positionals.slice(0, 2).join(' ');
+    const msg = errorMsg(e);
+    if (json) io.stdout.write(`${JSON.stringify({ op, result: false, msg, projects: [] }, null, 2)}\n`);
+    else io.stderr.write(`migctl: ${msg}\n`);
+    return 1;
+  }
+}
+
+/** Process streams: answers are read line by line from stdin (a terminal or a pipe). */
+export function processIo(): Io {
+  let lines: AsyncIterator<string> | undefined;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    ask: async (question) => {
+      process.stderr.write(question);
+      lines ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+      const next = await lines.next();
+      return next.done ? undefined : next.value;
+    },
+  };
+}

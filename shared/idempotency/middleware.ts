@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import type middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Clock } from '../domain/clock';
+import { DomainError } from '../domain/errors';
+import type { IdempotencyStore, StoredResponse } from './port';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** Set on a response that was replayed from the store rather than executed. */
+export const REPLAYED_HEADER = 'idempotent-replayed';
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE']);
+/** 1 to 255 printable ASCII characters (a UUID is typical). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
+
+type HttpEvent = APIGatewayProxyEvent & { parsedBody?: unknown };
+type Request = middy.Request<HttpEvent, APIGatewayProxyResult, Error>;
+
+interface Held {
+  scope: string;
+  key: string;
+  token: string;
+  fingerprint: string;
+}
+
+/** JSON with object keys sorted, so two bodies that differ only in key order or spacing are one request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** What makes two requests with one key the same request: path parameters, query and body. */
+export function requestFingerprint(event: HttpEvent): string {
+  const material = canonicalJson({ path: event.pathParameters ?? {}, query: event.queryStringParameters ?? {}, body: event.parsedBody ?? null });
+  return createHash('sha256').update(material).digest('hex');
+}
+
+/** Keys are scoped to the caller and the route: one caller's key never answers another caller. */
+export function idempotencyScope(event: HttpEvent, caller: string): string {
+  return `${caller} ${event.httpMethod} ${event.resource}`;
+}
+
+export const keyReused = () =>
+  new DomainError(
+    422,
+    'IDEMPOTENCY_KEY_REUSED',
+    'Idempotency key reused',
+    'This Idempotency-Key was used for a different request (path, query or body); use a new key for a new request.',
+  );
+
+export const keyInProgress = () =>
+  new DomainError(
+    409,
+    'IDEMPOTENCY_IN_PROGRESS',
+    'Request in progress',
+    'A request with this Idempotency-Key is still being processed; retry in a second to get its response.',
+  );
+
+function headerOf(event: HttpEvent): string | undefined {
+  const headers = event.headers ?? {};
+  const value = headers[IDEMPOTENCY_HEADER] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === IDEMPOTENCY_HEADER)?.[1];
+  return value ?? undefined;
+}
+
+export interface IdempotencyOptions {
+  /** Resolved per request, so tests and the local runtime can swap the store and clock. */
+  resolve: () => { store: IdempotencyStore; clock: Clock };
+  callerOf: (event: HttpEvent) => string;
+}
+
+/**
+ * Idempotency-Key on POST/PUT/DELETE. Runs after validation (a request that fails validation never
+ * claims a key) and before the handler. A completed key replays its stored response without running
+ * the handler; the same key with another request is 422; a key whose request is still running is 409.
+ * Responses below 500 are stored; a 5xx releases the key so a retry executes again.
+ * Must be `use`d before the problem+json error handler, so that its onError sees the problem response.
+ */
+export function idempotency(options: IdempotencyOptions): middy.MiddlewareObj<HttpEvent, APIGatewayProxyResult> {
+  const held = new WeakMap<object, Held & { store: IdempotencyStore; clock: Clock }>();
+
+  const finish = async (request: Request, response: APIGatewayProxyResult | null | undefined) => {
+    const h = held.get(request);
+    if (!h) return;
+    held.delete(request);
+    try {
+      if (response && response.statusCode < 500) {
+        const stored: StoredResponse = {
+          statusCode: response.statusCode,
+          headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          body: response.isBase64Encoded ? Buffer.from(response.body, 'base64').toString('utf8') : response.body,
+        };
+        await h.store.complete({ scope: h.scope, key: h.key, token: h.token, fingerprint: h.fingerprint, response: stored, nowMs: h.clock.nowMs() });
+      } else {
+        await h.store.release({ scope: h.scope, key: h.key, token: h.token });
+      }
+    } catch (e) {
+      // The request itself is done; a key we could not record expires with its lease.
+      console.error(JSON.stringify({ level: 'WARN', message: 'idempotency record not updated', error: (e as Error)?.name, detail: (e as Error)?.message }));
+    }
+  };
+
+  return {
+    before: async (request: Request) => {
+      const { event } = request;
+      if (!IDEMPOTENT_METHODS.has(event.httpMethod)) return;
+      const key = headerOf(event);
+      if (key === undefined) return;
+      if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+        throw new DomainError(400, 'VALIDATION_FAILED', 'Request validation failed', 'Idempotency-Key must be 1 to 255 printable ASCII characters.', {
+          issues: [{ path: ['headers', IDEMPOTENCY_HEADER], code: 'invalid_format', message: 'expected 1 to 255 printable ASCII characters' }],
+        });
+      }
+      const { store, clock } = options.resolve();
+      const scope = idempotencyScope(event, options.callerOf(event));
+      const fingerprint = requestFingerprint(event);
+      const result = await store.claim({ scope, key, fingerprint, nowMs: clock.nowMs() });
+      switch (result.outcome) {
+        case 'claimed':
+          held.set(request, { scope, key, token: result.token, fingerprint, store, clock });
+          return;
+        case 'completed':
+          if (result.fingerprint !== fingerprint) throw keyReused();
+          return { ...result.response, headers: { ...result.response.headers, [REPLAYED_HEADER]: 'true' } };
+        case 'in-progress':
+          if (result.fingerprint !== fingerprint) throw keyReused();
+          throw keyInProgress();
+      }
+    },
+    after: async (request: Request) => finish(request, request.response),
+    onError: async (request: Request) => finish(request, request.response),
+  };
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiServer } from '../../infra/local/api-server';
+import { AuditEventList, DataSourceList, DataSourceView, Problem, ProjectList, ProjectView } from '../../shared/api/responses';
+import { call, createDataSources, createProject, useLocalTable } from '../support/harness';
+
+describe('the API answers as its OpenAPI document says', () => {
+  let ds: { sourceId: string; destinationId: string };
+  const server = createApiServer();
+  let base: string;
+
+  beforeAll(async () => {
+    await useLocalTable();
+    ds = await createDataSources('contract');
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => {
+    server.close();
+    server.closeAllConnections();
+  });
+
+  it('GET /openapi.json over HTTP serves the checked-in document', async () => {
+    // Act
+    const res = await fetch(`${base}/openapi.json`);
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual(JSON.parse(readFileSync(join(__dirname, '../../shared/api/openapi.json'), 'utf8')));
+  });
+
+  it('projects, lists, events and data sources match the response schemas exactly', async () => {
+    // Prepare
+    const p = await createProject(ds, { labels: ['team:a'], tables: [{ schema: 's', table: 't' }] });
+    await call('POST', `/projects/${p.id}/start`);
+    const paused = await call('POST', `/projects/${p.id}/pause`);
+
+    // Act
+    const got = await call('GET', `/projects/${p.id}`);
+    const list = await call('GET', '/projects?limit=5');
+    const events = await call('GET', `/projects/${p.id}/events`);
+    const source = await call('GET', `/data-sources/${ds.sourceId}`);
+    const sources = await call('GET', '/data-sources');
+    const missing = await call('GET', '/projects/nope');
+
+    // Assess
+    ProjectView.strict().parse(paused.body);
+    ProjectView.strict().parse(got.body);
+    ProjectList.parse(list.body);
+    for (const item of list.body.items) ProjectView.strict().parse(item);
+    AuditEventList.parse(events.body);
+    DataSourceView.strict().parse(source.body);
+    DataSourceList.parse(sources.body);
+    expect(missing.status).toBe(404);
+    expect(Problem.parse(missing.body).code).toBe('PROJECT_NOT_FOUND');
+  });
+});

@@ -1,0 +1,312 @@
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiServer } from '../../infra/local/api-server';
+import { run, type Io } from '../../shared/cli/main';
+import { ruleFor, type UserOperation } from '../../shared/domain/transitions';
+import { call, createDataSources, createProject, useLocalTable } from '../support/harness';
+
+const BIN = join(__dirname, '../../shared/cli/bin.cjs');
+
+/** Runs the real bin (node + tsx) as a child process, answering prompts from `input`. */
+function migctl(endpoint: string, args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MIGCTL_ENDPOINT: endpoint }, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+async function readJson(req: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+}
+
+/**
+ * The local API plus a stand-in for POST /batch-operations (issue 5 builds the real one) that follows
+ * its contract: preview {operation, eligible, ineligible}; execute {operation, requested, succeeded,
+ * failed, results}. It applies each operation through the real lifecycle routes.
+ */
+function apiWithBatch(real: Server, log: { body: any; headers: IncomingMessage['headers'] }[], base: () => string): Server {
+  return createServer((req, res) => {
+    if (!req.url?.startsWith('/batch-operations')) {
+      real.emit('request', req, res);
+      return;
+    }
+    void (async () => {
+      const body = await readJson(req);
+      log.push({ body, headers: req.headers });
+      const op = body.operation as UserOperation;
+      let ids: string[] = body.projectIds ?? [];
+      if (body.selector) {
+        const q = new URLSearchParams({ limit: '100', ...(body.selector.status ? { status: body.selector.status } : {}), ...(body.selector.label ? { label: body.selector.label } : {}) });
+        ids = ((await (await fetch(`${base()}/projects?${q}`)).json()) as any).items.map((p: any) => p.id);
+      }
+      const projects = await Promise.all(ids.map(async (id) => ({ id, r: await fetch(`${base()}/projects/${id}`) })));
+      if (body.dryRun) {
+        const eligible: any[] = [];
+        const ineligible: any[] = [];
+        for (const { id, r } of projects) {
+          const p: any = await r.json();
+          if (r.status !== 200) ineligible.push({ projectId: id, code: 'PROJECT_NOT_FOUND', reason: 'no such project' });
+          else if (ruleFor(op).from.includes(p.status)) eligible.push({ projectId: id, name: p.name, status: p.status, updatedAt: p.updatedAt, version: p.version });
+          else ineligible.push({ projectId: id, name: p.name, status: p.status, code: 'INVALID_STATE', reason: `cannot ${op} a ${p.status} project` });
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ operation: op, eligible, ineligible }));
+        return;
+      }
+      const results: any[] = [];
+      for (const { id } of projects) {
+        const r = await fetch(`${base()}/projects/${id}/${op}`, { method: 'POST', headers: { 'if-match': `"${body.expectedVersions?.[id]}"` } });
+        const p: any = await r.json();
+        results.push(r.ok ? { projectId: id, name: p.name, ok: true, status: p.status, updatedAt: p.updatedAt } : { projectId: id, name: '', ok: false, code: p.code, message: p.detail });
+      }
+      const succeeded = results.filter((r) => r.ok).length;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ operation: op, requested: ids.length, succeeded, failed: ids.length - succeeded, results }));
+    })();
+  });
+}
+
+describe('migctl end to end against the local API', () => {
+  const real = createApiServer();
+  const batchLog: { body: any; headers: IncomingMessage['headers'] }[] = [];
+  let endpoint = '';
+  const server = apiWithBatch(real, batchLog, () => endpoint);
+  let ds: { sourceId: string; destinationId: string };
+
+  beforeAll(async () => {
+    await useLocalTable();
+    ds = await createDataSources('cli');
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => {
+    server.close();
+    server.closeAllConnections();
+  });
+
+  it('--help lists every command', async () => {
+    // Act
+    const r = await migctl(endpoint, ['--help']);
+
+    // Assess
+    expect(r.code).toBe(0);
+    for (const cmd of ['projects list', 'projects get', 'projects create', 'projects start', 'projects pause', 'projects resume', 'projects release', 'projects delete', 'batch <op>', 'switchover enter', 'switchover start', 'switchover confirm', 'events <id>', 'wait <id> --for']) {
+      expect(r.stdout).toContain(cmd);
+    }
+  });
+
+  it('projects create / start / get / list / events, with tables by default and dmctl JSON on --json', async () => {
+    // Act
+    const created = await migctl(endpoint, ['projects', 'create', '--name', 'cli-orders', '--source', ds.sourceId, '--destination', ds.destinationId, '--label', 'team:cli', '--json']);
+    const id = JSON.parse(created.stdout).projects[0].projectId as string;
+    const started = await migctl(endpoint, ['projects', 'start', id]);
+    const got = await migctl(endpoint, ['projects', 'get', id]);
+    const listed = await migctl(endpoint, ['projects', 'list', '--label', 'team:cli']);
+    const events = await migctl(endpoint, ['events', id]);
+
+    // Assess
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ op: 'projects create', result: true, msg: '', projects: [{ result: true, projectId: id, name: 'cli-orders' }] });
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(new RegExp(`${id}\\s+cli-orders\\s+ok\\s+RUNNING`));
+    expect(got.stdout).toMatch(/status:\s+RUNNING/);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+STATUS\s+VERSION\s+UPDATED\s+LABELS$/);
+    expect(listed.stdout).toContain('cli-orders');
+    expect(events.stdout).toMatch(/create\s+-\s+NOT_STARTED/);
+    expect(events.stdout).toMatch(/start\s+NOT_STARTED\s+RUNNING/);
+  });
+
+  it('a failed item makes the exit status non-zero, and JSON says which', async () => {
+    // Prepare
+    const running = await createProject(ds);
+    await call('POST', `/projects/${running.id}/start`);
+    const idle = await createProject(ds);
+
+    // Act
+    const r = await migctl(endpoint, ['projects', 'pause', running.id, idle.id, '--json']);
+
+    // Assess
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ op: 'projects pause', result: false, msg: '1 of 2 failed' });
+    expect(out.projects).toEqual([
+      expect.objectContaining({ result: true, projectId: running.id, name: running.name, msg: '' }),
+      expect.objectContaining({ result: false, projectId: idle.id, msg: expect.stringMatching(/^INVALID_STATE: /) }),
+    ]);
+  });
+
+  it('batch pause --label L shows the preview, asks, and prints per-project results', async () => {
+    // Prepare
+    const label = `cli-batch-${Date.now()}`;
+    const a = await createProject(ds, { labels: [label] });
+    const b = await createProject(ds, { labels: [label] });
+    const c = await createProject(ds, { labels: [label] });
+    await call('POST', `/projects/${a.id}/start`);
+    await call('POST', `/projects/${b.id}/start`);
+    batchLog.length = 0;
+
+    // Act
+    const r = await migctl(endpoint, ['batch', 'pause', '--label', label], 'y\n');
+
+    // Assess
+    expect(r.code).toBe(1); // c was NOT_STARTED: reported as a failed item
+    expect(r.stdout).toContain('2 project(s) will pause:');
+    expect(r.stdout).toContain(a.name);
+    expect(r.stdout).toMatch(/Latest change: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+    expect(r.stdout).toContain('1 project(s) skipped:');
+    expect(r.stderr).toContain('pause 2 project(s)? [y/N]');
+    expect(r.stdout).toMatch(new RegExp(`${a.id}\\s+${a.name}\\s+ok\\s+PAUSED`));
+    expect(r.stdout).toMatch(new RegExp(`${b.id}\\s+${b.name}\\s+ok\\s+PAUSED`));
+    expect(r.stdout).toMatch(new RegExp(`${c.id}\\s+${c.name}\\s+FAILED\\s+NOT_STARTED\\s+INVALID_STATE`));
+    expect(r.stdout).toContain('2 succeeded, 1 failed.');
+    expect(batchLog.map((l) => l.body.dryRun ?? false)).toEqual([true, false]);
+    expect(batchLog[1]!.body).toMatchObject({ operation: 'pause', projectIds: [expect.any(String), expect.any(String)], expectedVersions: { [a.id]: 2, [b.id]: 2 } });
+    expect(batchLog[1]!.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await call('GET', `/projects/${a.id}`)).body.status).toBe('PAUSED');
+  });
+
+  it('batch without confirmation does nothing; --dry-run only previews; --yes --json executes', async () => {
+    // Prepare
+    const p = await createProject(ds);
+    await call('POST', `/projects/${p.id}/start`);
+    batchLog.length = 0;
+
+    // Act
+    const declined = await migctl(endpoint, ['batch', 'pause', '--ids', p.id], 'n\n');
+    const dry = await migctl(endpoint, ['batch', 'pause', '--ids', p.id, '--dry-run', '--json']);
+    const statusAfter = (await call('GET', `/projects/${p.id}`)).body.status;
+    const done = await migctl(endpoint, ['batch', 'pause', '--ids', p.id, '--yes', '--json']);
+
+    // Assess
+    expect(declined.code).toBe(1);
+    expect(declined.stdout).toContain('Aborted.');
+    expect(JSON.parse(dry.stdout)).toMatchObject({ op: 'batch pause (dry run)', result: true, projects: [{ result: true, projectId: p.id, name: p.name, msg: 'eligible' }] });
+    expect(statusAfter).toBe('RUNNING');
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toEqual({ op: 'batch pause', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, status: 'PAUSED' }] });
+    expect(batchLog.filter((l) => !l.body.dryRun)).toHaveLength(1);
+  });
+
+  it('delete asks for the project name: a wrong name deletes nothing, the right one deletes', async () => {
+    // Prepare
+    const p = await createProject(ds);
+
+    // Act
+    const wrong = await migctl(endpoint, ['projects', 'delete', p.id], 'not-the-name\n');
+    const stillThere = (await call('GET', `/projects/${p.id}`)).status;
+    const right = await migctl(endpoint, ['projects', 'delete', p.id], `${p.name}\n`);
+
+    // Assess
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('Type the project name to confirm');
+    expect(stillThere).toBe(200);
+    expect(right.code).toBe(0);
+    expect(right.stdout).toContain(`Deleted project ${p.name}`);
+    expect((await call('GET', `/projects/${p.id}`)).status).toBe(404);
+  });
+
+  it('wait --for returns once the status is reached, and fails with a timeout otherwise', async () => {
+    // Prepare
+    const p = await createProject(ds);
+    await call('POST', `/projects/${p.id}/start`);
+
+    // Act
+    const reached = await migctl(endpoint, ['wait', p.id, '--for', 'running']);
+    const timedOut = await migctl(endpoint, ['wait', p.id, '--for', 'PAUSED', '--timeout', '0.3', '--interval', '0.1', '--json']);
+
+    // Assess
+    expect(reached.code).toBe(0);
+    expect(reached.stdout).toContain('is RUNNING');
+    expect(timedOut.code).toBe(1);
+    expect(JSON.parse(timedOut.stdout).projects[0]).toMatchObject({ result: false, status: 'RUNNING', msg: expect.stringContaining('timed out') });
+  });
+
+  it('usage errors exit 2; an unreachable endpoint exits 1', async () => {
+    // Act
+    const usage = await migctl(endpoint, ['batch', 'pause']);
+    const unknown = await migctl(endpoint, ['frobnicate']);
+    const down = await migctl('http://127.0.0.1:9', ['projects', 'list']);
+
+    // Assess
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('choose projects with --ids, --status or --label');
+    expect(unknown.code).toBe(2);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('NETWORK_ERROR');
+  }, 30_000);
+});
+
+describe('migctl in-process (terminal behaviour)', () => {
+  function fakeIo(fetchImpl: typeof fetch, answers: string[] = []) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: Io = {
+      stdout: { write: (s: string) => out.push(s), isTTY: true },
+      stderr: { write: (s: string) => err.push(s), isTTY: true },
+      ask: async () => answers.shift(),
+      env: {},
+      fetch: fetchImpl,
+      sleep: async () => {},
+    };
+    return { io, out, err };
+  }
+  const jsonResponse = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('wait draws a progress bar on a TTY', async () => {
+    // Prepare
+    const statuses = ['RELEASING', 'RELEASING', 'RELEASED'];
+    const { io, err } = fakeIo(async () => jsonResponse(200, { id: 'p1', name: 'one', status: statuses.shift() ?? 'RELEASED' }));
+
+    // Act
+    const code = await run(['wait', 'p1', '--for', 'RELEASED', '--interval', '1'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(err.join('')).toMatch(/waiting for RELEASED \[[#-]{30}\] \d+\/600 .*RELEASING/);
+  });
+
+  it('switchover confirm posts {step} to the forward-switchover route', async () => {
+    // Prepare
+    const seen: { url: string; body: unknown; method: string }[] = [];
+    const { io, out } = fakeIo(async (url, init) => {
+      seen.push({ url: String(url), body: JSON.parse(String(init?.body ?? 'null')), method: String(init?.method) });
+      return jsonResponse(200, { id: 'p1', name: 'one', status: 'RUNNING' });
+    });
+
+    // Act
+    const code = await run(['switchover', 'confirm', 'p1', '--step', '2', '--endpoint', 'http://api.test/prod'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(seen).toEqual([{ url: 'http://api.test/prod/projects/p1/forward-switchover/confirm', body: { step: 2 }, method: 'POST' }]);
+    expect(out.join('')).toMatch(/p1\s+one\s+ok\s+RUNNING/);
+  });
+
+  it('a 503 is retried with the same Idempotency-Key', async () => {
+    // Prepare
+    const keys: string[] = [];
+    let calls = 0;
+    const { io } = fakeIo(async (_url, init) => {
+      keys.push((init?.headers as Record<string, string>)['idempotency-key']!);
+      return ++calls === 1 ? jsonResponse(503, { status: 503, code: 'SERVICE_UNAVAILABLE' }) : jsonResponse(200, { id: 'p1', name: 'one', status: 'PAUSED' });
+    });
+
+    // Act
+    const code = await run(['projects', 'pause', 'p1'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+  });
+});
