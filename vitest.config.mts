@@ -9,6 +9,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // @aws-sdk 3.1162 is pinned for Node 20 on purpose (see README): its notice about Node 22 is noise here.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

@@ -1,10 +1,14 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import type { Stage } from '../stack';
-import { controlPlaneFunction } from './function';
+import { controlPlaneFunction, pascalCase } from './function';
 
 export interface ControlPlaneApiProps {
   readonly stage: Stage;
@@ -25,6 +29,11 @@ export function isReadOnlyFunction(fn: string): boolean {
 export class ControlPlaneApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly functions: Record<string, NodejsFunction>;
+  /** May call the GET routes only. */
+  readonly readOnlyPolicy: iam.ManagedPolicy;
+  /** May call every route. */
+  readonly operatorPolicy: iam.ManagedPolicy;
+  readonly accessLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ControlPlaneApiProps) {
     super(scope, id);
@@ -40,12 +49,15 @@ export class ControlPlaneApi extends Construct {
       this.functions[fn] = fun;
     }
 
+    const removalPolicy = props.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
     this.api = new apigateway.RestApi(this, 'RestApi', {
       restApiName: `migration-control-plane-${props.stage}`,
       description: `Migration control plane API (${props.stage})`,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // No account-level CloudWatch role from this stack (a regional singleton).
-      cloudWatchRole: false,
+      // Access logs need API Gateway's account-level CloudWatch role; kept when the stack goes.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
         stageName: props.stage,
@@ -53,8 +65,51 @@ export class ControlPlaneApi extends Construct {
         throttlingBurstLimit: 200,
         metricsEnabled: true,
         tracingEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
       },
     });
+
+    // Errors API Gateway answers itself (auth, throttling, bad requests) are problem+json too.
+    // status: the response type's own status where it has one (the DEFAULT_* types cover several).
+    const gatewayProblems: [apigateway.ResponseType, string, string, number | undefined][] = [
+      [apigateway.ResponseType.BAD_REQUEST_BODY, 'VALIDATION_FAILED', 'Request validation failed', 400],
+      [apigateway.ResponseType.BAD_REQUEST_PARAMETERS, 'VALIDATION_FAILED', 'Request validation failed', 400],
+      [apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'ROUTE_NOT_FOUND_OR_UNSIGNED', 'No such route, or the request is not signed', 403],
+      [apigateway.ResponseType.ACCESS_DENIED, 'ACCESS_DENIED', 'Access denied', 403],
+      [apigateway.ResponseType.THROTTLED, 'THROTTLED', 'Too many requests', 429],
+      [apigateway.ResponseType.DEFAULT_4XX, 'CLIENT_ERROR', 'Client error', undefined],
+      [apigateway.ResponseType.DEFAULT_5XX, 'SERVICE_UNAVAILABLE', 'Service unavailable', undefined],
+    ];
+    for (const [type, code, title, status] of gatewayProblems) {
+      this.api.addGatewayResponse(`Problem${code}${type.responseType}`, {
+        type,
+        responseHeaders: { 'Content-Type': "'application/problem+json'" },
+        templates: {
+          'application/json': JSON.stringify({
+            type: `urn:migration-control-plane:problem:${code.toLowerCase().replace(/_/g, '-')}`,
+            title,
+            ...(status !== undefined ? { status } : {}),
+            code,
+            detail: '$context.error.validationErrorString $context.error.message',
+            instance: '$context.requestId',
+          }),
+        },
+      });
+    }
+    const validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
 
     const integrations = new Map<string, apigateway.LambdaIntegration>();
     const integrationOf = (fn: string) => {
@@ -72,9 +127,35 @@ export class ControlPlaneApi extends Construct {
         .split('/')
         .filter((segment) => segment !== '')
         .reduce<apigateway.IResource>((parent, segment) => parent.getResource(segment) ?? parent.addResource(segment), this.api.root);
+      const body = CONTRACT[routeKey(route)]?.request.body;
+      const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => `method.request.path.${m[1]}`);
       resource.addMethod(route.method, integrationOf(route.fn), {
         authorizationType: apigateway.AuthorizationType.IAM,
+        requestValidator: validator,
+        requestParameters: Object.fromEntries(pathParameters.map((p) => [p, true])),
+        ...(body && !body.safeParse(undefined).success
+          ? {
+              requestModels: {
+                'application/json': this.api.addModel(`${pascalCase(route.fn)}${route.method}Body`, {
+                  contentType: 'application/json',
+                  schema: apiGatewayModelSchema(body) as apigateway.JsonSchema,
+                }),
+              },
+            }
+          : {}),
       });
     }
+
+    // Two managed policies from the route table: grant a role exactly one of them.
+    const invokeArns = (routes: typeof ROUTES) =>
+      routes.map((r) => this.api.arnForExecuteApi(r.method, r.path.replace(/\{\w+\}/g, '*'), this.api.deploymentStage.stageName));
+    this.readOnlyPolicy = new iam.ManagedPolicy(this, 'ReadOnlyPolicy', {
+      description: `Read-only access to the migration control plane API (${props.stage}): GET routes`,
+      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeArns(ROUTES.filter((r) => r.method === 'GET')) })],
+    });
+    this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description: `Operator access to the migration control plane API (${props.stage}): every route`,
+      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeArns(ROUTES) })],
+    });
   }
 }

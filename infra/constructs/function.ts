@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
 import type { Stage } from '../stack';
 
 /** Repository root: entries, the lock file and esbuild's working directory are resolved from here. */
@@ -48,7 +49,13 @@ export function controlPlaneFunction(scope: Construct, props: ControlPlaneFuncti
     tracing: lambda.Tracing.ACTIVE,
     logGroup,
     description: `${props.fn} (${props.stage})`,
-    environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+    environment: {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...props.environment,
+    },
     bundling: {
       minify: true,
       sourceMap: true,

@@ -18,6 +18,9 @@ import { LocalScheduler } from './local-scheduler';
 async function main() {
   // @aws-sdk is pinned for Node 20 on purpose; its notice about Node 22 is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Powertools: warnings and errors only, no EMF metric lines on the console (set them to see more).
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const port = Number(process.env.PORT ?? 3000);
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? '.local/dynamodb');
   mkdirSync(dataDir, { recursive: true });

@@ -193,12 +193,21 @@ function tidy(schema: unknown, openObjects: boolean): unknown {
 const COMPONENT_URI = (id: string) => `#/components/schemas/${id}`;
 
 /** Request schemas as accepted on the wire (zod input), inline. */
+/** The object a body schema accepts: a schema that screens the raw value first (no inline credentials) pipes into it. */
+function acceptedObject(schema: z.ZodType): z.ZodType {
+  const def = (schema as unknown as { _zod: { def: { type: string; in?: z.ZodType; out?: z.ZodType } } })._zod.def;
+  if (def.type === 'pipe' && def.in && def.out && (def.in as unknown as { _zod: { def: { type: string } } })._zod.def.type === 'unknown') return def.out;
+  return schema;
+}
+
+/** JSON Schema draft 4 of a request body, for API Gateway request models (same zod source as the handlers). */
+export function apiGatewayModelSchema(schema: z.ZodType): Json {
+  const json = z.toJSONSchema(acceptedObject(schema), { target: 'draft-4', io: 'input', unrepresentable: 'any' }) as Json;
+  return json;
+}
+
 function requestSchema(schema: z.ZodType): Json {
-  // A body schema may screen the raw value first (e.g. no inline credentials) and then pipe into the
-  // object it accepts: document the object.
-  let s: z.ZodType = schema;
-  const def = (s as unknown as { _zod: { def: { type: string; in?: z.ZodType; out?: z.ZodType } } })._zod.def;
-  if (def.type === 'pipe' && def.in && def.out && (def.in as unknown as { _zod: { def: { type: string } } })._zod.def.type === 'unknown') s = def.out;
+  const s = acceptedObject(schema);
   const json = tidy(z.toJSONSchema(s, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }), false) as Json;
   if ('$defs' in json) throw new Error('request schemas must not contain registered (id) schemas');
   return json;

@@ -5,7 +5,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import type { RequestContext } from '../domain/project';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { routeOf } from '../api/routes';
 import { idempotency } from '../idempotency/middleware';
+import { logger, metrics, recordOutcome } from '../observability/telemetry';
 import { getDeps } from '../runtime';
 import { problemResponse } from './problem';
 
@@ -117,12 +121,12 @@ export function problemJsonErrorHandler(): middy.MiddlewareObj<HttpEvent, APIGat
         return;
       }
       if (error && TRANSIENT_ERRORS.has(error.name)) {
-        console.error(JSON.stringify({ level: 'WARN', message: 'transient dependency error', error: error.name, requestId: instance }));
+        logger.warn('transient dependency error', { error: error.name });
         const unavailable = new DomainError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'A dependency is busy; retry with backoff.');
         request.response = { ...problemResponse(unavailable, instance), headers: { 'content-type': 'application/problem+json', 'retry-after': '1' } };
         return;
       }
-      console.error(JSON.stringify({ level: 'ERROR', message: 'unhandled error', error: error?.name, detail: error?.message, stack: error?.stack, requestId: instance }));
+      logger.error('unhandled error', error as Error);
       request.response = problemResponse(error, instance);
     },
   };
@@ -151,6 +155,43 @@ const idempotencyDeps = () => {
 };
 
 /**
+ * Puts the request's identity into every log line (requestId, operation, projectId) and records its
+ * outcome as metrics (Requests and Conflicts by operation and result).
+ */
+export function requestTelemetry(): middy.MiddlewareObj<HttpEvent, APIGatewayProxyResult> {
+  const operationOf = (event: HttpEvent) => {
+    const route = routeOf(event.httpMethod, event.resource);
+    return route?.operation ?? `${event.httpMethod} ${event.resource}`;
+  };
+  const record = (request: HttpRequest) => {
+    const response = request.response;
+    if (!response) return;
+    let code: string | undefined;
+    if (response.statusCode >= 400) {
+      try {
+        code = (JSON.parse(response.body) as { code?: string }).code;
+      } catch {
+        code = undefined;
+      }
+    }
+    recordOutcome(operationOf(request.event), response.statusCode, code);
+    logger.info('request completed', { statusCode: response.statusCode, ...(code ? { code } : {}) });
+  };
+  return {
+    before: async (request: HttpRequest) => {
+      const { event } = request;
+      logger.appendKeys({
+        requestId: event.requestContext?.requestId,
+        operation: operationOf(event),
+        ...(event.pathParameters?.id ? { projectId: event.pathParameters.id } : {}),
+      });
+    },
+    after: async (request: HttpRequest) => record(request),
+    onError: async (request: HttpRequest) => record(request),
+  };
+}
+
+/**
  * The one middy stack every HTTP function uses: header and event normalizers → JSON body parser →
  * zod validation → Idempotency-Key (POST/PUT/DELETE) → the use case; the problem+json error handler is last.
  */
@@ -159,6 +200,9 @@ export function httpHandler<S extends Schemas>(
   handle: (input: Validated<S>, event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
 ) {
   return middy<HttpEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(requestTelemetry())
     .use(httpHeaderNormalizer())
     .use(httpEventNormalizer())
     .use(jsonBodyParser())

@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
 import { FUNCTION_NAMES, PAUSE_TIMER_OPERATIONS, ROUTES } from '../../shared/api/routes';
+import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { TABLE, tableDefinition } from '../../shared/table';
 
 /**
@@ -222,7 +223,9 @@ describe('functions', () => {
         });
         const pauseTimerSettings = ['SCHEDULE_GROUP_NAME', 'PAUSE_TIMER_FUNCTION_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULER_DLQ_ARN', 'PAUSE_WARNING_SECONDS'];
         expect(variables.EVENT_BUS_NAME).toBeUndefined();
-        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...pauseTimerSettings].includes(k))).toEqual([]);
+        const powertools = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'];
+        expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'migration-control-plane', POWERTOOLS_METRICS_NAMESPACE: 'MigrationControlPlane' });
+        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
       }
     }
   });
@@ -265,7 +268,8 @@ describe('functions', () => {
 
       // Assess
       expect(new Set(logGroupIds).size).toBe(Object.keys(s.functionIds).length);
-      expect(logGroups.map(([id]) => id).sort()).toEqual([...logGroupIds].sort());
+      // every function's log group, plus the API access logs
+      expect(logGroups.map(([id]) => id).filter((id) => !id.startsWith('ApiAccessLogs')).sort()).toEqual([...logGroupIds].sort());
       for (const [, group] of logGroups) {
         expect(group.Properties.RetentionInDays).toBe(30);
         expect(group.DeletionPolicy).toBe(policy);
@@ -372,7 +376,77 @@ describe('REST API', () => {
           ThrottlingBurstLimit: 200,
         }),
       ]);
+      // Access logs: JSON lines with the caller, into a log group with a retention
+      const format = JSON.parse(props.AccessLogSetting.Format as string) as Record<string, string>;
+      expect(format).toMatchObject({ requestId: '$context.requestId', caller: '$context.identity.caller', user: '$context.identity.user', status: '$context.status' });
+      const arnParts = props.AccessLogSetting.DestinationArn['Fn::Join'][1] as Json[];
+      const logGroupId = (arnParts[arnParts.length - 1] as { Ref: string }).Ref;
+      expect(resource(s, logGroupId).Properties.RetentionInDays).toBe(30);
     }
+  });
+
+  it('validates path parameters and JSON bodies at the gateway, with models from the same zod schemas', () => {
+    // Prepare
+    const validators = ofType(dev, 'AWS::ApiGateway::RequestValidator');
+    const models = Object.fromEntries(ofType(dev, 'AWS::ApiGateway::Model').map(([id, m]) => [id, m.Properties.Schema]));
+
+    // Act
+    const methods = methodsOf(dev);
+
+    // Assess
+    expect(validators).toHaveLength(1);
+    expect(validators[0]?.[1].Properties).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
+    const validatorId = validators[0]?.[0];
+    for (const { key, resource: m } of methods) {
+      const route = ROUTES.find((r) => `${r.method} ${r.path}` === key);
+      expect(route, key).toBeDefined();
+      expect(m.Properties.RequestValidatorId).toEqual({ Ref: validatorId });
+      const params = [...(route?.path ?? '').matchAll(/\{(\w+)\}/g)].map((x) => `method.request.path.${x[1]}`);
+      expect(m.Properties.RequestParameters ?? {}).toEqual(Object.fromEntries(params.map((p) => [p, true])));
+      const body = CONTRACT[routeKey(route as (typeof ROUTES)[number])]?.request.body;
+      const required = body !== undefined && !body.safeParse(undefined).success;
+      const modelRef = m.Properties.RequestModels?.['application/json']?.Ref as string | undefined;
+      if (!required) {
+        expect(modelRef, key).toBeUndefined();
+        continue;
+      }
+      expect(models[modelRef ?? '']).toEqual(apiGatewayModelSchema(body));
+    }
+  });
+
+  it('answers its own errors (auth, throttling, validation) as problem+json', () => {
+    const responses = ofType(dev, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties);
+    expect(responses.map((r) => r.ResponseType).sort()).toEqual(
+      ['ACCESS_DENIED', 'BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'DEFAULT_4XX', 'DEFAULT_5XX', 'MISSING_AUTHENTICATION_TOKEN', 'THROTTLED'].sort(),
+    );
+    for (const r of responses) {
+      expect(r.ResponseParameters).toEqual({ 'gatewayresponse.header.Content-Type': "'application/problem+json'" });
+      const body = JSON.parse(r.ResponseTemplates['application/json'] as string) as Record<string, unknown>;
+      expect(body).toMatchObject({ type: expect.stringMatching(/^urn:migration-control-plane:problem:/), title: expect.any(String), code: expect.any(String), instance: '$context.requestId' });
+    }
+  });
+
+  it('exports a read-only policy (exactly the GET routes) and an operator policy (every route)', () => {
+    // Prepare
+    const policies = ofType(dev, 'AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties);
+    const routesOf = (p: Json) => {
+      const statements = p.PolicyDocument.Statement as Json[];
+      expect(statements.every((st) => st.Action === 'execute-api:Invoke' && st.Effect === 'Allow')).toBe(true);
+      return statements.flatMap((st) => asList(st.Resource)).map((r: Json) => {
+        const parts = r['Fn::Join'][1] as Json[];
+        return String(parts[parts.length - 1]).replace(/^\//, '');
+      });
+    };
+    const expected = (routes: typeof ROUTES) => routes.map((r) => `${r.method}${r.path.replace(/\{\w+\}/g, '*')}`).sort();
+
+    // Act
+    const readOnly = policies.find((p) => String(p.Description).startsWith('Read-only'));
+    const operator = policies.find((p) => String(p.Description).startsWith('Operator'));
+
+    // Assess
+    expect(policies).toHaveLength(2);
+    expect(routesOf(readOnly).sort()).toEqual(expected(ROUTES.filter((r) => r.method === 'GET')));
+    expect(routesOf(operator).sort()).toEqual(expected(ROUTES));
   });
 });
 
