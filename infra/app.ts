@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { isStage, MigrationControlPlaneStack, STAGES } from './stack';
 
 const app = new App();
@@ -11,3 +12,7 @@ new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, {
   stage,
   description: `Migration control plane (${stage})`,
 });
+
+// AWS Solutions checks on every synth: an unacknowledged finding fails it (acknowledgements, each with
+// its reason, sit next to the resources they concern).
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,7 +8,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import type { Stage } from '../stack';
-import { controlPlaneFunction, pascalCase } from './function';
+import { controlPlaneFunction, pascalCase, scopeLogicalPrefix } from './function';
 
 export interface ControlPlaneApiProps {
   readonly stage: Stage;
@@ -149,6 +149,13 @@ export class ControlPlaneApi extends Construct {
     // Two managed policies from the route table: grant a role exactly one of them.
     const invokeArns = (routes: typeof ROUTES) =>
       routes.map((r) => this.api.arnForExecuteApi(r.method, r.path.replace(/\{\w+\}/g, '*'), this.api.deploymentStage.stageName));
+    Validations.of(this.api).acknowledge(
+      { id: 'AwsSolutions::AwsSolutions-COG4', reason: 'Every method is authorized with AWS_IAM (SigV4); callers are IAM principals, not Cognito users.' },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's account-level logging role must carry AWS's policy for pushing access and execution logs.",
+      },
+    );
     this.readOnlyPolicy = new iam.ManagedPolicy(this, 'ReadOnlyPolicy', {
       description: `Read-only access to the migration control plane API (${props.stage}): GET routes`,
       statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeArns(ROUTES.filter((r) => r.method === 'GET')) })],
@@ -156,6 +163,26 @@ export class ControlPlaneApi extends Construct {
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: `Operator access to the migration control plane API (${props.stage}): every route`,
       statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeArns(ROUTES) })],
+    });
+    // The only wildcards are path parameters ({id} → *): one acknowledgement per such route.
+    const apiId = scopeLogicalPrefix(this.api);
+    const stageId = scopeLogicalPrefix(this.api.deploymentStage);
+    for (const [policy, routes] of [
+      [this.readOnlyPolicy, ROUTES.filter((r) => r.method === 'GET')],
+      [this.operatorPolicy, ROUTES],
+    ] as const) {
+      Validations.of(policy).acknowledge(
+        ...routes
+          .filter((r) => r.path.includes('{'))
+          .map((r) => ({
+            id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/<${stageId}>/${r.method}${r.path.replace(/\{\w+\}/g, '*')}]`,
+            reason: `Route ${r.method} ${r.path} of this API and stage: the wildcard is its path parameter.`,
+          })),
+      );
+    }
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG3',
+      reason: 'Every method requires SigV4 (AWS_IAM) and the stage is throttled; an AWS WAF web ACL can be attached by the account owner where required.',
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -7,7 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Stage } from '../stack';
-import { controlPlaneFunction } from './function';
+import { controlPlaneFunction, scopeLogicalPrefix } from './function';
 
 export interface PauseTimersProps {
   readonly stage: Stage;
@@ -55,6 +55,14 @@ export class PauseTimers extends Construct {
     });
     this.function.grantInvoke(this.schedulerRole);
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
+    Validations.of(this.schedulerRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${scopeLogicalPrefix(this.function)}.Arn>:*]`,
+      reason: 'Versions and aliases of the pause-timer function only (added by grantInvoke).',
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the pause timers.',
+    });
   }
 
   /** Schedule ARNs of this group only. */
@@ -71,6 +79,12 @@ export class PauseTimers extends Construct {
       }),
     );
     this.schedulerRole.grantPassRole(fn.grantPrincipal);
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.group.name}/*]`,
+        reason: 'Pause timers are one-time schedules named per project and pause, all inside this dedicated group.',
+      });
+    }
     fn.addEnvironment('SCHEDULE_GROUP_NAME', this.group.name as string);
     fn.addEnvironment('PAUSE_TIMER_FUNCTION_ARN', this.function.functionArn);
     fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);

@@ -550,7 +550,10 @@ describe('pause timers (EventBridge Scheduler)', () => {
     expect(statements.filter((st) => JSON.stringify(st.Resource) === '"*"').flatMap((st) => asList(st.Action)).every((a: string) => a.startsWith('xray:'))).toBe(true);
     const resources = statements.filter((st) => JSON.stringify(st.Resource) !== '"*"').flatMap((st) => asList(st.Resource));
     const tableArn = { 'Fn::GetAtt': [dev.tableId, 'Arn'] };
-    expect(resources.every((r) => JSON.stringify(r).includes(dev.tableId))).toBe(true);
+    const logGroupId = resource(dev, dev.functionIds['pause-timer'] ?? '').Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(resources.every((r) => JSON.stringify(r).includes(dev.tableId) || JSON.stringify(r).includes(logGroupId))).toBe(true);
+    const logStatements = statements.filter((st) => JSON.stringify(st.Resource).includes(logGroupId));
+    expect(logStatements.flatMap((st) => asList(st.Action)).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(resources).toContainEqual(tableArn);
   });
 });
