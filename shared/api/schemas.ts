@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { ALERT_LEVELS, PROJECT_STATUSES } from '../domain/project';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a pause timer hands to the pause-timer function. */
 export const PauseTimerEvent = z.strictObject({

@@ -1,0 +1,14 @@
+/**
+ * How every Lambda function is bundled: the one source of truth for the CDK NodejsFunction
+ * (infra/constructs/function.ts) and the cold-start benchmark (bench/coldstart.ts), which calls
+ * esbuild's API directly with the same options. No CDK import here, so the benchmark loads fast.
+ */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  /** esbuild target; the functions run on the nodejs24.x runtime. */
+  target: 'node22',
+  format: 'cjs',
+  platform: 'node',
+  externalModules: [] as string[],
+} as const;
