@@ -10,5 +10,9 @@ export const LAMBDA_BUNDLING = {
   target: 'node22',
   format: 'cjs',
   platform: 'node',
-  externalModules: [] as string[],
+  /**
+   * The AWS SDK v3 is not bundled: the nodejs24.x runtime provides it. Bundled, the SDK alone (a
+   * DynamoDBClient) is over 500 KB minified and every function was ~1 MB (bench/RESULTS.md, P3).
+   */
+  externalModules: ['@aws-sdk/*'] as string[],
 } as const;

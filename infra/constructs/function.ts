@@ -2,11 +2,12 @@ import * as path from 'node:path';
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
 import type { Stage } from '../stack';
+import { LAMBDA_BUNDLING } from './bundling';
 
 /** Repository root: entries, the lock file and esbuild's working directory are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -28,8 +29,8 @@ export function pascalCase(kebab: string): string {
 }
 
 /**
- * Every function of the control plane is built the same way: bundled by the local esbuild (minified,
- * source maps, the pinned AWS SDK inside), the newest Node.js runtime, ARM, X-Ray, its own log group
+ * Every function of the control plane is built the same way: bundled by the local esbuild with the options
+ * of ./bundling.ts (minified, source maps, the AWS SDK v3 left to the runtime), the newest Node.js runtime, ARM, X-Ray, its own log group
  * with a retention, removal per stage.
  */
 export function controlPlaneFunction(scope: Construct, props: ControlPlaneFunctionProps): NodejsFunction {
@@ -65,11 +66,12 @@ export function controlPlaneFunction(scope: Construct, props: ControlPlaneFuncti
       ...props.environment,
     },
     bundling: {
-      minify: true,
-      sourceMap: true,
-      target: 'node22',
-      // Bundle the AWS SDK in: the versions in package.json are pinned, not the runtime's.
-      externalModules: [],
+      minify: LAMBDA_BUNDLING.minify,
+      sourceMap: LAMBDA_BUNDLING.sourceMap,
+      target: LAMBDA_BUNDLING.target,
+      format: OutputFormat.CJS,
+      // The nodejs24.x runtime provides AWS SDK v3 (see ./bundling.ts and the README's deploy notes).
+      externalModules: [...LAMBDA_BUNDLING.externalModules],
     },
   });
   Validations.of(role).acknowledge(

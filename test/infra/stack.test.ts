@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -230,28 +231,35 @@ describe('functions', () => {
     }
   });
 
-  it('bundles each handler into a self-contained index.js (AWS SDK inside) with a source map', async () => {
+  it('bundles each handler into index.js with a source map, leaving only the AWS SDK (the runtime provides it) external', async () => {
     // Prepare
     const assetDirs = FUNCTION_NAMES.map((fn) => {
       const s3Key = String(resource(dev, dev.functionIds[fn] ?? '').Properties.Code.S3Key);
       return path.join(dev.outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
     });
-    // Loaded from the temporary cdk.out, outside the repository: any module left external
-    // (e.g. @aws-sdk/*) fails to resolve there.
+    // Loaded from the temporary cdk.out, outside the repository, with NODE_PATH holding only @aws-sdk
+    // (as the nodejs24.x runtime provides it): any other module left external fails to resolve there.
+    const runtimeModules = mkdtempSync(path.join(tmpdir(), 'lambda-runtime-modules-'));
+    outdirs.push(runtimeModules);
+    symlinkSync(path.join(ROOT, 'node_modules', '@aws-sdk'), path.join(runtimeModules, '@aws-sdk'), 'dir');
     const probe = `const out = {};
       for (const dir of process.argv.slice(1)) out[dir] = typeof require(dir + '/index.js').handler;
       console.log(JSON.stringify(out));`;
     const { NODE_PATH: _nodePath, NODE_OPTIONS: _nodeOptions, ...env } = process.env;
+    const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
     // Act
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', probe, ...assetDirs], { cwd: tmpdir(), env });
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', probe, ...assetDirs], { cwd: tmpdir(), env: { ...env, NODE_PATH: runtimeModules } });
     const handlerTypes = JSON.parse(stdout) as Record<string, string>;
 
     // Assess
     expect(Object.values(handlerTypes)).toEqual(FUNCTION_NAMES.map(() => 'function'));
     for (const dir of assetDirs) {
       expect(existsSync(path.join(dir, 'index.js.map')), dir).toBe(true);
-      expect(readFileSync(path.join(dir, 'index.js'), 'utf8').includes('DynamoDBClient'), dir).toBe(true);
+      const code = readFileSync(path.join(dir, 'index.js'), 'utf8');
+      const external = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] as string).filter((m) => !builtins.has(m));
+      expect(external, dir).toContain('@aws-sdk/client-dynamodb');
+      expect(external.filter((m) => !m.startsWith('@aws-sdk/')), dir).toEqual([]);
     }
   }, 30_000);
 

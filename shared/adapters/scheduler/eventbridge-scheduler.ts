@@ -1,19 +1,25 @@
-import {
-  ConflictException,
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
-  SchedulerClient,
-} from '@aws-sdk/client-scheduler';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { pauseTimerNames, pauseTimers } from '../../domain/pause-timers';
 import type { ProjectRecord } from '../../domain/project';
 import type { ExpiryScheduler } from '../../ports';
 
+/**
+ * The Scheduler SDK is loaded on first use, not at module init: only a pause, resume or release
+ * schedules or cancels timers, and every other function (reads, creates) starts faster without it
+ * (bench/RESULTS.md, P3 cold start).
+ */
+type SchedulerSdk = typeof import('@aws-sdk/client-scheduler');
+let sdk: Promise<SchedulerSdk> | undefined;
+const schedulerSdk = (): Promise<SchedulerSdk> => (sdk ??= import('@aws-sdk/client-scheduler'));
+
 let schedulerClient: SchedulerClient | undefined;
 
 /** One Scheduler client per process; tests inject their own (or mock the class). */
-export function getSchedulerClient(): SchedulerClient {
-  schedulerClient ??= new SchedulerClient({ maxAttempts: 5 });
+export async function getSchedulerClient(): Promise<SchedulerClient> {
+  if (!schedulerClient) {
+    const { SchedulerClient } = await schedulerSdk();
+    schedulerClient ??= new SchedulerClient({ maxAttempts: 5 });
+  }
   return schedulerClient;
 }
 
@@ -43,13 +49,14 @@ export function atExpression(iso: string): string {
 export class EventBridgeExpiryScheduler implements ExpiryScheduler {
   constructor(
     private readonly config: EventBridgeSchedulerConfig,
-    private readonly client: () => SchedulerClient = getSchedulerClient,
+    private readonly client: () => SchedulerClient | Promise<SchedulerClient> = getSchedulerClient,
   ) {}
 
   async schedulePauseExpiry(project: ProjectRecord): Promise<void> {
+    const { ConflictException, CreateScheduleCommand } = await schedulerSdk();
     for (const timer of pauseTimers(project, this.config.warningLeadMs)) {
       try {
-        await this.client().send(
+        await (await this.client()).send(
           new CreateScheduleCommand({
             Name: timer.name,
             GroupName: this.config.groupName,
@@ -75,9 +82,10 @@ export class EventBridgeExpiryScheduler implements ExpiryScheduler {
   }
 
   async cancelPauseExpiry(project: ProjectRecord): Promise<void> {
+    const { DeleteScheduleCommand, ResourceNotFoundException } = await schedulerSdk();
     for (const name of pauseTimerNames(project)) {
       try {
-        await this.client().send(new DeleteScheduleCommand({ Name: name, GroupName: this.config.groupName }));
+        await (await this.client()).send(new DeleteScheduleCommand({ Name: name, GroupName: this.config.groupName }));
       } catch (e) {
         if (!(e instanceof ResourceNotFoundException)) throw e;
       }
