@@ -16,6 +16,7 @@ import { iterations } from './lib/config';
 import { MIGRATION_TYPE, startLocalStack } from './lib/local-stack';
 import { formatNumber, machineFacts, mdTable, writeSection, type Figure } from './lib/report';
 import { median } from './lib/stats';
+import { capacityOf, type Capacity } from './lib/capacity';
 import { ASSUMPTIONS, PRICES } from './prices';
 
 const PROJECTS = iterations(20);
@@ -31,13 +32,6 @@ interface DdbRequest {
   failed: boolean;
 }
 
-interface Capacity {
-  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
-  CapacityUnits?: number;
-  ReadCapacityUnits?: number;
-  WriteCapacityUnits?: number;
-}
-
 const WRITE_COMMANDS: Record<string, (input: any) => number> = {
   PutItemCommand: () => 1,
   UpdateItemCommand: () => 1,
@@ -45,23 +39,6 @@ const WRITE_COMMANDS: Record<string, (input: any) => number> = {
   TransactWriteItemsCommand: (input) => (input.TransactItems as unknown[]).length,
   BatchWriteItemCommand: (input) => Object.values(input.RequestItems as Record<string, unknown[]>).reduce((n, r) => n + r.length, 0),
 };
-
-/** Write / read capacity of a ConsumedCapacity (one table) or a list of them (transactions, batches). */
-export function capacityOf(consumed: Capacity | Capacity[] | undefined, write: boolean): { wcu: number; rcu: number; indexWcu: number } {
-  const list = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
-  let wcu = 0;
-  let rcu = 0;
-  let indexWcu = 0;
-  for (const c of list) {
-    if (write) for (const ix of Object.values(c.GlobalSecondaryIndexes ?? {})) indexWcu += ix.CapacityUnits ?? 0;
-    if (c.WriteCapacityUnits !== undefined || c.ReadCapacityUnits !== undefined) {
-      wcu += c.WriteCapacityUnits ?? 0;
-      rcu += c.ReadCapacityUnits ?? 0;
-    } else if (write) wcu += c.CapacityUnits ?? 0;
-    else rcu += c.CapacityUnits ?? 0;
-  }
-  return { wcu, rcu, indexWcu };
-}
 
 function countRequests(client: DynamoDBDocumentClient, sink: () => DdbRequest[]): DynamoDBDocumentClient {
   client.middlewareStack.add(
