@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IDEMPOTENCY_KEY_PATTERN, REPLAYED_HEADER } from '../idempotency/middleware';
 import { IDEMPOTENCY_TTL_MS } from '../idempotency/port';
 import {

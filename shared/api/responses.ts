@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { SUBTASK_STATUSES, SUBTASK_TYPES, SWITCHOVER_STEPS } from '../domain/subtasks';
 import { USER_OPERATIONS } from '../domain/transitions';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditEvent } from '../domain/project';
 import { PROJECT_STATUSES } from '../domain/project';
 
