@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pauseTimerNames, pauseTimers, type PauseTimer, type PauseTimerInput } from '../../shared/domain/pause-timers';
 import type { ProjectRecord } from '../../shared/domain/project';
@@ -8,11 +9,18 @@ import type { ExpiryScheduler } from '../../shared/ports';
  * The embedded default's EventBridge Scheduler: one-time timers kept in a JSON file (so a restart of
  * `npm start` loses none), fired on time by invoking the same pause-timer handler the schedule targets.
  * A timer whose handler fails is retried (like the schedule's retry policy); a fired one is deleted.
+ * The file is written asynchronously, one write at a time, and changes made while a write is under way
+ * share the next one: a synchronous write per pause blocked the event loop for every other request
+ * (bench/RESULTS.md, throughput). schedulePauseExpiry/cancelPauseExpiry resolve once their change is on disk.
  */
 export class LocalScheduler implements ExpiryScheduler {
   private readonly timers = new Map<string, PauseTimer>();
   private readonly armed = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  /** The write under way, if any. */
+  private writing: Promise<void> | undefined;
+  /** The next write, not started yet: every change made meanwhile is in it. */
+  private queued: Promise<void> | undefined;
 
   constructor(
     private readonly file: string,
@@ -49,12 +57,12 @@ export class LocalScheduler implements ExpiryScheduler {
       this.timers.set(t.name, t);
       this.arm(t);
     }
-    this.save();
+    await this.save();
   }
 
   async cancelPauseExpiry(project: ProjectRecord): Promise<void> {
     for (const name of pauseTimerNames(project)) this.remove(name);
-    this.save();
+    await this.save();
   }
 
   private remove(name: string): void {
@@ -77,7 +85,7 @@ export class LocalScheduler implements ExpiryScheduler {
       const outcome = await this.fire(t.input);
       this.log(`[scheduler] ${t.name} fired: ${JSON.stringify(outcome)}`);
       this.remove(t.name);
-      this.save();
+      await this.save();
     } catch (e) {
       const delay = Math.min(60_000, 500 * 2 ** attempt);
       this.log(`[scheduler] ${t.name} failed (attempt ${attempt}): ${(e as Error).message}; retrying in ${delay} ms`);
@@ -88,10 +96,26 @@ export class LocalScheduler implements ExpiryScheduler {
     }
   }
 
-  private save(): void {
-    mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...this.timers.values()], null, 2));
-    renameSync(tmp, this.file);
+  /** Resolves when a write that includes every change made so far has completed. */
+  save(): Promise<void> {
+    this.queued ??= (async () => {
+      await this.writing?.catch(() => undefined);
+      this.queued = undefined;
+      const json = JSON.stringify([...this.timers.values()], null, 2);
+      const write = (async () => {
+        await mkdir(dirname(this.file), { recursive: true });
+        const tmp = `${this.file}.tmp`;
+        await writeFile(tmp, json);
+        await rename(tmp, this.file);
+      })();
+      this.writing = write;
+      try {
+        await write;
+      } finally {
+        if (this.writing === write) this.writing = undefined;
+      }
+    })();
+    return this.queued;
   }
+
 }
