@@ -1,6 +1,8 @@
 import type { AuditEvent, ProjectRecord, ProjectStatus } from './domain/project';
 import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
+import type { Alert } from './domain/alerts';
+import type { AlertEvent } from './events/alert-events';
 import type { DomainEvent } from './events/domain-events';
 
 /**
@@ -106,7 +108,31 @@ export const noopExpiryScheduler: ExpiryScheduler = {
   cancelPauseExpiry: async () => {},
 };
 
+/** What goes on the bus: transition events and "Project Alert Raised". */
+export type BusEvent = DomainEvent | AlertEvent;
+
 /** The domain event bus (EventBridge when deployed). `publish` succeeds only when every event was accepted. */
 export interface EventBus {
-  publish(events: readonly DomainEvent[]): Promise<void>;
+  publish(events: readonly BusEvent[]): Promise<void>;
+}
+
+/**
+ * What recording an alert found: `recorded` (first time: notify it), `pending` (recorded by an earlier
+ * delivery whose notification failed: notify it now), `notified` (nothing to do).
+ */
+export type AlertRecordOutcome = 'recorded' | 'pending' | 'notified';
+
+/** Alerts, stored under their project (DynamoDB when deployed). */
+export interface AlertStore {
+  /** Stores the alert unless one with its id exists (one conditional write). */
+  record(alert: Alert): Promise<AlertRecordOutcome>;
+  /** Marks a stored alert as notified. */
+  markNotified(alert: Alert, notifiedAt: string): Promise<void>;
+  /** The project's alerts, newest first. */
+  list(projectId: string, limit: number, nextToken?: string): Promise<Page<Alert>>;
+}
+
+/** Sends an alert out (the bus and the SNS topic when deployed). Succeeds only when every channel accepted it. */
+export interface AlertNotifier {
+  notify(alert: Alert): Promise<void>;
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { EventBusAlertNotifier, FanOutAlertNotifier } from './adapters/alerts/notifiers';
+import { DynamoAlertStore } from './adapters/dynamodb/alert-store';
 import { DynamoDataSourceStore } from './adapters/dynamodb/data-source-store';
 import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store';
 import { DynamoProjectStore } from './adapters/dynamodb/project-store';
@@ -6,7 +8,8 @@ import { getDocumentClient, tableName } from './adapters/dynamodb/client';
 import { systemClock } from './domain/clock';
 import { EventBridgeBus } from './adapters/eventbridge/event-bus';
 import { EventBridgeExpiryScheduler } from './adapters/scheduler/eventbridge-scheduler';
-import { noopExpiryScheduler, noopOrchestrator, type EventBus, type ExpiryScheduler } from './ports';
+import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
+import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler } from './ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
 
 /**
@@ -50,15 +53,33 @@ function eventBusFromEnv(env: NodeJS.ProcessEnv): EventBus {
   };
 }
 
+/**
+ * Alerts go to the bus and to the SNS topic ALERT_TOPIC_ARN. Without a topic configured, notifying
+ * fails loudly (the stream retries, then dead-letters) instead of dropping the alert.
+ */
+function alertNotifierFromEnv(env: NodeJS.ProcessEnv, bus: EventBus): AlertNotifier {
+  const topic: AlertNotifier = env.ALERT_TOPIC_ARN
+    ? new SnsAlertNotifier(env.ALERT_TOPIC_ARN)
+    : {
+        notify: async () => {
+          throw new Error('ALERT_TOPIC_ARN is not set: no SNS topic to send alerts to');
+        },
+      };
+  return new FanOutAlertNotifier(new EventBusAlertNotifier(bus), topic);
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   const client = getDocumentClient();
   const table = tableName(env);
+  const events = eventBusFromEnv(env);
   return {
     projects: new DynamoProjectStore(client, table),
     dataSources: new DynamoDataSourceStore(client, table),
     orchestrator: noopOrchestrator,
     expiry: expirySchedulerFromEnv(env),
-    events: eventBusFromEnv(env),
+    events,
+    alerts: new DynamoAlertStore(client, table),
+    alertNotifier: alertNotifierFromEnv(env, events),
     clock: systemClock,
     idempotency: new DynamoIdempotencyStore(client, table),
     newId: randomUUID,
@@ -67,7 +88,12 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
 }
 
 export function getDeps(): Deps {
-  deps ??= { ...depsFromEnv(), ...overrides };
+  if (!deps) {
+    const merged: Deps = { ...depsFromEnv(), ...overrides };
+    // Alerts go to whichever bus is in use: an overridden bus gets them too, unless the notifier is overridden as well.
+    if (overrides.events && !overrides.alertNotifier) merged.alertNotifier = alertNotifierFromEnv(process.env, merged.events);
+    deps = merged;
+  }
   return deps;
 }
 

@@ -25,6 +25,9 @@ export const keys = {
   project: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROJECT' }),
   projectEvent: (id: string, version: number) => ({ pk: `PROJECT#${id}`, sk: `EVENT#${String(version).padStart(10, '0')}` }),
   projectEventPrefix: 'EVENT#',
+  /** An alert, under its project: sorted by its instant (newest first when read backwards), unique by its deterministic id. */
+  projectAlert: (projectId: string, at: string, alertId: string) => ({ pk: `PROJECT#${projectId}`, sk: `ALERT#${at}#${alertId}` }),
+  projectAlertPrefix: 'ALERT#',
   projectName: (name: string) => ({ pk: `PROJECTNAME#${name}`, sk: 'NAME' }),
   dataSource: (id: string) => ({ pk: `DATASOURCE#${id}`, sk: 'DATASOURCE' }),
   /** An Idempotency-Key record; `digest` hashes the key with its scope (route + caller). Expires by `ttl`. */

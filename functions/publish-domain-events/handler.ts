@@ -2,24 +2,28 @@ import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { auditEventsOf } from '../../shared/adapters/dynamodb/stream-records';
 import { getDeps } from '../../shared/runtime';
+import { raiseAuditEventAlerts } from '../../shared/usecases/alerts';
 import { publishAuditEvents } from '../../shared/usecases/publish-events';
 
 /** Batch size of one PutEvents call: a failed chunk and everything after it are retried, in order. */
 const CHUNK = 10;
 
 /**
- * Table stream → EventBridge. Audit events are published in stream order; when a chunk fails, the
- * batch reports its first record as failed so Lambda retries from there (nothing skipped, order kept).
+ * Table stream → EventBridge, and the alerts those events raise (project FAILED, pause expiring soon)
+ * → alert store, bus and SNS. Audit events are published in stream order; when a chunk fails (its
+ * events or its alerts), the batch reports its first record as failed so Lambda retries from there
+ * (nothing skipped, order kept). Alerts are stored and notified once whatever the redeliveries.
  */
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
   const events = auditEventsOf(event.Records ?? []);
-  const bus = getDeps().events;
+  const deps = getDeps();
   for (let i = 0; i < events.length; i += CHUNK) {
     const chunk = events.slice(i, i + CHUNK);
     try {
-      await publishAuditEvents(bus, chunk);
+      await publishAuditEvents(deps.events, chunk);
+      await raiseAuditEventAlerts(deps, chunk);
     } catch (e) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'publishing domain events failed', error: (e as Error).message, from: chunk[0]?.sequenceNumber }));
+      console.error(JSON.stringify({ level: 'ERROR', message: 'publishing domain events or alerts failed', error: (e as Error).message, from: chunk[0]?.sequenceNumber }));
       return { batchItemFailures: [{ itemIdentifier: chunk[0]?.sequenceNumber ?? '' }] };
     }
   }

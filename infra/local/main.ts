@@ -6,6 +6,8 @@ import { overrideDeps, pauseWarningLeadMs } from '../../shared/runtime';
 import { TABLE } from '../../shared/table';
 import { createApiServer } from './api-server';
 import { ensureTable, localClient, startDynamoDbLocal } from './dynamodb-local';
+import { EventBusAlertNotifier, FanOutAlertNotifier } from '../../shared/adapters/alerts/notifiers';
+import { LocalAlertTopic } from './local-alert-topic';
 import { LocalEventBus } from './local-event-bus';
 import { LocalStreamPoller } from './local-stream';
 import { LocalScheduler } from './local-scheduler';
@@ -42,7 +44,10 @@ async function main() {
     (input) => pauseTimer(input, { awsRequestId: randomUUID() } as Context),
     pauseWarningLeadMs(),
   );
-  overrideDeps({ expiry: scheduler, events: new LocalEventBus(resolve(dataDir, '..', 'events.jsonl')) });
+  // Domain events and alerts: the local bus file, and the alerts "topic" (a log line and .local/alerts.jsonl).
+  const events = new LocalEventBus(resolve(dataDir, '..', 'events.jsonl'));
+  const alertNotifier = new FanOutAlertNotifier(new EventBusAlertNotifier(events), new LocalAlertTopic(resolve(dataDir, '..', 'alerts.jsonl')));
+  overrideDeps({ expiry: scheduler, events, alertNotifier });
   const pending = scheduler.start();
 
   // Domain events: the table's stream, read like the deployed event source mapping, into the local bus.
@@ -67,6 +72,7 @@ Migration control plane (embedded default) is up.
   API:            ${url}
   DynamoDB Local: ${ddb.endpoint} (table ${tableName})
   Domain events:  ${resolve(dataDir, '..', 'events.jsonl')}
+  Alerts:         ${resolve(dataDir, '..', 'alerts.jsonl')} (and GET /projects/{id}/alerts)
   Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s (warning ${pauseWarningLeadMs() / 1000} s before; ${pending} timer(s) pending)
 
 Try:

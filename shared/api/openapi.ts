@@ -2,6 +2,8 @@ import * as z from 'zod';
 import { IDEMPOTENCY_KEY_PATTERN, REPLAYED_HEADER } from '../idempotency/middleware';
 import { IDEMPOTENCY_TTL_MS } from '../idempotency/port';
 import {
+  AlertList,
+  AlertView,
   AuditEventList,
   DataSourceList,
   DataSourceView,
@@ -151,6 +153,18 @@ export const CONTRACT: Record<string, OperationContract> = {
     success: { status: 200, description: 'The audit trail, oldest first (kept after delete).', schema: AuditEventList, example: 'auditEventList' },
     errors: ['PROJECT_NOT_FOUND'],
   },
+  'GET /projects/{id}/alerts': {
+    operationId: 'listProjectAlerts',
+    tag: 'projects',
+    request: { path: IdPath, query: ListQuery },
+    success: {
+      status: 200,
+      description: "A page of the project's alerts, newest first (by `at`); kept after the project is deleted. Which conditions raise an alert, and above which thresholds, depends on the project's alert level.",
+      schema: AlertList,
+      example: 'alertList',
+    },
+    errors: ['PROJECT_NOT_FOUND', 'INVALID_NEXT_TOKEN'],
+  },
   'GET /openapi.json': {
     operationId: 'getOpenApiDocument',
     tag: 'meta',
@@ -215,7 +229,7 @@ function requestSchema(schema: z.ZodType): Json {
 
 function responseComponents(): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
-  for (const s of [SubtaskView, ProjectView, DataSourceView, ProjectList, DataSourceList, AuditEventList, Problem]) {
+  for (const s of [SubtaskView, ProjectView, DataSourceView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, Problem]) {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (!id) throw new Error('response component without id');
     registry.add(s, { id });

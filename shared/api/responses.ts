@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ALERT_CONDITIONS, ALERT_SEVERITIES } from '../domain/alerts';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { SUBTASK_STATUSES, SUBTASK_TYPES, SWITCHOVER_STEPS } from '../domain/subtasks';
 import { USER_OPERATIONS } from '../domain/transitions';
@@ -110,10 +111,31 @@ export const AuditEventView = z
   })
   .meta({ id: 'AuditEvent' });
 
+export const AlertView = z
+  .object({
+    id: z.string().meta({ description: 'Unique within the project: <condition>@v<event version>, or <condition>@<window start> for a measurement.' }),
+    projectId: Id,
+    projectName: z.string().optional(),
+    condition: z.enum(ALERT_CONDITIONS),
+    severity: z.enum(ALERT_SEVERITIES),
+    level: z.enum(['LOW', 'MEDIUM', 'HIGH']).meta({ description: "The project's alert level when the alert was raised." }),
+    at: Timestamp.meta({ description: 'The audit event that raised it, or the start of the measurement window; orders the list.' }),
+    message: z.string(),
+    operation: z.string().optional().meta({ description: 'Event alerts: the operation of the audit event.' }),
+    eventVersion: z.number().int().optional().meta({ description: 'Event alerts: the version of the audit event.' }),
+    measuredAt: Timestamp.optional(),
+    value: z.number().optional().meta({ description: 'Measurement alerts: the measured value.' }),
+    threshold: z.number().optional().meta({ description: 'Measurement alerts: the threshold of the level (alert when value > threshold).' }),
+    unit: z.enum(['seconds', 'rows']).optional(),
+    notifiedAt: Timestamp.optional().meta({ description: 'When the bus and the SNS topic accepted it.' }),
+  })
+  .meta({ id: 'Alert' });
+
 const NextToken = z.string().optional().meta({ description: 'Present when there are more items: pass it as nextToken.' });
 export const ProjectList = z.object({ items: z.array(ProjectView), nextToken: NextToken }).meta({ id: 'ProjectList' });
 export const DataSourceList = z.object({ items: z.array(DataSourceView), nextToken: NextToken }).meta({ id: 'DataSourceList' });
 export const AuditEventList = z.object({ items: z.array(AuditEventView) }).meta({ id: 'AuditEventList' });
+export const AlertList = z.object({ items: z.array(AlertView), nextToken: NextToken }).meta({ id: 'AlertList' });
 
 /** RFC 9457 problem document with the stable `code`; members below 500 may add details (issues, currentStatus, …). */
 export const Problem = z
@@ -277,7 +299,40 @@ export const RESPONSE_EXAMPLES = {
       { at: '2026-01-01T09:05:00.000Z', operation: 'start', from: 'NOT_STARTED', to: 'RUNNING', actor: 'arn:aws:iam::123456789012:user/ana', requestId: 'r-2', version: 2 },
     ],
   },
+  alertList: {
+    items: [
+      {
+        id: 'SYNC_LATENCY_HIGH@2026-01-01T10:00:00.000Z',
+        projectId: '3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b',
+        projectName: 'orders-to-oceanbase',
+        condition: 'SYNC_LATENCY_HIGH',
+        severity: 'WARNING',
+        level: 'MEDIUM',
+        at: '2026-01-01T10:00:00.000Z',
+        message: "Incremental sync of project 'orders-to-oceanbase' (3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b) lags 754 s behind the source (MEDIUM level: alert above 600 s).",
+        measuredAt: '2026-01-01T10:12:30.000Z',
+        value: 754,
+        threshold: 600,
+        unit: 'seconds',
+        notifiedAt: '2026-01-01T10:12:30.420Z',
+      },
+      {
+        id: 'PROJECT_FAILED@v5',
+        projectId: '3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b',
+        projectName: 'orders-to-oceanbase',
+        condition: 'PROJECT_FAILED',
+        severity: 'CRITICAL',
+        level: 'MEDIUM',
+        at: '2026-01-01T09:40:00.000Z',
+        message: "Project 'orders-to-oceanbase' (3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b) failed (FULL_MIGRATION: source unreachable); resume it once the cause is fixed, or release it.",
+        operation: 'fail',
+        eventVersion: 5,
+        notifiedAt: '2026-01-01T09:40:01.150Z',
+      },
+    ],
+  },
 } satisfies {
+  alertList: z.input<typeof AlertList>;
   project: z.input<typeof ProjectView>;
   newProject: z.input<typeof ProjectView>;
   projectList: z.input<typeof ProjectList>;

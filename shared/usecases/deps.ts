@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock';
 import type { IdempotencyStore } from '../idempotency/port';
-import type { DataSourceStore, EventBus, ExpiryScheduler, Orchestrator, ProjectStore } from '../ports';
+import type { AlertNotifier, AlertStore, DataSourceStore, EventBus, ExpiryScheduler, Orchestrator, ProjectStore } from '../ports';
 
 /** Everything a use case needs, as ports. Built once per process (shared/runtime.ts) or by a test. */
 export interface Deps {
@@ -10,6 +10,10 @@ export interface Deps {
   expiry: ExpiryScheduler;
   /** Domain events (only the stream publisher uses it). */
   events: EventBus;
+  /** Alerts raised for projects, stored under each project. */
+  alerts: AlertStore;
+  /** Where alerts go: the bus and the SNS topic (the stream publisher and the measurement use case). */
+  alertNotifier: AlertNotifier;
   clock: Clock;
   /** Idempotency-Key records, for single and batch calls alike. */
   idempotency: IdempotencyStore;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { InMemoryAlertNotifier, InMemoryAlertStore } from '../../shared/adapters/memory/alerts';
 import { InMemoryEventBus } from '../../shared/adapters/memory/event-bus';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory/idempotency-store';
 import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
@@ -16,6 +17,8 @@ export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: Manua
     orchestrator: noopOrchestrator,
     expiry: noopExpiryScheduler,
     events: new InMemoryEventBus(),
+    alerts: new InMemoryAlertStore(),
+    alertNotifier: new InMemoryAlertNotifier(),
     clock,
     idempotency: new MemoryIdempotencyStore(),
     newId: randomUUID,

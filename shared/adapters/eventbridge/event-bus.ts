@@ -1,6 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { DomainEvent } from '../../events/domain-events';
-import type { EventBus } from '../../ports';
+import type { BusEvent, EventBus } from '../../ports';
 
 let client: EventBridgeClient | undefined;
 
@@ -22,7 +21,7 @@ export class EventBridgeBus implements EventBus {
     private readonly eventBridge: () => EventBridgeClient = getEventBridgeClient,
   ) {}
 
-  async publish(events: readonly DomainEvent[]): Promise<void> {
+  async publish(events: readonly BusEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i += MAX_ENTRIES) {
       const chunk = events.slice(i, i + MAX_ENTRIES);
       const out = await this.eventBridge().send(

@@ -1,0 +1,8 @@
+import { IdPath, ListQuery } from '../../shared/api/schemas';
+import { httpHandler, json } from '../../shared/http/middleware';
+import { getDeps } from '../../shared/runtime';
+import { listProjectAlerts } from '../../shared/usecases/alerts';
+
+export const handler = httpHandler({ path: IdPath, query: ListQuery }, async ({ path, query }) =>
+  json(200, await listProjectAlerts(getDeps(), path.id, query.limit, query.nextToken)),
+);
