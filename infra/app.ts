@@ -8,8 +8,14 @@ if (!isStage(stage)) {
   throw new Error(`Unknown stage ${JSON.stringify(stage)}: pass -c stage=${STAGES.join('|')} (cdk.json defaults to dev)`);
 }
 
+const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
+if (alarmEmail !== undefined && (typeof alarmEmail !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(alarmEmail))) {
+  throw new Error(`alarmEmail must be an e-mail address, got ${JSON.stringify(alarmEmail)}`);
+}
+
 new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, {
   stage,
+  ...(alarmEmail ? { alarmEmail } : {}),
   description: `Migration control plane (${stage})`,
 });
 

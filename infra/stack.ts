@@ -2,6 +2,7 @@ import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { PAUSE_TIMER_OPERATIONS, ROUTES } from '../shared/api/routes';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../shared/usecases/deps';
+import { Alerts } from './constructs/alerts';
 import { ControlPlaneApi } from './constructs/api';
 import { DomainEvents } from './constructs/domain-events';
 import { scopeLogicalPrefix } from './constructs/function';
@@ -21,6 +22,8 @@ export interface MigrationControlPlaneStackProps extends StackProps {
   readonly pauseDeadlineSeconds?: number;
   /** How long before the deadline the "pause expiring soon" warning fires; default 1800 (30 min). */
   readonly pauseWarningSeconds?: number;
+  /** E-mail address subscribed to the alerts topic (context `alarmEmail`); none by default. */
+  readonly alarmEmail?: string;
 }
 
 /** The control plane: the projects table and the IAM-authorized REST API in front of the handlers. */
@@ -29,6 +32,7 @@ export class MigrationControlPlaneStack extends Stack {
   readonly api: ControlPlaneApi;
   readonly pauseTimers: PauseTimers;
   readonly domainEvents: DomainEvents;
+  readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: MigrationControlPlaneStackProps) {
     super(scope, id, props);
@@ -64,6 +68,11 @@ export class MigrationControlPlaneStack extends Stack {
       reason: "Functions that read the projects table query its own global secondary indexes (listings by kind and status).",
     });
     new CfnOutput(this, 'EventBusName', { value: this.domainEvents.bus.eventBusName });
+
+    // Alerts are raised where the audit events are published (the stream publisher).
+    this.alerts = new Alerts(this, 'Alerts', { stage: props.stage, ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}) });
+    this.alerts.grantRaise(this.domainEvents.publisher, this.table.table);
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
 
     // The API URL is already an output of the RestApi (…Endpoint…).
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
