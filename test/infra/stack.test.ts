@@ -42,18 +42,20 @@ interface Synthesized {
   functionIds: Record<string, string>;
   pauseTimerIds: { group: string; role: string; queue: string };
   eventIds: { bus: string; queue: string };
+  alertTopicId: string;
   tableId: string;
 }
 
 const outdirs: string[] = [];
 
-function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlineSeconds?: number): Synthesized {
+function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlineSeconds?: number, alarmEmail?: string): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), `cdk-test-${stage}-`));
   outdirs.push(outdir);
   const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, ...context } });
   const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, {
     stage,
     ...(pauseDeadlineSeconds === undefined ? {} : { pauseDeadlineSeconds }),
+    ...(alarmEmail === undefined ? {} : { alarmEmail }),
   });
   const template = Template.fromStack(stack);
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
@@ -72,6 +74,7 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
       role: logicalId(stack.pauseTimers.schedulerRole),
       queue: logicalId(stack.pauseTimers.deadLetterQueue),
     },
+    alertTopicId: logicalId(stack.alerts.topic),
     tableId: logicalId(stack.table.table),
   };
 }
@@ -118,7 +121,7 @@ let prod: Synthesized;
 
 beforeAll(() => {
   dev = synthesize('dev', {});
-  prod = synthesize('prod', { 'aws:cdk:bundling-stacks': [] }, PROD_PAUSE_DEADLINE_SECONDS);
+  prod = synthesize('prod', { 'aws:cdk:bundling-stacks': [] }, PROD_PAUSE_DEADLINE_SECONDS, 'ops@example.com');
 }, 120_000);
 
 afterAll(() => {
@@ -292,7 +295,7 @@ describe('IAM', () => {
     const readOnly = FUNCTION_NAMES.filter(isReadOnly);
 
     // Assess
-    expect(readOnly.sort()).toEqual(['get-data-source', 'get-openapi', 'get-project', 'list-data-sources', 'list-project-events', 'list-projects']);
+    expect(readOnly.sort()).toEqual(['get-data-source', 'get-openapi', 'get-project', 'list-data-sources', 'list-project-alerts', 'list-project-events', 'list-projects']);
   });
 
   it('grants read-only functions DynamoDB reads and no DynamoDB write action', () => {
@@ -589,13 +592,88 @@ describe('domain events (table stream → EventBridge)', () => {
     });
   });
 
-  it('the publisher may put events on its bus only, and read the stream; it writes nothing to the table', () => {
+  it('the publisher may put events on its bus only, and read the stream; on the table it only reads projects and puts/updates alert items', () => {
     const statements = statementsOf(dev, 'publish-domain-events');
     const put = statements.filter((st) => asList(st.Action).includes('events:PutEvents'));
     expect(put).toHaveLength(1);
     expect(put[0].Resource).toEqual({ 'Fn::GetAtt': [dev.eventIds.bus, 'Arn'] });
     const actions = statements.flatMap((st) => asList(st.Action) as string[]);
-    expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a))).toEqual([]);
+    expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a)).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    const table = statements.filter((st) => asList(st.Action).some((a: string) => ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].includes(a)));
+    expect(table).toHaveLength(1);
+    expect(asList(table[0].Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(table[0].Resource).toEqual({ 'Fn::GetAtt': [dev.tableId, 'Arn'] });
     expect(resource(dev, dev.functionIds['publish-domain-events'] ?? '').Properties.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: dev.eventIds.bus });
   });
+});
+
+describe('alerts (SNS topic)', () => {
+  it('has one alerts topic per stage, encrypted with the AWS-managed SNS key', () => {
+    for (const { s } of stages()) {
+      // Act
+      const topics = ofType(s, 'AWS::SNS::Topic');
+
+      // Assess
+      expect(topics.map(([id]) => id)).toEqual([s.alertTopicId]);
+      expect(JSON.stringify(topics[0]?.[1].Properties.KmsMasterKeyId)).toMatch(/:alias\/aws\/sns"\]\]\}$/);
+    }
+  });
+
+  it('refuses publishing without TLS (topic policy denies aws:SecureTransport=false)', () => {
+    for (const { s } of stages()) {
+      // Act
+      const policies = ofType(s, 'AWS::SNS::TopicPolicy').filter(([, p]) => (p.Properties.Topics as Json[]).some((t) => t.Ref === s.alertTopicId));
+      const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+
+      // Assess
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: { Ref: s.alertTopicId } }),
+      );
+    }
+  });
+
+  it('subscribes the alarm e-mail when one is given (context alarmEmail), and nothing otherwise', () => {
+    // Act
+    const subscriptions = (s: Synthesized) => ofType(s, 'AWS::SNS::Subscription').map(([, r]) => r.Properties);
+
+    // Assess
+    expect(subscriptions(prod)).toEqual([{ Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: prod.alertTopicId } }]);
+    expect(subscriptions(dev)).toEqual([]);
+  });
+
+  it('only the publisher may publish to it, and it knows the topic as ALERT_TOPIC_ARN', () => {
+    for (const [fn] of Object.entries(dev.functionIds)) {
+      // Act
+      const publish = statementsOf(dev, fn).filter((st) => asList(st.Action).some((a: string) => a.startsWith('sns:')));
+      const env = resource(dev, dev.functionIds[fn] ?? '').Properties.Environment.Variables;
+
+      // Assess
+      if (fn !== 'publish-domain-events') {
+        expect(publish, fn).toEqual([]);
+        expect(env.ALERT_TOPIC_ARN, fn).toBeUndefined();
+        continue;
+      }
+      expect(publish).toHaveLength(1);
+      expect(publish[0].Action).toBe('sns:Publish');
+      expect(publish[0].Resource).toEqual({ Ref: dev.alertTopicId });
+      expect(env.ALERT_TOPIC_ARN).toEqual({ Ref: dev.alertTopicId });
+    }
+  });
+
+  it('the app refuses an alarmEmail that is not an e-mail address', async () => {
+    // Prepare
+    const outdir = mkdtempSync(path.join(tmpdir(), 'cdk-test-app-'));
+    outdirs.push(outdir);
+    const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'dev', alarmEmail: 'not-an-address' }) };
+
+    // Act
+    const result = await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'infra', 'app.ts')], { cwd: ROOT, env }).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+
+    // Assess
+    expect(result?.code).toBe(1);
+    expect(result?.stderr).toContain('alarmEmail must be an e-mail address');
+  }, 30_000);
 });
