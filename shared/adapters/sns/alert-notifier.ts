@@ -1,12 +1,24 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Alert } from '../../domain/alerts';
 import { toAlertEvent } from '../../events/alert-events';
 import type { AlertNotifier } from '../../ports';
 
+/**
+ * The SNS SDK is loaded on first use, not at module init: only the stream publisher sends alerts, and
+ * every other function (which builds the same dependencies) starts faster without it (bench/RESULTS.md, P3).
+ */
+type SnsSdk = typeof import('@aws-sdk/client-sns');
+let sdk: Promise<SnsSdk> | undefined;
+const snsSdk = (): Promise<SnsSdk> => (sdk ??= import('@aws-sdk/client-sns'));
+
 let client: SNSClient | undefined;
 
-export function getSnsClient(): SNSClient {
-  client ??= new SNSClient({ maxAttempts: 5 });
+/** One SNS client per process; tests inject their own (or mock the class). */
+export async function getSnsClient(): Promise<SNSClient> {
+  if (!client) {
+    const { SNSClient } = await snsSdk();
+    client ??= new SNSClient({ maxAttempts: 5 });
+  }
   return client;
 }
 
@@ -33,12 +45,13 @@ export function alertMessage(alert: Alert): string {
 export class SnsAlertNotifier implements AlertNotifier {
   constructor(
     private readonly topicArn: string,
-    private readonly sns: () => SNSClient = getSnsClient,
+    private readonly sns: () => SNSClient | Promise<SNSClient> = getSnsClient,
   ) {}
 
   async notify(alert: Alert): Promise<void> {
+    const { PublishCommand } = await snsSdk();
     const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
-    await this.sns().send(
+    await (await this.sns()).send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: alertSubject(alert),
