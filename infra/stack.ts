@@ -6,6 +6,7 @@ import { Alerts } from './constructs/alerts';
 import { ControlPlaneApi } from './constructs/api';
 import { DomainEvents } from './constructs/domain-events';
 import { scopeLogicalPrefix } from './constructs/function';
+import { Monitoring } from './constructs/monitoring';
 import { PauseTimers } from './constructs/pause-timers';
 import { ProjectsTable } from './constructs/projects-table';
 
@@ -33,6 +34,7 @@ export class MigrationControlPlaneStack extends Stack {
   readonly pauseTimers: PauseTimers;
   readonly domainEvents: DomainEvents;
   readonly alerts: Alerts;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MigrationControlPlaneStackProps) {
     super(scope, id, props);
@@ -73,6 +75,16 @@ export class MigrationControlPlaneStack extends Stack {
     this.alerts = new Alerts(this, 'Alerts', { stage: props.stage, ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}) });
     this.alerts.grantRaise(this.domainEvents.publisher, this.table.table);
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: props.stage,
+      api: this.api.api,
+      functions: { ...this.api.functions, 'pause-timer': this.pauseTimers.function, 'publish-domain-events': this.domainEvents.publisher },
+      table: this.table.table,
+      deadLetterQueues: { PauseTimers: this.pauseTimers.deadLetterQueue, DomainEvents: this.domainEvents.deadLetterQueue },
+      alarmTopic: this.alerts.topic,
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 
     // The API URL is already an output of the RestApi (…Endpoint…).
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });

@@ -72,6 +72,8 @@ export interface ProjectStore {
   transition(write: TransitionWrite): Promise<void>;
   /** The whole audit trail, oldest first. */
   listEvents(projectId: string): Promise<AuditEvent[]>;
+  /** How many projects stand in a status (an index count, no items read). */
+  countByStatus(status: ProjectStatus): Promise<number>;
 }
 
 export class DataSourceInUse extends Error {

@@ -67,6 +67,7 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
       ...Object.fromEntries(Object.entries(stack.api.functions).map(([fn, f]) => [fn, logicalId(f)])),
       'pause-timer': logicalId(stack.pauseTimers.function),
       'publish-domain-events': logicalId(stack.domainEvents.publisher),
+      'project-status-metrics': logicalId(stack.monitoring.statusMetrics),
     },
     eventIds: { bus: logicalId(stack.domainEvents.bus), queue: logicalId(stack.domainEvents.deadLetterQueue) },
     pauseTimerIds: {
@@ -190,7 +191,7 @@ describe('functions', () => {
   it('has exactly one Node.js 24 arm64 function per function folder', () => {
     for (const { s } of stages()) {
       // Prepare
-      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events'].map((fn) => s.functionIds[fn]);
+      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events', 'project-status-metrics'].map((fn) => s.functionIds[fn]);
 
       // Act
       const functions = ofType(s, 'AWS::Lambda::Function');
@@ -676,4 +677,54 @@ describe('alerts (SNS topic)', () => {
     expect(result?.code).toBe(1);
     expect(result?.stderr).toContain('alarmEmail must be an e-mail address');
   }, 30_000);
+});
+
+describe('monitoring (dashboard and alarms)', () => {
+  const alarms = () => ofType(dev, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const alarmOn = (metricName: string, dimension?: [string, Json]) =>
+    alarms().filter(
+      (a) => a.MetricName === metricName && (!dimension || (a.Dimensions as Json[] | undefined)?.some((d) => d.Name === dimension[0] && JSON.stringify(d.Value) === JSON.stringify(dimension[1]))),
+    );
+
+  it('alarms on errors and throttles of every function', () => {
+    for (const [fn, id] of Object.entries(dev.functionIds)) {
+      expect(alarmOn('Errors', ['FunctionName', { Ref: id }]), fn).toHaveLength(1);
+      expect(alarmOn('Throttles', ['FunctionName', { Ref: id }]), fn).toHaveLength(1);
+    }
+  });
+
+  it('alarms on dead letters, DynamoDB throttles and API 5xx, and every alarm notifies the alerts topic', () => {
+    // Prepare
+    const all = alarms();
+
+    // Assess
+    expect(alarmOn('ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(alarmOn('5XXError')).toHaveLength(1);
+    const ddb = all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('ThrottledRequests'));
+    expect(ddb).toHaveLength(1);
+    expect(all.length).toBeGreaterThan(2 * Object.keys(dev.functionIds).length);
+    for (const a of all) {
+      expect(a.AlarmActions).toEqual([{ Ref: dev.alertTopicId }]);
+      expect(a.TreatMissingData).toBe('notBreaching');
+      expect(String(a.AlarmDescription).length).toBeGreaterThan(10);
+    }
+  });
+
+  it('has one dashboard with API, functions, runs, DynamoDB, lifecycle outcomes and projects by status', () => {
+    const dashboards = ofType(dev, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.[1].Properties.DashboardBody);
+    for (const title of ['API requests, 4xx, 5xx', 'API latency', 'Function errors', 'Function duration p99', 'Project runs', 'DynamoDB throttles and conditional-check failures', 'Conflicts', 'Projects by status']) {
+      expect(body, title).toContain(title);
+    }
+    for (const status of ['NOT_STARTED', 'RUNNING', 'PAUSED', 'FAILED', 'RELEASING', 'RELEASED', 'COMPLETED']) expect(body).toContain(status);
+  });
+
+  it('counts projects by status every 5 minutes with a read-only function', () => {
+    const rules = ofType(dev, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(dev.functionIds['project-status-metrics'] ?? '-'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    const actions = statementsOf(dev, 'project-status-metrics').flatMap((st) => asList(st.Action) as string[]);
+    expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a))).toEqual([]);
+  });
 });

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isoAt } from '../../domain/clock';
-import type { AuditEvent, ProjectRecord } from '../../domain/project';
+import type { AuditEvent, ProjectRecord, ProjectStatus } from '../../domain/project';
 import {
   CreateConflict,
   TransitionConflict,
@@ -246,6 +246,28 @@ export class DynamoProjectStore implements ProjectStore {
       }
       throw e;
     }
+  }
+
+  async countByStatus(status: ProjectStatus): Promise<number> {
+    const ix = TABLE.indexes.byStatus;
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const x = new Expression();
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: ix.indexName,
+          KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status))}`,
+          Select: 'COUNT',
+          ...x.attributes(),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
   }
 
   async listEvents(projectId: string): Promise<AuditEvent[]> {

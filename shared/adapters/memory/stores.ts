@@ -86,6 +86,10 @@ export class InMemoryProjectStore implements ProjectStore {
     for (const id of w.releaseDataSources ?? []) (t.dataSources.get(id) as DataSourceRecord).refCount -= 1;
   }
 
+  async countByStatus(status: ProjectRecord['status']): Promise<number> {
+    return [...this.table.projects.values()].filter((p) => p.status === status).length;
+  }
+
   async listEvents(projectId: string): Promise<AuditEvent[]> {
     return clone(this.table.events.get(projectId) ?? []);
   }
