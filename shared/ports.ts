@@ -67,6 +67,11 @@ export interface ProjectStore {
   /** Creates the project, reserves its name and takes a reference on both data sources, atomically. */
   create(project: ProjectRecord, event: AuditEvent): Promise<void>;
   get(id: string): Promise<ProjectRecord | undefined>;
+  /**
+   * Consistent reads of many projects at once (BatchGetItem, 100 keys a request, unprocessed keys
+   * retried). Ids with no project are absent from the map; duplicates are read once.
+   */
+  getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>>;
   list(query: ListProjectsQuery): Promise<Page<ProjectRecord>>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;

@@ -2,12 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROUTES } from '../../shared/api/routes';
 import { alertThresholdsMarkdown } from '../../shared/domain/alerts';
+import { batchTableMarkdown } from '../../shared/domain/batch';
 import { stateTableMarkdown } from '../../shared/domain/transitions';
 
 /**
- * README sections generated from the code that enforces them: the state table from the transitions
- * table, the API table from the route table, the alert thresholds from the thresholds table.
- * `npm run docs` rewrites them; a test fails when stale.
+ * README sections generated from the code that enforces them: the state table and the batch table from
+ * the transitions table, the API table from the route table, the alert thresholds from the thresholds
+ * table. `npm run docs` rewrites them; a test fails when stale.
  */
 export function apiTableMarkdown(): string {
   return [
@@ -21,6 +22,7 @@ export const GENERATED_SECTIONS: Record<string, () => string> = {
   'state-table': stateTableMarkdown,
   'api-table': apiTableMarkdown,
   'alert-thresholds': alertThresholdsMarkdown,
+  'batch-table': batchTableMarkdown,
 };
 
 export function renderReadme(readme: string): string {

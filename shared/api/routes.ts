@@ -32,6 +32,12 @@ const ROUTE_ROWS: readonly Route[] = [
   { method: 'POST', path: '/projects/{id}/resume', fn: 'project-lifecycle', operation: 'resume', summary: 'Resume a paused or failed project.' },
   { method: 'POST', path: '/projects/{id}/release', fn: 'project-lifecycle', operation: 'release', summary: 'Release the project (irreversible).' },
   { method: 'PUT', path: '/projects/{id}/alert-config', fn: 'project-lifecycle', operation: 'modify-alert-config', summary: 'Change the alert level.' },
+  {
+    method: 'POST',
+    path: '/batch-operations',
+    fn: 'batch-operations',
+    summary: 'One operation on up to 1000 projects (projectIds or selector): dryRun previews eligible/ineligible, else per-project results.',
+  },
   { method: 'GET', path: '/projects/{id}/events', fn: 'list-project-events', summary: 'The audit trail, oldest first.' },
   { method: 'GET', path: '/projects/{id}/alerts', fn: 'list-project-alerts', summary: 'Alerts raised for the project (by its alert level), newest first.' },
   { method: 'GET', path: '/openapi.json', fn: 'get-openapi', summary: 'The OpenAPI 3.1 document of this API.' },

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BATCH_OPERATIONS, MAX_BATCH_SIZE } from '../domain/batch';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { ALERT_LEVELS, PROJECT_STATUSES } from '../domain/project';
 
@@ -119,3 +120,41 @@ export const LIFECYCLE_BODIES = {
   delete: EmptyBody,
   'modify-alert-config': AlertConfigBody,
 } as const;
+
+/** POST /batch-operations: projectIds (1..1000, unique) or a selector; see shared/usecases/batch.ts. */
+export const BatchOperationBody = z
+  .strictObject({
+    operation: z.enum(BATCH_OPERATIONS),
+    projectIds: z.array(Id).min(1).max(MAX_BATCH_SIZE).optional(),
+    selector: z
+      .strictObject({ status: ProjectStatus.optional(), label: Label.optional() })
+      .refine((s) => s.status !== undefined || s.label !== undefined, { message: 'name a status, a label, or both' })
+      .optional(),
+    dryRun: z.boolean().optional(),
+    parameters: z.strictObject({ level: AlertLevel.optional() }).optional(),
+    expectedVersions: z
+      .record(Id, z.number().int().min(1))
+      .refine((v) => Object.keys(v).length <= MAX_BATCH_SIZE, { message: `at most ${MAX_BATCH_SIZE} entries` })
+      .optional(),
+    nextToken: z.string().min(1).max(2048).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.projectIds === undefined) === (b.selector === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['projectIds'], message: 'give either projectIds or selector' });
+    }
+    if (b.projectIds) {
+      const seen = new Set<string>();
+      const repeated = [...new Set(b.projectIds.filter((id) => seen.size === seen.add(id).size))];
+      if (repeated.length > 0) ctx.addIssue({ code: 'custom', path: ['projectIds'], message: `ids must not repeat: ${repeated.slice(0, 10).join(', ')}` });
+      if (b.nextToken !== undefined) ctx.addIssue({ code: 'custom', path: ['nextToken'], message: 'nextToken continues a selector' });
+      const ids = new Set(b.projectIds);
+      const stray = Object.keys(b.expectedVersions ?? {}).filter((id) => !ids.has(id));
+      if (stray.length > 0) ctx.addIssue({ code: 'custom', path: ['expectedVersions'], message: `not among projectIds: ${stray.slice(0, 10).join(', ')}` });
+    }
+    if (b.operation === 'modify-alert-config' && !b.parameters?.level) {
+      ctx.addIssue({ code: 'custom', path: ['parameters', 'level'], message: 'modify-alert-config needs parameters.level' });
+    }
+    if (b.operation !== 'modify-alert-config' && b.parameters?.level !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['parameters', 'level'], message: `${b.operation} takes no level` });
+    }
+  });

@@ -19,6 +19,11 @@ export interface LifecycleRequest {
   samePause?: string;
   parameters?: { level?: AlertLevel };
   ctx: RequestContext & { batchId?: string; cause?: string };
+  /**
+   * The project as a consistent read just saw it (a batch reads many at once): spares the read that
+   * learns the version. The write's condition still decides; a stale copy only costs a retry.
+   */
+  current?: ProjectRecord;
 }
 
 /**
@@ -181,7 +186,7 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest): Promise
     throw new DomainError(400, 'CONFIRMATION_MISMATCH', 'Confirmation does not match', 'Deleting a project needs confirmName: the project name, typed exactly.');
   }
   const rule = ruleFor(req.operation);
-  const { before, after } = await writeTransition(deps, req.operation, req);
+  const { before, after } = await writeTransition(deps, req.operation, req, req.current);
   switch (req.operation) {
     case 'start':
       await deps.orchestrator.startRun(after as ProjectRecord);

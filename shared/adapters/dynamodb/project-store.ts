@@ -1,5 +1,6 @@
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -42,6 +43,35 @@ function cancellationItem(reason: CancellationReason | undefined): Record<string
   );
   return looksMarshalled ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item;
 }
+
+/** The project item as the table holds it: the record plus its keys and index keys (shared/table.ts). */
+export function projectItem(p: ProjectRecord): Record<string, unknown> {
+  return {
+    ...keys.project(p.id),
+    gsi1pk: keys.kindProject,
+    gsi1sk: keys.createdSort(p.createdAt, p.id),
+    gsi2pk: keys.statusPartition(p.status),
+    gsi2sk: keys.createdSort(p.createdAt, p.id),
+    ...p,
+  };
+}
+
+/** An audit event item: under its project, keyed by the version the event created. */
+export function eventItem(projectId: string, event: AuditEvent): Record<string, unknown> {
+  return { ...keys.projectEvent(projectId, event.version), ...event };
+}
+
+/** The reservation that keeps a live project's name unique. */
+export function nameReservationItem(p: Pick<ProjectRecord, 'id' | 'name' | 'createdAt'>): Record<string, unknown> {
+  return { ...keys.projectName(p.name), projectId: p.id, createdAt: p.createdAt };
+}
+
+/** BatchGetItem takes at most 100 keys a request. */
+export const BATCH_GET_LIMIT = 100;
+/** Requests of one getMany in flight at once. */
+const BATCH_GET_PARALLEL = 4;
+/** Rounds of retrying UnprocessedKeys before giving up (the whole read fails, nothing is dropped). */
+const UNPROCESSED_RETRIES = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -91,7 +121,7 @@ export class DynamoProjectStore implements ProjectStore {
       {
         Put: {
           TableName: this.table,
-          Item: this.projectItem(project),
+          Item: projectItem(project),
           ConditionExpression: itemAbsent(projectX),
           ...projectX.attributes(),
         },
@@ -99,7 +129,7 @@ export class DynamoProjectStore implements ProjectStore {
       {
         Put: {
           TableName: this.table,
-          Item: { ...keys.projectName(project.name), projectId: project.id, createdAt: project.createdAt },
+          Item: nameReservationItem(project),
           ConditionExpression: itemAbsent(nameX),
           ...nameX.attributes(),
         },
@@ -124,6 +154,42 @@ export class DynamoProjectStore implements ProjectStore {
   async get(id: string): Promise<ProjectRecord | undefined> {
     const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.project(id), ConsistentRead: true }));
     return out.Item ? toProjectRecord(out.Item) : undefined;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>> {
+    const unique = [...new Set(ids)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) chunks.push(unique.slice(i, i + BATCH_GET_LIMIT));
+    const found = new Map<string, ProjectRecord>();
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++] as string[];
+        for (const record of await this.batchGet(chunk)) found.set(record.id, record);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_GET_PARALLEL, chunks.length) }, worker));
+    return found;
+  }
+
+  /** One BatchGetItem of at most 100 ids, retrying UnprocessedKeys with exponential backoff and jitter. */
+  private async batchGet(ids: readonly string[]): Promise<ProjectRecord[]> {
+    const records: ProjectRecord[] = [];
+    let pending: Record<string, unknown>[] = ids.map((id) => keys.project(id));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > UNPROCESSED_RETRIES) {
+        const e = new Error(`BatchGetItem left ${pending.length} key(s) unprocessed after ${UNPROCESSED_RETRIES} retries`);
+        e.name = 'ProvisionedThroughputExceededException';
+        throw e;
+      }
+      if (attempt > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+      const out = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[this.table] ?? []) records.push(toProjectRecord(item));
+      pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    return records;
   }
 
   async list(query: ListProjectsQuery): Promise<Page<ProjectRecord>> {
@@ -293,23 +359,12 @@ export class DynamoProjectStore implements ProjectStore {
     return events;
   }
 
-  private projectItem(p: ProjectRecord): Record<string, unknown> {
-    return {
-      ...keys.project(p.id),
-      gsi1pk: keys.kindProject,
-      gsi1sk: keys.createdSort(p.createdAt, p.id),
-      gsi2pk: keys.statusPartition(p.status),
-      gsi2sk: keys.createdSort(p.createdAt, p.id),
-      ...p,
-    };
-  }
-
   private eventPut(projectId: string, event: AuditEvent): TransactItems[number] {
     const x = new Expression();
     return {
       Put: {
         TableName: this.table,
-        Item: { ...keys.projectEvent(projectId, event.version), ...event },
+        Item: eventItem(projectId, event),
         ConditionExpression: `attribute_not_exists(${x.name('sk')})`,
         ...x.attributes(),
       },

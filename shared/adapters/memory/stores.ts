@@ -54,6 +54,15 @@ export class InMemoryProjectStore implements ProjectStore {
     return p && clone(p);
   }
 
+  async getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>> {
+    const found = new Map<string, ProjectRecord>();
+    for (const id of ids) {
+      const p = this.table.projects.get(id);
+      if (p) found.set(id, clone(p));
+    }
+    return found;
+  }
+
   async list(q: ListProjectsQuery): Promise<Page<ProjectRecord>> {
     const all = [...this.table.projects.values()].filter(
       (p) => (q.status === undefined || p.status === q.status) && (q.label === undefined || p.labels.includes(q.label)),

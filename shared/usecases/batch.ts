@@ -1,0 +1,281 @@
+import { isoAt } from '../domain/clock';
+import {
+  BATCH_RULES,
+  MAX_BATCH_SIZE,
+  batchRuleFor,
+  type BatchOperation,
+} from '../domain/batch';
+import { DomainError, validationFailed } from '../domain/errors';
+import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
+import { isAllowed, type TransitionRule, type UserOperation } from '../domain/transitions';
+import type { Deps } from './deps';
+import { mapWithConcurrency } from './concurrency';
+import { applyOperation, explainConflict } from './lifecycle';
+
+/**
+ * Batch operations: one operation of the transitions table on up to 1000 projects, previewed (dry run)
+ * or executed. Eligibility is the table's `isAllowed` (states + guards) plus the selection-wide rules of
+ * the seeds (BATCH_RULES); execution changes each project with `applyOperation`, exactly as the single
+ * call does (one conditional write + its side effects), so a project that changed since the preview is
+ * reported with its own code rather than overwritten. Every requested project gets one result.
+ */
+
+export interface BatchSelector {
+  status?: ProjectStatus;
+  label?: string;
+}
+
+export interface BatchRequest {
+  operation: BatchOperation;
+  projectIds?: readonly string[];
+  selector?: BatchSelector;
+  dryRun?: boolean;
+  parameters?: { level?: AlertLevel };
+  /** From the preview: each item's write is then conditional on that version (VERSION_MISMATCH per item). */
+  expectedVersions?: Readonly<Record<string, number>>;
+  /** Selector only: continue after the previous call's last project. */
+  nextToken?: string;
+}
+
+export interface EligibleItem {
+  projectId: string;
+  name: string;
+  status: ProjectStatus;
+  updatedAt: string;
+  version: number;
+}
+
+export interface IneligibleItem {
+  projectId: string;
+  name?: string;
+  status?: ProjectStatus;
+  code: string;
+  reason: string;
+}
+
+export interface BatchPreview {
+  operation: BatchOperation;
+  eligible: EligibleItem[];
+  ineligible: IneligibleItem[];
+  /** Selector only: more projects match; pass it back to continue. */
+  nextToken?: string;
+}
+
+export interface BatchItemResult {
+  projectId: string;
+  name?: string;
+  ok: boolean;
+  /** The status after the operation (ok), or the status that refused it. Absent once deleted or unknown. */
+  status?: ProjectStatus;
+  /** True when the operation deleted the project. */
+  deleted?: boolean;
+  code?: string;
+  message?: string;
+  /** The project's latest timestamp: after the change (ok), or as last read (refused). */
+  updatedAt?: string;
+  version?: number;
+}
+
+export interface BatchExecution {
+  operation: BatchOperation;
+  batchId: string;
+  requested: number;
+  succeeded: number;
+  failed: number;
+  results: BatchItemResult[];
+  nextToken?: string;
+}
+
+/** What a batch asks of one project; the default executor is `applyOperation`. */
+export interface BatchItemRequest {
+  operation: BatchOperation;
+  projectId: string;
+  expectedVersion?: number;
+  parameters?: { level?: AlertLevel };
+  /** The consistent read the batch just made. */
+  current: ProjectRecord;
+  ctx: RequestContext & { batchId: string };
+}
+
+export type BatchExecutor = (deps: Deps, item: BatchItemRequest) => Promise<ProjectRecord | null>;
+
+/** Every operation with a row runs as the single call does; batch delete needs no typed name. */
+const applyAsSingleCall: BatchExecutor = (deps, item) =>
+  applyOperation(deps, {
+    operation: item.operation as UserOperation,
+    projectId: item.projectId,
+    ...(item.expectedVersion !== undefined ? { expectedVersion: item.expectedVersion } : {}),
+    ...(item.parameters ? { parameters: item.parameters } : {}),
+    current: item.current,
+    ctx: item.ctx,
+  });
+
+/**
+ * How an operation is carried out per project: `applyOperation` unless an operation registers its own
+ * use case here (a hook for operations implemented outside the lifecycle use case).
+ */
+export const BATCH_EXECUTORS: Partial<Record<BatchOperation, BatchExecutor>> = {};
+
+export function registerBatchExecutor(operation: BatchOperation, executor: BatchExecutor): void {
+  BATCH_EXECUTORS[operation] = executor;
+}
+
+export interface BatchOptions {
+  /** Projects changed at once (DynamoDB writes and side effects in flight). */
+  concurrency?: number;
+  /** Most projects one call acts on (selector page size). */
+  maxPerCall?: number;
+  /** The table row lookup (tests stand in rows that are not in the table yet). */
+  ruleFor?: (operation: BatchOperation) => TransitionRule | undefined;
+}
+
+export const DEFAULT_BATCH_CONCURRENCY = 16;
+
+interface Target {
+  projectId: string;
+  record?: ProjectRecord;
+}
+
+type Assessment = { projectId: string; record: ProjectRecord; refusal?: undefined } | { projectId: string; record?: ProjectRecord; refusal: { code: string; reason: string } };
+
+export async function runBatch(deps: Deps, req: BatchRequest, ctx: RequestContext, options: BatchOptions = {}): Promise<BatchPreview | BatchExecution> {
+  const maxPerCall = options.maxPerCall ?? MAX_BATCH_SIZE;
+  validate(req, maxPerCall);
+  const { targets, nextToken } = await selectTargets(deps, req, maxPerCall);
+  const assessed = assess(req, targets, deps.clock.nowMs(), options.ruleFor ?? batchRuleFor);
+  const more = nextToken ? { nextToken } : {};
+
+  if (req.dryRun) {
+    const eligible: EligibleItem[] = [];
+    const ineligible: IneligibleItem[] = [];
+    for (const a of assessed) {
+      if (a.refusal) ineligible.push({ projectId: a.projectId, ...nameAndStatus(a.record), code: a.refusal.code, reason: a.refusal.reason });
+      else eligible.push({ projectId: a.projectId, name: a.record.name, status: a.record.status, updatedAt: a.record.updatedAt, version: a.record.version });
+    }
+    return { operation: req.operation, eligible, ineligible, ...more };
+  }
+
+  const batchId = deps.newId();
+  const execute = BATCH_EXECUTORS[req.operation] ?? applyAsSingleCall;
+  const results = await mapWithConcurrency(assessed, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY, async (a): Promise<BatchItemResult> => {
+    if (a.refusal) {
+      return { projectId: a.projectId, ...nameAndStatus(a.record), ok: false, code: a.refusal.code, message: a.refusal.reason, ...(a.record ? { updatedAt: a.record.updatedAt, version: a.record.version } : {}) };
+    }
+    const p = a.record;
+    try {
+      const after = await execute(deps, {
+        operation: req.operation,
+        projectId: p.id,
+        ...(req.expectedVersions?.[p.id] !== undefined ? { expectedVersion: req.expectedVersions[p.id] } : {}),
+        ...(req.parameters ? { parameters: req.parameters } : {}),
+        current: p,
+        ctx: { ...ctx, batchId },
+      });
+      if (after === null) return { projectId: p.id, name: p.name, ok: true, deleted: true, updatedAt: isoAt(deps.clock.nowMs()) };
+      return { projectId: p.id, name: p.name, ok: true, status: after.status, updatedAt: after.updatedAt, version: after.version };
+    } catch (e) {
+      return failedItem(p, e, req.operation, batchId);
+    }
+  });
+  const succeeded = results.filter((r) => r.ok).length;
+  console.log(
+    JSON.stringify({ level: 'INFO', message: 'batch executed', batchId, operation: req.operation, requested: results.length, succeeded, failed: results.length - succeeded, requestId: ctx.requestId }),
+  );
+  return { operation: req.operation, batchId, requested: results.length, succeeded, failed: results.length - succeeded, results, ...more };
+}
+
+function nameAndStatus(p: ProjectRecord | undefined): { name?: string; status?: ProjectStatus } {
+  return p ? { name: p.name, status: p.status } : {};
+}
+
+/** The use case's own check of what the API schema already enforces (it can be called directly). */
+function validate(req: BatchRequest, maxPerCall: number): void {
+  if ((req.projectIds === undefined) === (req.selector === undefined)) throw validationFailed('Give either projectIds or selector.');
+  if (req.projectIds) {
+    if (req.projectIds.length < 1 || req.projectIds.length > MAX_BATCH_SIZE) throw validationFailed(`projectIds takes 1 to ${MAX_BATCH_SIZE} ids.`);
+    const seen = new Set<string>();
+    const repeated = req.projectIds.filter((id) => seen.size === seen.add(id).size);
+    if (repeated.length > 0) throw validationFailed(`projectIds must not repeat: ${[...new Set(repeated)].join(', ')}.`);
+    if (req.nextToken !== undefined) throw validationFailed('nextToken continues a selector; it does not go with projectIds.');
+  }
+  if (!Number.isInteger(maxPerCall) || maxPerCall < 1) throw new Error('maxPerCall must be a positive integer');
+  if (req.operation === 'modify-alert-config' && !req.parameters?.level) throw validationFailed('modify-alert-config needs parameters.level.');
+}
+
+async function selectTargets(deps: Deps, req: BatchRequest, maxPerCall: number): Promise<{ targets: Target[]; nextToken?: string }> {
+  let ids: readonly string[];
+  let nextToken: string | undefined;
+  if (req.projectIds) {
+    ids = req.projectIds;
+  } else {
+    const selector = req.selector ?? {};
+    const listed: string[] = [];
+    let token = req.nextToken;
+    do {
+      const page = await deps.projects.list({
+        ...(selector.status ? { status: selector.status } : {}),
+        ...(selector.label !== undefined ? { label: selector.label } : {}),
+        limit: maxPerCall - listed.length,
+        ...(token ? { nextToken: token } : {}),
+      });
+      listed.push(...page.items.map((p) => p.id));
+      token = page.nextToken;
+    } while (token && listed.length < maxPerCall);
+    ids = listed;
+    nextToken = token;
+  }
+  // One consistent read for all (the listing comes from an index): eligibility is judged on it.
+  const found = await deps.projects.getMany(ids);
+  return { targets: ids.map((projectId) => ({ projectId, record: found.get(projectId) })), ...(nextToken ? { nextToken } : {}) };
+}
+
+function assess(req: BatchRequest, targets: Target[], nowMs: number, ruleOf: (op: BatchOperation) => TransitionRule | undefined): Assessment[] {
+  const rule = ruleOf(req.operation);
+  const assessed: Assessment[] = targets.map(({ projectId, record }) => {
+    if (!record) return { projectId, refusal: { code: 'PROJECT_NOT_FOUND', reason: `No project with id '${projectId}'.` } };
+    if (!rule) {
+      return {
+        projectId,
+        record,
+        refusal: { code: 'OPERATION_NOT_AVAILABLE', reason: `'${req.operation}' has no row in the transitions table yet, so no project can take it.` },
+      };
+    }
+    const expectedVersion = req.expectedVersions?.[projectId];
+    const allowed = isAllowed(rule, record, nowMs) && (expectedVersion === undefined || expectedVersion === record.version);
+    if (allowed) return { projectId, record };
+    const why = explainConflict(rule, { projectId, operation: req.operation, ...(expectedVersion !== undefined ? { expectedVersion } : {}) } as Parameters<typeof explainConflict>[1], record, nowMs);
+    return {
+      projectId,
+      record,
+      refusal: why ? { code: why.code, reason: why.message } : { code: 'INVALID_STATE', reason: `Cannot ${req.operation} a project that is ${record.status}.` },
+    };
+  });
+  // Selection-wide rules, over the projects the table allows.
+  const eligible = assessed.filter((a) => !a.refusal).map((a) => a.record as ProjectRecord);
+  const refused = new Map<string, { code: string; reason: string }>();
+  for (const rule of BATCH_RULES[req.operation] ?? []) {
+    for (const r of rule.check(eligible.filter((p) => !refused.has(p.id)))) if (!refused.has(r.projectId)) refused.set(r.projectId, { code: r.code, reason: r.reason });
+  }
+  return assessed.map((a) => {
+    const refusal = refused.get(a.projectId);
+    return refusal && !a.refusal ? { projectId: a.projectId, ...(a.record ? { record: a.record } : {}), refusal } : a;
+  });
+}
+
+const TRANSIENT = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalServerError', 'TransactionInProgressException', 'TimeoutError']);
+
+/** A refusal keeps its code; anything unexpected becomes this item's INTERNAL_ERROR, never the batch's. */
+function failedItem(p: ProjectRecord, e: unknown, operation: BatchOperation, batchId: string): BatchItemResult {
+  const base = { projectId: p.id, name: p.name, ok: false as const, updatedAt: p.updatedAt };
+  if (e instanceof DomainError) {
+    const current = e.extra.currentStatus as ProjectStatus | undefined;
+    const status = e.code === 'PROJECT_NOT_FOUND' ? undefined : (current ?? p.status);
+    return { ...base, ...(status ? { status } : {}), code: e.code, message: e.message };
+  }
+  const name = (e as Error | undefined)?.name;
+  console.error(JSON.stringify({ level: 'ERROR', message: 'batch item failed unexpectedly', batchId, operation, projectId: p.id, error: name, detail: (e as Error | undefined)?.message }));
+  if (name && TRANSIENT.has(name)) {
+    return { ...base, code: 'SERVICE_UNAVAILABLE', message: 'A dependency was busy; this project may not have changed. Read it and retry it.' };
+  }
+  return { ...base, code: 'INTERNAL_ERROR', message: 'Unexpected error on this project; read it to see whether it changed, then retry it.' };
+}
