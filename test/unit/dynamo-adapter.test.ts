@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoProjectStore } from '../../shared/adapters/dynamodb/project-store';
 import { TransitionConflict, type TransitionWrite } from '../../shared/ports';
 
@@ -107,5 +107,51 @@ describe('DynamoProjectStore (aws-sdk-client-mock)', () => {
   it('other errors are not swallowed', async () => {
     ddb.on(TransactWriteCommand).rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
     await expect(store.transition(pauseWrite)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
+  it('getMany reads 100 keys a BatchGetItem, consistently, and retries unprocessed keys until none is left', async () => {
+    // Prepare: 250 ids → 3 requests; the first answers 40 keys unprocessed once
+    const ids = Array.from({ length: 250 }, (_, i) => `p${i}`);
+    const item = (key: { pk?: unknown }) => {
+      const id = String(key.pk).replace('PROJECT#', '');
+      return { pk: key.pk, sk: 'PROJECT', gsi2pk: 'PROJECT#STATUS#RUNNING', id, status: 'RUNNING', version: 2 };
+    };
+    let first = true;
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { pk?: unknown }[] }> }) => {
+      const keys = input.RequestItems.projects?.Keys ?? [];
+      const cut = first ? 40 : 0;
+      first = false;
+      const served = keys.slice(cut).filter((k) => k.pk !== 'PROJECT#p7');
+      return {
+        Responses: { projects: served.map(item) },
+        ...(cut ? { UnprocessedKeys: { projects: { Keys: keys.slice(0, cut), ConsistentRead: true } } } : {}),
+      };
+    });
+
+    // Act
+    const found = await store.getMany([...ids, 'p1']);
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 4);
+    const calls = ddb.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems?.projects);
+    expect(calls.map((c) => c?.Keys?.length).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([40, 50, 100, 100]);
+    expect(calls.every((c) => c?.ConsistentRead === true)).toBe(true);
+    expect(found.size).toBe(249);
+    expect(found.has('p7')).toBe(false);
+    expect(found.get('p0')).toEqual({ id: 'p0', status: 'RUNNING', version: 2 });
+  });
+
+  it('getMany fails loudly (never drops keys) when DynamoDB keeps leaving keys unprocessed', async () => {
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: unknown[] }> }) => ({
+      Responses: { projects: [] },
+      UnprocessedKeys: { projects: { Keys: input.RequestItems.projects?.Keys ?? [] } },
+    }));
+    vi.useFakeTimers();
+    const pending = store.getMany(['a', 'b']).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    const error = await pending;
+    vi.useRealTimers();
+    expect(error).toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 11);
   });
 });
