@@ -1,4 +1,4 @@
-import type { UserOperation } from '../domain/transitions';
+import { USER_OPERATIONS, type UserOperation } from '../domain/transitions';
 
 /**
  * The route table: API Gateway resources and methods, the local HTTP server's router, and the
@@ -36,6 +36,8 @@ const ROUTE_ROWS: readonly Route[] = [
     method: 'POST',
     path: '/batch-operations',
     fn: 'batch-operations',
+    // Every user-facing row of the transitions table (batch eligibility is the table's): grants follow.
+    operations: USER_OPERATIONS,
     summary: 'One operation on up to 1000 projects (projectIds or selector): dryRun previews eligible/ineligible, else per-project results.',
   },
   { method: 'GET', path: '/projects/{id}/events', fn: 'list-project-events', summary: 'The audit trail, oldest first.' },
