@@ -175,11 +175,11 @@ function report(rows: Row[]): string {
   const at = (n: number) => rows.find((r) => r.size === n);
   const thousand = at(1000);
   if (thousand) lines.push('', `Target ≤ 3 s for 1,000: ${thousand.wallSeconds <= 3 ? 'met' : 'MISSED'} (${fmt(thousand.wallSeconds)} s).`);
-  const first = rows[0];
-  const last = rows[rows.length - 1];
-  if (first && last && last !== first) {
-    lines.push(`Growth: ${fmt(last.size / first.size, 0)}× the projects took ${fmt(last.wallSeconds / first.wallSeconds, 1)}× the time (ms / project ${fmt(first.msPerProject)} → ${fmt(last.msPerProject)}).`);
-  }
+  const steps = rows.slice(1).map((r, i) => {
+    const prev = rows[i] as Row;
+    return `${prev.size.toLocaleString('en-US')} → ${r.size.toLocaleString('en-US')}: ${fmt(r.size / prev.size, 0)}× the projects, ${fmt(r.wallSeconds / prev.wallSeconds, 1)}× the time`;
+  });
+  if (steps.length > 0) lines.push(`Growth: ${steps.join('; ')} (ms / project ${rows.map((r) => fmt(r.msPerProject)).join(' → ')}).`);
   return lines.join('\n');
 }
 
