@@ -17,6 +17,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, startDynamoDbLocal } from '../infra/local/dynamodb-local';
 import { DynamoDataSourceStore } from '../shared/adapters/dynamodb/data-source-store';
 import { DynamoProjectStore } from '../shared/adapters/dynamodb/project-store';
+import { InMemoryEventBus } from '../shared/adapters/memory/event-bus';
+import { MemoryIdempotencyStore } from '../shared/adapters/memory/idempotency-store';
 import { systemClock } from '../shared/domain/clock';
 import { noopExpiryScheduler, noopOrchestrator } from '../shared/ports';
 import { runBatch, DEFAULT_BATCH_CONCURRENCY, type BatchExecution } from '../shared/usecases/batch';
@@ -84,7 +86,10 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
     dataSources: new DynamoDataSourceStore(counting.doc, table),
     orchestrator: noopOrchestrator,
     expiry: noopExpiryScheduler,
+    // The use case is called directly: no stream publisher, no Idempotency-Key middleware.
+    events: new InMemoryEventBus(),
     clock: systemClock,
+    idempotency: new MemoryIdempotencyStore(),
     newId: randomUUID,
     config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000, pauseWarningLeadMs: DEFAULT_PAUSE_WARNING_SECONDS * 1000 },
   };

@@ -5,6 +5,9 @@ import {
   AlertList,
   AlertView,
   AuditEventList,
+  BatchExecutionView,
+  BatchOperationResult,
+  BatchPreviewView,
   DataSourceList,
   DataSourceView,
   PROBLEM_CODES,
@@ -18,6 +21,7 @@ import {
 } from './responses';
 import { ROUTES, type Route } from './routes';
 import {
+  BatchOperationBody,
   CreateDataSourceBody,
   CreateProjectBody,
   DeleteProjectQuery,
@@ -146,6 +150,19 @@ export const CONTRACT: Record<string, OperationContract> = {
   'POST /projects/{id}/resume': lifecycle('resume', 'resumeProject', ['PAUSE_EXPIRED']),
   'POST /projects/{id}/release': lifecycle('release', 'releaseProject', []),
   'PUT /projects/{id}/alert-config': lifecycle('modify-alert-config', 'modifyAlertConfig', [], { level: 'HIGH' }),
+  'POST /batch-operations': {
+    operationId: 'runBatchOperation',
+    tag: 'projects',
+    request: { body: BatchOperationBody },
+    bodyExample: { operation: 'pause', projectIds: ['3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b', '5d2e0a7f-3c4b-4d8e-8f9a-4c3b2a1f0e9d'], expectedVersions: { '3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b': 2 } },
+    success: {
+      status: 200,
+      description: 'With dryRun: the preview (BatchPreview), nothing changed. Otherwise one result per project (BatchExecution), also when some failed.',
+      schema: BatchOperationResult,
+      example: 'batchExecution',
+    },
+    errors: ['INVALID_NEXT_TOKEN'],
+  },
   'GET /projects/{id}/events': {
     operationId: 'listProjectEvents',
     tag: 'projects',
@@ -229,7 +246,7 @@ function requestSchema(schema: z.ZodType): Json {
 
 function responseComponents(): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
-  for (const s of [SubtaskView, ProjectView, DataSourceView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, Problem]) {
+  for (const s of [SubtaskView, ProjectView, DataSourceView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, BatchPreviewView, BatchExecutionView, BatchOperationResult, Problem]) {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (!id) throw new Error('response component without id');
     registry.add(s, { id });

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ALERT_CONDITIONS, ALERT_SEVERITIES } from '../domain/alerts';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { SUBTASK_STATUSES, SUBTASK_TYPES, SWITCHOVER_STEPS } from '../domain/subtasks';
+import { BATCH_OPERATIONS } from '../domain/batch';
 import { USER_OPERATIONS } from '../domain/transitions';
 import { AlertLevel, Id, ProjectStatus } from './schemas';
 
@@ -136,6 +137,54 @@ export const ProjectList = z.object({ items: z.array(ProjectView), nextToken: Ne
 export const DataSourceList = z.object({ items: z.array(DataSourceView), nextToken: NextToken }).meta({ id: 'DataSourceList' });
 export const AuditEventList = z.object({ items: z.array(AuditEventView) }).meta({ id: 'AuditEventList' });
 export const AlertList = z.object({ items: z.array(AlertView), nextToken: NextToken }).meta({ id: 'AlertList' });
+
+const ITEM_CODES =
+  'Why this project was refused: a problem code of the single call (INVALID_STATE, VERSION_MISMATCH, PAUSE_EXPIRED, PROJECT_NOT_FOUND, CONCURRENT_MODIFICATION, ...), MIXED_SWITCHOVER_STEPS, OPERATION_NOT_AVAILABLE, or INTERNAL_ERROR / SERVICE_UNAVAILABLE for an unexpected failure of this item.';
+
+/** POST /batch-operations with dryRun: who can take the operation, and why the others cannot. */
+export const BatchPreviewView = z
+  .object({
+    operation: z.enum(BATCH_OPERATIONS),
+    eligible: z.array(z.object({ projectId: Id, name: z.string(), status: ProjectStatus, updatedAt: Timestamp, version: z.number().int() })),
+    ineligible: z.array(
+      z.object({
+        projectId: z.string(),
+        name: z.string().optional(),
+        status: ProjectStatus.optional(),
+        code: z.string().meta({ description: ITEM_CODES }),
+        reason: z.string(),
+      }),
+    ),
+    nextToken: NextToken,
+  })
+  .meta({ id: 'BatchPreview' });
+
+/** POST /batch-operations executed: one result per requested project, in request order. */
+export const BatchExecutionView = z
+  .object({
+    operation: z.enum(BATCH_OPERATIONS),
+    batchId: z.string().meta({ description: 'Also on the audit event of every project the batch changed.' }),
+    requested: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    results: z.array(
+      z.object({
+        projectId: z.string(),
+        name: z.string().optional(),
+        ok: z.boolean(),
+        status: ProjectStatus.optional().meta({ description: 'After the operation (ok), or the status that refused it.' }),
+        deleted: z.boolean().optional(),
+        code: z.string().optional().meta({ description: ITEM_CODES }),
+        message: z.string().optional(),
+        updatedAt: Timestamp.optional().meta({ description: 'The latest timestamp of the project.' }),
+        version: z.number().int().optional(),
+      }),
+    ),
+    nextToken: NextToken,
+  })
+  .meta({ id: 'BatchExecution' });
+
+export const BatchOperationResult = z.union([BatchPreviewView, BatchExecutionView]).meta({ id: 'BatchOperationResult' });
 
 /** RFC 9457 problem document with the stable `code`; members below 500 may add details (issues, currentStatus, …). */
 export const Problem = z
@@ -331,8 +380,42 @@ export const RESPONSE_EXAMPLES = {
       },
     ],
   },
+  batchPreview: {
+    operation: 'pause',
+    eligible: [{ projectId: '3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b', name: 'orders-to-oceanbase', status: 'RUNNING', updatedAt: '2026-01-01T09:05:00.000Z', version: 2 }],
+    ineligible: [
+      {
+        projectId: '5d2e0a7f-3c4b-4d8e-8f9a-4c3b2a1f0e9d',
+        name: 'users-to-oceanbase',
+        status: 'PAUSED',
+        code: 'INVALID_STATE',
+        reason: 'Cannot pause a project that is PAUSED; allowed from RUNNING.',
+      },
+    ],
+  },
+  batchExecution: {
+    operation: 'pause',
+    batchId: '9f448056-7b08-4a14-b46f-39187fe7a8ba',
+    requested: 2,
+    succeeded: 1,
+    failed: 1,
+    results: [
+      { projectId: '3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b', name: 'orders-to-oceanbase', ok: true, status: 'PAUSED', updatedAt: '2026-01-01T10:00:00.000Z', version: 3 },
+      {
+        projectId: '5d2e0a7f-3c4b-4d8e-8f9a-4c3b2a1f0e9d',
+        name: 'users-to-oceanbase',
+        ok: false,
+        status: 'PAUSED',
+        code: 'VERSION_MISMATCH',
+        message: 'The project is at version 4, not 3.',
+        updatedAt: '2026-01-01T09:58:00.000Z',
+      },
+    ],
+  },
 } satisfies {
   alertList: z.input<typeof AlertList>;
+  batchPreview: z.input<typeof BatchPreviewView>;
+  batchExecution: z.input<typeof BatchExecutionView>;
   project: z.input<typeof ProjectView>;
   newProject: z.input<typeof ProjectView>;
   projectList: z.input<typeof ProjectList>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { localDocumentClient } from '../../infra/local/dynamodb-local';
+import { BatchExecutionView, BatchPreviewView } from '../../shared/api/responses';
 import { BATCH_OPERATIONS, batchRuleFor, type BatchOperation } from '../../shared/domain/batch';
 import { PROJECT_STATUSES, type ProjectRecord, type ProjectStatus } from '../../shared/domain/project';
 import { isAllowed } from '../../shared/domain/transitions';
@@ -69,6 +70,10 @@ describe('POST /batch-operations (DynamoDB Local)', () => {
       const preview = await batch({ operation: op, projectIds: ids, dryRun: true, ...parametersFor(op) });
       const afterPreview = await Promise.all(ids.map(get));
       const executed = await batch({ operation: op, projectIds: ids, ...parametersFor(op) });
+
+      // Assess: both answers are what the OpenAPI document says
+      BatchPreviewView.strict().parse(preview.body);
+      BatchExecutionView.strict().parse(executed.body);
 
       // Assess: the preview partitions the selection as the seeds' table does, and changes nothing
       expect(preview.status).toBe(200);
@@ -295,7 +300,27 @@ describe('POST /batch-operations (DynamoDB Local)', () => {
     }
   });
 
-  // The Idempotency-Key middleware is built in issue 7 for every POST/PUT/DELETE route, inside the shared
-  // httpHandler this handler uses; this acceptance test is written once that middleware is on main.
-  it.todo('the same Idempotency-Key with the same body returns the identical response and executes nothing twice; another body → 422');
+  it('Idempotency-Key: a replay returns the identical response and runs nothing again; the key with another body → 422', async () => {
+    // Prepare
+    const ps = await Promise.all([projectIn('RUNNING', ds), projectIn('RUNNING', ds), projectIn('NOT_STARTED', ds)]);
+    const key = `batch-${randomUUID()}`;
+    const body = { operation: 'pause', projectIds: ps.map((p) => p.id) };
+    const first = await batch(body, { 'Idempotency-Key': key });
+    await call('POST', `/projects/${ps[0]?.id}/resume`); // after the batch: a replay must not pause it again
+
+    // Act
+    const replay = await batch(body, { 'Idempotency-Key': key });
+    const reused = await batch({ ...body, projectIds: [ps[1]?.id] }, { 'Idempotency-Key': key });
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ requested: 3, succeeded: 2, failed: 1 });
+    expect(replay.status).toBe(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    expect((await get(ps[0]?.id as string)).status).toBe('RUNNING');
+    for (const p of ps.slice(0, 2)) expect((await events(p.id)).filter((e) => e.operation === 'pause')).toHaveLength(1);
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
 });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../infra/local/api-server';
 import { run, type Io } from '../../shared/cli/main';
-import { ruleFor, type UserOperation } from '../../shared/domain/transitions';
 import { call, createDataSources, createProject, useLocalTable } from '../support/harness';
 
 const BIN = join(__dirname, '../../shared/cli/bin.cjs');
@@ -24,54 +23,27 @@ function migctl(endpoint: string, args: string[], input = ''): Promise<{ code: n
   });
 }
 
-async function readJson(req: IncomingMessage): Promise<any> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-}
-
 /**
- * The local API plus a stand-in for POST /batch-operations (issue 5 builds the real one) that follows
- * its contract: preview {operation, eligible, ineligible}; execute {operation, requested, succeeded,
- * failed, results}. It applies each operation through the real lifecycle routes.
+ * The local API, with every POST /batch-operations request (body and headers) logged on its way to the
+ * real batch route, so the tests can check what migctl sent.
  */
-function apiWithBatch(real: Server, log: { body: any; headers: IncomingMessage['headers'] }[], base: () => string): Server {
+function apiWithBatchLog(real: Server, log: { body: any; headers: IncomingMessage['headers'] }[]): Server {
   return createServer((req, res) => {
     if (!req.url?.startsWith('/batch-operations')) {
       real.emit('request', req, res);
       return;
     }
     void (async () => {
-      const body = await readJson(req);
-      log.push({ body, headers: req.headers });
-      const op = body.operation as UserOperation;
-      let ids: string[] = body.projectIds ?? [];
-      if (body.selector) {
-        const q = new URLSearchParams({ limit: '100', ...(body.selector.status ? { status: body.selector.status } : {}), ...(body.selector.label ? { label: body.selector.label } : {}) });
-        ids = ((await (await fetch(`${base()}/projects?${q}`)).json()) as any).items.map((p: any) => p.id);
-      }
-      const projects = await Promise.all(ids.map(async (id) => ({ id, r: await fetch(`${base()}/projects/${id}`) })));
-      if (body.dryRun) {
-        const eligible: any[] = [];
-        const ineligible: any[] = [];
-        for (const { id, r } of projects) {
-          const p: any = await r.json();
-          if (r.status !== 200) ineligible.push({ projectId: id, code: 'PROJECT_NOT_FOUND', reason: 'no such project' });
-          else if (ruleFor(op).from.includes(p.status)) eligible.push({ projectId: id, name: p.name, status: p.status, updatedAt: p.updatedAt, version: p.version });
-          else ineligible.push({ projectId: id, name: p.name, status: p.status, code: 'INVALID_STATE', reason: `cannot ${op} a ${p.status} project` });
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ operation: op, eligible, ineligible }));
-        return;
-      }
-      const results: any[] = [];
-      for (const { id } of projects) {
-        const r = await fetch(`${base()}/projects/${id}/${op}`, { method: 'POST', headers: { 'if-match': `"${body.expectedVersions?.[id]}"` } });
-        const p: any = await r.json();
-        results.push(r.ok ? { projectId: id, name: p.name, ok: true, status: p.status, updatedAt: p.updatedAt } : { projectId: id, name: '', ok: false, code: p.code, message: p.detail });
-      }
-      const succeeded = results.filter((r) => r.ok).length;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ operation: op, requested: ids.length, succeeded, failed: ids.length - succeeded, results }));
-    })();
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const raw = Buffer.concat(chunks);
+      log.push({ body: JSON.parse(raw.toString('utf8') || '{}'), headers: req.headers });
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && !['host', 'connection', 'content-length'].includes(e[0])),
+      );
+      const upstream = await fetch(`http://127.0.0.1:${(real.address() as AddressInfo).port}${req.url}`, { method: req.method ?? 'POST', headers, body: raw });
+      res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(Buffer.from(await upstream.arrayBuffer()));
+    })().catch((e: unknown) => res.writeHead(502).end(String(e)));
   });
 }
 
@@ -79,19 +51,22 @@ describe('migctl end to end against the local API', () => {
   const real = createApiServer();
   const batchLog: { body: any; headers: IncomingMessage['headers'] }[] = [];
   let endpoint = '';
-  const server = apiWithBatch(real, batchLog, () => endpoint);
+  const server = apiWithBatchLog(real, batchLog);
   let ds: { sourceId: string; destinationId: string };
 
   beforeAll(async () => {
     await useLocalTable();
     ds = await createDataSources('cli');
+    await new Promise<void>((ok) => real.listen(0, '127.0.0.1', ok));
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   afterAll(() => {
-    server.close();
-    server.closeAllConnections();
+    for (const s of [server, real]) {
+      s.close();
+      s.closeAllConnections();
+    }
   });
 
   it('--help lists every command', async () => {

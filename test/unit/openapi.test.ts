@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument, CONTRACT, problemCodesOf, renderOpenApiDocument, routeKey } from '../../shared/api/openapi';
-import { AuditEventList, DataSourceList, DataSourceView, PROBLEM_CODES, Problem, problemExample, ProjectList, ProjectView, RESPONSE_EXAMPLES, type ProblemCode } from '../../shared/api/responses';
+import { AuditEventList, BatchExecutionView, BatchPreviewView, DataSourceList, DataSourceView, PROBLEM_CODES, Problem, problemExample, ProjectList, ProjectView, RESPONSE_EXAMPLES, type ProblemCode } from '../../shared/api/responses';
 import { ROUTES } from '../../shared/api/routes';
 
 const root = join(__dirname, '..', '..');
@@ -138,6 +138,8 @@ describe('OpenAPI document', () => {
     DataSourceView.strict().parse(RESPONSE_EXAMPLES.dataSource);
     DataSourceList.parse(RESPONSE_EXAMPLES.dataSourceList);
     AuditEventList.parse(RESPONSE_EXAMPLES.auditEventList);
+    BatchPreviewView.strict().parse(RESPONSE_EXAMPLES.batchPreview);
+    BatchExecutionView.strict().parse(RESPONSE_EXAMPLES.batchExecution);
     for (const code of Object.keys(PROBLEM_CODES) as ProblemCode[]) Problem.parse(problemExample(code));
     const withBodies = Object.entries(CONTRACT).filter(([, c]) => c.bodyExample !== undefined);
     expect(withBodies.length).toBeGreaterThanOrEqual(3);
