@@ -20,6 +20,7 @@ import { DynamoProjectStore } from '../shared/adapters/dynamodb/project-store';
 import { InMemoryEventBus } from '../shared/adapters/memory/event-bus';
 import { MemoryIdempotencyStore } from '../shared/adapters/memory/idempotency-store';
 import { systemClock } from '../shared/domain/clock';
+import { logger } from '../shared/observability/telemetry';
 import { noopExpiryScheduler, noopOrchestrator } from '../shared/ports';
 import { runBatch, DEFAULT_BATCH_CONCURRENCY, type BatchExecution } from '../shared/usecases/batch';
 import { createDataSource } from '../shared/usecases/data-sources';
@@ -191,6 +192,7 @@ function report(rows: Row[]): string {
 const MARKER = '<!-- analysis (kept by the benchmark script) -->';
 
 async function main() {
+  logger.setLogLevel('WARN'); // one 'batch executed' line per call is noise here
   const ddb = await startDynamoDbLocal();
   const rows: Row[] = [];
   try {

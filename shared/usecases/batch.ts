@@ -8,6 +8,7 @@ import {
 import { DomainError, validationFailed } from '../domain/errors';
 import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
 import { isAllowed, type TransitionRule, type UserOperation } from '../domain/transitions';
+import { logger } from '../observability/telemetry';
 import type { Deps } from './deps';
 import { mapWithConcurrency } from './concurrency';
 import { applyOperation, explainConflict } from './lifecycle';
@@ -178,9 +179,8 @@ export async function runBatch(deps: Deps, req: BatchRequest, ctx: RequestContex
     }
   });
   const succeeded = results.filter((r) => r.ok).length;
-  console.log(
-    JSON.stringify({ level: 'INFO', message: 'batch executed', batchId, operation: req.operation, requested: results.length, succeeded, failed: results.length - succeeded, requestId: ctx.requestId }),
-  );
+  logger.info('batch executed', { batchId, operation: req.operation, requested: results.length, succeeded, failed: results.length - succeeded });
+
   return { operation: req.operation, batchId, requested: results.length, succeeded, failed: results.length - succeeded, results, ...more };
 }
 
@@ -273,7 +273,7 @@ function failedItem(p: ProjectRecord, e: unknown, operation: BatchOperation, bat
     return { ...base, ...(status ? { status } : {}), code: e.code, message: e.message };
   }
   const name = (e as Error | undefined)?.name;
-  console.error(JSON.stringify({ level: 'ERROR', message: 'batch item failed unexpectedly', batchId, operation, projectId: p.id, error: name, detail: (e as Error | undefined)?.message }));
+  logger.error('batch item failed unexpectedly', { batchId, operation, projectId: p.id, error: name, detail: (e as Error | undefined)?.message });
   if (name && TRANSIENT.has(name)) {
     return { ...base, code: 'SERVICE_UNAVAILABLE', message: 'A dependency was busy; this project may not have changed. Read it and retry it.' };
   }

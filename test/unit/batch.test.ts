@@ -4,6 +4,7 @@ import { DomainError } from '../../shared/domain/errors';
 import { PROJECT_STATUSES, type MigrationType, type ProjectRecord, type ProjectStatus } from '../../shared/domain/project';
 import { buildSubtasks, type SwitchoverStepName } from '../../shared/domain/subtasks';
 import { isAllowed, type TransitionRule } from '../../shared/domain/transitions';
+import { logger } from '../../shared/observability/telemetry';
 import { BATCH_EXECUTORS, runBatch, type BatchExecution, type BatchPreview } from '../../shared/usecases/batch';
 import { mapWithConcurrency } from '../../shared/usecases/concurrency';
 import { createDataSource } from '../../shared/usecases/data-sources';
@@ -156,7 +157,7 @@ describe('batch use case (in-memory stores)', () => {
       if (w.projectId === broken.id) throw new Error('socket hang up');
       return realTransition(w);
     };
-    const log = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(logger, 'error');
 
     // Act
     const out = (await runBatch(deps, { operation: 'pause', projectIds: ps.map((p) => p.id) }, ctx)) as BatchExecution;
@@ -165,7 +166,7 @@ describe('batch use case (in-memory stores)', () => {
     expect(out).toMatchObject({ requested: 3, succeeded: 2, failed: 1 });
     expect(out.results[1]).toMatchObject({ projectId: broken.id, ok: false, code: 'INTERNAL_ERROR', name: broken.name });
     expect(out.results[1]?.message).not.toContain('socket');
-    expect(log).toHaveBeenCalledWith(expect.stringContaining(broken.id));
+    expect(log).toHaveBeenCalledWith('batch item failed unexpectedly', expect.objectContaining({ projectId: broken.id, error: 'Error', batchId: out.batchId }));
     log.mockRestore();
   });
 
