@@ -17,6 +17,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, startDynamoDbLocal } from '../infra/local/dynamodb-local';
 import { DynamoDataSourceStore } from '../shared/adapters/dynamodb/data-source-store';
 import { DynamoProjectStore } from '../shared/adapters/dynamodb/project-store';
+import { InMemoryAlertNotifier, InMemoryAlertStore } from '../shared/adapters/memory/alerts';
 import { InMemoryEventBus } from '../shared/adapters/memory/event-bus';
 import { MemoryIdempotencyStore } from '../shared/adapters/memory/idempotency-store';
 import { systemClock } from '../shared/domain/clock';
@@ -87,8 +88,10 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
     dataSources: new DynamoDataSourceStore(counting.doc, table),
     orchestrator: noopOrchestrator,
     expiry: noopExpiryScheduler,
-    // The use case is called directly: no stream publisher, no Idempotency-Key middleware.
+    // The use case is called directly: no stream publisher, alerts or Idempotency-Key middleware.
     events: new InMemoryEventBus(),
+    alerts: new InMemoryAlertStore(),
+    alertNotifier: new InMemoryAlertNotifier(),
     clock: systemClock,
     idempotency: new MemoryIdempotencyStore(),
     newId: randomUUID,
