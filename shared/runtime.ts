@@ -9,7 +9,10 @@ import { systemClock } from './domain/clock';
 import { EventBridgeBus } from './adapters/eventbridge/event-bus';
 import { EventBridgeExpiryScheduler } from './adapters/scheduler/eventbridge-scheduler';
 import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
-import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler } from './ports';
+import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
+import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
+import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
+import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler, type Orchestrator } from './ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
 
 /**
@@ -53,21 +56,11 @@ function eventBusFromEnv(env: NodeJS.ProcessEnv): EventBus {
   };
 }
 
-/**
- * Alerts go to the bus and to the SNS topic ALERT_TOPIC_ARN. Without a topic configured, notifying
- * fails loudly (the stream retries, then dead-letters) instead of dropping the alert.
- */
-function alertNotifierFromEnv(env: NodeJS.ProcessEnv, bus: EventBus): AlertNotifier {
-  const topic: AlertNotifier = env.ALERT_TOPIC_ARN
-    ? new SnsAlertNotifier(env.ALERT_TOPIC_ARN)
-    : {
-        notify: async () => {
-          throw new Error('ALERT_TOPIC_ARN is not set: no SNS topic to send alerts to');
-        },
-      };
-  return new FanOutAlertNotifier(new EventBusAlertNotifier(bus), topic);
-}
-
+import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
+import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
+import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
+import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
+import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler, type Orchestrator } from './ports';
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   const client = getDocumentClient();
   const table = tableName(env);
@@ -75,7 +68,9 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   return {
     projects: new DynamoProjectStore(client, table),
     dataSources: new DynamoDataSourceStore(client, table),
-    orchestrator: noopOrchestrator,
+    orchestrator: orchestratorFromEnv(env),
+    // The only engine so far is the SIMULATED one; its jobs live in the table, so every invocation sees them.
+    engine: new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) }),
     expiry: expirySchedulerFromEnv(env),
     events,
     alerts: new DynamoAlertStore(client, table),
