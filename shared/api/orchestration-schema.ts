@@ -7,7 +7,7 @@ export const ORCHESTRATION_ACTIONS = ['next', 'start', 'poll', 'await', 'complet
 export type OrchestrationAction = (typeof ORCHESTRATION_ACTIONS)[number];
 
 const Work = z.object({
-  action: z.enum(['RUN', 'AWAIT', 'IDLE', 'COMPLETE', 'FENCED']),
+  action: z.enum(['BEGIN', 'RUN', 'AWAIT', 'IDLE', 'COMPLETE', 'FENCED']),
   subtask: z.enum(SUBTASK_TYPES).optional(),
   step: z.enum(SWITCHOVER_STEPS.map((s) => s.name) as [(typeof SWITCHOVER_STEPS)[number]['name'], ...(typeof SWITCHOVER_STEPS)[number]['name'][]]).optional(),
   gate: z.enum(['SWITCHOVER_ENTRY', 'SWITCHOVER_START', 'STEP_CONFIRMATION']).optional(),

@@ -17,7 +17,7 @@ import { writeTransition } from './lifecycle';
  */
 
 /** What the state machine routes on. */
-export type WorkAction = 'RUN' | 'AWAIT' | 'IDLE' | 'COMPLETE' | 'FENCED';
+export type WorkAction = 'BEGIN' | 'RUN' | 'AWAIT' | 'IDLE' | 'COMPLETE' | 'FENCED';
 /** Outcome of starting or polling a work item: WAITING = poll again after the Wait state. */
 export type WorkOutcome = 'WAITING' | 'DONE' | 'FAILED' | 'FENCED';
 
