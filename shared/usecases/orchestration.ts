@@ -222,7 +222,7 @@ async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, type: S
     }
     case 'FAILED': {
       const error = { code: status.error?.code ?? 'JOB_FAILED', message: status.error?.message ?? 'The job failed.', at: isoAt(deps.clock.nowMs()) };
-      await failRun(deps, p, input, type, error);
+      await failRun(deps, p, input, type, error, 'orchestration', progress);
       return failed(input);
     }
     default: // PAUSED or STOPPED by someone else: poll again (the next poll resumes it)
@@ -231,10 +231,19 @@ async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, type: S
 }
 
 /** Records a failed subtask and moves the project to FAILED (both fenced on the run). */
-async function failRun(deps: Deps, p: ProjectRecord, input: StepInput, type: SubtaskType | undefined, error: { code: string; message: string; at: string }, requestId = 'orchestration'): Promise<void> {
+async function failRun(
+  deps: Deps,
+  p: ProjectRecord,
+  input: StepInput,
+  type: SubtaskType | undefined,
+  error: { code: string; message: string; at: string },
+  requestId = 'orchestration',
+  progress: PathValue[] = [],
+): Promise<void> {
   if (type) {
     const at = (field: string) => subtaskPath(p, type, field);
     await runWrite(deps, p, input.run, [
+      ...progress, // the checkpoint the failed job reached: a resume retries from there
       { path: at('status'), value: 'FAILED' },
       { path: at('lastError'), value: error },
       { path: at('finishedAt'), value: error.at },
