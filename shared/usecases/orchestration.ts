@@ -108,6 +108,11 @@ export async function pickNext(deps: Deps, input: StepInput): Promise<RunState> 
       const p = await load(deps, input);
       const plan = planNext(p);
       const state = (work: Work): RunState => ({ projectId: p.id, run: input.run, work });
+      if (p.awaiting !== undefined && plan.action !== 'AWAIT') {
+        // The gate it waited at is open: the project no longer shows a wait.
+        await runWrite(deps, p, input.run, [], { remove: [['awaiting'], ['taskToken']] });
+        continue;
+      }
       switch (plan.action) {
         case 'FINISH_SWITCHOVER': {
           const i = subtaskPath(p, 'FORWARD_SWITCHOVER', 'status');
@@ -209,7 +214,12 @@ async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, type: S
   ];
   switch (status.state) {
     case 'RUNNING': {
-      const written = await runWrite(deps, p, input.run, progress, { expect: stillRunning });
+      const background: Background = s.continuous ? { set: [] } : await backgroundProgress(deps, p, type);
+      if (background.failed) {
+        await failRun(deps, p, input, background.failed, background.error, 'orchestration', background.set);
+        return failed(input);
+      }
+      const written = await runWrite(deps, p, input.run, [...progress, ...background.set], { expect: stillRunning });
       if (!written) return done(input);
       // A continuous subtask is under way once its job runs: it goes on in the background.
       return s.continuous ? done(input) : waiting(input);
@@ -228,6 +238,31 @@ async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, type: S
     default: // PAUSED or STOPPED by someone else: poll again (the next poll resumes it)
       return waiting(input);
   }
+}
+
+/**
+ * Continuous subtasks running in the background while `current` runs: their progress, recorded with
+ * each poll, and a failure of theirs fails the run.
+ */
+type Background = { set: PathValue[]; failed?: undefined } | { set: PathValue[]; failed: SubtaskType; error: { code: string; message: string; at: string } };
+
+async function backgroundProgress(deps: Deps, p: ProjectRecord, current: SubtaskType): Promise<Background> {
+  const set: PathValue[] = [];
+  for (const s of p.subtasks) {
+    if (!s.continuous || s.status !== 'RUNNING' || s.type === current) continue;
+    const status = await deps.engine.pollJob(s.jobId ?? jobIdFor(p.id, s.type));
+    if (!status) continue;
+    const progress = [
+      { path: subtaskPath(p, s.type, 'progress'), value: status.progress },
+      { path: subtaskPath(p, s.type, 'checkpoint'), value: status.checkpoint },
+    ];
+    if (status.state === 'FAILED') {
+      const error = { code: status.error?.code ?? 'JOB_FAILED', message: status.error?.message ?? 'The job failed.', at: isoAt(deps.clock.nowMs()) };
+      return { set: progress, failed: s.type, error };
+    }
+    set.push(...progress);
+  }
+  return { set };
 }
 
 /** Records a failed subtask and moves the project to FAILED (both fenced on the run). */
