@@ -61,9 +61,13 @@ function resolveIntrinsic(value: unknown): string {
 export function extractStateMachine(template: CfnTemplate, functionFolders: Record<string, string>): LocalStateMachine {
   const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
   if (machines.length !== 1) throw new Error(`expected one state machine in the template, found ${machines.length}`);
-  const definition = JSON.parse(resolveIntrinsic(machines[0]?.Properties?.DefinitionString)) as AslDefinition;
-  const sorted = Object.fromEntries(Object.entries(functionFolders).sort(([a], [b]) => a.localeCompare(b)));
-  return { definition, functionFolders: sorted };
+  const text = resolveIntrinsic(machines[0]?.Properties?.DefinitionString);
+  const definition = JSON.parse(text) as AslDefinition;
+  // Only the functions the definition invokes.
+  const used = Object.entries(functionFolders)
+    .filter(([id]) => text.includes(localFunctionArn(id)))
+    .sort(([a], [b]) => a.localeCompare(b));
+  return { definition, functionFolders: Object.fromEntries(used) };
 }
 
 /** Synthesizes the stack in-process (cdk.json context, no bundling: it does not change the definition). */
