@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,7 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { OrchestrationAction } from '../../shared/api/orchestration-schema';
 import type { Stage } from '../stack';
-import { controlPlaneFunction } from './function';
+import { controlPlaneFunction, scopeLogicalPrefix } from './function';
 
 /** Function folders of the orchestration (besides the API's). */
 export const ORCHESTRATION_FUNCTIONS = ['orchestration-step', 'orchestration-reconciler'] as const;
@@ -153,6 +153,16 @@ export class Orchestration extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
+    Validations.of(this.stateMachine.role).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'Vended log delivery (logs:*LogDelivery, DescribeLogGroups, *ResourcePolicies) and X-Ray tracing support no resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${scopeLogicalPrefix(stepFn)}.Arn>:*]`,
+        reason: 'Versions and aliases of the orchestration-step function only (added by the Lambda invoke task).',
+      },
+    );
     // The step function completes its own task when the operator was first (SendTaskSuccess), and the
     // reconciler starts executions and checks whether one runs.
     this.grantTaskResponse(stepFn);
@@ -166,10 +176,16 @@ export class Orchestration extends Construct {
   }
 
   /** Start, stop and describe this state machine's executions; complete its tasks (the API's lifecycle functions, the reconciler). */
-  grantRunControl(grantee: iam.IGrantable): void {
+  grantRunControl(grantee: iam.IGrantable & { role?: iam.IRole }): void {
     iam.Grant.addToPrincipal({ grantee, actions: ['states:StartExecution'], resourceArns: [this.stateMachineArn] });
     iam.Grant.addToPrincipal({ grantee, actions: ['states:StopExecution', 'states:DescribeExecution'], resourceArns: [this.executionArns()] });
     this.grantTaskResponse(grantee);
+    if (grantee.role) {
+      Validations.of(grantee.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*]`,
+        reason: 'Executions of this state machine only; they are named per project run (<projectId>-<run>).',
+      });
+    }
   }
 
   /** SendTaskSuccess / SendTaskFailure for this state machine's task tokens. */
