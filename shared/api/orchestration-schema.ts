@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SUBTASK_TYPES, SWITCHOVER_STEPS } from '../domain/subtasks';
 import { Id } from './schemas';
 
