@@ -56,11 +56,34 @@ function eventBusFromEnv(env: NodeJS.ProcessEnv): EventBus {
   };
 }
 
-import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
-import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
-import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
-import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
-import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler, type Orchestrator } from './ports';
+/**
+ * Alerts go to the bus and to the SNS topic ALERT_TOPIC_ARN. Without a topic configured, notifying
+ * fails loudly (the stream retries, then dead-letters) instead of dropping the alert.
+ */
+function alertNotifierFromEnv(env: NodeJS.ProcessEnv, bus: EventBus): AlertNotifier {
+  const topic: AlertNotifier = env.ALERT_TOPIC_ARN
+    ? new SnsAlertNotifier(env.ALERT_TOPIC_ARN)
+    : {
+        notify: async () => {
+          throw new Error('ALERT_TOPIC_ARN is not set: no SNS topic to send alerts to');
+        },
+      };
+  return new FanOutAlertNotifier(new EventBusAlertNotifier(bus), topic);
+}
+
+/** Deployed, runs are Step Functions executions; without STATE_MACHINE_ARN none are started (the local runtime injects its own). */
+function orchestratorFromEnv(env: NodeJS.ProcessEnv): Orchestrator {
+  return env.STATE_MACHINE_ARN ? new StepFunctionsOrchestrator(env.STATE_MACHINE_ARN) : noopOrchestrator;
+}
+
+/** How much faster than real time the SIMULATED engine's jobs run (1 = real time). */
+export const simulationTimeScale = (env: NodeJS.ProcessEnv = process.env) => {
+  const raw = env.SIMULATION_TIME_SCALE;
+  const scale = raw === undefined || raw === '' ? 1 : Number(raw);
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`SIMULATION_TIME_SCALE must be a positive number, got '${raw}'`);
+  return scale;
+};
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   const client = getDocumentClient();
   const table = tableName(env);
