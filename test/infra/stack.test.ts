@@ -745,6 +745,7 @@ describe('monitoring (dashboard and alarms)', () => {
     expect(rules[0]?.[1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
     const actions = statementsOf(dev, 'project-status-metrics').flatMap((st) => asList(st.Action) as string[]);
     expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a))).toEqual([]);
+  });
 });
 
 /** Every statement granted to a role, across all policies attached to it. */
@@ -855,7 +856,7 @@ describe('orchestration state machine', () => {
 
   it('the reconciler runs every 5 minutes', () => {
     for (const { s } of stages()) {
-      const rules = ofType(s, 'AWS::Events::Rule');
+      const rules = ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(s.functionIds['orchestration-reconciler'] ?? '-'));
       expect(rules).toHaveLength(1);
       expect(rules[0]?.[1].Properties).toMatchObject({
         ScheduleExpression: 'rate(5 minutes)',
