@@ -9,6 +9,7 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomUUID } from 'node:crypto';
+import { SimulatedMigrationEngine } from '../shared/adapters/engine/simulated-engine';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -87,6 +88,8 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
     projects: new DynamoProjectStore(counting.doc, table),
     dataSources: new DynamoDataSourceStore(counting.doc, table),
     orchestrator: noopOrchestrator,
+    // The orchestration is not started (noop orchestrator): the simulated engine is never asked for work.
+    engine: new SimulatedMigrationEngine({ now: () => Date.now() }),
     expiry: noopExpiryScheduler,
     // The use case is called directly: no stream publisher, alerts or Idempotency-Key middleware.
     events: new InMemoryEventBus(),

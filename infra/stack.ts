@@ -8,6 +8,7 @@ import { DomainEvents } from './constructs/domain-events';
 import { scopeLogicalPrefix } from './constructs/function';
 import { Monitoring } from './constructs/monitoring';
 import { PauseTimers } from './constructs/pause-timers';
+import { Orchestration } from './constructs/orchestrator';
 import { ProjectsTable } from './constructs/projects-table';
 
 export const STAGES = ['dev', 'prod'] as const;
@@ -27,7 +28,10 @@ export interface MigrationControlPlaneStackProps extends StackProps {
   readonly alarmEmail?: string;
 }
 
-/** The control plane: the projects table and the IAM-authorized REST API in front of the handlers. */
+/** Function folders that start, stop and signal runs (their routes apply run-changing operations). */
+export const RUN_CONTROL_FUNCTIONS = ['project-lifecycle'] as const;
+
+/** The control plane: the projects table, the orchestration state machine and the IAM-authorized REST API in front of the handlers. */
 export class MigrationControlPlaneStack extends Stack {
   readonly table: ProjectsTable;
   readonly api: ControlPlaneApi;
@@ -35,6 +39,7 @@ export class MigrationControlPlaneStack extends Stack {
   readonly domainEvents: DomainEvents;
   readonly alerts: Alerts;
   readonly monitoring: Monitoring;
+  readonly orchestration: Orchestration;
 
   constructor(scope: Construct, id: string, props: MigrationControlPlaneStackProps) {
     super(scope, id, props);
@@ -44,11 +49,23 @@ export class MigrationControlPlaneStack extends Stack {
     }
 
     this.table = new ProjectsTable(this, 'Projects', { stage: props.stage });
-    this.api = new ControlPlaneApi(this, 'Api', {
+    this.orchestration = new Orchestration(this, 'Orchestration', {
       stage: props.stage,
       table: this.table.table,
       pauseDeadlineSeconds,
     });
+    const runControl = new Set<string>(RUN_CONTROL_FUNCTIONS);
+    this.api = new ControlPlaneApi(this, 'Api', {
+      stage: props.stage,
+      table: this.table.table,
+      pauseDeadlineSeconds,
+      environmentOf: (fn) => (runControl.has(fn) ? { STATE_MACHINE_ARN: this.orchestration.stateMachine.stateMachineArn } : undefined),
+    });
+    for (const fn of RUN_CONTROL_FUNCTIONS) {
+      const fun = this.api.functions[fn];
+      if (!fun) throw new Error(`no function ${fn}`);
+      this.orchestration.grantRunControl(fun);
+    }
 
     const timerProps = {
       stage: props.stage,
@@ -79,7 +96,13 @@ export class MigrationControlPlaneStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: props.stage,
       api: this.api.api,
-      functions: { ...this.api.functions, 'pause-timer': this.pauseTimers.function, 'publish-domain-events': this.domainEvents.publisher },
+      functions: {
+        ...this.api.functions,
+        ...this.orchestration.functions,
+        'pause-timer': this.pauseTimers.function,
+        'publish-domain-events': this.domainEvents.publisher,
+      },
+      stateMachine: this.orchestration.stateMachine,
       table: this.table.table,
       deadLetterQueues: { PauseTimers: this.pauseTimers.deadLetterQueue, DomainEvents: this.domainEvents.deadLetterQueue },
       alarmTopic: this.alerts.topic,
@@ -88,5 +111,6 @@ export class MigrationControlPlaneStack extends Stack {
 
     // The API URL is already an output of the RestApi (…Endpoint…).
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.orchestration.stateMachine.stateMachineArn });
   }
 }

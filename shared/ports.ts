@@ -1,4 +1,6 @@
+import type { AttributePath, PathValue } from './domain/paths';
 import type { AuditEvent, ProjectRecord, ProjectStatus } from './domain/project';
+import type { SubtaskProgress, SubtaskType } from './domain/subtasks';
 import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
 import type { Alert } from './domain/alerts';
@@ -28,10 +30,15 @@ export interface TransitionWrite {
   to: ProjectStatus | null;
   expectedVersion: number;
   guards: readonly GuardName[];
-  /** Attribute equality the write also requires (e.g. the typed name on delete). */
-  equals?: Partial<Pick<ProjectRecord, 'name' | 'pausedAt'>>;
+  /** Attribute equality the write also requires (the typed name on delete, the run of an execution, the waiting step). */
+  equals?: Partial<Pick<ProjectRecord, 'name' | 'pausedAt' | 'run' | 'waitingStep'>>;
   set: Partial<ProjectRecord>;
   remove: readonly (keyof ProjectRecord)[];
+  /** Changes inside the item (one subtask or step), never overlapping `set`. */
+  setPaths?: readonly PathValue[];
+  removePaths?: readonly AttributePath[];
+  /** Values inside the item the write also requires (e.g. the status of the subtask it changes). */
+  expect?: readonly PathValue[];
   nowMs: number;
   /** The audit event, written in the same transaction (its version is expectedVersion + 1). */
   event: AuditEvent;
@@ -46,6 +53,29 @@ export class TransitionConflict extends Error {
   constructor(readonly current: ProjectRecord | undefined) {
     super('transition condition failed');
     this.name = 'TransitionConflict';
+  }
+}
+
+/**
+ * A write by a run's execution (subtask progress, results, the task token): not a transition, so no
+ * version bump and no audit event, but fenced: it holds only while the project is at run `run` and in
+ * one of `statuses` (default RUNNING), so a paused, stopped or superseded execution changes nothing.
+ */
+export interface RunWrite {
+  projectId: string;
+  run: number;
+  statuses?: readonly ProjectStatus[];
+  set: readonly PathValue[];
+  remove?: readonly AttributePath[];
+  /** Values the item must also hold (e.g. the subtask is still RUNNING). */
+  expect?: readonly PathValue[];
+}
+
+/** A run write's condition failed. `current` is the item as it was (ALL_OLD), absent if there is none. */
+export class RunWriteRefused extends Error {
+  constructor(readonly current: ProjectRecord | undefined) {
+    super('run write refused');
+    this.name = 'RunWriteRefused';
   }
 }
 
@@ -75,6 +105,8 @@ export interface ProjectStore {
   list(query: ListProjectsQuery): Promise<Page<ProjectRecord>>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;
+  /** Applies a fenced run write and returns the item after it; throws RunWriteRefused when the condition fails. */
+  updateRun(write: RunWrite): Promise<ProjectRecord>;
   /** The whole audit trail, oldest first. */
   listEvents(projectId: string): Promise<AuditEvent[]>;
   /** How many projects stand in a status (an index count, no items read). */
@@ -96,10 +128,59 @@ export interface DataSourceStore {
   delete(id: string): Promise<boolean>;
 }
 
-/** Runs a project's subtasks (Step Functions when deployed). Filled in by the orchestration work. */
+/**
+ * Runs a project's subtasks: one execution per run, named `<projectId>-<run>` (Step Functions when
+ * deployed, aws-local-stepfunctions under `npm start`).
+ */
 export interface Orchestrator {
+  /** Starts the execution of the project's current run; starting the same run twice is harmless. */
   startRun(project: ProjectRecord): Promise<void>;
+  /** Stops the execution of the project's current run, if it still runs. */
   stopRun(project: ProjectRecord, reason: string): Promise<void>;
+  /** Whether the execution of the project's current run is running. */
+  isRunActive(project: ProjectRecord): Promise<boolean>;
+  /** Completes a waiting task (SendTaskSuccess); a token that no longer waits is ignored. */
+  completeTask(taskToken: string, output?: Record<string, unknown>): Promise<void>;
+}
+
+/** The execution could not be started (the adapter already retried what it could). */
+export class OrchestratorUnavailable extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'OrchestratorUnavailable';
+  }
+}
+
+/** State of a migration engine job. */
+export type JobState = 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'STOPPED';
+
+export interface JobStatus {
+  jobId: string;
+  state: JobState;
+  progress: SubtaskProgress;
+  /** Where a resumed job continues from. */
+  checkpoint?: string;
+  /** Continuous jobs: true once the job has caught up with the source (no lag). */
+  caughtUp?: boolean;
+  error?: { code: string; message: string };
+}
+
+/**
+ * The data plane: the engine that moves the data of one subtask as a job. Small on purpose: what the
+ * orchestration needs and a real engine (DMS, DM, OMS) offers. Job ids are chosen by the caller
+ * (one per project and subtask), so every call is idempotent.
+ */
+export interface MigrationEngine {
+  /** Creates and starts the job; a job that exists already is left as it is. */
+  startJob(spec: { jobId: string; projectId: string; subtask: SubtaskType }): Promise<JobStatus>;
+  /** Current state, progress and checkpoint; undefined for an unknown job. */
+  pollJob(jobId: string): Promise<JobStatus | undefined>;
+  /** Pauses a running job, keeping its checkpoint; a job that does not run is left as it is. */
+  pauseJob(jobId: string): Promise<JobStatus | undefined>;
+  /** Runs a paused or failed job again from its checkpoint (or the one given). */
+  resumeJob(jobId: string, fromCheckpoint?: string): Promise<JobStatus>;
+  /** Stops a job for good (a continuous sync at switchover, every job at release). */
+  stopJob(jobId: string): Promise<JobStatus | undefined>;
 }
 
 /** Schedules the expiry of a pause (EventBridge Scheduler when deployed). */
@@ -109,7 +190,12 @@ export interface ExpiryScheduler {
 }
 
 /** Adapters that do nothing yet: the orchestration and expiry work replace them. Named for what they are. */
-export const noopOrchestrator: Orchestrator = { startRun: async () => {}, stopRun: async () => {} };
+export const noopOrchestrator: Orchestrator = {
+  startRun: async () => {},
+  stopRun: async () => {},
+  isRunActive: async () => false,
+  completeTask: async () => {},
+};
 export const noopExpiryScheduler: ExpiryScheduler = {
   schedulePauseExpiry: async () => {},
   cancelPauseExpiry: async () => {},

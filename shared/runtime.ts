@@ -9,7 +9,10 @@ import { systemClock } from './domain/clock';
 import { EventBridgeBus } from './adapters/eventbridge/event-bus';
 import { EventBridgeExpiryScheduler } from './adapters/scheduler/eventbridge-scheduler';
 import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
-import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler } from './ports';
+import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
+import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
+import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
+import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler, type Orchestrator } from './ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
 
 /**
@@ -68,6 +71,19 @@ function alertNotifierFromEnv(env: NodeJS.ProcessEnv, bus: EventBus): AlertNotif
   return new FanOutAlertNotifier(new EventBusAlertNotifier(bus), topic);
 }
 
+/** Deployed, runs are Step Functions executions; without STATE_MACHINE_ARN none are started (the local runtime injects its own). */
+function orchestratorFromEnv(env: NodeJS.ProcessEnv): Orchestrator {
+  return env.STATE_MACHINE_ARN ? new StepFunctionsOrchestrator(env.STATE_MACHINE_ARN) : noopOrchestrator;
+}
+
+/** How much faster than real time the SIMULATED engine's jobs run (1 = real time). */
+export const simulationTimeScale = (env: NodeJS.ProcessEnv = process.env) => {
+  const raw = env.SIMULATION_TIME_SCALE;
+  const scale = raw === undefined || raw === '' ? 1 : Number(raw);
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`SIMULATION_TIME_SCALE must be a positive number, got '${raw}'`);
+  return scale;
+};
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   const client = getDocumentClient();
   const table = tableName(env);
@@ -75,7 +91,9 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   return {
     projects: new DynamoProjectStore(client, table),
     dataSources: new DynamoDataSourceStore(client, table),
-    orchestrator: noopOrchestrator,
+    orchestrator: orchestratorFromEnv(env),
+    // The only engine so far is the SIMULATED one; its jobs live in the table, so every invocation sees them.
+    engine: new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) }),
     expiry: expirySchedulerFromEnv(env),
     events,
     alerts: new DynamoAlertStore(client, table),

@@ -32,6 +32,9 @@ export const keys = {
   dataSource: (id: string) => ({ pk: `DATASOURCE#${id}`, sk: 'DATASOURCE' }),
   /** An Idempotency-Key record; `digest` hashes the key with its scope (route + caller). Expires by `ttl`. */
   idempotency: (digest: string) => ({ pk: `IDEMPOTENCY#${digest}`, sk: 'IDEMPOTENCY' }),
+  /** The simulated migration engine's job state and failure injections (shared/adapters/engine). */
+  simulatedJob: (jobId: string) => ({ pk: `SIMJOB#${jobId}`, sk: 'SIMJOB' }),
+  simulatedFailure: (projectId: string, subtask: string) => ({ pk: `SIMFAIL#${projectId}#${subtask}`, sk: 'SIMFAIL' }),
   kindProject: 'PROJECT',
   kindDataSource: 'DATASOURCE',
   statusPartition: (status: string) => `PROJECT#STATUS#${status}`,

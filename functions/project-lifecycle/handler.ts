@@ -5,7 +5,7 @@ import { projectResponse } from '../../shared/http/project-response';
 import { getDeps } from '../../shared/runtime';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 
-/** start | pause | resume | release | alert-config: the operation comes from the route table. */
+/** start | pause | resume | release | alert-config | switchover …: the operation comes from the route table. */
 const operationOf = (event: { httpMethod: string; resource: string }) => {
   const operation = routeOf(event.httpMethod, event.resource)?.operation;
   if (!operation) throw new Error(`No lifecycle operation for ${event.httpMethod} ${event.resource}`);
@@ -21,6 +21,7 @@ export const handler = httpHandler(
       projectId: path.id,
       expectedVersion: parseIfMatch(headers['if-match']),
       ...(body && 'level' in body ? { parameters: { level: body.level } } : {}),
+      ...(body && 'step' in body ? { parameters: { step: body.step } } : {}),
       ctx,
     });
     if (!project) throw new Error('lifecycle operation deleted the project');

@@ -14,6 +14,8 @@ export interface ControlPlaneApiProps {
   readonly stage: Stage;
   readonly table: dynamodb.ITable;
   readonly pauseDeadlineSeconds: number;
+  /** Extra environment per function folder (e.g. the state machine ARN for the lifecycle function). */
+  readonly environmentOf?: (fn: string) => Record<string, string> | undefined;
 }
 
 /** A function only reads the table when every route it serves is a GET. */
@@ -42,7 +44,11 @@ export class ControlPlaneApi extends Construct {
       const fun = controlPlaneFunction(this, {
         fn,
         stage: props.stage,
-        environment: { TABLE_NAME: props.table.tableName, PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds) },
+        environment: {
+          TABLE_NAME: props.table.tableName,
+          PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds),
+          ...props.environmentOf?.(fn),
+        },
       });
       if (isReadOnlyFunction(fn)) props.table.grantReadData(fun);
       else props.table.grantReadWriteData(fun);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { overrideDeps, pauseWarningLeadMs } from '../../shared/runtime';
+import { overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
 import { TABLE } from '../../shared/table';
 import { createApiServer } from './api-server';
 import { ensureTable, localClient, startDynamoDbLocal } from './dynamodb-local';
@@ -11,6 +11,11 @@ import { LocalAlertTopic } from './local-alert-topic';
 import { LocalEventBus } from './local-event-bus';
 import { LocalStreamPoller } from './local-stream';
 import { LocalScheduler } from './local-scheduler';
+import { LocalStepFunctions } from './local-stepfunctions';
+import { loadStateMachine } from './state-machine';
+
+/** The simulated engine runs 60× faster than real time locally: a 10-minute full migration takes 10 s. */
+const DEFAULT_LOCAL_TIME_SCALE = '60';
 
 /**
  * `npm start`: the embedded default. DynamoDB Local (data under .local/, so projects survive a restart),
@@ -35,7 +40,9 @@ async function main() {
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: ddb.endpoint,
     AWS_REGION: process.env.AWS_REGION ?? 'local',
+    SIMULATION_TIME_SCALE: process.env.SIMULATION_TIME_SCALE ?? DEFAULT_LOCAL_TIME_SCALE,
   });
+  const timeScale = simulationTimeScale();
 
   // Pause timers: persisted next to the data, fired by calling the same handler the schedules target.
   const { handler: pauseTimer } = await import('../../functions/pause-timer/handler');
@@ -47,7 +54,9 @@ async function main() {
   // Domain events and alerts: the local bus file, and the alerts "topic" (a log line and .local/alerts.jsonl).
   const events = new LocalEventBus(resolve(dataDir, '..', 'events.jsonl'));
   const alertNotifier = new FanOutAlertNotifier(new EventBusAlertNotifier(events), new LocalAlertTopic(resolve(dataDir, '..', 'alerts.jsonl')));
-  overrideDeps({ expiry: scheduler, events, alertNotifier });
+  // Runs: the state machine `cdk synth` produces, executed in-process; its tasks call the local handler modules.
+  const stepFunctions = new LocalStepFunctions({ stateMachine: loadStateMachine(), timeScale });
+  overrideDeps({ expiry: scheduler, events, alertNotifier, orchestrator: stepFunctions });
   const pending = scheduler.start();
 
   // Domain events: the table's stream, read like the deployed event source mapping, into the local bus.
@@ -67,6 +76,11 @@ async function main() {
     server.listen(port, '127.0.0.1', ok);
   });
   const url = `http://localhost:${port}`;
+  // Executions do not survive a restart: the reconciler restarts every RUNNING project from its pending subtasks.
+  const { handler: reconcile } = await import('../../functions/orchestration-reconciler/handler');
+  const reconciled = await reconcile({ graceSeconds: 0 }, { awsRequestId: randomUUID() } as Context);
+  const reconcileTimer = setInterval(() => void reconcile({}, { awsRequestId: randomUUID() } as Context).catch((e: unknown) => console.error('reconciler', e)), 5 * 60_000);
+  reconcileTimer.unref();
   console.log(`
 Migration control plane (embedded default) is up.
   API:            ${url}
@@ -74,6 +88,7 @@ Migration control plane (embedded default) is up.
   Domain events:  ${resolve(dataDir, '..', 'events.jsonl')}
   Alerts:         ${resolve(dataDir, '..', 'alerts.jsonl')} (and GET /projects/{id}/alerts)
   Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s (warning ${pauseWarningLeadMs() / 1000} s before; ${pending} timer(s) pending)
+  Runs:           local Step Functions (synthesized definition), SIMULATED engine at ${timeScale}× real time; ${reconciled.restarted.length} run(s) restarted
 
 Try:
   curl -s -X POST ${url}/data-sources -H 'content-type: application/json' \\
@@ -88,6 +103,8 @@ Ctrl-C stops the API and DynamoDB Local.`);
     console.log('\nStopping ...');
     scheduler.stop();
     stream.stop();
+    clearInterval(reconcileTimer);
+    stepFunctions.abortAll();
     server.close();
     server.closeAllConnections();
     await ddb.stop();

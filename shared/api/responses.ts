@@ -74,9 +74,21 @@ export const ProjectView = z
     expiredAt: Timestamp.optional().meta({ description: 'Set once the pause deadline passed.' }),
     pauseWarnedAt: Timestamp.optional(),
     releasedAt: Timestamp.optional(),
+    completedAt: Timestamp.optional(),
+    failedAt: Timestamp.optional(),
     subtasks: z.array(SubtaskView).meta({ description: 'The orchestration list, in order.' }),
     run: z.number().int().optional().meta({ description: 'Run number: each start or resume begins a new run.' }),
-    currentStage: SubtaskType.nullable().optional(),
+    currentStage: SubtaskType.nullable().optional().meta({ description: 'The subtask the run stands at (started continuous ones run in the background); null when none is left.' }),
+    switchoverEnteredAt: Timestamp.optional().meta({ description: 'When the forward switchover stage was entered.' }),
+    switchoverStartedAt: Timestamp.optional().meta({ description: 'When its steps were started.' }),
+    waitingStep: z
+      .enum(SWITCHOVER_STEPS.map((s) => s.name) as unknown as [string, ...string[]])
+      .optional()
+      .meta({ description: 'The manual switchover step waiting for POST /projects/{id}/forward-switchover/confirm.' }),
+    awaiting: z
+      .enum(['SWITCHOVER_ENTRY', 'SWITCHOVER_START', 'STEP_CONFIRMATION'])
+      .optional()
+      .meta({ description: 'What the run waits for from an operator, while it waits.' }),
     resumable: z.boolean(),
     allowedActions: z.array(z.enum(USER_OPERATIONS as unknown as [string, ...string[]])),
   })
@@ -255,6 +267,42 @@ export const PROBLEM_CODES = {
     detail: 'The project is no longer in the pause this request was made for.',
     extra: { currentStatus: 'RUNNING' },
   },
+  NOT_IN_FULL_VERIFICATION: {
+    status: 409,
+    title: 'Not in the full verification stage',
+    detail: 'The project is at stage FULL_MIGRATION, not FULL_VERIFICATION.',
+    extra: { currentStatus: 'RUNNING', currentStage: 'FULL_MIGRATION' },
+  },
+  NOT_AT_FORWARD_SWITCHOVER: {
+    status: 409,
+    title: 'Not at the forward switchover stage',
+    detail: 'The project is at stage FULL_VERIFICATION: the forward switchover needs every earlier subtask (incl. full verification) succeeded or skipped.',
+    extra: { currentStatus: 'RUNNING', currentStage: 'FULL_VERIFICATION' },
+  },
+  SWITCHOVER_ALREADY_ENTERED: {
+    status: 409,
+    title: 'Forward switchover already entered',
+    detail: 'The forward switchover stage was entered at 2026-01-01T10:00:00.000Z.',
+    extra: { currentStatus: 'RUNNING', currentStage: 'FORWARD_SWITCHOVER' },
+  },
+  SWITCHOVER_NOT_STARTABLE: {
+    status: 409,
+    title: 'Forward switchover cannot be started',
+    detail: 'Enter the forward switchover stage first (POST /projects/{id}/forward-switchover).',
+    extra: { currentStatus: 'RUNNING', currentStage: 'FORWARD_SWITCHOVER' },
+  },
+  STEP_NOT_WAITING: {
+    status: 409,
+    title: 'Step not waiting',
+    detail: 'PROCESS_DATABASE_OBJECTS is not the step waiting for confirmation (CONFIRM_SOURCE_WRITES_STOPPED).',
+    extra: { currentStatus: 'RUNNING', waitingStep: 'CONFIRM_SOURCE_WRITES_STOPPED' },
+  },
+  RUN_SUPERSEDED: {
+    status: 409,
+    title: 'Run superseded',
+    detail: 'The project is at run 3, not 2.',
+    extra: { currentStatus: 'RUNNING' },
+  },
   CONCURRENT_MODIFICATION: { status: 409, title: 'Concurrent modification', detail: 'The project kept changing while this request was applied; retry.' },
   IDEMPOTENCY_IN_PROGRESS: {
     status: 409,
@@ -280,6 +328,12 @@ export const PROBLEM_CODES = {
     detail: 'The request could not be completed. It is safe to retry; the request id identifies it in our logs.',
   },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable', detail: 'A dependency is busy; retry with backoff.' },
+  ORCHESTRATION_UNAVAILABLE: {
+    status: 503,
+    title: 'Orchestration unavailable',
+    detail: 'The run could not be started; the project is NOT_STARTED. Retry later.',
+    extra: { projectStatus: 'NOT_STARTED' },
+  },
 } as const satisfies Record<string, ProblemCodeDoc>;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

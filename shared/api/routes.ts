@@ -34,6 +34,34 @@ const ROUTE_ROWS: readonly Route[] = [
   { method: 'PUT', path: '/projects/{id}/alert-config', fn: 'project-lifecycle', operation: 'modify-alert-config', summary: 'Change the alert level.' },
   {
     method: 'POST',
+    path: '/projects/{id}/skip-full-verification',
+    fn: 'project-lifecycle',
+    operation: 'skip-full-verification',
+    summary: 'Skip the full verification while it is the current subtask (running, paused or failed).',
+  },
+  {
+    method: 'POST',
+    path: '/projects/{id}/forward-switchover',
+    fn: 'project-lifecycle',
+    operation: 'enter-forward-switchover',
+    summary: 'Enter the forward switchover stage (full verification succeeded, skipped or absent).',
+  },
+  {
+    method: 'POST',
+    path: '/projects/{id}/forward-switchover/start',
+    fn: 'project-lifecycle',
+    operation: 'start-forward-switchover',
+    summary: 'Start the forward switchover steps.',
+  },
+  {
+    method: 'POST',
+    path: '/projects/{id}/forward-switchover/confirm',
+    fn: 'project-lifecycle',
+    operation: 'confirm-switchover-step',
+    summary: 'Confirm the manual switchover step that waits: body {step}.',
+  },
+  {
+    method: 'POST',
     path: '/batch-operations',
     fn: 'batch-operations',
     // Every user-facing row of the transitions table (batch eligibility is the table's): grants follow.

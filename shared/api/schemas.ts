@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { BATCH_OPERATIONS, MAX_BATCH_SIZE } from '../domain/batch';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { ALERT_LEVELS, PROJECT_STATUSES } from '../domain/project';
+import { SWITCHOVER_STEPS } from '../domain/subtasks';
 
 /** Request schemas: the one source of truth for what the API accepts. Unknown fields are rejected. */
 
@@ -111,6 +112,9 @@ export const EmptyQuery = z.strictObject({});
 export const DeleteProjectQuery = z.strictObject({ confirmName: z.string().max(256).optional() });
 export const AlertConfigBody = z.strictObject({ level: AlertLevel });
 
+export const SwitchoverStepName = z.enum(SWITCHOVER_STEPS.map((s) => s.name) as [(typeof SWITCHOVER_STEPS)[number]['name'], ...(typeof SWITCHOVER_STEPS)[number]['name'][]]);
+export const ConfirmStepBody = z.strictObject({ step: SwitchoverStepName });
+
 /** Body of each lifecycle route, by operation. */
 export const LIFECYCLE_BODIES = {
   start: EmptyBody,
@@ -119,6 +123,10 @@ export const LIFECYCLE_BODIES = {
   release: EmptyBody,
   delete: EmptyBody,
   'modify-alert-config': AlertConfigBody,
+  'skip-full-verification': EmptyBody,
+  'enter-forward-switchover': EmptyBody,
+  'start-forward-switchover': EmptyBody,
+  'confirm-switchover-step': ConfirmStepBody,
 } as const;
 
 /** POST /batch-operations: projectIds (1..1000, unique) or a selector; see shared/usecases/batch.ts. */

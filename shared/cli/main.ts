@@ -31,7 +31,7 @@ Commands:
                                                        shows the preview, asks, then prints per-project results
   switchover enter <id>                                Enter the forward switchover of a project
   switchover start <id>                                Start the forward switchover
-  switchover confirm <id> --step N                     Confirm a forward-switchover step
+  switchover confirm <id> --step NAME                  Confirm the waiting forward-switchover step (e.g. CONFIRM_SOURCE_WRITES_STOPPED)
   events <id>                                          The audit trail of a project
   wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
                                                        Wait until a project reaches STATUS (or DELETED)
@@ -392,8 +392,8 @@ async function switchover(ctx: Ctx, step: string | undefined, id: string | undef
   const sub = paths[need(step, 'switchover step (enter|start|confirm)')];
   if (!sub) throw new UsageError(`unknown switchover command '${step}' (enter, start, confirm)`);
   const projectId = need(id, 'project id');
-  const body = step === 'confirm' ? { step: Number(need(ctx.flags.step, '--step')) } : undefined;
-  if (body && !Number.isInteger(body.step)) throw new UsageError('--step must be an integer');
+  const body = step === 'confirm' ? { step: String(need(ctx.flags.step, '--step')).toUpperCase() } : undefined;
+  if (body && !/^[A-Z_]+$/.test(body.step)) throw new UsageError('--step must be a switchover step name, e.g. CONFIRM_SOURCE_WRITES_STOPPED');
   return perProject(ctx, `switchover ${step}`, [projectId], (pid) => `/projects/${encodeURIComponent(pid)}/${sub}`, body);
 }
 

@@ -29,7 +29,10 @@ export interface TableRef {
   table: string;
 }
 
-import type { Subtask, SubtaskType } from './subtasks';
+import type { Subtask, SubtaskType, SwitchoverStepName } from './subtasks';
+
+/** What the current run's execution waits for from an operator (set while it waits). */
+export type AwaitedGate = 'SWITCHOVER_ENTRY' | 'SWITCHOVER_START' | 'STEP_CONFIRMATION';
 
 /** What DynamoDB holds for a project (without key attributes). */
 export interface ProjectRecord {
@@ -61,10 +64,22 @@ export interface ProjectRecord {
   run?: number;
   /** The subtask the run stands at (the first one not SUCCEEDED/SKIPPED, ignoring running continuous ones). */
   currentStage?: SubtaskType | null;
+  /** When the forward switchover stage was entered (POST .../forward-switchover). */
+  switchoverEnteredAt?: string;
+  /** When its steps were started (POST .../forward-switchover/start). */
+  switchoverStartedAt?: string;
+  /** The manual switchover step waiting for POST .../forward-switchover/confirm, if any. */
+  waitingStep?: SwitchoverStepName;
+  /** What the execution of the current run waits for, if it waits for an operator. */
+  awaiting?: AwaitedGate;
+  /** Step Functions task token of that wait (never shown by the API). */
+  taskToken?: string;
+  completedAt?: string;
+  failedAt?: string;
 }
 
 /** The API view of a project: the record plus what is derived from the clock and the transitions table. */
-export interface ProjectView extends Omit<ProjectRecord, 'tables'> {
+export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken'> {
   tables: TableRef[] | null;
   resumable: boolean;
   allowedActions: string[];

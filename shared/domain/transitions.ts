@@ -7,8 +7,18 @@ import { PROJECT_STATUSES } from './project';
  * batch eligibility and the README state table. Adding an operation is adding a row.
  */
 
-/** Named extra conditions a write must also satisfy; each has an in-memory and a DynamoDB form. */
-export type GuardName = 'pauseNotExpired' | 'pauseDeadlinePassed';
+/**
+ * Named extra conditions a write must also satisfy; each has an in-memory form (GUARDS, below) and a
+ * DynamoDB form (guardPieces in shared/adapters/dynamodb/conditions.ts) over the same attributes.
+ */
+export type GuardName =
+  | 'pauseNotExpired'
+  | 'pauseDeadlinePassed'
+  | 'atFullVerification'
+  | 'atForwardSwitchover'
+  | 'switchoverNotEntered'
+  | 'switchoverEnteredNotStarted'
+  | 'stepWaiting';
 
 export interface TransitionRule {
   readonly operation: string;
@@ -73,6 +83,66 @@ export const TRANSITIONS = [
     summary: 'Second half of release, once every job is stopped: RELEASED, name and data sources freed.',
   },
   {
+    operation: 'skip-full-verification',
+    from: ['RUNNING', 'PAUSED', 'FAILED'],
+    to: 'UNCHANGED',
+    guards: ['atFullVerification'],
+    userFacing: true,
+    summary: 'Skip the full verification (its current subtask): a running verification job is stopped and the run moves on.',
+  },
+  {
+    operation: 'enter-forward-switchover',
+    from: ['RUNNING'],
+    to: 'UNCHANGED',
+    guards: ['atForwardSwitchover', 'switchoverNotEntered'],
+    userFacing: true,
+    summary: 'Enter the forward switchover stage, once full verification has succeeded or been skipped (or there is none).',
+  },
+  {
+    operation: 'start-forward-switchover',
+    from: ['RUNNING'],
+    to: 'UNCHANGED',
+    guards: ['atForwardSwitchover', 'switchoverEnteredNotStarted'],
+    userFacing: true,
+    summary: 'Start the steps of the forward switchover stage.',
+  },
+  {
+    operation: 'confirm-switchover-step',
+    from: ['RUNNING'],
+    to: 'UNCHANGED',
+    guards: ['stepWaiting'],
+    userFacing: true,
+    summary: 'Confirm the manual switchover step that waits (any other step: STEP_NOT_WAITING); audited with the actor.',
+  },
+  {
+    operation: 'complete',
+    from: ['RUNNING'],
+    to: 'COMPLETED',
+    userFacing: false,
+    summary: "The run's execution finished every subtask (nothing continuous left running).",
+  },
+  {
+    operation: 'fail',
+    from: ['RUNNING'],
+    to: 'FAILED',
+    userFacing: false,
+    summary: 'A subtask failed, or the run could not go on (resume retries from the checkpoint).',
+  },
+  {
+    operation: 'restart-run',
+    from: ['RUNNING'],
+    to: 'UNCHANGED',
+    userFacing: false,
+    summary: 'Reconciler: the execution of the run is gone; a new run continues from the pending subtasks.',
+  },
+  {
+    operation: 'revert-start',
+    from: ['RUNNING'],
+    to: 'NOT_STARTED',
+    userFacing: false,
+    summary: 'Compensation: the execution of a start could not be started, so the start is undone.',
+  },
+  {
     operation: 'delete',
     from: ['NOT_STARTED', 'RELEASED'],
     to: 'DELETED',
@@ -99,20 +169,73 @@ export function ruleFor(operation: Operation): TransitionRule {
   return rule;
 }
 
+/** The attributes the guards read (all optional: a record that lacks them fails the stage guards). */
+export type GuardSubject = Pick<
+  ProjectRecord,
+  'pauseExpiresAt' | 'expiredAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep'
+>;
+
+export interface Guard {
+  holds(p: Partial<GuardSubject>, nowMs: number): boolean;
+  failureCode: string;
+  title: string;
+  /** Why it does not hold, from the item as it was. */
+  detail(p: Partial<GuardSubject>): string;
+}
+
+const deadlineDetail = (p: Partial<GuardSubject>) => `Refused by the pause deadline (${p.pauseExpiresAt ?? 'none'}, expired: ${p.expiredAt ?? 'no'}).`;
+
 /** In-memory form of each guard, evaluated against a record and the clock. */
-type GuardSubject = Pick<ProjectRecord, 'pauseExpiresAt' | 'expiredAt'>;
-export const GUARDS: Record<GuardName, { holds(p: GuardSubject, nowMs: number): boolean; failureCode: string; title: string }> = {
+export const GUARDS: Record<GuardName, Guard> = {
   /** Resumable: not marked expired, and the clock is before the deadline. */
   pauseNotExpired: {
     holds: (p, nowMs) => p.expiredAt === undefined && (p.pauseExpiresAt === undefined || nowMs < Date.parse(p.pauseExpiresAt)),
     failureCode: 'PAUSE_EXPIRED',
     title: 'Pause deadline passed',
+    detail: deadlineDetail,
   },
   /** Expirable: not marked yet, and the clock has reached the deadline. */
   pauseDeadlinePassed: {
     holds: (p, nowMs) => p.expiredAt === undefined && p.pauseExpiresAt !== undefined && nowMs >= Date.parse(p.pauseExpiresAt),
     failureCode: 'NOT_EXPIRABLE',
     title: 'Pause not expirable (deadline not reached, or already expired)',
+    detail: deadlineDetail,
+  },
+  /** The full verification is the subtask the run stands at (running, paused or failed there). */
+  atFullVerification: {
+    holds: (p) => p.currentStage === 'FULL_VERIFICATION',
+    failureCode: 'NOT_IN_FULL_VERIFICATION',
+    title: 'Not in the full verification stage',
+    detail: (p) => `The project is at stage ${p.currentStage ?? 'none'}, not FULL_VERIFICATION.`,
+  },
+  /** Everything before the forward switchover is done (full verification succeeded or skipped, or absent). */
+  atForwardSwitchover: {
+    holds: (p) => p.currentStage === 'FORWARD_SWITCHOVER',
+    failureCode: 'NOT_AT_FORWARD_SWITCHOVER',
+    title: 'Not at the forward switchover stage',
+    detail: (p) => `The project is at stage ${p.currentStage ?? 'none'}: the forward switchover needs every earlier subtask (incl. full verification) succeeded or skipped.`,
+  },
+  switchoverNotEntered: {
+    holds: (p) => p.switchoverEnteredAt === undefined,
+    failureCode: 'SWITCHOVER_ALREADY_ENTERED',
+    title: 'Forward switchover already entered',
+    detail: (p) => `The forward switchover stage was entered at ${p.switchoverEnteredAt ?? '?'}.`,
+  },
+  switchoverEnteredNotStarted: {
+    holds: (p) => p.switchoverEnteredAt !== undefined && p.switchoverStartedAt === undefined,
+    failureCode: 'SWITCHOVER_NOT_STARTABLE',
+    title: 'Forward switchover cannot be started',
+    detail: (p) =>
+      p.switchoverEnteredAt === undefined
+        ? 'Enter the forward switchover stage first (POST /projects/{id}/forward-switchover).'
+        : `The forward switchover was started at ${p.switchoverStartedAt ?? '?'}.`,
+  },
+  /** A manual switchover step waits for its confirmation (the request names which: see `equals.waitingStep`). */
+  stepWaiting: {
+    holds: (p) => p.waitingStep !== undefined,
+    failureCode: 'STEP_NOT_WAITING',
+    title: 'No switchover step waits for confirmation',
+    detail: () => 'No manual switchover step is waiting for a confirmation right now.',
   },
 };
 
@@ -123,12 +246,12 @@ export function resultingStatus(rule: TransitionRule, current: ProjectStatus): P
   return rule.to;
 }
 
-export function isAllowed(rule: TransitionRule, p: Pick<ProjectRecord, 'status' | 'pauseExpiresAt' | 'expiredAt'>, nowMs: number): boolean {
+export function isAllowed(rule: TransitionRule, p: Pick<ProjectRecord, 'status'> & Partial<GuardSubject>, nowMs: number): boolean {
   return rule.from.includes(p.status) && (rule.guards ?? []).every((g) => GUARDS[g].holds(p, nowMs));
 }
 
 /** User-facing operations the project allows right now (from the table and the clock). */
-export function allowedActions(p: Pick<ProjectRecord, 'status' | 'pauseExpiresAt' | 'expiredAt'>, nowMs: number): Operation[] {
+export function allowedActions(p: Pick<ProjectRecord, 'status'> & Partial<GuardSubject>, nowMs: number): Operation[] {
   return (TRANSITIONS as readonly TransitionRule[])
     .filter((rule) => rule.userFacing && isAllowed(rule, p, nowMs))
     .map((rule) => rule.operation as Operation);

@@ -1,12 +1,14 @@
 import type { Clock } from '../domain/clock';
 import type { IdempotencyStore } from '../idempotency/port';
-import type { AlertNotifier, AlertStore, DataSourceStore, EventBus, ExpiryScheduler, Orchestrator, ProjectStore } from '../ports';
+import type { AlertNotifier, AlertStore, DataSourceStore, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator, ProjectStore } from '../ports';
 
 /** Everything a use case needs, as ports. Built once per process (shared/runtime.ts) or by a test. */
 export interface Deps {
   projects: ProjectStore;
   dataSources: DataSourceStore;
   orchestrator: Orchestrator;
+  /** The data plane (the simulated engine until real ones are wired). */
+  engine: MigrationEngine;
   expiry: ExpiryScheduler;
   /** Domain events (only the stream publisher uses it). */
   events: EventBus;

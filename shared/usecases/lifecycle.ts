@@ -1,13 +1,17 @@
 import { isoAt } from '../domain/clock';
 import { DomainError, notFound } from '../domain/errors';
+import { jobIdFor, runningParts, stageOf, stepPath, subtaskPath } from '../domain/orchestration';
+import { applyPaths, pathHolds, type AttributePath, type PathValue } from '../domain/paths';
 import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
+import type { SwitchoverStepName } from '../domain/subtasks';
 import { GUARDS, resultingStatus, ruleFor, type Operation, type TransitionRule, type UserOperation } from '../domain/transitions';
 import { TransitionConflict, type TransitionWrite } from '../ports';
 import type { Deps } from './deps';
+import { openGate, pauseRun, stopRunAndJobs } from './run-control';
 
 /** A request to apply one operation of the transitions table to one project. */
 export interface LifecycleRequest {
-  operation: UserOperation;
+  operation: Operation;
   projectId: string;
   /** Version from If-Match (or a batch preview): the write is then conditional on it. */
   expectedVersion?: number;
@@ -17,7 +21,11 @@ export interface LifecycleRequest {
   requireConfirmation?: boolean;
   /** Pause timers: act only on the pause that started at this instant (a later pause is another one). */
   samePause?: string;
-  parameters?: { level?: AlertLevel };
+  parameters?: { level?: AlertLevel; step?: SwitchoverStepName };
+  /** Orchestration writes (complete, fail, compensation): only while the project is still at this run. */
+  run?: number;
+  /** Extra audit detail (e.g. the failed subtask and its error). */
+  detail?: Record<string, unknown>;
   ctx: RequestContext & { batchId?: string; cause?: string };
   /**
    * The project as a consistent read just saw it (a batch reads many at once): spares the read that
@@ -26,25 +34,109 @@ export interface LifecycleRequest {
   current?: ProjectRecord;
 }
 
+/** Changes inside the item an operation makes, computed from the item as last seen (recomputed on a retry). */
+interface PathChanges {
+  set?: PathValue[];
+  remove?: AttributePath[];
+  /** What those changes assume (the write is refused, and retried from a fresh item, when it no longer holds). */
+  expect?: PathValue[];
+}
+
 /**
  * What an operation writes besides the status (per operation; the states come from the table),
  * and which bookkeeping it does for a given source state.
  */
 interface OperationSpec {
-  set?: (req: LifecycleRequest, deps: Deps, nowMs: number) => Partial<ProjectRecord>;
+  set?: (req: LifecycleRequest, deps: Deps, nowMs: number, current: ProjectRecord) => Partial<ProjectRecord>;
   remove?: readonly (keyof ProjectRecord)[];
+  paths?: (current: ProjectRecord, req: LifecycleRequest, nowMs: number) => PathChanges;
   /** Source states whose write differs (e.g. delete frees the name only before start). */
   bookkeeping?: (status: ProjectStatus, p: ProjectRecord) => Pick<TransitionWrite, 'freeName' | 'releaseDataSources'>;
 }
 
 const releaseBookkeeping = (p: ProjectRecord) => ({ freeName: p.name, releaseDataSources: [p.sourceId, p.destinationId] });
 
+/** A new run: the execution of run n+1 alone may write from now on (fencing). */
+const newRun = (current: ProjectRecord): Partial<ProjectRecord> => ({ run: (current.run ?? 0) + 1, currentStage: stageOf(current.subtasks) });
+
+/** What the execution waited for belongs to the run that waited. */
+const RUN_WAIT_STATE: (keyof ProjectRecord)[] = ['waitingStep', 'awaiting', 'taskToken'];
+
+/** Pause: every running subtask and switchover step shows PAUSED (continuous ones too). */
+function pausePaths(current: ProjectRecord): PathChanges {
+  const { subtasks, steps } = runningParts(current);
+  return {
+    set: [
+      ...subtasks.map((t) => ({ path: subtaskPath(current, t, 'status'), value: 'PAUSED' })),
+      ...steps.flatMap((st) => [
+        { path: stepPath(current, st, 'status'), value: 'PAUSED' },
+        { path: stepPath(current, st, 'waitingForConfirmation'), value: false },
+      ]),
+    ],
+    expect: [
+      ...subtasks.map((t) => ({ path: subtaskPath(current, t, 'status'), value: 'RUNNING' })),
+      ...steps.map((st) => ({ path: stepPath(current, st, 'status'), value: 'RUNNING' })),
+    ],
+  };
+}
+
+function skipVerificationPaths(current: ProjectRecord, nowMs: number): PathChanges {
+  const seen = current.subtasks.find((s) => s.type === 'FULL_VERIFICATION');
+  if (!seen) return {};
+  return {
+    set: [
+      { path: subtaskPath(current, 'FULL_VERIFICATION', 'status'), value: 'SKIPPED' },
+      { path: subtaskPath(current, 'FULL_VERIFICATION', 'finishedAt'), value: isoAt(nowMs) },
+    ],
+    expect: [{ path: subtaskPath(current, 'FULL_VERIFICATION', 'status'), value: seen.status }],
+  };
+}
+
+/** The stage after the item's own path changes (skip moves the run on to the next subtask). */
+const stageAfter = (current: ProjectRecord, changes: PathChanges) => stageOf(applyPaths(current, changes.set ?? [], changes.remove ?? []).subtasks);
+
 const SPECS: Record<Operation, OperationSpec> = {
-  start: { set: (_r, _d, now) => ({ startedAt: isoAt(now) }) },
+  start: { set: (_r, _d, now, current) => ({ startedAt: isoAt(now), ...newRun(current) }) },
   pause: {
     set: (_r, deps, now) => ({ pausedAt: isoAt(now), pauseExpiresAt: isoAt(now + deps.config.pauseDeadlineMs) }),
+    remove: RUN_WAIT_STATE,
+    paths: (current) => pausePaths(current),
   },
-  resume: { remove: ['pausedAt', 'pauseExpiresAt', 'pauseWarnedAt'] },
+  resume: { set: (_r, _d, _n, current) => newRun(current), remove: ['pausedAt', 'pauseExpiresAt', 'pauseWarnedAt', 'failedAt', ...RUN_WAIT_STATE] },
+  'skip-full-verification': {
+    set: (_r, _d, now, current) => ({ currentStage: stageAfter(current, skipVerificationPaths(current, now)) }),
+    paths: (current, _r, now) => skipVerificationPaths(current, now),
+  },
+  'enter-forward-switchover': {
+    set: (_r, _d, now) => ({ switchoverEnteredAt: isoAt(now) }),
+    paths: (current, _r, now) => ({
+      set: [
+        { path: subtaskPath(current, 'FORWARD_SWITCHOVER', 'status'), value: 'RUNNING' },
+        { path: subtaskPath(current, 'FORWARD_SWITCHOVER', 'startedAt'), value: isoAt(now) },
+      ],
+    }),
+  },
+  'start-forward-switchover': { set: (_r, _d, now) => ({ switchoverStartedAt: isoAt(now) }) },
+  'confirm-switchover-step': {
+    remove: ['waitingStep'],
+    paths: (current, req, now) => {
+      const step = req.parameters?.step;
+      if (!step || !current.subtasks.some((s) => s.steps?.some((st) => st.name === step))) return {};
+      return {
+        set: [
+          { path: stepPath(current, step, 'status'), value: 'SUCCEEDED' },
+          { path: stepPath(current, step, 'waitingForConfirmation'), value: false },
+          { path: stepPath(current, step, 'finishedAt'), value: isoAt(now) },
+          { path: stepPath(current, step, 'confirmedBy'), value: req.ctx.actor },
+          { path: stepPath(current, step, 'confirmedAt'), value: isoAt(now) },
+        ],
+      };
+    },
+  },
+  complete: { set: (_r, _d, now) => ({ completedAt: isoAt(now), currentStage: null }), remove: RUN_WAIT_STATE },
+  fail: { set: (_r, _d, now) => ({ failedAt: isoAt(now) }), remove: RUN_WAIT_STATE },
+  'revert-start': { remove: ['startedAt', ...RUN_WAIT_STATE] },
+  'restart-run': { set: (_r, _d, _n, current) => newRun(current), remove: RUN_WAIT_STATE },
   'expire-pause': { set: (_r, _d, now) => ({ expiredAt: isoAt(now) }) },
   'warn-pause-expiring': { set: (_r, _d, now) => ({ pauseWarnedAt: isoAt(now) }) },
   release: {},
@@ -65,7 +157,7 @@ const SPECS: Record<Operation, OperationSpec> = {
  */
 export function explainConflict(
   rule: TransitionRule,
-  req: Pick<LifecycleRequest, 'projectId' | 'expectedVersion' | 'confirmName' | 'samePause'> & { operation: string },
+  req: Pick<LifecycleRequest, 'projectId' | 'expectedVersion' | 'confirmName' | 'samePause' | 'run' | 'parameters'> & { operation: string },
   current: ProjectRecord | undefined,
   nowMs: number,
 ): DomainError | null {
@@ -84,6 +176,11 @@ export function explainConflict(
       currentStatus: current.status,
     });
   }
+  if (req.run !== undefined && current.run !== req.run) {
+    return new DomainError(409, 'RUN_SUPERSEDED', 'Run superseded', `The project is at run ${current.run ?? 0}, not ${req.run}.`, {
+      currentStatus: current.status,
+    });
+  }
   if (!rule.from.includes(current.status)) {
     return new DomainError(
       409,
@@ -95,11 +192,19 @@ export function explainConflict(
   }
   for (const guard of rule.guards ?? []) {
     if (!GUARDS[guard].holds(current, nowMs)) {
-      return new DomainError(409, GUARDS[guard].failureCode, GUARDS[guard].title, `Refused by the pause deadline (${current.pauseExpiresAt ?? 'none'}, expired: ${current.expiredAt ?? 'no'}).`, {
+      return new DomainError(409, GUARDS[guard].failureCode, GUARDS[guard].title, GUARDS[guard].detail(current), {
         currentStatus: current.status,
-        pauseExpiresAt: current.pauseExpiresAt,
+        ...(guard === 'pauseNotExpired' || guard === 'pauseDeadlinePassed' ? { pauseExpiresAt: current.pauseExpiresAt } : {}),
+        ...(guard === 'stepWaiting' ? { waitingStep: null } : { currentStage: current.currentStage ?? null }),
       });
     }
+  }
+  const step = req.parameters?.step;
+  if (req.operation === 'confirm-switchover-step' && step !== current.waitingStep) {
+    return new DomainError(409, 'STEP_NOT_WAITING', 'Step not waiting', `${step ?? '(none)'} is not the step waiting for confirmation (${current.waitingStep}).`, {
+      currentStatus: current.status,
+      waitingStep: current.waitingStep ?? null,
+    });
   }
   return null;
 }
@@ -132,17 +237,25 @@ export async function writeTransition(
     const from = spec.bookkeeping ? [bookkeepingFor] : rule.from;
     const to = rule.via ?? resultingStatus(rule, bookkeepingFor);
     const expectedVersion = req.expectedVersion ?? current.version;
+    const equals: TransitionWrite['equals'] = {
+      ...(req.confirmName !== undefined ? { name: req.confirmName } : {}),
+      ...(req.samePause !== undefined ? { pausedAt: req.samePause } : {}),
+      ...(req.run !== undefined ? { run: req.run } : {}),
+      ...(ruleName === 'confirm-switchover-step' ? { waitingStep: req.parameters?.step } : {}),
+    };
+    const paths = spec.paths?.(current, req, nowMs) ?? {};
     const write: TransitionWrite = {
       projectId: req.projectId,
       from,
       to,
       expectedVersion,
       guards: rule.guards ?? [],
-      ...(req.confirmName !== undefined || req.samePause !== undefined
-        ? { equals: { ...(req.confirmName !== undefined ? { name: req.confirmName } : {}), ...(req.samePause !== undefined ? { pausedAt: req.samePause } : {}) } }
-        : {}),
-      set: spec.set?.(req, deps, nowMs) ?? {},
+      ...(Object.keys(equals).length ? { equals } : {}),
+      set: spec.set?.(req, deps, nowMs, current) ?? {},
       remove: spec.remove ?? [],
+      ...(paths.set?.length ? { setPaths: paths.set } : {}),
+      ...(paths.remove?.length ? { removePaths: paths.remove } : {}),
+      ...(paths.expect?.length ? { expect: paths.expect } : {}),
       nowMs,
       event: {
         at: isoAt(nowMs),
@@ -154,7 +267,7 @@ export async function writeTransition(
         version: expectedVersion + 1,
         ...(req.ctx.batchId ? { batchId: req.ctx.batchId } : {}),
         ...(req.ctx.cause ? { cause: req.ctx.cause } : {}),
-        ...(req.parameters?.level && ruleName === 'modify-alert-config' ? { detail: { level: req.parameters.level } } : {}),
+        ...eventDetail(ruleName, req),
       },
       ...bookkeeping,
     };
@@ -163,52 +276,125 @@ export async function writeTransition(
       return { before: current, after: to === null ? null : applyWrite(current, write, to) };
     } catch (e) {
       if (!(e instanceof TransitionConflict)) throw e;
-      const explained = explainConflict(rule, { ...req, operation: req.operation }, e.current, nowMs);
+      const explained = explainConflict(rule, { ...req, operation: ruleName }, e.current, nowMs);
       if (explained) throw explained;
+      // Allowed, but the item changed under the write (a concurrent change, or a subtask the execution moved on).
+      if (e.current && write.expect && !pathHolds(e.current, write.expect)) {
+        current = e.current;
+        continue;
+      }
       current = e.current; // only lost a race that leaves the operation allowed: go again from what the write saw
     }
   }
   throw new DomainError(409, 'CONCURRENT_MODIFICATION', 'Concurrent modification', 'The project kept changing while this request was applied; retry.');
 }
 
+function eventDetail(ruleName: Operation, req: LifecycleRequest): { detail?: Record<string, unknown> } {
+  const detail: Record<string, unknown> = { ...req.detail };
+  if (req.parameters?.level && ruleName === 'modify-alert-config') detail.level = req.parameters.level;
+  if (req.parameters?.step && ruleName === 'confirm-switchover-step') detail.step = req.parameters.step;
+  if (ruleName === 'skip-full-verification') detail.subtask = 'FULL_VERIFICATION';
+  if (req.run !== undefined) detail.run = req.run;
+  return Object.keys(detail).length ? { detail } : {};
+}
+
 function applyWrite(current: ProjectRecord, w: TransitionWrite, to: ProjectStatus): ProjectRecord {
   const next: ProjectRecord = { ...current, ...w.set, status: to, version: w.expectedVersion + 1, updatedAt: isoAt(w.nowMs) };
   for (const k of w.remove) delete next[k];
-  return next;
+  for (const [k, v] of Object.entries(w.set)) if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
+  return applyPaths(next, w.setPaths ?? [], w.removePaths ?? []);
 }
 
 /**
- * Applies a user-facing operation with its side effects (through the Orchestrator and ExpiryScheduler
- * ports). Returns the project after the operation, or null once deleted.
+ * Applies a user-facing operation with its side effects (through the Orchestrator, MigrationEngine and
+ * ExpiryScheduler ports). Returns the project after the operation, or null once deleted.
  */
-export async function applyOperation(deps: Deps, req: LifecycleRequest): Promise<ProjectRecord | null> {
+export async function applyOperation(deps: Deps, req: LifecycleRequest & { operation: UserOperation }): Promise<ProjectRecord | null> {
   if (req.operation === 'delete' && req.requireConfirmation && !req.confirmName) {
     throw new DomainError(400, 'CONFIRMATION_MISMATCH', 'Confirmation does not match', 'Deleting a project needs confirmName: the project name, typed exactly.');
+  }
+  if (req.operation === 'confirm-switchover-step' && !req.parameters?.step) {
+    throw new DomainError(400, 'VALIDATION_FAILED', 'Request validation failed', 'parameters.step is required.');
   }
   const rule = ruleFor(req.operation);
   const { before, after } = await writeTransition(deps, req.operation, req, req.current);
   switch (req.operation) {
     case 'start':
-      await deps.orchestrator.startRun(after as ProjectRecord);
-      return after;
+      return startExecution(deps, req, after as ProjectRecord, 'revert-start');
     case 'pause':
-      await deps.orchestrator.stopRun(after as ProjectRecord, 'paused');
+      await pauseRun(deps, after as ProjectRecord, runningParts(before).subtasks);
       await afterCommit('schedule pause expiry', req, () => deps.expiry.schedulePauseExpiry(after as ProjectRecord));
       return after;
     case 'resume':
       await afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before));
-      await deps.orchestrator.startRun(after as ProjectRecord);
-      return after;
+      return startExecution(deps, req, after as ProjectRecord, 'fail');
     case 'release': {
       const releasing = after as ProjectRecord;
-      await deps.orchestrator.stopRun(releasing, 'released');
+      await stopRunAndJobs(deps, releasing, 'released');
       await afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before));
       if (rule.via === undefined) return releasing;
       const done = await writeTransition(deps, 'complete-release', { ...req, expectedVersion: releasing.version, confirmName: undefined }, releasing);
       return done.after;
     }
+    case 'skip-full-verification': {
+      const seen = before.subtasks.find((s) => s.type === 'FULL_VERIFICATION');
+      if (seen && (seen.status === 'RUNNING' || seen.status === 'PAUSED' || seen.status === 'FAILED')) {
+        await afterCommit('stop the verification job', req, async () => void (await deps.engine.stopJob(seen.jobId ?? jobIdFor(before.id, 'FULL_VERIFICATION'))));
+      }
+      return after;
+    }
+    case 'enter-forward-switchover':
+      await openGate(deps, req.projectId, 'SWITCHOVER_ENTRY');
+      return after;
+    case 'start-forward-switchover':
+      await openGate(deps, req.projectId, 'SWITCHOVER_START');
+      return after;
+    case 'confirm-switchover-step':
+      await openGate(deps, req.projectId, 'STEP_CONFIRMATION');
+      return after;
     default:
       return after;
+  }
+}
+
+/**
+ * Starts the execution of the run a start or resume just began. If that fails, the project must not
+ * stay RUNNING with nothing running: a compensating transition (fenced on the run and the version the
+ * start wrote) undoes a start or marks a resume FAILED, and the caller gets a 503 to retry.
+ */
+async function startExecution(deps: Deps, req: LifecycleRequest, running: ProjectRecord, compensation: 'revert-start' | 'fail'): Promise<ProjectRecord> {
+  try {
+    await deps.orchestrator.startRun(running);
+    return running;
+  } catch (e) {
+    console.error(
+      JSON.stringify({ level: 'ERROR', message: 'could not start the execution; compensating', projectId: running.id, run: running.run, compensation, error: (e as Error)?.name, detail: (e as Error)?.message }),
+    );
+    let state = 'unchanged';
+    try {
+      const undone = await writeTransition(
+        deps,
+        compensation,
+        {
+          ...req,
+          operation: compensation,
+          expectedVersion: running.version,
+          run: running.run,
+          confirmName: undefined,
+          detail: { reason: 'the orchestration could not be started' },
+          ctx: { ...req.ctx, cause: 'orchestration-unavailable' },
+        },
+        running,
+      );
+      state = undone.after?.status ?? state;
+    } catch (undoError) {
+      // The project moved on meanwhile (paused, or another start): nothing is left RUNNING by this request.
+      if (!(undoError instanceof DomainError)) throw undoError;
+      state = `left as is (${undoError.code})`;
+    }
+    throw new DomainError(503, 'ORCHESTRATION_UNAVAILABLE', 'Orchestration unavailable', `The run could not be started; the project is ${state}. Retry later.`, {
+      projectStatus: state,
+    });
   }
 }
 

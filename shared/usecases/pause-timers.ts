@@ -2,6 +2,7 @@ import { DomainError } from '../domain/errors';
 import type { PauseTimerInput } from '../domain/pause-timers';
 import type { Deps } from './deps';
 import { writeTransition } from './lifecycle';
+import { stopRunAndJobs } from './run-control';
 
 export type TimerOutcome = { outcome: 'applied'; version: number } | { outcome: 'ignored'; code: string };
 
@@ -20,7 +21,7 @@ export async function firePauseTimer(deps: Deps, input: PauseTimerInput, request
     });
     if (input.kind === 'expire' && after) {
       // For good: the jobs of an expired pause can never be resumed.
-      await deps.orchestrator.stopRun(after, 'pause-expired');
+      await stopRunAndJobs(deps, after, 'pause-expired');
     }
     return { outcome: 'applied', version: after?.version ?? 0 };
   } catch (e) {

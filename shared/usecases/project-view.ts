@@ -3,8 +3,10 @@ import { allowedActions, isAllowed, ruleFor } from '../domain/transitions';
 
 /** The API view of a project: derived fields come from the transitions table and the clock, never from storage. */
 export function toProjectView(p: ProjectRecord, nowMs: number): ProjectView {
+  const { taskToken: _token, ...shown } = p; // the execution's task token stays server-side
   return {
-    ...p,
+    ...shown,
+    currentStage: p.currentStage ?? null,
     description: p.description,
     tables: p.tables ?? null,
     labels: p.labels ?? [],

@@ -1,6 +1,7 @@
 import { isoAt } from '../domain/clock';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { AlertLevel, AuditEvent, MigrationType, ProjectRecord, ProjectStatus, RequestContext, TableRef } from '../domain/project';
+import { stageOf } from '../domain/orchestration';
 import { buildSubtasks } from '../domain/subtasks';
 import { CreateConflict, type Page } from '../ports';
 import type { Deps } from './deps';
@@ -19,6 +20,7 @@ export interface CreateProjectInput {
 export async function createProject(deps: Deps, input: CreateProjectInput, ctx: RequestContext): Promise<ProjectRecord> {
   const nowMs = deps.clock.nowMs();
   const at = isoAt(nowMs);
+  const subtasks = buildSubtasks(input.migrationType);
   const project: ProjectRecord = {
     id: deps.newId(),
     name: input.name,
@@ -33,7 +35,8 @@ export async function createProject(deps: Deps, input: CreateProjectInput, ctx: 
     version: 1,
     createdAt: at,
     updatedAt: at,
-    subtasks: buildSubtasks(input.migrationType),
+    subtasks,
+    currentStage: stageOf(subtasks),
   };
   const event: AuditEvent = {
     at,

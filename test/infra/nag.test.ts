@@ -20,7 +20,9 @@ const outdirs: string[] = [];
 function nag(stage: Stage): { threw: boolean; violations: Violation[]; acknowledged: { id: string; reason: string }[] } {
   const outdir = mkdtempSync(path.join(tmpdir(), `cdk-nag-${stage}-`));
   outdirs.push(outdir);
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:validationReportJson': true } });
+  // The feature flags of cdk.json change the grants (e.g. KMS permissions for imported aliases): check what `cdk synth` checks.
+  const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:validationReportJson': true } });
   const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let threw = false;

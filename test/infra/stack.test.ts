@@ -7,7 +7,10 @@ import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
+import validateAsl from 'asl-validator';
+import { ORCHESTRATION_FUNCTIONS } from '../../infra/constructs/orchestrator';
+import { extractStateMachine, loadStateMachine, type AslState } from '../../infra/local/state-machine';
+import { MigrationControlPlaneStack, RUN_CONTROL_FUNCTIONS, type Stage } from '../../infra/stack';
 import { FUNCTION_NAMES, PAUSE_TIMER_OPERATIONS, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { TABLE, tableDefinition } from '../../shared/table';
@@ -40,6 +43,8 @@ interface Synthesized {
   outdir: string;
   /** fn (folder name) → logical id of its AWS::Lambda::Function. */
   functionIds: Record<string, string>;
+  stateMachineId: string;
+  template: { Resources: Record<string, CfnResource> };
   pauseTimerIds: { group: string; role: string; queue: string };
   eventIds: { bus: string; queue: string };
   alertTopicId: string;
@@ -60,11 +65,15 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
   const template = Template.fromStack(stack);
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
+  const json = template.toJSON() as { Resources: Record<string, CfnResource> };
   return {
-    resources: (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources,
+    resources: json.Resources,
+    template: json,
+    stateMachineId: logicalId(stack.orchestration.stateMachine),
     outdir,
     functionIds: {
       ...Object.fromEntries(Object.entries(stack.api.functions).map(([fn, f]) => [fn, logicalId(f)])),
+      ...Object.fromEntries(Object.entries(stack.orchestration.functions).map(([fn, f]) => [fn, logicalId(f)])),
       'pause-timer': logicalId(stack.pauseTimers.function),
       'publish-domain-events': logicalId(stack.domainEvents.publisher),
       'project-status-metrics': logicalId(stack.monitoring.statusMetrics),
@@ -191,7 +200,7 @@ describe('functions', () => {
   it('has exactly one Node.js 24 arm64 function per function folder', () => {
     for (const { s } of stages()) {
       // Prepare
-      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events', 'project-status-metrics'].map((fn) => s.functionIds[fn]);
+      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events', 'project-status-metrics', ...ORCHESTRATION_FUNCTIONS].map((fn) => s.functionIds[fn]);
 
       // Act
       const functions = ofType(s, 'AWS::Lambda::Function');
@@ -230,14 +239,23 @@ describe('functions', () => {
         expect(variables.EVENT_BUS_NAME).toBeUndefined();
         const powertools = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'];
         expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'migration-control-plane', POWERTOOLS_METRICS_NAMESPACE: 'MigrationControlPlane' });
-        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
+        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', 'STATE_MACHINE_ARN', ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
+        // Functions that start, stop and signal runs know the state machine; the others do not.
+        if ((RUN_CONTROL_FUNCTIONS as readonly string[]).includes(fn)) expect(variables.STATE_MACHINE_ARN).toEqual({ Ref: s.stateMachineId });
+        else expect(variables.STATE_MACHINE_ARN).toBeUndefined();
+      }
+      for (const fn of ORCHESTRATION_FUNCTIONS) {
+        const variables = resource(s, s.functionIds[fn] ?? '').Properties.Environment.Variables;
+        expect(variables).toMatchObject({ TABLE_NAME: { Ref: s.tableId }, STATE_MACHINE_ARN: { 'Fn::Join': expect.any(Array) } });
+        expect(JSON.stringify(variables.STATE_MACHINE_ARN)).toContain(':stateMachine:migration-control-plane-');
       }
     }
   });
 
   it('bundles each handler into index.js with a source map, leaving only the AWS SDK (the runtime provides it) external', async () => {
     // Prepare
-    const assetDirs = FUNCTION_NAMES.map((fn) => {
+    const bundled = [...FUNCTION_NAMES, ...ORCHESTRATION_FUNCTIONS];
+    const assetDirs = bundled.map((fn) => {
       const s3Key = String(resource(dev, dev.functionIds[fn] ?? '').Properties.Code.S3Key);
       return path.join(dev.outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
     });
@@ -257,7 +275,7 @@ describe('functions', () => {
     const handlerTypes = JSON.parse(stdout) as Record<string, string>;
 
     // Assess
-    expect(Object.values(handlerTypes)).toEqual(FUNCTION_NAMES.map(() => 'function'));
+    expect(Object.values(handlerTypes)).toEqual(bundled.map(() => 'function'));
     for (const dir of assetDirs) {
       expect(existsSync(path.join(dir, 'index.js.map')), dir).toBe(true);
       const code = readFileSync(path.join(dir, 'index.js'), 'utf8');
@@ -277,11 +295,12 @@ describe('functions', () => {
 
       // Act
       const logGroups = ofType(s, 'AWS::Logs::LogGroup');
+      const executionLogs = resource(s, s.stateMachineId).Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
 
       // Assess
       expect(new Set(logGroupIds).size).toBe(Object.keys(s.functionIds).length);
-      // every function's log group, plus the API access logs
-      expect(logGroups.map(([id]) => id).filter((id) => !id.startsWith('ApiAccessLogs')).sort()).toEqual([...logGroupIds].sort());
+      // every function's log group, plus the API access logs and the state machine's execution logs
+      expect(logGroups.map(([id]) => id).filter((id) => !id.startsWith('ApiAccessLogs')).sort()).toEqual([...logGroupIds, executionLogs].sort());
       for (const [, group] of logGroups) {
         expect(group.Properties.RetentionInDays).toBe(30);
         expect(group.DeletionPolicy).toBe(policy);
@@ -726,5 +745,124 @@ describe('monitoring (dashboard and alarms)', () => {
     expect(rules[0]?.[1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
     const actions = statementsOf(dev, 'project-status-metrics').flatMap((st) => asList(st.Action) as string[]);
     expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a))).toEqual([]);
+  });
+});
+
+/** Every statement granted to a role, across all policies attached to it. */
+function statementsOfRole(s: Synthesized, roleId: string): Json[] {
+  return ofType(s, 'AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+}
+
+const roleOfFunction = (s: Synthesized, fn: string) => resource(s, s.functionIds[fn] ?? '').Properties.Role['Fn::GetAtt'][0] as string;
+const actionList = (st: Json) => (Array.isArray(st.Action) ? st.Action : [st.Action]) as string[];
+
+describe('orchestration state machine', () => {
+  const definitionOf = (s: Synthesized) => extractStateMachine(s.template, Object.fromEntries(Object.entries(s.functionIds).map(([fn, id]) => [id, fn])));
+  const states = () => Object.entries(definitionOf(dev).definition.States) as [string, AslState][];
+
+  it('the copy npm start and the tests run is the definition the stack synthesizes (run `npm run asl` after changing it)', () => {
+    for (const { s } of stages()) expect(definitionOf(s)).toEqual(loadStateMachine());
+  });
+
+  it('passes asl-validator and uses JSONPath only (no JSONata, no variables)', () => {
+    // Prepare
+    const { definition } = definitionOf(dev);
+    const text = JSON.stringify(definition);
+
+    // Act
+    const result = validateAsl(definition);
+
+    // Assess
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+    expect(text).not.toMatch(/"QueryLanguage"|JSONata|"Assign"|"Arguments"|"Output"/);
+  });
+
+  it('every Lambda task retries transient errors and catches the rest into "Record run failure"', () => {
+    const tasks = states().filter(([, st]) => st.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual(['Await operator', 'Mark project completed', 'Pick next work item', 'Poll work item', 'Record run failure', 'Start work item']);
+    for (const [name, st] of tasks) {
+      const retried = (st.Retry as Json[]).flatMap((r) => r.ErrorEquals as string[]);
+      expect(retried, name).toEqual(expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
+      expect(st.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: name === 'Record run failure' ? 'Run failed' : 'Record run failure' }]);
+      expect(st.Parameters?.FunctionName, name).toBe(`arn:aws:lambda:local:000000000000:function:${dev.functionIds['orchestration-step']}`);
+    }
+  });
+
+  it('polls running jobs with a Wait state and waits for operators with a task token', () => {
+    const byName = Object.fromEntries(states());
+    expect(byName['Wait for job progress']).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'Poll work item' });
+    expect(byName['Await operator']).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { action: 'await', 'taskToken.$': '$$.Task.Token' } },
+      ResultPath: null,
+    });
+    expect(definitionOf(dev).definition.StartAt).toBe('Begin run');
+  });
+
+  it('is a Standard state machine with logging ALL to a log group with a retention, and tracing', () => {
+    for (const { s, policy } of [
+      { s: dev, policy: 'Delete' },
+      { s: prod, policy: 'Retain' },
+    ]) {
+      // Prepare / Act
+      const props = resource(s, s.stateMachineId).Properties;
+      const logGroup = resource(s, props.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]);
+
+      // Assess
+      expect(props.StateMachineType).toBe('STANDARD');
+      expect(props.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+      expect(props.TracingConfiguration).toEqual({ Enabled: true });
+      expect(logGroup.Properties.RetentionInDays).toBe(30);
+      expect(logGroup.DeletionPolicy).toBe(policy);
+    }
+  });
+
+  it("its role may invoke only the orchestration-step function", () => {
+    for (const { s } of stages()) {
+      // Prepare
+      const roleId = resource(s, s.stateMachineId).Properties.RoleArn['Fn::GetAtt'][0] as string;
+      const stepArn = { 'Fn::GetAtt': [s.functionIds['orchestration-step'], 'Arn'] };
+
+      // Act
+      const invokes = statementsOfRole(s, roleId).filter((st) => actionList(st).some((a) => a.startsWith('lambda:')));
+
+      // Assess
+      expect(invokes).toHaveLength(1);
+      expect(actionList(invokes[0])).toEqual(['lambda:InvokeFunction']);
+      expect(invokes[0].Resource).toEqual([stepArn, { 'Fn::Join': ['', [stepArn, ':*']] }]);
+      expect(statementsOfRole(s, roleId).flatMap(actionList).filter((a) => a.startsWith('states:') || a === '*')).toEqual([]);
+    }
+  });
+
+  it('the lifecycle function may start, stop and signal this state machine only; the read-only functions may not', () => {
+    for (const { s } of stages()) {
+      // Prepare
+      const statements = statementsOfRole(s, roleOfFunction(s, 'project-lifecycle')).filter((st) => actionList(st).some((a) => a.startsWith('states:')));
+      const text = JSON.stringify(statements);
+
+      // Act / Assess
+      expect(statements.flatMap(actionList).sort()).toEqual(['states:DescribeExecution', 'states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
+      expect(text).not.toContain('"*"');
+      expect(text).toContain(':stateMachine:migration-control-plane-');
+      expect(text).toContain(':execution:migration-control-plane-');
+      for (const fn of FUNCTION_NAMES.filter((f) => !(RUN_CONTROL_FUNCTIONS as readonly string[]).includes(f))) {
+        expect(actionsOf(s, fn).filter((a) => a.startsWith('states:')), fn).toEqual([]);
+      }
+    }
+  });
+
+  it('the reconciler runs every 5 minutes', () => {
+    for (const { s } of stages()) {
+      const rules = ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(s.functionIds['orchestration-reconciler'] ?? '-'));
+      expect(rules).toHaveLength(1);
+      expect(rules[0]?.[1].Properties).toMatchObject({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [s.functionIds['orchestration-reconciler'], 'Arn'] } })],
+      });
+    }
   });
 });

@@ -259,11 +259,11 @@ describe('migctl in-process (terminal behaviour)', () => {
     });
 
     // Act
-    const code = await run(['switchover', 'confirm', 'p1', '--step', '2', '--endpoint', 'http://api.test/prod'], io);
+    const code = await run(['switchover', 'confirm', 'p1', '--step', 'confirm_source_writes_stopped', '--endpoint', 'http://api.test/prod'], io);
 
     // Assess
     expect(code).toBe(0);
-    expect(seen).toEqual([{ url: 'http://api.test/prod/projects/p1/forward-switchover/confirm', body: { step: 2 }, method: 'POST' }]);
+    expect(seen).toEqual([{ url: 'http://api.test/prod/projects/p1/forward-switchover/confirm', body: { step: 'CONFIRM_SOURCE_WRITES_STOPPED' }, method: 'POST' }]);
     expect(out.join('')).toMatch(/p1\s+one\s+ok\s+RUNNING/);
   });
 

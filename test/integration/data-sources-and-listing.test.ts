@@ -118,6 +118,7 @@ describe('data sources and listings on DynamoDB Local', () => {
       subtasks: ['STRUCTURE_MIGRATION', 'FULL_MIGRATION', 'INCREMENTAL_SYNC', 'FULL_VERIFICATION', 'FORWARD_SWITCHOVER', 'REVERSE_INCREMENTAL_SYNC'].map((type) =>
         expect.objectContaining({ type, status: 'PENDING' }),
       ),
+      currentStage: 'STRUCTURE_MIGRATION',
       allowedActions: ['start', 'delete', 'modify-alert-config'],
     });
     expect(r.headers.etag).toBe('"1"');

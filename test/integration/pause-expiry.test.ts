@@ -12,7 +12,7 @@ const fire = (input: PauseTimerInput) => pauseTimer(input, { awsRequestId: 'time
 describe('pause expiry on DynamoDB Local', () => {
   const clock = new ManualClock();
   const scheduler = new InMemoryExpiryScheduler(30 * 60_000);
-  const orchestrator = { startRun: vi.fn(async () => {}), stopRun: vi.fn(async () => {}) };
+  const orchestrator = { startRun: vi.fn(async () => {}), stopRun: vi.fn(async () => {}), isRunActive: vi.fn(async () => false), completeTask: vi.fn(async () => {}) };
   let ds: { sourceId: string; destinationId: string };
 
   beforeAll(async () => {
@@ -131,7 +131,7 @@ describe('pause expiry on DynamoDB Local', () => {
 describe('resume racing the expiry at the deadline (real clock)', () => {
   it('20 concurrent resumes around the deadline and an expiry at it: never RUNNING at or past the deadline', async () => {
     // Prepare: a 1.5 s pause deadline on the real clock
-    const orchestrator = { startRun: vi.fn(async () => {}), stopRun: vi.fn(async () => {}) };
+    const orchestrator = { startRun: vi.fn(async () => {}), stopRun: vi.fn(async () => {}), isRunActive: vi.fn(async () => false), completeTask: vi.fn(async () => {}) };
     await useLocalTable({ orchestrator, expiry: new InMemoryExpiryScheduler(500) });
     overrideDeps({ config: { pauseDeadlineMs: 1500, pauseWarningLeadMs: 500 } });
     const ds = await createDataSources('race');

@@ -12,18 +12,34 @@ function request(op: UserOperation, p: { id: string; name: string }) {
       return call('DELETE', `/projects/${p.id}?confirmName=${encodeURIComponent(p.name)}`);
     case 'modify-alert-config':
       return call('PUT', `/projects/${p.id}/alert-config`, { body: { level: 'HIGH' } });
+    case 'skip-full-verification':
+      return call('POST', `/projects/${p.id}/skip-full-verification`);
+    case 'enter-forward-switchover':
+      return call('POST', `/projects/${p.id}/forward-switchover`);
+    case 'start-forward-switchover':
+      return call('POST', `/projects/${p.id}/forward-switchover/start`);
+    case 'confirm-switchover-step':
+      return call('POST', `/projects/${p.id}/forward-switchover/confirm`, { body: { step: 'CONFIRM_SOURCE_WRITES_STOPPED' } });
     default:
       return call('POST', `/projects/${p.id}/${op}`);
   }
 }
 
-const EXPECTED_STATUS: Record<UserOperation, string | null> = {
+/**
+ * Where an allowed operation leads; `{ refusedBy }`: allowed from the state, but refused by its stage
+ * guard here, since these projects stand at their first subtask (no execution moves them on).
+ */
+const EXPECTED_STATUS: Record<UserOperation, string | null | { refusedBy: string }> = {
   start: 'RUNNING',
   pause: 'PAUSED',
   resume: 'RUNNING',
   release: 'RELEASED',
   delete: null,
   'modify-alert-config': 'UNCHANGED',
+  'skip-full-verification': { refusedBy: 'NOT_IN_FULL_VERIFICATION' },
+  'enter-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
+  'start-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
+  'confirm-switchover-step': { refusedBy: 'STEP_NOT_WAITING' },
 };
 
 describe('status × operation matrix', () => {
@@ -53,6 +69,12 @@ describe('status × operation matrix', () => {
       return;
     }
     const expected = EXPECTED_STATUS[op];
+    if (expected !== null && typeof expected === 'object') {
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ code: expected.refusedBy, currentStatus: status });
+      expect(after.body).toMatchObject({ status, version: before.version });
+      return;
+    }
     if (expected === null) {
       expect(res.status).toBe(204);
       expect(after.status).toBe(404);

@@ -3,6 +3,7 @@ import { InMemoryAlertNotifier, InMemoryAlertStore } from '../../shared/adapters
 import { InMemoryEventBus } from '../../shared/adapters/memory/event-bus';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory/idempotency-store';
 import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
+import { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
 import { noopExpiryScheduler, noopOrchestrator } from '../../shared/ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
 import { ManualClock } from './harness';
@@ -15,6 +16,7 @@ export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: Manua
     projects: new InMemoryProjectStore(table),
     dataSources: new InMemoryDataSourceStore(table),
     orchestrator: noopOrchestrator,
+    engine: new SimulatedMigrationEngine({ now: () => clock.nowMs() }),
     expiry: noopExpiryScheduler,
     events: new InMemoryEventBus(),
     alerts: new InMemoryAlertStore(),

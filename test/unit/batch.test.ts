@@ -1,3 +1,4 @@
+import { noopOrchestrator } from '../../shared/ports';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BATCH_OPERATIONS, batchRuleFor, currentSwitchoverStep, sameSwitchoverStep } from '../../shared/domain/batch';
 import { DomainError } from '../../shared/domain/errors';
@@ -175,7 +176,7 @@ describe('batch use case (in-memory stores)', () => {
     let inFlight = 0;
     let peak = 0;
     const orchestrator = {
-      startRun: async () => {},
+      ...noopOrchestrator,
       stopRun: async () => {
         inFlight++;
         peak = Math.max(peak, inFlight);

@@ -10,7 +10,7 @@ const ctx = { actor: 'arn:aws:iam::123456789012:user/alice', requestId: 'req-1' 
 const mt = { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: false, reverseIncrementalSync: false };
 
 async function prepare() {
-  const orchestrator = { startRun: vi.fn(async () => {}), stopRun: vi.fn(async () => {}) };
+  const orchestrator = { startRun: vi.fn(async () => {}), stopRun: vi.fn(async () => {}), isRunActive: vi.fn(async () => false), completeTask: vi.fn(async () => {}) };
   const expiry = { schedulePauseExpiry: vi.fn(async () => {}), cancelPauseExpiry: vi.fn(async () => {}) };
   const deps = memoryDeps({ orchestrator, expiry });
   const src = await createDataSource(deps, { name: 'src', engine: 'mysql', host: 'h', port: 3306, username: 'u' });

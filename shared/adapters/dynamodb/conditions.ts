@@ -1,3 +1,4 @@
+import type { AttributePath } from '../../domain/paths';
 import type { GuardName } from '../../domain/transitions';
 
 /**
@@ -13,6 +14,16 @@ export class Expression {
     const placeholder = `#${attribute.replace(/[^A-Za-z0-9_]/g, '_')}`;
     this.names[placeholder] = attribute;
     return placeholder;
+  }
+
+  /** A document path: `['subtasks', 2, 'status']` → `#subtasks[2].#status`. */
+  path(p: AttributePath): string {
+    let out = '';
+    for (const part of p) {
+      if (typeof part === 'number') out += `[${part}]`;
+      else out += `${out === '' ? '' : '.'}${this.name(part)}`;
+    }
+    return out;
   }
 
   value(v: unknown): string {
@@ -57,7 +68,18 @@ export const guardPieces: Record<GuardName, (nowIso: string) => ConditionPiece> 
     `attribute_not_exists(${x.name('expiredAt')}) AND (attribute_not_exists(${x.name('pauseExpiresAt')}) OR ${x.name('pauseExpiresAt')} > ${x.value(nowIso)})`,
   pauseDeadlinePassed: (nowIso) => (x) =>
     `attribute_not_exists(${x.name('expiredAt')}) AND ${x.name('pauseExpiresAt')} <= ${x.value(nowIso)}`,
+  atFullVerification: () => (x) => `${x.name('currentStage')} = ${x.value('FULL_VERIFICATION')}`,
+  atForwardSwitchover: () => (x) => `${x.name('currentStage')} = ${x.value('FORWARD_SWITCHOVER')}`,
+  switchoverNotEntered: () => (x) => `attribute_not_exists(${x.name('switchoverEnteredAt')})`,
+  switchoverEnteredNotStarted: () => (x) =>
+    `attribute_exists(${x.name('switchoverEnteredAt')}) AND attribute_not_exists(${x.name('switchoverStartedAt')})`,
+  stepWaiting: () => (x) => `attribute_exists(${x.name('waitingStep')})`,
 };
+
+export const pathEquals =
+  (path: AttributePath, value: unknown): ConditionPiece =>
+  (x) =>
+    `${x.path(path)} = ${x.value(value)}`;
 
 export function allOf(x: Expression, pieces: readonly ConditionPiece[]): string {
   return pieces.map((piece) => piece(x)).join(' AND ');

@@ -1,9 +1,10 @@
-import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -12,14 +13,16 @@ import { isoAt } from '../../domain/clock';
 import type { AuditEvent, ProjectRecord, ProjectStatus } from '../../domain/project';
 import {
   CreateConflict,
+  RunWriteRefused,
   TransitionConflict,
   type ListProjectsQuery,
   type Page,
   type ProjectStore,
+  type RunWrite,
   type TransitionWrite,
 } from '../../ports';
 import { TABLE, keys } from '../../table';
-import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, statusIn, versionIs, type ConditionPiece } from './conditions';
+import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
 import { decodeToken, encodeToken } from './pagination';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -34,8 +37,8 @@ export function toProjectRecord(item: Record<string, unknown>): ProjectRecord {
   return record as unknown as ProjectRecord;
 }
 
-/** `e.Item` on a cancelled transaction arrives marshalled, even through the document client. */
-function cancellationItem(reason: CancellationReason | undefined): Record<string, unknown> | undefined {
+/** `e.Item` on a cancelled transaction (or a failed condition) arrives marshalled, even through the document client. */
+function cancellationItem(reason: Pick<CancellationReason, 'Item'> | undefined): Record<string, unknown> | undefined {
   const item = reason?.Item as Record<string, unknown> | undefined;
   if (!item) return undefined;
   const looksMarshalled = Object.values(item).every(
@@ -247,6 +250,7 @@ export class DynamoProjectStore implements ProjectStore {
       versionIs(w.expectedVersion),
       ...w.guards.map((g) => guardPieces[g](nowIso)),
       ...Object.entries(w.equals ?? {}).map(([attribute, value]) => attributeEquals(attribute, value)),
+      ...(w.expect ?? []).map((e) => pathEquals(e.path, e.value)),
     ];
     const condition = allOf(x, pieces);
     const key = keys.project(w.projectId);
@@ -263,10 +267,13 @@ export class DynamoProjectStore implements ProjectStore {
         updatedAt: nowIso,
         gsi2pk: keys.statusPartition(w.to),
       };
-      const assignments = Object.entries(set)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${x.name(k)} = ${x.value(v)}`);
-      const removals = w.remove.map((k) => x.name(k));
+      const assignments = [
+        ...Object.entries(set)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${x.name(k)} = ${x.value(v)}`),
+        ...(w.setPaths ?? []).filter((p) => p.value !== undefined).map((p) => `${x.path(p.path)} = ${x.value(p.value)}`),
+      ];
+      const removals = [...w.remove.map((k) => x.name(k)), ...(w.removePaths ?? []).map((p) => x.path(p))];
       projectWrite = {
         Update: {
           TableName: this.table,
@@ -334,6 +341,39 @@ export class DynamoProjectStore implements ProjectStore {
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return count;
+  }
+
+  async updateRun(w: RunWrite): Promise<ProjectRecord> {
+    const x = new Expression();
+    const condition = allOf(x, [
+      itemExists,
+      attributeEquals('run', w.run),
+      statusIn(w.statuses ?? ['RUNNING']),
+      ...(w.expect ?? []).map((e) => pathEquals(e.path, e.value)),
+    ]);
+    const sets = w.set.filter((p) => p.value !== undefined).map((p) => `${x.path(p.path)} = ${x.value(p.value)}`);
+    const removals = (w.remove ?? []).map((p) => x.path(p));
+    if (sets.length === 0 && removals.length === 0) throw new Error('updateRun: nothing to write');
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.project(w.projectId),
+          UpdateExpression: `${sets.length ? `SET ${sets.join(', ')}` : ''}${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`.trim(),
+          ConditionExpression: condition,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ...x.attributes(),
+        }),
+      );
+      return toProjectRecord(out.Attributes ?? {});
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        const current = cancellationItem(e);
+        throw new RunWriteRefused(current ? toProjectRecord(current) : undefined);
+      }
+      throw e;
+    }
   }
 
   async listEvents(projectId: string): Promise<AuditEvent[]> {

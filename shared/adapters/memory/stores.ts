@@ -1,15 +1,18 @@
 import { isoAt } from '../../domain/clock';
 import type { DataSourceRecord } from '../../domain/data-source';
 import type { AuditEvent, ProjectRecord } from '../../domain/project';
+import { applyPaths, pathHolds } from '../../domain/paths';
 import { GUARDS } from '../../domain/transitions';
 import {
   CreateConflict,
   DataSourceInUse,
+  RunWriteRefused,
   TransitionConflict,
   type DataSourceStore,
   type ListProjectsQuery,
   type Page,
   type ProjectStore,
+  type RunWrite,
   type TransitionWrite,
 } from '../../ports';
 
@@ -78,7 +81,8 @@ export class InMemoryProjectStore implements ProjectStore {
       w.from.includes(current.status) &&
       current.version === w.expectedVersion &&
       w.guards.every((g) => GUARDS[g].holds(current, w.nowMs)) &&
-      Object.entries(w.equals ?? {}).every(([k, v]) => (current as unknown as Record<string, unknown>)[k] === v);
+      Object.entries(w.equals ?? {}).every(([k, v]) => (current as unknown as Record<string, unknown>)[k] === v) &&
+      pathHolds(current, w.expect ?? []);
     if (!holds) throw new TransitionConflict(current && clone(current));
     const nameOwner = w.freeName === undefined ? undefined : t.names.get(w.freeName);
     if (nameOwner !== undefined && nameOwner !== w.projectId) throw new Error('name reservation belongs to another project');
@@ -88,7 +92,8 @@ export class InMemoryProjectStore implements ProjectStore {
     else {
       const next: ProjectRecord = { ...current, ...clone(w.set), status: w.to, version: w.expectedVersion + 1, updatedAt: isoAt(w.nowMs) };
       for (const k of w.remove) delete next[k];
-      t.projects.set(w.projectId, next);
+      for (const [k, v] of Object.entries(w.set)) if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
+      t.projects.set(w.projectId, applyPaths(next, w.setPaths ?? [], w.removePaths ?? []));
     }
     (t.events.get(w.projectId) ?? t.events.set(w.projectId, []).get(w.projectId))?.push(clone(w.event));
     if (w.freeName !== undefined && nameOwner !== undefined) t.names.delete(w.freeName);
@@ -97,6 +102,16 @@ export class InMemoryProjectStore implements ProjectStore {
 
   async countByStatus(status: ProjectRecord['status']): Promise<number> {
     return [...this.table.projects.values()].filter((p) => p.status === status).length;
+  }
+
+  async updateRun(w: RunWrite): Promise<ProjectRecord> {
+    const current = this.table.projects.get(w.projectId);
+    const holds =
+      current !== undefined && current.run === w.run && (w.statuses ?? ['RUNNING']).includes(current.status) && pathHolds(current, w.expect ?? []);
+    if (!holds) throw new RunWriteRefused(current && clone(current));
+    const next = applyPaths(current, w.set, w.remove ?? []);
+    this.table.projects.set(w.projectId, next);
+    return clone(next);
   }
 
   async listEvents(projectId: string): Promise<AuditEvent[]> {

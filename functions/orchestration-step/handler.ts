@@ -1,0 +1,60 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { OrchestrationStepEvent } from '../../shared/api/orchestration-schema';
+import { getDeps } from '../../shared/runtime';
+import { awaitOperator, completeRun, pickNext, pollWork, recordFailure, startWork, type RunState } from '../../shared/usecases/orchestration';
+
+/** Errors worth a retry by the state machine (its Retry on each task names TransientError). */
+const TRANSIENT = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+  'TimeoutError',
+  'ECONNRESET',
+]);
+
+export class TransientError extends Error {
+  constructor(cause: Error) {
+    super(`${cause.name}: ${cause.message}`);
+    this.name = 'TransientError';
+  }
+}
+
+/**
+ * The Lambda behind every task of the orchestration state machine: `action` names the use case.
+ * A malformed event is a permanent failure (the task's Catch marks the project FAILED).
+ */
+export const handler = middy<unknown, RunState | { awaiting: true }>().handler(async (event, context: Context) => {
+  const input = OrchestrationStepEvent.parse(event);
+  const deps = getDeps();
+  const requestId = context?.awsRequestId ?? 'orchestration';
+  try {
+    switch (input.action) {
+      case 'next':
+        return await pickNext(deps, input);
+      case 'start':
+        return await startWork(deps, { ...input, work: required(input.work, 'work') });
+      case 'poll':
+        return await pollWork(deps, { ...input, work: required(input.work, 'work') });
+      case 'await':
+        await awaitOperator(deps, { ...input, work: required(input.work, 'work'), taskToken: required(input.taskToken, 'taskToken') });
+        return { awaiting: true };
+      case 'complete':
+        return await completeRun(deps, input, requestId);
+      case 'fail':
+        return await recordFailure(deps, input, requestId);
+    }
+  } catch (e) {
+    if (e instanceof Error && (TRANSIENT.has(e.name) || TRANSIENT.has((e as { code?: string }).code ?? ''))) throw new TransientError(e);
+    throw e;
+  }
+});
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`orchestration-step: ${name} is required for this action`);
+  return value;
+}

@@ -1,0 +1,220 @@
+import type { SubtaskProgress, SubtaskType } from '../../domain/subtasks';
+import type { JobState, JobStatus, MigrationEngine } from '../../ports';
+
+/**
+ * A SIMULATED migration engine: no data moves. Its jobs progress with the clock (times a configurable
+ * time scale), keep checkpoints, pause and resume from them, and fail on request (per project and
+ * subtask), so the orchestration's paths can be run end to end without a database. Job state lives
+ * in a SimulatedJobStore: in memory for one process, or in the projects table so it survives across
+ * Lambda invocations and restarts of `npm start`. Real engines implement the same MigrationEngine port.
+ */
+
+/** Simulated work per subtask (before the time scale): finite jobs run for `workMs`; continuous ones catch up in it. */
+export const SIMULATED_WORK: Record<SubtaskType, { workMs: number; continuous: boolean; unit: string; total: number }> = {
+  STRUCTURE_MIGRATION: { workMs: 60_000, continuous: false, unit: 'objects', total: 240 },
+  FULL_MIGRATION: { workMs: 600_000, continuous: false, unit: 'rows', total: 12_000_000 },
+  INCREMENTAL_SYNC: { workMs: 120_000, continuous: true, unit: 'events', total: 0 },
+  FULL_VERIFICATION: { workMs: 300_000, continuous: false, unit: 'rowsCompared', total: 12_000_000 },
+  FORWARD_SWITCHOVER: { workMs: 1_000, continuous: false, unit: 'steps', total: 1 },
+  REVERSE_INCREMENTAL_SYNC: { workMs: 60_000, continuous: true, unit: 'events', total: 0 },
+};
+
+/** Continuous jobs apply this many change events per simulated second. */
+const EVENTS_PER_SECOND = 250;
+
+export interface SimulatedJob {
+  jobId: string;
+  projectId: string;
+  subtask: SubtaskType;
+  state: JobState;
+  /** Simulated milliseconds of work done up to `runningSince` (the checkpoint). */
+  doneMs: number;
+  /** Wall-clock start of the current running segment. */
+  runningSince?: number;
+  /** Each start or resume, with the work already done when it began: proof that nothing restarts from zero. */
+  segments: { at: string; fromPercent: number }[];
+  error?: { code: string; message: string };
+}
+
+export interface SimulatedFailure {
+  projectId: string;
+  subtask: SubtaskType;
+  /** The job fails when its progress reaches this percent (continuous jobs: of their catch-up). */
+  atPercent: number;
+  message: string;
+}
+
+export interface SimulatedJobStore {
+  get(jobId: string): Promise<SimulatedJob | undefined>;
+  put(job: SimulatedJob): Promise<void>;
+  getFailure(projectId: string, subtask: SubtaskType): Promise<SimulatedFailure | undefined>;
+  putFailure(f: SimulatedFailure): Promise<void>;
+  deleteFailure(projectId: string, subtask: SubtaskType): Promise<void>;
+}
+
+export class InMemorySimulatedJobStore implements SimulatedJobStore {
+  readonly jobs = new Map<string, SimulatedJob>();
+  readonly failures = new Map<string, SimulatedFailure>();
+  async get(jobId: string) {
+    const j = this.jobs.get(jobId);
+    return j && structuredClone(j);
+  }
+  async put(job: SimulatedJob) {
+    this.jobs.set(job.jobId, structuredClone(job));
+  }
+  async getFailure(projectId: string, subtask: SubtaskType) {
+    return this.failures.get(`${projectId}#${subtask}`);
+  }
+  async putFailure(f: SimulatedFailure) {
+    this.failures.set(`${f.projectId}#${f.subtask}`, f);
+  }
+  async deleteFailure(projectId: string, subtask: SubtaskType) {
+    this.failures.delete(`${projectId}#${subtask}`);
+  }
+}
+
+export interface SimulatedEngineOptions {
+  store?: SimulatedJobStore;
+  /** 1 = real time; 60 = a simulated minute per second. */
+  timeScale?: number;
+  now?: () => number;
+}
+
+export class SimulatedMigrationEngine implements MigrationEngine {
+  readonly store: SimulatedJobStore;
+  readonly timeScale: number;
+  private readonly now: () => number;
+
+  constructor(options: SimulatedEngineOptions = {}) {
+    this.store = options.store ?? new InMemorySimulatedJobStore();
+    this.timeScale = options.timeScale ?? 1;
+    this.now = options.now ?? Date.now;
+    if (!Number.isFinite(this.timeScale) || this.timeScale <= 0) throw new Error(`timeScale must be positive, got ${this.timeScale}`);
+  }
+
+  /** Simulation control: the job of this project's subtask fails once its progress reaches `atPercent`. */
+  async injectFailure(f: Omit<SimulatedFailure, 'message' | 'atPercent'> & Partial<Pick<SimulatedFailure, 'message' | 'atPercent'>>): Promise<void> {
+    await this.store.putFailure({ atPercent: 50, message: 'simulated engine failure', ...f });
+  }
+
+  async startJob(spec: { jobId: string; projectId: string; subtask: SubtaskType }): Promise<JobStatus> {
+    const existing = await this.settle(spec.jobId);
+    if (existing) return this.status(existing);
+    const job: SimulatedJob = {
+      jobId: spec.jobId,
+      projectId: spec.projectId,
+      subtask: spec.subtask,
+      state: 'RUNNING',
+      doneMs: 0,
+      runningSince: this.now(),
+      segments: [{ at: new Date(this.now()).toISOString(), fromPercent: 0 }],
+    };
+    await this.store.put(job);
+    return this.status(job);
+  }
+
+  async pollJob(jobId: string): Promise<JobStatus | undefined> {
+    const job = await this.settle(jobId);
+    return job && this.status(job);
+  }
+
+  async pauseJob(jobId: string): Promise<JobStatus | undefined> {
+    const job = await this.settle(jobId);
+    if (!job) return undefined;
+    if (job.state === 'RUNNING') {
+      job.doneMs = this.doneAt(job);
+      delete job.runningSince;
+      job.state = 'PAUSED';
+      await this.store.put(job);
+    }
+    return this.status(job);
+  }
+
+  async resumeJob(jobId: string, fromCheckpoint?: string): Promise<JobStatus> {
+    const job = await this.settle(jobId);
+    if (!job) throw new Error(`simulated engine: no job ${jobId}`);
+    if (job.state === 'PAUSED' || job.state === 'FAILED' || job.state === 'STOPPED') {
+      const checkpointMs = fromCheckpoint === undefined ? undefined : parseCheckpoint(fromCheckpoint);
+      // The engine's own checkpoint is authoritative; an older one given by the caller is never ahead of it.
+      job.doneMs = checkpointMs === undefined ? job.doneMs : Math.min(job.doneMs, checkpointMs);
+      job.state = 'RUNNING';
+      job.runningSince = this.now();
+      delete job.error;
+      job.segments.push({ at: new Date(this.now()).toISOString(), fromPercent: this.percentOf(job, job.doneMs) });
+      await this.store.put(job);
+    }
+    return this.status(job);
+  }
+
+  async stopJob(jobId: string): Promise<JobStatus | undefined> {
+    const job = await this.settle(jobId);
+    if (!job) return undefined;
+    if (job.state === 'RUNNING' || job.state === 'PAUSED') {
+      job.doneMs = this.doneAt(job);
+      delete job.runningSince;
+      // A continuous sync stopped at its switchover has done its work; a finite job stopped early has not.
+      job.state = SIMULATED_WORK[job.subtask].continuous ? 'SUCCEEDED' : 'STOPPED';
+      await this.store.put(job);
+    }
+    return this.status(job);
+  }
+
+  /** Reads a job and records what the clock made of it since (finished, or failed as injected). */
+  private async settle(jobId: string): Promise<SimulatedJob | undefined> {
+    const job = await this.store.get(jobId);
+    if (!job || job.state !== 'RUNNING') return job;
+    const work = SIMULATED_WORK[job.subtask];
+    const done = this.doneAt(job);
+    const failure = await this.store.getFailure(job.projectId, job.subtask);
+    const failAtMs = failure ? (failure.atPercent / 100) * work.workMs : undefined;
+    if (failure && failAtMs !== undefined && done >= failAtMs) {
+      job.doneMs = Math.max(job.doneMs, failAtMs);
+      delete job.runningSince;
+      job.state = 'FAILED';
+      job.error = { code: 'SIMULATED_FAILURE', message: failure.message };
+      await this.store.deleteFailure(job.projectId, job.subtask); // one failure per injection: a retry goes on
+      await this.store.put(job);
+    } else if (!work.continuous && done >= work.workMs) {
+      job.doneMs = work.workMs;
+      delete job.runningSince;
+      job.state = 'SUCCEEDED';
+      await this.store.put(job);
+    }
+    return job;
+  }
+
+  private doneAt(job: SimulatedJob): number {
+    const running = job.state === 'RUNNING' && job.runningSince !== undefined ? (this.now() - job.runningSince) * this.timeScale : 0;
+    return job.doneMs + running;
+  }
+
+  private percentOf(job: SimulatedJob, doneMs: number): number {
+    return Math.min(100, Math.floor((doneMs / SIMULATED_WORK[job.subtask].workMs) * 100));
+  }
+
+  private status(job: SimulatedJob): JobStatus {
+    const work = SIMULATED_WORK[job.subtask];
+    const done = this.doneAt(job);
+    const percent = this.percentOf(job, done);
+    let progress: SubtaskProgress;
+    if (work.continuous) {
+      const lagSeconds = Math.max(0, Math.ceil((work.workMs - done) / 1000));
+      progress = { percent, lagSeconds, [work.unit]: Math.floor((done / 1000) * EVENTS_PER_SECOND) };
+    } else {
+      progress = { percent, [work.unit]: Math.floor((work.total * percent) / 100), [`${work.unit}Total`]: work.total };
+    }
+    return {
+      jobId: job.jobId,
+      state: job.state,
+      progress,
+      checkpoint: `simulated:${Math.floor(job.state === 'RUNNING' ? done : job.doneMs)}`,
+      ...(work.continuous ? { caughtUp: done >= work.workMs } : {}),
+      ...(job.error ? { error: job.error } : {}),
+    };
+  }
+}
+
+function parseCheckpoint(checkpoint: string): number | undefined {
+  const m = /^simulated:(\d+)$/.exec(checkpoint);
+  return m ? Number(m[1]) : undefined;
+}

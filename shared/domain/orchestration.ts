@@ -1,0 +1,99 @@
+import type { AttributePath } from './paths';
+import type { AwaitedGate, ProjectRecord } from './project';
+import type { Subtask, SubtaskStatus, SubtaskType, SwitchoverStepName } from './subtasks';
+
+/**
+ * How a run walks the orchestration list: pure decisions over the stored project, shared by the
+ * orchestration use cases (which the state machine's Lambda tasks call) and the API view.
+ * DynamoDB is the source of truth: every decision is re-derived from the item, never from the
+ * execution's own memory, so a resumed or restarted run continues where the data says.
+ */
+
+const FINISHED: readonly SubtaskStatus[] = ['SUCCEEDED', 'SKIPPED'];
+
+export const isFinished = (status: SubtaskStatus) => FINISHED.includes(status);
+
+/** A continuous subtask that has been started runs in the background: it no longer holds the run back. */
+const inBackground = (s: Subtask) => s.continuous && s.status !== 'PENDING';
+
+/** The subtask the run stands at: the first not finished, ignoring started continuous ones; null when none. */
+export function stageOf(subtasks: readonly Subtask[] | undefined): SubtaskType | null {
+  return (subtasks ?? []).find((s) => !isFinished(s.status) && !inBackground(s))?.type ?? null;
+}
+
+/** What the execution does next. */
+export type NextWork =
+  | { action: 'RUN'; subtask: SubtaskType; step?: SwitchoverStepName }
+  | { action: 'AWAIT'; gate: AwaitedGate; subtask: 'FORWARD_SWITCHOVER'; step?: SwitchoverStepName }
+  /** Every switchover step succeeded: the FORWARD_SWITCHOVER subtask itself is recorded as SUCCEEDED. */
+  | { action: 'FINISH_SWITCHOVER'; subtask: 'FORWARD_SWITCHOVER' }
+  /** Nothing left but continuous subtasks running in the background (reverse sync until release). */
+  | { action: 'IDLE' }
+  | { action: 'COMPLETE' };
+
+export function planNext(p: Pick<ProjectRecord, 'subtasks' | 'switchoverEnteredAt' | 'switchoverStartedAt'>): NextWork {
+  for (const s of p.subtasks) {
+    if (isFinished(s.status)) continue;
+    if (s.continuous && s.status === 'RUNNING') continue;
+    if (s.type === 'FORWARD_SWITCHOVER') {
+      if (!p.switchoverEnteredAt) return { action: 'AWAIT', gate: 'SWITCHOVER_ENTRY', subtask: s.type };
+      if (!p.switchoverStartedAt) return { action: 'AWAIT', gate: 'SWITCHOVER_START', subtask: s.type };
+      const step = (s.steps ?? []).find((st) => !isFinished(st.status));
+      if (!step) return { action: 'FINISH_SWITCHOVER', subtask: s.type };
+      if (step.manual) return { action: 'AWAIT', gate: 'STEP_CONFIRMATION', subtask: s.type, step: step.name };
+      return { action: 'RUN', subtask: s.type, step: step.name };
+    }
+    return { action: 'RUN', subtask: s.type };
+  }
+  return p.subtasks.some((s) => s.continuous && s.status === 'RUNNING') ? { action: 'IDLE' } : { action: 'COMPLETE' };
+}
+
+/** Whether a RUNNING project needs an execution (anything left but background sync). */
+export function needsExecution(p: Pick<ProjectRecord, 'subtasks' | 'switchoverEnteredAt' | 'switchoverStartedAt'>): boolean {
+  const next = planNext(p);
+  return next.action !== 'IDLE';
+}
+
+/**
+ * The engine job of a subtask: one per project and subtask, kept across runs, so a resumed subtask
+ * continues the same job from its checkpoint instead of starting again from zero.
+ */
+export const jobIdFor = (projectId: string, subtask: SubtaskType) => `${projectId}.${subtask}`;
+
+/** Execution name of a run: a duplicate start of the same run is refused by Step Functions, hence harmless. */
+export const executionNameFor = (projectId: string, run: number) => `${projectId}-${run}`;
+
+export function subtaskIndex(p: Pick<ProjectRecord, 'subtasks'>, type: SubtaskType): number {
+  const i = p.subtasks.findIndex((s) => s.type === type);
+  if (i < 0) throw new Error(`project has no ${type} subtask`);
+  return i;
+}
+
+export const subtaskPath = (p: Pick<ProjectRecord, 'subtasks'>, type: SubtaskType, ...rest: (string | number)[]): AttributePath => [
+  'subtasks',
+  subtaskIndex(p, type),
+  ...rest,
+];
+
+export function stepIndex(p: Pick<ProjectRecord, 'subtasks'>, step: SwitchoverStepName): number {
+  const steps = p.subtasks[subtaskIndex(p, 'FORWARD_SWITCHOVER')]?.steps ?? [];
+  const j = steps.findIndex((s) => s.name === step);
+  if (j < 0) throw new Error(`the forward switchover has no step ${step}`);
+  return j;
+}
+
+export const stepPath = (p: Pick<ProjectRecord, 'subtasks'>, step: SwitchoverStepName, field: string): AttributePath => [
+  'subtasks',
+  subtaskIndex(p, 'FORWARD_SWITCHOVER'),
+  'steps',
+  stepIndex(p, step),
+  field,
+];
+
+/** Subtasks (and switchover steps) a pause or stop catches running: with their paths, for one write. */
+export function runningParts(p: Pick<ProjectRecord, 'subtasks'>): { subtasks: SubtaskType[]; steps: SwitchoverStepName[] } {
+  const list = p.subtasks ?? []; // items written before the orchestration list existed have none
+  const subtasks = list.filter((s) => s.status === 'RUNNING').map((s) => s.type);
+  const steps = list.flatMap((s) => (s.steps ?? []).filter((st) => st.status === 'RUNNING').map((st) => st.name));
+  return { subtasks, steps };
+}
