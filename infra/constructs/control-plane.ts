@@ -1,0 +1,156 @@
+import { Aspects, CfnOutput, RemovalPolicies, RemovalPolicy, Validations, type IAspect } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct, type IConstruct } from 'constructs';
+import { PAUSE_TIMER_OPERATIONS, ROUTES } from '../../shared/api/routes';
+import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../../shared/usecases/deps';
+import type { Stage } from '../stack';
+import { Alerts } from './alerts';
+import { ControlPlaneApi } from './api';
+import { DomainEvents } from './domain-events';
+import { scopeLogicalPrefix } from './function';
+import { Monitoring } from './monitoring';
+import { Orchestration } from './orchestrator';
+import { PauseTimers } from './pause-timers';
+import { ProjectsTable } from './projects-table';
+
+/** Function folders that start, stop and signal runs (their routes apply run-changing operations). */
+export const RUN_CONTROL_FUNCTIONS = ['project-lifecycle'] as const;
+
+/** The data plane behind the MigrationEngine port. Only the simulated engine exists so far. */
+export interface EngineSettings {
+  readonly kind: 'simulated';
+  /** Simulated time runs this many times faster than the clock (1 = real time). */
+  readonly timeScale?: number;
+}
+
+export interface MigrationControlPlaneProps {
+  readonly stage: Stage;
+  /** How long a project may stay paused before it expires; default 43200 (12 h). */
+  readonly pauseDeadlineSeconds?: number;
+  /** How long before the deadline the "pause expiring soon" warning fires; default 1800 (30 min). */
+  readonly pauseWarningSeconds?: number;
+  /** E-mail address subscribed to the alerts topic; none by default. */
+  readonly alarmEmail?: string;
+  /** Where CloudWatch alarms notify; default the control plane's alerts topic. */
+  readonly alarmTopic?: sns.ITopic;
+  /** Retention of every log group (functions, state machine, API access logs); default one month. */
+  readonly logRetention?: logs.RetentionDays;
+  /** Removal policy of every stateful resource (table, log groups, bus, queues, topic, schedule group); default RETAIN in prod, DESTROY in dev. */
+  readonly removalPolicy?: RemovalPolicy;
+  readonly engine?: EngineSettings;
+}
+
+const STATEFUL_TYPES = [
+  'AWS::DynamoDB::Table',
+  'AWS::Logs::LogGroup',
+  'AWS::Events::EventBus',
+  'AWS::SQS::Queue',
+  'AWS::SNS::Topic',
+  'AWS::Scheduler::ScheduleGroup',
+];
+
+/** Sets the retention of every log group in the scope. */
+class LogRetention implements IAspect {
+  constructor(private readonly days: logs.RetentionDays) {}
+  visit(node: IConstruct): void {
+    if (node instanceof logs.CfnLogGroup) node.retentionInDays = this.days;
+  }
+}
+
+/**
+ * The whole migration control plane as one construct: projects table, orchestration (state machine and
+ * its functions), the IAM-authorized API and its functions, pause timers (EventBridge Scheduler), domain
+ * events (stream → bus), alerts (SNS) and monitoring (dashboard, alarms). Compose it into any stack.
+ */
+export class MigrationControlPlane extends Construct {
+  readonly table: ProjectsTable;
+  readonly api: ControlPlaneApi;
+  readonly pauseTimers: PauseTimers;
+  readonly domainEvents: DomainEvents;
+  readonly alerts: Alerts;
+  readonly monitoring: Monitoring;
+  readonly orchestration: Orchestration;
+
+  constructor(scope: Construct, id: string, props: MigrationControlPlaneProps) {
+    super(scope, id);
+    const pauseDeadlineSeconds = props.pauseDeadlineSeconds ?? DEFAULT_PAUSE_DEADLINE_SECONDS;
+    if (!Number.isInteger(pauseDeadlineSeconds) || pauseDeadlineSeconds <= 0) {
+      throw new Error(`pauseDeadlineSeconds must be a positive integer, got ${pauseDeadlineSeconds}`);
+    }
+
+    this.table = new ProjectsTable(this, 'Projects', { stage: props.stage });
+    this.orchestration = new Orchestration(this, 'Orchestration', {
+      stage: props.stage,
+      table: this.table.table,
+      pauseDeadlineSeconds,
+    });
+    const engine = props.engine ?? { kind: 'simulated' };
+    if (engine.timeScale !== undefined) {
+      if (!(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
+      for (const fn of Object.values(this.orchestration.functions)) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
+    }
+    const runControl = new Set<string>(RUN_CONTROL_FUNCTIONS);
+    this.api = new ControlPlaneApi(this, 'Api', {
+      stage: props.stage,
+      table: this.table.table,
+      pauseDeadlineSeconds,
+      environmentOf: (fn) => (runControl.has(fn) ? { STATE_MACHINE_ARN: this.orchestration.stateMachine.stateMachineArn } : undefined),
+    });
+    for (const fn of RUN_CONTROL_FUNCTIONS) {
+      const fun = this.api.functions[fn];
+      if (!fun) throw new Error(`no function ${fn}`);
+      this.orchestration.grantRunControl(fun);
+    }
+
+    const timerProps = {
+      stage: props.stage,
+      table: this.table.table,
+      pauseDeadlineSeconds,
+      pauseWarningSeconds: props.pauseWarningSeconds ?? DEFAULT_PAUSE_WARNING_SECONDS,
+    };
+    this.pauseTimers = new PauseTimers(this, 'PauseTimers', timerProps);
+    // Functions whose routes pause, resume or release manage the pause timers.
+    const managers = new Set(ROUTES.filter((r) => r.operations.some((op) => PAUSE_TIMER_OPERATIONS.includes(op))).map((r) => r.fn));
+    for (const fn of managers) {
+      const fun = this.api.functions[fn];
+      if (fun) this.pauseTimers.grantManage(fun, timerProps);
+    }
+
+    this.domainEvents = new DomainEvents(this, 'DomainEvents', { stage: props.stage, table: this.table.table });
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${scopeLogicalPrefix(this.table.table)}.Arn>/index/*]`,
+      reason: "Functions that read the projects table query its own global secondary indexes (listings by kind and status).",
+    });
+    new CfnOutput(this, 'EventBusName', { value: this.domainEvents.bus.eventBusName });
+
+    // Alerts are raised where the audit events are published (the stream publisher).
+    this.alerts = new Alerts(this, 'Alerts', { stage: props.stage, ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}) });
+    const alarmTopic = props.alarmTopic ?? this.alerts.topic;
+    this.alerts.grantRaise(this.domainEvents.publisher, this.table.table);
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: props.stage,
+      api: this.api.api,
+      functions: {
+        ...this.api.functions,
+        ...this.orchestration.functions,
+        'pause-timer': this.pauseTimers.function,
+        'publish-domain-events': this.domainEvents.publisher,
+      },
+      stateMachine: this.orchestration.stateMachine,
+      table: this.table.table,
+      deadLetterQueues: { PauseTimers: this.pauseTimers.deadLetterQueue, DomainEvents: this.domainEvents.deadLetterQueue },
+      alarmTopic,
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+
+    // The API URL is already an output of the RestApi (…Endpoint…).
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.orchestration.stateMachine.stateMachineArn });
+
+    if (props.removalPolicy !== undefined) RemovalPolicies.of(this).apply(props.removalPolicy, { applyToResourceTypes: STATEFUL_TYPES, priority: 200 });
+    if (props.logRetention !== undefined) Aspects.of(this).add(new LogRetention(props.logRetention));
+  }
+}

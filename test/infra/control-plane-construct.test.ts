@@ -1,0 +1,47 @@
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import { MigrationControlPlane } from '../../infra/constructs/control-plane';
+
+/** The construct as a team composes it into its own stack, with every typed prop set. */
+describe('MigrationControlPlane construct', () => {
+  it('applies removal policy, log retention, alarm topic and engine settings across the whole control plane', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'TeamStack');
+    const pager = new sns.Topic(stack, 'Pager');
+
+    // Act
+    const cp = new MigrationControlPlane(stack, 'Migrations', {
+      stage: 'dev',
+      pauseDeadlineSeconds: 7200,
+      removalPolicy: RemovalPolicy.RETAIN,
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      alarmTopic: pager,
+      engine: { kind: 'simulated', timeScale: 10 },
+    });
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties?: any; DeletionPolicy?: string }> };
+    const resources = Object.values(template.Resources);
+
+    // Assess
+    const stateful = resources.filter((r) => ['AWS::DynamoDB::Table', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue', 'AWS::Events::EventBus'].includes(r.Type));
+    expect(stateful.length).toBeGreaterThan(5);
+    expect(stateful.every((r) => r.DeletionPolicy === 'Retain')).toBe(true);
+    const logGroups = resources.filter((r) => r.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups.every((r) => r.Properties.RetentionInDays === 7)).toBe(true);
+    const pagerId = stack.getLogicalId(pager.node.defaultChild as sns.CfnTopic);
+    const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    expect(alarms.every((r) => JSON.stringify(r.Properties.AlarmActions) === JSON.stringify([{ Ref: pagerId }]))).toBe(true);
+    const orchestrationFns = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('orchestration-'));
+    expect(orchestrationFns).toHaveLength(Object.keys(cp.orchestration.functions).length);
+    for (const f of orchestrationFns) expect(f.Properties.Environment.Variables).toMatchObject({ SIMULATION_TIME_SCALE: '10', PAUSE_DEADLINE_SECONDS: '7200' });
+  });
+
+  it('refuses an engine time scale that is not positive', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    expect(() => new MigrationControlPlane(stack, 'M', { stage: 'dev', engine: { kind: 'simulated', timeScale: 0 } })).toThrow('timeScale');
+  });
+});
