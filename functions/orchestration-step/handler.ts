@@ -1,6 +1,10 @@
 import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { OrchestrationStepEvent } from '../../shared/api/orchestration-schema';
+import { executionArnFor } from '../../shared/adapters/stepfunctions/sfn-orchestrator';
+import { executionNameFor } from '../../shared/domain/orchestration';
+import { logger } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
 import { awaitOperator, completeRun, pickNext, pollWork, recordFailure, startWork, type RunState } from '../../shared/usecases/orchestration';
 
@@ -28,8 +32,19 @@ export class TransientError extends Error {
  * The Lambda behind every task of the orchestration state machine: `action` names the use case.
  * A malformed event is a permanent failure (the task's Catch marks the project FAILED).
  */
-export const handler = middy<unknown, RunState | { awaiting: true }>().handler(async (event, context: Context) => {
+export const handler = middy<unknown, RunState | { awaiting: true }>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event, context: Context) => {
   const input = OrchestrationStepEvent.parse(event);
+  // Every log line of this step names the project, its run and the execution (findable in the console).
+  const stateMachineArn = process.env.STATE_MACHINE_ARN;
+  logger.appendKeys({
+    projectId: input.projectId,
+    run: input.run,
+    operation: `orchestration:${input.action}`,
+    ...(stateMachineArn ? { executionArn: executionArnFor(stateMachineArn, executionNameFor(input.projectId, input.run)) } : {}),
+  });
+  logger.info('orchestration step');
   const deps = getDeps();
   const requestId = context?.awsRequestId ?? 'orchestration';
   try {
