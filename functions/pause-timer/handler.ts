@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { PauseTimerEvent } from '../../shared/api/timer-schema';
+import { logger } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
 import { firePauseTimer, type TimerOutcome } from '../../shared/usecases/pause-timers';
 
@@ -11,6 +12,6 @@ import { firePauseTimer, type TimerOutcome } from '../../shared/usecases/pause-t
 export const handler = middy<unknown, TimerOutcome>().handler(async (event, context: Context) => {
   const input = PauseTimerEvent.parse(event);
   const outcome = await firePauseTimer(getDeps(), input, context?.awsRequestId ?? 'timer');
-  console.log(JSON.stringify({ level: 'INFO', message: 'pause timer fired', ...input, ...outcome }));
+  logger.info('pause timer fired', { ...input, ...outcome });
   return outcome;
 });
