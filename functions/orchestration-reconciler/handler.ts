@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { logger } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
 import { reconcileRuns, type ReconcileReport } from '../../shared/usecases/orchestration';
 
@@ -11,6 +12,8 @@ export const handler = middy<unknown, ReconcileReport>().handler(async (event, c
     requestId: context?.awsRequestId ?? 'reconciler',
     ...(typeof grace === 'number' && grace >= 0 ? { graceMs: grace * 1000 } : {}),
   });
-  console.log(JSON.stringify({ level: report.errors.length ? 'WARN' : 'INFO', message: 'reconciled runs', checked: report.checked, restarted: report.restarted, errors: report.errors }));
+  const summary = { checked: report.checked, restarted: report.restarted, errors: report.errors };
+  if (report.errors.length) logger.warn('reconciled runs', summary);
+  else logger.info('reconciled runs', summary);
   return report;
 });
