@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { LAMBDA_BUNDLING } from '../infra/constructs/bundling';
 import { iterations } from './lib/config';
-import { BENCH_DIR, formatNumber, machineFacts, mdTable, writeSection, type Figure } from './lib/report';
+import { BENCH_DIR, formatNumber, machineFacts, mdTable, writeSection, type Figure, runMain } from './lib/report';
 import { ratio, round, shuffled, summarize, type Summary } from './lib/stats';
 
 const ROOT = path.resolve(BENCH_DIR, '..');
@@ -259,10 +259,4 @@ async function main() {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -14,7 +14,7 @@ import type { ExpiryScheduler } from '../shared/ports';
 import { pauseWarningLeadMs } from '../shared/runtime';
 import { iterations } from './lib/config';
 import { MIGRATION_TYPE, startLocalStack } from './lib/local-stack';
-import { formatNumber, machineFacts, mdTable, writeSection, type Figure } from './lib/report';
+import { formatNumber, machineFacts, mdTable, writeSection, type Figure, runMain } from './lib/report';
 import { median } from './lib/stats';
 import { capacityOf, type Capacity } from './lib/capacity';
 import { ASSUMPTIONS, PRICES } from './prices';
@@ -284,10 +284,4 @@ async function main() {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -21,7 +21,7 @@ import { keys } from '../shared/table';
 import { iterations } from './lib/config';
 import { lambdaContext, proxyEvent } from './lib/events';
 import { seedProjects, startLocalStack } from './lib/local-stack';
-import { formatNumber, machineFacts, mdTable, writeSection, type Figure } from './lib/report';
+import { formatNumber, machineFacts, mdTable, writeSection, type Figure, runMain } from './lib/report';
 import { ratio, round, summarize, type Summary } from './lib/stats';
 import { interleave } from './lib/timing';
 
@@ -280,10 +280,4 @@ async function main() {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -8,7 +8,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dyn
 import { keys } from '../shared/table';
 import { seconds } from './lib/config';
 import { seedProjects, startLocalStack, type HttpClient } from './lib/local-stack';
-import { formatNumber, machineFacts, mdTable, writeSection, type Figure } from './lib/report';
+import { formatNumber, machineFacts, mdTable, writeSection, type Figure, runMain } from './lib/report';
 import { round, summarize } from './lib/stats';
 
 const CLIENTS = 16;
@@ -202,10 +202,4 @@ async function main() {
   });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

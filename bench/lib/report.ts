@@ -172,3 +172,14 @@ export function writeSection(section: Omit<Section, 'machine'> & { machine: Mach
   rerender();
   console.log(`bench: wrote section '${section.id}' to ${path.relative(process.cwd(), RESULTS_MD)} and ${path.relative(process.cwd(), RESULTS_JSON)}`);
 }
+
+/** Runs a bench script's main and exits with its outcome (each script is its own process). */
+export function runMain(main: () => Promise<unknown>): void {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,42 +1,17 @@
 import type { Context } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as orchestrationStep } from '../../functions/orchestration-step/handler';
-import type { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
-import { call, createDataSources, createProject } from '../support/harness';
-import { getProject, post, statuses, subtask, useLocalRuns, waitForProject, type ProjectBody } from '../support/orchestration';
+import { call, createProject } from '../support/harness';
+import { getProject, NO_COMPONENTS, post, running, statuses, subtask, useRunFixture, waitForProject, type ProjectBody } from '../support/orchestration';
 
 /**
  * Runs interrupted (pause, failure, stale executions, StartExecution failures) on DynamoDB Local: the state machine `cdk synth` produces, executed by aws-local-stepfunctions,
  * every task calling the orchestration-step handler module, the simulated engine 400× faster than real time
  * (a full migration of 10 simulated minutes takes 1.5 s).
  */
-const TIME_SCALE = 400;
-const none = { structureMigration: false, fullMigration: false, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
 const ctx = { awsRequestId: 'test' } as Context;
-
-let run: Awaited<ReturnType<typeof useLocalRuns>>;
-let ds: { sourceId: string; destinationId: string };
-
-beforeAll(async () => {
-  run = await useLocalRuns({ timeScale: TIME_SCALE });
-  ds = await createDataSources('runs');
-});
-
-const engine = () => run.engine as SimulatedMigrationEngine;
-const jobOf = async (projectId: string, type: string) => engine().store.get(`${projectId}.${type}`);
-const events = async (id: string) => (await call('GET', `/projects/${id}/events`)).body.items as ProjectBody[];
-const execution = (id: string, n: number) => run.sfn.executions.get(`${id}-${n}`);
-
-async function started(migrationType: Record<string, boolean>) {
-  const p = await createProject(ds, { migrationType: { ...none, ...migrationType } });
-  const r = await post(`/projects/${p.id}/start`);
-  expect(r.status).toBe(200);
-  expect(r.body).toMatchObject({ status: 'RUNNING', run: 1 });
-  return p.id;
-}
-
-const running = (type: string, minPercent = 0) => (p: ProjectBody) =>
-  subtask(p, type)?.status === 'RUNNING' && (subtask(p, type)?.progress?.percent ?? 0) >= minPercent;
+const none = NO_COMPONENTS;
+const { fixture, engine, jobOf, events, execution, started } = useRunFixture('runs', 400);
 
 describe('pause and resume', () => {
   it('pause during full migration aborts the execution and pauses the job; resume continues from the checkpoint', async () => {
@@ -93,7 +68,7 @@ describe('pause and resume', () => {
 describe('failure', () => {
   it('an engine failure marks the subtask and the project FAILED; resume retries it from its checkpoint to COMPLETED', async () => {
     // Prepare
-    const p = await createProject(ds, { migrationType: { ...none, structureMigration: true, fullMigration: true } });
+    const p = await createProject(fixture.ds, { migrationType: { ...none, structureMigration: true, fullMigration: true } });
     await engine().injectFailure({ projectId: p.id, subtask: 'FULL_MIGRATION', atPercent: 40, message: 'disk full on the destination' });
 
     // Act
@@ -118,7 +93,7 @@ describe('failure', () => {
 
   it('a task that keeps failing is caught: "Record run failure" marks the project FAILED', async () => {
     // Prepare: the engine refuses every call for this project (a permanent error, not transient)
-    const id = (await createProject(ds, { migrationType: { ...none, structureMigration: true } })).id;
+    const id = (await createProject(fixture.ds, { migrationType: { ...none, structureMigration: true } })).id;
     const realStart = engine().startJob.bind(engine());
     engine().startJob = async (spec) => {
       if (spec.projectId === id) throw Object.assign(new Error('engine rejected the job spec'), { name: 'EngineRejected' });
@@ -175,8 +150,8 @@ describe('fencing', () => {
 describe('StartExecution failure', () => {
   it('start: the start is undone (NOT_STARTED again, audited), 503; a retry starts it', async () => {
     // Prepare
-    const p = await createProject(ds, { migrationType: { ...none, structureMigration: true } });
-    run.sfn.failNextStarts = 1;
+    const p = await createProject(fixture.ds, { migrationType: { ...none, structureMigration: true } });
+    fixture.run.sfn.failNextStarts = 1;
 
     // Act
     const refused = await post(`/projects/${p.id}/start`);
@@ -189,7 +164,7 @@ describe('StartExecution failure', () => {
     expect(after).toMatchObject({ status: 'NOT_STARTED', allowedActions: expect.arrayContaining(['start']) });
     expect(execution(p.id, 1)).toBeUndefined();
     expect(retried.body).toMatchObject({ status: 'RUNNING', run: 2 });
-    expect(await run.sfn.isRunActive(retried.body)).toBe(true);
+    expect(await fixture.run.sfn.isRunActive(retried.body)).toBe(true);
     expect((await events(p.id)).map((e) => [e.operation, e.to])).toEqual([
       ['create', 'NOT_STARTED'],
       ['start', 'RUNNING'],
@@ -203,7 +178,7 @@ describe('StartExecution failure', () => {
     const id = await started({ fullMigration: true });
     await waitForProject(id, running('FULL_MIGRATION'), 'running');
     await post(`/projects/${id}/pause`);
-    run.sfn.failNextStarts = 1;
+    fixture.run.sfn.failNextStarts = 1;
 
     // Act
     const refused = await post(`/projects/${id}/resume`);
@@ -213,9 +188,9 @@ describe('StartExecution failure', () => {
     // Assess
     expect(refused.status).toBe(503);
     expect(after).toMatchObject({ status: 'FAILED', allowedActions: expect.arrayContaining(['resume']) });
-    expect(await run.sfn.isRunActive(after as never)).toBe(false);
+    expect(await fixture.run.sfn.isRunActive(after as never)).toBe(false);
     expect(retried.body).toMatchObject({ status: 'RUNNING', run: 3 });
-    expect(await run.sfn.isRunActive(retried.body)).toBe(true);
+    expect(await fixture.run.sfn.isRunActive(retried.body)).toBe(true);
     await post(`/projects/${id}/pause`);
   });
 });

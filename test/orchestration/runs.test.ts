@@ -1,42 +1,17 @@
 import type { Context } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as reconciler } from '../../functions/orchestration-reconciler/handler';
-import type { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
-import { call, createDataSources, createProject } from '../support/harness';
-import { getProject, post, runSwitchover, statuses, subtask, useLocalRuns, waitForProject, type ProjectBody } from '../support/orchestration';
+import { call, createProject } from '../support/harness';
+import { NO_COMPONENTS, post, running, runSwitchover, statuses, subtask, useRunFixture, waitForProject, type ProjectBody } from '../support/orchestration';
 
 /**
  * Whole runs (happy paths, switchover, skip, reconciler) on DynamoDB Local: the state machine `cdk synth` produces, executed by aws-local-stepfunctions,
  * every task calling the orchestration-step handler module, the simulated engine 400× faster than real time
  * (a full migration of 10 simulated minutes takes 1.5 s).
  */
-const TIME_SCALE = 400;
-const none = { structureMigration: false, fullMigration: false, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
 const ctx = { awsRequestId: 'test' } as Context;
-
-let run: Awaited<ReturnType<typeof useLocalRuns>>;
-let ds: { sourceId: string; destinationId: string };
-
-beforeAll(async () => {
-  run = await useLocalRuns({ timeScale: TIME_SCALE });
-  ds = await createDataSources('runs');
-});
-
-const engine = () => run.engine as SimulatedMigrationEngine;
-const jobOf = async (projectId: string, type: string) => engine().store.get(`${projectId}.${type}`);
-const events = async (id: string) => (await call('GET', `/projects/${id}/events`)).body.items as ProjectBody[];
-const execution = (id: string, n: number) => run.sfn.executions.get(`${id}-${n}`);
-
-async function started(migrationType: Record<string, boolean>) {
-  const p = await createProject(ds, { migrationType: { ...none, ...migrationType } });
-  const r = await post(`/projects/${p.id}/start`);
-  expect(r.status).toBe(200);
-  expect(r.body).toMatchObject({ status: 'RUNNING', run: 1 });
-  return p.id;
-}
-
-const running = (type: string, minPercent = 0) => (p: ProjectBody) =>
-  subtask(p, type)?.status === 'RUNNING' && (subtask(p, type)?.progress?.percent ?? 0) >= minPercent;
+const none = NO_COMPONENTS;
+const { fixture, engine, jobOf, events, execution, started } = useRunFixture('runs', 400);
 
 describe.concurrent('happy path for each migration type', () => {
   it('structure + full: every subtask SUCCEEDED in order, then COMPLETED by the system', async () => {
@@ -199,7 +174,7 @@ describe('reconciler', () => {
     // Prepare: the execution disappears while it waits for the switchover (as if stopped by hand)
     const id = await started({ incrementalSync: true });
     const waiting = await waitForProject(id, (p) => p.awaiting === 'SWITCHOVER_ENTRY', 'waiting at the gate');
-    await run.sfn.stopRun(waiting as never, 'lost');
+    await fixture.run.sfn.stopRun(waiting as never, 'lost');
 
     // Act
     const first = await reconciler({ graceSeconds: 0 }, ctx);
@@ -209,7 +184,7 @@ describe('reconciler', () => {
     // Assess
     expect(first.restarted).toContainEqual({ projectId: id, run: 2 });
     expect(second.restarted.map((r) => r.projectId)).not.toContain(id);
-    expect(await run.sfn.isRunActive(restarted as never)).toBe(true);
+    expect(await fixture.run.sfn.isRunActive(restarted as never)).toBe(true);
     expect(statuses(restarted)).toMatchObject({ INCREMENTAL_SYNC: 'RUNNING' });
     expect((await jobOf(id, 'INCREMENTAL_SYNC'))?.segments).toHaveLength(1); // the sync was not started again
     const restart = (await events(id)).find((e) => e.operation === 'restart-run');

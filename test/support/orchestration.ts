@@ -2,7 +2,8 @@ import { LocalStepFunctions } from '../../infra/local/local-stepfunctions';
 import { loadStateMachine } from '../../infra/local/state-machine';
 import { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
 import type { Deps } from '../../shared/usecases/deps';
-import { call, useLocalTable } from './harness';
+import { beforeAll, expect } from 'vitest';
+import { call, createDataSources, createProject, useLocalTable } from './harness';
 
 /**
  * Runs on DynamoDB Local with the synthesized state machine executed by aws-local-stepfunctions (the
@@ -61,4 +62,38 @@ export async function runSwitchover(id: string, actor = 'arn:aws:iam::1234567890
 
 function expectOk(r: { status: number; body: unknown }, what: string) {
   if (r.status !== 200) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+
+export const NO_COMPONENTS = { structureMigration: false, fullMigration: false, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
+
+/** Running at least `minPercent` in the given subtask. */
+export const running = (type: string, minPercent = 0) => (p: ProjectBody) =>
+  subtask(p, type)?.status === 'RUNNING' && (subtask(p, type)?.progress?.percent ?? 0) >= minPercent;
+
+/**
+ * The shared set-up of the orchestration test files: the local stack (registered in beforeAll) and
+ * helpers that read its engine jobs, executions and audit trail.
+ */
+export function useRunFixture(prefix: string, timeScale = 400) {
+  const fixture = {} as { run: Awaited<ReturnType<typeof useLocalRuns>>; ds: { sourceId: string; destinationId: string } };
+  beforeAll(async () => {
+    fixture.run = await useLocalRuns({ timeScale });
+    fixture.ds = await createDataSources(prefix);
+  });
+  const engine = () => fixture.run.engine as SimulatedMigrationEngine;
+  return {
+    fixture,
+    engine,
+    jobOf: async (projectId: string, type: string) => engine().store.get(`${projectId}.${type}`),
+    events: async (id: string) => (await call('GET', `/projects/${id}/events`)).body.items as ProjectBody[],
+    execution: (id: string, n: number) => fixture.run.sfn.executions.get(`${id}-${n}`),
+    started: async (migrationType: Record<string, boolean>) => {
+      const p = await createProject(fixture.ds, { migrationType: { ...NO_COMPONENTS, ...migrationType } });
+      const r = await post(`/projects/${p.id}/start`);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ status: 'RUNNING', run: 1 });
+      return p.id;
+    },
+  };
 }
