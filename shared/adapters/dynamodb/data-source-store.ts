@@ -5,7 +5,7 @@ import type { DataSourceRecord } from '../../domain/data-source';
 import { DataSourceInUse, type DataSourceStore, type Page } from '../../ports';
 import { TABLE, keys } from '../../table';
 import { Expression, itemAbsent, itemExists } from './conditions';
-import { DynamoProjectStore } from './project-store';
+import { queryPage } from './pagination';
 
 function toDataSource(item: Record<string, unknown>): DataSourceRecord {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, ...rest } = item;
@@ -13,14 +13,10 @@ function toDataSource(item: Record<string, unknown>): DataSourceRecord {
 }
 
 export class DynamoDataSourceStore implements DataSourceStore {
-  private readonly pager: DynamoProjectStore;
-
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {
-    this.pager = new DynamoProjectStore(client, table);
-  }
+  ) {}
 
   async create(ds: DataSourceRecord): Promise<void> {
     const x = new Expression();
@@ -42,7 +38,8 @@ export class DynamoDataSourceStore implements DataSourceStore {
   async list(limit: number, nextToken?: string): Promise<Page<DataSourceRecord>> {
     const ix = TABLE.indexes.byKind;
     const x = new Expression();
-    const page = await this.pager.queryPage(
+    const page = await queryPage(
+      this.client,
       {
         TableName: this.table,
         IndexName: ix.indexName,

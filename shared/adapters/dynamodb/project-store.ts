@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException, TransactionCanceledException, type Can
 import {
   BatchGetCommand,
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -23,7 +22,7 @@ import {
 } from '../../ports';
 import { TABLE, keys } from '../../table';
 import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
-import { decodeToken, encodeToken } from './pagination';
+import { queryAllPages, queryPage } from './pagination';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
@@ -206,39 +205,8 @@ export class DynamoProjectStore implements ProjectStore {
     };
     if (query.label !== undefined) input.FilterExpression = `contains(${x.name('labels')}, ${x.value(query.label)})`;
     Object.assign(input, x.attributes());
-    const page = await this.queryPage(input, ix, query.limit, query.nextToken);
+    const page = await queryPage(this.client, input, ix, query.limit, query.nextToken);
     return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
-  }
-
-  /** Reads one page of at most `limit` matching items, continuing past filtered-out items. */
-  async queryPage(
-    input: QueryCommandInput,
-    ix: { partitionKey: string; sortKey: string },
-    limit: number,
-    nextToken: string | undefined,
-  ): Promise<{ items: Record<string, unknown>[]; nextToken?: string }> {
-    const keyAttributes = ['pk', 'sk', ix.partitionKey, ix.sortKey];
-    let startKey: Record<string, unknown> | undefined = decodeToken(nextToken, keyAttributes);
-    const items: Record<string, unknown>[] = [];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          ...input,
-          Limit: input.FilterExpression ? Math.max(limit, 100) : limit - items.length,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        items.push(item);
-        if (items.length === limit) {
-          const last = Object.fromEntries(keyAttributes.map((a) => [a, item[a]]));
-          const more = out.LastEvaluatedKey !== undefined || item !== out.Items?.[out.Items.length - 1];
-          return { items, ...(more ? { nextToken: encodeToken(last) } : {}) };
-        }
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return { items };
   }
 
   async transition(w: TransitionWrite): Promise<void> {
@@ -323,23 +291,19 @@ export class DynamoProjectStore implements ProjectStore {
 
   async countByStatus(status: ProjectStatus): Promise<number> {
     const ix = TABLE.indexes.byStatus;
+    const x = new Expression();
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const x = new Expression();
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: ix.indexName,
-          KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status))}`,
-          Select: 'COUNT',
-          ...x.attributes(),
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      count += out.Count ?? 0;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    await queryAllPages(
+      this.client,
+      {
+        TableName: this.table,
+        IndexName: ix.indexName,
+        KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status))}`,
+        Select: 'COUNT',
+        ...x.attributes(),
+      },
+      (out) => (count += out.Count ?? 0),
+    );
     return count;
   }
 
@@ -378,24 +342,22 @@ export class DynamoProjectStore implements ProjectStore {
 
   async listEvents(projectId: string): Promise<AuditEvent[]> {
     const events: AuditEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const x = new Expression();
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: `${x.name('pk')} = ${x.value(keys.project(projectId).pk)} AND begins_with(${x.name('sk')}, ${x.value(keys.projectEventPrefix)})`,
-          ConsistentRead: true,
-          ...x.attributes(),
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...event } = item;
-        events.push(event as unknown as AuditEvent);
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const x = new Expression();
+    await queryAllPages(
+      this.client,
+      {
+        TableName: this.table,
+        KeyConditionExpression: `${x.name('pk')} = ${x.value(keys.project(projectId).pk)} AND begins_with(${x.name('sk')}, ${x.value(keys.projectEventPrefix)})`,
+        ConsistentRead: true,
+        ...x.attributes(),
+      },
+      (out) => {
+        for (const item of out.Items ?? []) {
+          const { pk: _pk, sk: _sk, ...event } = item;
+          events.push(event as unknown as AuditEvent);
+        }
+      },
+    );
     return events;
   }
 
