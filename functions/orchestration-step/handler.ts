@@ -5,21 +5,10 @@ import { OrchestrationStepEvent } from '../../shared/api/orchestration-schema';
 import { executionArnFor } from '../../shared/adapters/stepfunctions/sfn-orchestrator';
 import { executionNameFor } from '../../shared/domain/orchestration';
 import { logger } from '../../shared/observability/telemetry';
+import { isTransientError } from '../../shared/domain/errors';
 import { getDeps } from '../../shared/runtime';
 import { awaitOperator, completeRun, pickNext, pollWork, recordFailure, startWork, type RunState } from '../../shared/usecases/orchestration';
 
-/** Errors worth a retry by the state machine (its Retry on each task names TransientError). */
-const TRANSIENT = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'InternalServerError',
-  'TransactionConflictException',
-  'TransactionInProgressException',
-  'TimeoutError',
-  'ECONNRESET',
-]);
 
 export class TransientError extends Error {
   constructor(cause: Error) {
@@ -64,7 +53,7 @@ export const handler = middy<unknown, RunState | { awaiting: true }>()
         return await recordFailure(deps, input, requestId);
     }
   } catch (e) {
-    if (e instanceof Error && (TRANSIENT.has(e.name) || TRANSIENT.has((e as { code?: string }).code ?? ''))) throw new TransientError(e);
+    if (isTransientError(e)) throw new TransientError(e as Error); // the state machine's Retry names TransientError
     throw e;
   }
 });

@@ -26,3 +26,24 @@ export const notFound = (code: 'PROJECT_NOT_FOUND' | 'DATA_SOURCE_NOT_FOUND', id
 
 export const validationFailed = (detail: string, issues: unknown[] = []): DomainError =>
   new DomainError(400, 'VALIDATION_FAILED', 'Request validation failed', detail, { issues });
+
+/**
+ * Names of dependency errors that say "busy, try again" (AWS throttling and service faults, timeouts):
+ * the API answers 503, a batch item SERVICE_UNAVAILABLE, an orchestration task retries.
+ */
+const TRANSIENT_ERROR_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+  'TimeoutError',
+  'ECONNRESET',
+]);
+
+export function isTransientError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  return TRANSIENT_ERROR_NAMES.has(e.name) || TRANSIENT_ERROR_NAMES.has((e as { code?: string }).code ?? '');
+}

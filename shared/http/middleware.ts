@@ -3,7 +3,7 @@ import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { DomainError } from '../domain/errors';
+import { DomainError, isTransientError } from '../domain/errors';
 import type { RequestContext } from '../domain/project';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -100,15 +100,6 @@ export function zodValidator<S extends Schemas>(schemasOf: S | ((event: APIGatew
   };
 }
 
-const TRANSIENT_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'InternalServerError',
-  'TransactionInProgressException',
-  'TimeoutError',
-]);
 
 /** Last in the stack: every error becomes RFC 9457 problem+json; unexpected ones are logged, not shown. */
 export function problemJsonErrorHandler(): middy.MiddlewareObj<HttpEvent, APIGatewayProxyResult> {
@@ -120,8 +111,8 @@ export function problemJsonErrorHandler(): middy.MiddlewareObj<HttpEvent, APIGat
         request.response = problemResponse(error, instance);
         return;
       }
-      if (error && TRANSIENT_ERRORS.has(error.name)) {
-        logger.warn('transient dependency error', { error: error.name });
+      if (isTransientError(error)) {
+        logger.warn('transient dependency error', { error: error?.name });
         const unavailable = new DomainError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'A dependency is busy; retry with backoff.');
         request.response = { ...problemResponse(unavailable, instance), headers: { 'content-type': 'application/problem+json', 'retry-after': '1' } };
         return;

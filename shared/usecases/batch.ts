@@ -5,7 +5,7 @@ import {
   batchRuleFor,
   type BatchOperation,
 } from '../domain/batch';
-import { DomainError, validationFailed } from '../domain/errors';
+import { DomainError, isTransientError, validationFailed } from '../domain/errors';
 import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
 import { isAllowed, type TransitionRule, type UserOperation } from '../domain/transitions';
 import { logger } from '../observability/telemetry';
@@ -262,8 +262,6 @@ function assess(req: BatchRequest, targets: Target[], nowMs: number, ruleOf: (op
   });
 }
 
-const TRANSIENT = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalServerError', 'TransactionInProgressException', 'TimeoutError']);
-
 /** A refusal keeps its code; anything unexpected becomes this item's INTERNAL_ERROR, never the batch's. */
 function failedItem(p: ProjectRecord, e: unknown, operation: BatchOperation, batchId: string): BatchItemResult {
   const base = { projectId: p.id, name: p.name, ok: false as const, updatedAt: p.updatedAt };
@@ -274,7 +272,7 @@ function failedItem(p: ProjectRecord, e: unknown, operation: BatchOperation, bat
   }
   const name = (e as Error | undefined)?.name;
   logger.error('batch item failed unexpectedly', { batchId, operation, projectId: p.id, error: name, detail: (e as Error | undefined)?.message });
-  if (name && TRANSIENT.has(name)) {
+  if (isTransientError(e)) {
     return { ...base, code: 'SERVICE_UNAVAILABLE', message: 'A dependency was busy; this project may not have changed. Read it and retry it.' };
   }
   return { ...base, code: 'INTERNAL_ERROR', message: 'Unexpected error on this project; read it to see whether it changed, then retry it.' };
