@@ -24,39 +24,39 @@ export class TransientError extends Error {
 export const handler = middy<unknown, RunState | { awaiting: true }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event, context: Context) => {
-  const input = OrchestrationStepEvent.parse(event);
-  // Every log line of this step names the project, its run and the execution (findable in the console).
-  const stateMachineArn = process.env.STATE_MACHINE_ARN;
-  logger.appendKeys({
-    projectId: input.projectId,
-    run: input.run,
-    operation: `orchestration:${input.action}`,
-    ...(stateMachineArn ? { executionArn: executionArnFor(stateMachineArn, executionNameFor(input.projectId, input.run)) } : {}),
-  });
-  logger.info('orchestration step');
-  const deps = getDeps();
-  const requestId = context?.awsRequestId ?? 'orchestration';
-  try {
-    switch (input.action) {
-      case 'next':
-        return await pickNext(deps, input);
-      case 'start':
-        return await startWork(deps, { ...input, work: required(input.work, 'work') });
-      case 'poll':
-        return await pollWork(deps, { ...input, work: required(input.work, 'work') });
-      case 'await':
-        await awaitOperator(deps, { ...input, work: required(input.work, 'work'), taskToken: required(input.taskToken, 'taskToken') });
-        return { awaiting: true };
-      case 'complete':
-        return await completeRun(deps, input, requestId);
-      case 'fail':
-        return await recordFailure(deps, input, requestId);
+    const input = OrchestrationStepEvent.parse(event);
+    // Every log line of this step names the project, its run and the execution (findable in the console).
+    const stateMachineArn = process.env.STATE_MACHINE_ARN;
+    logger.appendKeys({
+      projectId: input.projectId,
+      run: input.run,
+      operation: `orchestration:${input.action}`,
+      ...(stateMachineArn ? { executionArn: executionArnFor(stateMachineArn, executionNameFor(input.projectId, input.run)) } : {}),
+    });
+    logger.info('orchestration step');
+    const deps = getDeps();
+    const requestId = context?.awsRequestId ?? 'orchestration';
+    try {
+      switch (input.action) {
+        case 'next':
+          return await pickNext(deps, input);
+        case 'start':
+          return await startWork(deps, { ...input, work: required(input.work, 'work') });
+        case 'poll':
+          return await pollWork(deps, { ...input, work: required(input.work, 'work') });
+        case 'await':
+          await awaitOperator(deps, { ...input, work: required(input.work, 'work'), taskToken: required(input.taskToken, 'taskToken') });
+          return { awaiting: true };
+        case 'complete':
+          return await completeRun(deps, input, requestId);
+        case 'fail':
+          return await recordFailure(deps, input, requestId);
+      }
+    } catch (e) {
+      if (isTransientError(e)) throw new TransientError(e as Error); // the state machine's Retry names TransientError
+      throw e;
     }
-  } catch (e) {
-    if (isTransientError(e)) throw new TransientError(e as Error); // the state machine's Retry names TransientError
-    throw e;
-  }
-});
+  });
 
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new Error(`orchestration-step: ${name} is required for this action`);
