@@ -6,7 +6,7 @@
  *    requests per lifecycle transition.
  *  - Lambda invocations (counted at the local API server), EventBridge Scheduler calls (counted on the
  *    scheduler port), and a per-project cost estimate from the unit prices in bench/prices.ts.
- *  - Step Functions transitions come with the orchestration (issue 3): a section marks them pending.
+ *  - Step Functions transitions and the state machine's Lambda invocations: bench/orchestration.ts.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { pauseTimerNames, pauseTimers } from '../shared/domain/pause-timers';
@@ -198,7 +198,6 @@ async function main() {
       unit: `items (${worstItems.call})`,
     },
     { id: 'P4.cost', name: 'P4 AWS cost of one project run (lifecycle only)', target: 'documented, prices as parameters', limit: null, comparator: '<=', value: Number((totalUsd * 1e6).toFixed(2)), unit: 'µUSD' },
-    { id: 'P4.sfn', name: 'P4 Step Functions transitions per subtask / per run', target: 'report', limit: null, comparator: '<=', value: null, unit: '', note: 'pending orchestration (issue 3)' },
   ];
 
   const usd = (v: number) => (v === 0 ? '$0' : `$${v < 0.0001 ? v.toExponential(2) : v.toFixed(6)}`);
@@ -245,7 +244,7 @@ async function main() {
     'One API Lambda invocation per call: a run of create, start, pause, resume, release and delete (with one read) is',
     `${run.lambda} invocations. A pause also creates two EventBridge Scheduler timers (warning, expiry) and resume/release delete them,`,
     'so a pause that is resumed or released in time costs no timer invocation; a pause left to expire adds two pause-timer',
-    'invocations (warning, expiry), each one more conditional transition. Step Functions tasks come with the orchestration (below).',
+    'invocations (warning, expiry), each one more conditional transition. The state machine\'s own invocations: see the orchestration section.',
     '',
     '### Cost estimate per project run (prices are parameters: bench/prices.ts)',
     '',
@@ -260,16 +259,10 @@ async function main() {
     '',
     `**Total: ${usd(totalUsd)} per project run** (≈ $${(totalUsd * 1e6).toFixed(2)} per million project runs), plus the orchestration.`,
     '',
-    '### Pending orchestration (issue 3)',
+    '### Orchestration',
     '',
-    'Not measured yet — the Step Functions orchestration is being built in parallel. Once it lands this section will measure,',
-    'by running the CDK-synthesized state machine on aws-local-stepfunctions with the same handlers and reading its event log:',
-    '',
-    '- Step Functions state transitions per subtask and per whole project run (billed per transition for Standard workflows,',
-    `  ${usd(PRICES.stepFunctionsStateTransition.usd)} each — ${PRICES.stepFunctionsStateTransition.source}), including retries and the pause/resume path;`,
-    '- Lambda invocations per subtask (task states) and per project run, added to the API invocations above;',
-    '- DynamoDB write requests and WCU of the subtask progress writes, with the same middleware;',
-    '- and the cost table above extended with those lines.',
+    'Step Functions state transitions per subtask and per project run, and the Lambda invocations of the state machine, are',
+    'measured by `npm run bench:orchestration` (its own section below), which runs whole project runs on the synthesized state machine.',
   ].join('\n');
 
   writeSection({

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { BENCH_DIR, rerender } from './lib/report';
 
-const FIGURES = ['bench:coldstart', 'bench:latency', 'bench:cost', 'bench:throughput'];
+const FIGURES = ['bench:coldstart', 'bench:latency', 'bench:cost', 'bench:orchestration', 'bench:throughput'];
 
 function main(): number {
   const root = path.resolve(BENCH_DIR, '..');
