@@ -262,9 +262,14 @@ async function main() {
           'and the audit event atomically in one TransactWriteItems. On DynamoDB Local a TransactWriteItems is much slower than an',
           'UpdateItem, and the read is a second round trip, so the design floor measured above already exceeds 2× the bare',
           'UpdateItem before any of our code runs; the handler itself costs about a tenth of a millisecond (handler-only table),',
-          'and the rest of what the API adds is the loopback HTTP hop and the local scheduler\'s timer file. Meeting 2.0× would need',
-          'dropping the read (keying audit events without the version and answering from `ReturnValues`, which TransactWriteItems',
-          'does not offer) or the audit event\'s atomicity: a change of the lifecycle design, not of the benchmark — left open.',
+          'and the rest of what the API adds is the loopback HTTP hop and the local scheduler\'s timer file (written and renamed before',
+          'the pause answers, like a schedule that exists once CreateSchedule returns). Meeting 2.0× needs one single-item write per',
+          'transition: an UpdateItem that `SET version = version + 1` without reading first, returns `ALL_OLD` (the response and',
+          'the side effects follow from it) and keeps the audit event inside the project item (a journal entry keyed by the request),',
+          'which a stream consumer archives as its EVENT# item; the events API would merge the journal until it is archived. That',
+          'keeps the event atomic with the transition and would also halve the write units (no transactional 2×), at the price of an',
+          'archiver whose failure must never drop a journal entry. It is a change of the lifecycle write path that the reliability',
+          'suite (issue 9) must first cover, not a change of the benchmark: left open, with this measurement as its baseline.',
         ]
       : []),
   ].join('\n');
