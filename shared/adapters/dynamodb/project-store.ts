@@ -7,7 +7,9 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isTransientError } from '../../domain/errors';
 import { isoAt } from '../../domain/clock';
 import type { AuditEvent, ProjectRecord, ProjectStatus } from '../../domain/project';
 import {
@@ -77,22 +79,40 @@ const UNPROCESSED_RETRIES = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs a transaction, retrying (with jitter) only when DynamoDB cancelled it for a concurrent transaction. */
+/** Retries of a transaction whose outcome a transient error left unknown (throttled, timed out, a 500). */
+const AMBIGUOUS_RETRIES = 2;
+
+/**
+ * Runs a transaction, retrying (with jitter) when DynamoDB cancelled it for a concurrent transaction,
+ * and when a transient error leaves its outcome unknown: the write may have committed although the
+ * call failed (a timeout or a 500 after the commit). Those retries carry the same ClientRequestToken,
+ * so DynamoDB applies the transaction at most once (for 10 minutes it answers a repeated token with
+ * success, without evaluating the conditions again): a committed transition is never reported as a
+ * failure, nor refused as a conflict with itself.
+ */
 export async function transactWithRetry(
   client: DynamoDBDocumentClient,
   items: TransactItems,
 ): Promise<void> {
+  let token = randomUUID();
+  let ambiguous = 0;
   for (let attempt = 0; ; attempt++) {
     try {
-      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      await client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
       return;
     } catch (e) {
+      if (isTransientError(e) && ambiguous < AMBIGUOUS_RETRIES) {
+        ambiguous++;
+        await sleep(Math.random() * 20 * 2 ** ambiguous);
+        continue;
+      }
       const reasons = e instanceof TransactionCanceledException ? (e.CancellationReasons ?? []) : undefined;
       const onlyConflicts =
         reasons !== undefined &&
         reasons.some((r) => r.Code === 'TransactionConflict') &&
         reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
       if (!onlyConflicts || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
+      token = randomUUID(); // cancelled: nothing committed, a new attempt
       await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
     }
   }
