@@ -12,7 +12,7 @@ export const handler = middy<unknown, ReconcileReport>().handler(async (event, c
     requestId: context?.awsRequestId ?? 'reconciler',
     ...(typeof grace === 'number' && grace >= 0 ? { graceMs: grace * 1000 } : {}),
   });
-  const summary = { checked: report.checked, restarted: report.restarted, errors: report.errors };
+  const summary = { checked: report.checked, restarted: report.restarted, released: report.released, timersEnsured: report.timersEnsured, errors: report.errors };
   if (report.errors.length) logger.warn('reconciled runs', summary);
   else logger.info('reconciled runs', summary);
   return report;

@@ -143,6 +143,13 @@ export const TRANSITIONS = [
     summary: 'Compensation: the execution of a start could not be started, so the start is undone.',
   },
   {
+    operation: 'revert-resume',
+    from: ['RUNNING'],
+    to: 'PAUSED',
+    userFacing: false,
+    summary: 'Compensation: the execution of a resume from PAUSED could not be started, so the project is back in its pause (same deadline).',
+  },
+  {
     operation: 'delete',
     from: ['NOT_STARTED', 'RELEASED'],
     to: 'DELETED',

@@ -24,6 +24,8 @@ export interface LifecycleRequest {
   parameters?: { level?: AlertLevel; step?: SwitchoverStepName };
   /** Orchestration writes (complete, fail, compensation): only while the project is still at this run. */
   run?: number;
+  /** Compensation of a resume: the pause it undoes (restored as it was). */
+  restore?: Partial<Pick<ProjectRecord, 'pausedAt' | 'pauseExpiresAt' | 'pauseWarnedAt'>>;
   /** Extra audit detail (e.g. the failed subtask and its error). */
   detail?: Record<string, unknown>;
   ctx: RequestContext & { batchId?: string; cause?: string };
@@ -136,6 +138,7 @@ const SPECS: Record<Operation, OperationSpec> = {
   complete: { set: (_r, _d, now) => ({ completedAt: isoAt(now), currentStage: null }), remove: RUN_WAIT_STATE },
   fail: { set: (_r, _d, now) => ({ failedAt: isoAt(now) }), remove: RUN_WAIT_STATE },
   'revert-start': { remove: ['startedAt', ...RUN_WAIT_STATE] },
+  'revert-resume': { set: (req) => ({ ...req.restore }), remove: RUN_WAIT_STATE },
   'restart-run': { set: (_r, _d, _n, current) => newRun(current), remove: RUN_WAIT_STATE },
   'expire-pause': { set: (_r, _d, now) => ({ expiredAt: isoAt(now) }) },
   'warn-pause-expiring': { set: (_r, _d, now) => ({ pauseWarnedAt: isoAt(now) }) },
@@ -322,19 +325,27 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
     case 'start':
       return startExecution(deps, req, after as ProjectRecord, 'revert-start');
     case 'pause':
-      await pauseRun(deps, after as ProjectRecord, runningParts(before).subtasks);
+      // Committed: a failure to stop the execution or pause a job must not turn the answer into an error
+      // (the execution is fenced anyway and ends at its next step).
+      await afterCommit('stop the run and pause its jobs', req, () => pauseRun(deps, after as ProjectRecord, runningParts(before).subtasks));
       await afterCommit('schedule pause expiry', req, () => deps.expiry.schedulePauseExpiry(after as ProjectRecord));
       return after;
-    case 'resume':
+    case 'resume': {
+      // A resume whose execution cannot start goes back to its pause (same deadline, its timers kept:
+      // they are cancelled only once the run is under way); a resume from FAILED is FAILED again.
+      const fromPause = before.status === 'PAUSED';
+      const restore = { pausedAt: before.pausedAt, pauseExpiresAt: before.pauseExpiresAt, ...(before.pauseWarnedAt ? { pauseWarnedAt: before.pauseWarnedAt } : {}) };
+      const running = await startExecution(deps, { ...req, ...(fromPause ? { restore } : {}) }, after as ProjectRecord, fromPause ? 'revert-resume' : 'fail');
       await afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before));
-      return startExecution(deps, req, after as ProjectRecord, 'fail');
+      return running;
+    }
     case 'release': {
       const releasing = after as ProjectRecord;
-      await stopRunAndJobs(deps, releasing, 'released');
       await afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before));
       if (rule.via === undefined) return releasing;
-      const done = await writeTransition(deps, 'complete-release', { ...req, expectedVersion: releasing.version, confirmName: undefined }, releasing);
-      return done.after;
+      // RELEASING is committed: if stopping or the second write fails, the answer is the RELEASING
+      // project (2xx, the release did happen) and the reconciler finishes the release.
+      return (await finishRelease(deps, releasing, req)) ?? releasing;
     }
     case 'skip-full-verification': {
       const seen = before.subtasks.find((s) => s.type === 'FULL_VERIFICATION');
@@ -344,16 +355,35 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
       return after;
     }
     case 'enter-forward-switchover':
-      await openGate(deps, req.projectId, 'SWITCHOVER_ENTRY');
+      await afterCommit('complete the waiting task', req, () => openGate(deps, req.projectId, 'SWITCHOVER_ENTRY'));
       return after;
     case 'start-forward-switchover':
-      await openGate(deps, req.projectId, 'SWITCHOVER_START');
+      await afterCommit('complete the waiting task', req, () => openGate(deps, req.projectId, 'SWITCHOVER_START'));
       return after;
     case 'confirm-switchover-step':
-      await openGate(deps, req.projectId, 'STEP_CONFIRMATION');
+      await afterCommit('complete the waiting task', req, () => openGate(deps, req.projectId, 'STEP_CONFIRMATION'));
       return after;
     default:
       return after;
+  }
+}
+
+/**
+ * Second half of a release: the execution and every job stopped, then RELEASED (name and data sources
+ * freed). Returns undefined when it could not finish now (logged): the project stays RELEASING and the
+ * reconciler finishes it. Safe to run again: stopping is idempotent and the write is conditional.
+ */
+export async function finishRelease(deps: Deps, releasing: ProjectRecord, req: LifecycleRequest): Promise<ProjectRecord | null | undefined> {
+  try {
+    await stopRunAndJobs(deps, releasing, 'released');
+    const done = await writeTransition(deps, 'complete-release', { ...req, operation: 'complete-release', expectedVersion: releasing.version, confirmName: undefined }, releasing);
+    return done.after;
+  } catch (e) {
+    if (e instanceof DomainError && e.status < 500) throw e;
+    console.error(
+      JSON.stringify({ level: 'WARN', message: 'release left RELEASING: the reconciler finishes it', projectId: releasing.id, error: (e as Error)?.name, detail: (e as Error)?.message }),
+    );
+    return undefined;
   }
 }
 
@@ -362,7 +392,7 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
  * stay RUNNING with nothing running: a compensating transition (fenced on the run and the version the
  * start wrote) undoes a start or marks a resume FAILED, and the caller gets a 503 to retry.
  */
-async function startExecution(deps: Deps, req: LifecycleRequest, running: ProjectRecord, compensation: 'revert-start' | 'fail'): Promise<ProjectRecord> {
+async function startExecution(deps: Deps, req: LifecycleRequest, running: ProjectRecord, compensation: 'revert-start' | 'revert-resume' | 'fail'): Promise<ProjectRecord> {
   try {
     await deps.orchestrator.startRun(running);
     return running;

@@ -6,7 +6,7 @@ import type { AwaitedGate, ProjectRecord } from '../domain/project';
 import type { Subtask, SubtaskType, SwitchoverStepName } from '../domain/subtasks';
 import { RunWriteRefused, type JobStatus } from '../ports';
 import type { Deps } from './deps';
-import { writeTransition } from './lifecycle';
+import { finishRelease, writeTransition } from './lifecycle';
 
 /**
  * The work of a run's execution, one use case per Lambda task of the state machine. The execution
@@ -453,8 +453,15 @@ export async function recordFailure(deps: Deps, input: StepInput & { error?: { E
 export interface ReconcileReport {
   checked: number;
   restarted: { projectId: string; run: number }[];
+  /** RELEASING projects whose release was finished here (its stop or second write had failed). */
+  released: string[];
+  /** Recent pauses whose timers were (re)created (a no-op for those that exist). */
+  timersEnsured: number;
   errors: { projectId: string; error: string }[];
 }
+
+/** Pauses younger than this get their timers re-created (the reconciler runs every 5 minutes). */
+const TIMER_REPAIR_WINDOW_MS = 60 * 60_000;
 
 /**
  * Finds RUNNING projects that need an execution but whose run has none (it failed outside our Catch,
@@ -464,12 +471,24 @@ export interface ReconcileReport {
  */
 export async function reconcileRuns(deps: Deps, options: { graceMs?: number; requestId?: string } = {}): Promise<ReconcileReport> {
   const graceMs = options.graceMs ?? 60_000;
-  const report: ReconcileReport = { checked: 0, restarted: [], errors: [] };
+  const report: ReconcileReport = { checked: 0, restarted: [], released: [], timersEnsured: 0, errors: [] };
   let nextToken: string | undefined;
   do {
     const page = await deps.projects.list({ status: 'RUNNING', limit: 100, ...(nextToken ? { nextToken } : {}) });
     for (const p of page.items) {
       report.checked++;
+      if (p.taskToken && p.awaiting) {
+        // The operator opened the gate but completing the waiting task failed: complete it now.
+        const plan = planNext(p);
+        const stillWaits = plan.action === 'AWAIT' && plan.gate === p.awaiting && (plan.step ?? undefined) === (p.waitingStep ?? undefined);
+        if (!stillWaits) {
+          try {
+            await deps.orchestrator.completeTask(p.taskToken, { gate: p.awaiting });
+          } catch (e) {
+            report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+          }
+        }
+      }
       if (!needsExecution(p)) continue;
       if (deps.clock.nowMs() - Date.parse(p.updatedAt) < graceMs) continue;
       try {
@@ -492,5 +511,50 @@ export async function reconcileRuns(deps: Deps, options: { graceMs?: number; req
     }
     nextToken = page.nextToken;
   } while (nextToken);
+  await finishReleases(deps, graceMs, options.requestId ?? 'reconciler', report);
+  await ensurePauseTimers(deps, report);
   return report;
+}
+
+/** Every project of a status, page by page. */
+async function forEachIn(deps: Deps, status: 'RELEASING' | 'PAUSED', body: (p: ProjectRecord) => Promise<void>): Promise<void> {
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.projects.list({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
+    for (const p of page.items) await body(p);
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
+/** A release whose stop or second write failed stays RELEASING: stop everything again and finish it. */
+async function finishReleases(deps: Deps, graceMs: number, requestId: string, report: ReconcileReport): Promise<void> {
+  await forEachIn(deps, 'RELEASING', async (p) => {
+    if (deps.clock.nowMs() - Date.parse(p.updatedAt) < graceMs) return; // its own request may still be finishing it
+    try {
+      const done = await finishRelease(deps, p, { operation: 'release', projectId: p.id, ctx: SYSTEM(requestId, 'release-unfinished') });
+      if (done !== undefined) report.released.push(p.id);
+      else report.errors.push({ projectId: p.id, error: 'release could not be finished' });
+    } catch (e) {
+      if (!(e instanceof DomainError && e.status < 500)) report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+    }
+  });
+}
+
+/**
+ * A pause whose timers could not be created (the pause answered 200: the deadline is enforced by the
+ * resume's own condition) gets them here. Only recent pauses not warned yet, so the cost stays bounded;
+ * creating a timer that exists is a no-op.
+ */
+async function ensurePauseTimers(deps: Deps, report: ReconcileReport): Promise<void> {
+  const now = deps.clock.nowMs();
+  await forEachIn(deps, 'PAUSED', async (p) => {
+    if (!p.pausedAt || !p.pauseExpiresAt || p.expiredAt || p.pauseWarnedAt) return;
+    if (now - Date.parse(p.pausedAt) > TIMER_REPAIR_WINDOW_MS || now >= Date.parse(p.pauseExpiresAt)) return;
+    try {
+      await deps.expiry.schedulePauseExpiry(p);
+      report.timersEnsured++;
+    } catch (e) {
+      report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+    }
+  });
 }

@@ -173,11 +173,11 @@ describe('StartExecution failure', () => {
     ]);
   });
 
-  it('resume: the project is FAILED (resumable), never RUNNING without an execution', async () => {
+  it('resume: the project is back in its pause (same deadline, resumable), never RUNNING without an execution', async () => {
     // Prepare
     const id = await started({ fullMigration: true });
     await waitForProject(id, running('FULL_MIGRATION'), 'running');
-    await post(`/projects/${id}/pause`);
+    const paused = await post(`/projects/${id}/pause`);
     fixture.run.sfn.failNextStarts = 1;
 
     // Act
@@ -187,7 +187,7 @@ describe('StartExecution failure', () => {
 
     // Assess
     expect(refused.status).toBe(503);
-    expect(after).toMatchObject({ status: 'FAILED', allowedActions: expect.arrayContaining(['resume']) });
+    expect(after).toMatchObject({ status: 'PAUSED', pauseExpiresAt: paused.body.pauseExpiresAt, allowedActions: expect.arrayContaining(['resume']) });
     expect(await fixture.run.sfn.isRunActive(after as never)).toBe(false);
     expect(retried.body).toMatchObject({ status: 'RUNNING', run: 3 });
     expect(await fixture.run.sfn.isRunActive(retried.body)).toBe(true);
