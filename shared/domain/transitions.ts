@@ -14,6 +14,7 @@ import { PROJECT_STATUSES } from './project';
 export type GuardName =
   | 'pauseNotExpired'
   | 'pauseDeadlinePassed'
+  | 'pauseNotWarned'
   | 'atFullVerification'
   | 'atForwardSwitchover'
   | 'switchoverNotEntered'
@@ -71,7 +72,7 @@ export const TRANSITIONS = [
     operation: 'warn-pause-expiring',
     from: ['PAUSED'],
     to: 'UNCHANGED',
-    guards: ['pauseNotExpired'],
+    guards: ['pauseNotExpired', 'pauseNotWarned'],
     userFacing: false,
     summary: 'Fired by the warning schedule shortly before the pause deadline (pause expiring soon).',
   },
@@ -179,7 +180,7 @@ export function ruleFor(operation: Operation): TransitionRule {
 /** The attributes the guards read (all optional: a record that lacks them fails the stage guards). */
 export type GuardSubject = Pick<
   ProjectRecord,
-  'pauseExpiresAt' | 'expiredAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep'
+  'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep'
 >;
 
 export interface Guard {
@@ -207,6 +208,13 @@ export const GUARDS: Record<GuardName, Guard> = {
     failureCode: 'NOT_EXPIRABLE',
     title: 'Pause not expirable (deadline not reached, or already expired)',
     detail: deadlineDetail,
+  },
+  /** The warning of this pause has not been given yet: a duplicate or repeated firing warns (and alerts) no second time. */
+  pauseNotWarned: {
+    holds: (p) => p.pauseWarnedAt === undefined,
+    failureCode: 'ALREADY_WARNED',
+    title: 'Pause expiry already warned',
+    detail: (p) => `The expiry of this pause was already warned at ${p.pauseWarnedAt ?? '?'}.`,
   },
   /** The full verification is the subtask the run stands at (running, paused or failed there). */
   atFullVerification: {

@@ -101,6 +101,25 @@ describe('pause expiry on DynamoDB Local', () => {
     expect(events.filter((e: { operation: string }) => e.operation === 'expire-pause')).toHaveLength(1);
   });
 
+  it('a warning firing twice (a redelivered schedule) warns once: one event, one version, so one PAUSE_EXPIRING_SOON alert', async () => {
+    // Prepare (found by the model-based reliability suite: the second firing was applied again)
+    const p = await pausedProject();
+    const input: PauseTimerInput = { kind: 'warn', projectId: p.id, pausedAt: p.pausedAt };
+    clock.ms = Date.parse(p.pauseExpiresAt) - 30 * 60_000;
+
+    // Act
+    const first = await fire(input);
+    const second = await fire(input);
+
+    // Assess
+    expect(first).toEqual({ outcome: 'applied', version: p.version + 1 });
+    expect(second).toEqual({ outcome: 'ignored', code: 'ALREADY_WARNED' });
+    const read = await call('GET', `/projects/${p.id}`);
+    expect(read.body).toMatchObject({ version: p.version + 1, pauseWarnedAt: new Date(clock.ms).toISOString(), resumable: true });
+    const events = (await call('GET', `/projects/${p.id}/events`)).body.items;
+    expect(events.filter((e: { operation: string }) => e.operation === 'warn-pause-expiring')).toHaveLength(1);
+  });
+
   it('pause → resume → pause: a new pair of timers, and the old expiry cannot expire the new pause', async () => {
     // Prepare
     const p = await pausedProject();

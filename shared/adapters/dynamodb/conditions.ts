@@ -68,6 +68,7 @@ export const guardPieces: Record<GuardName, (nowIso: string) => ConditionPiece> 
     `attribute_not_exists(${x.name('expiredAt')}) AND (attribute_not_exists(${x.name('pauseExpiresAt')}) OR ${x.name('pauseExpiresAt')} > ${x.value(nowIso)})`,
   pauseDeadlinePassed: (nowIso) => (x) =>
     `attribute_not_exists(${x.name('expiredAt')}) AND ${x.name('pauseExpiresAt')} <= ${x.value(nowIso)}`,
+  pauseNotWarned: () => (x) => `attribute_not_exists(${x.name('pauseWarnedAt')})`,
   atFullVerification: () => (x) => `${x.name('currentStage')} = ${x.value('FULL_VERIFICATION')}`,
   atForwardSwitchover: () => (x) => `${x.name('currentStage')} = ${x.value('FORWARD_SWITCHOVER')}`,
   switchoverNotEntered: () => (x) => `attribute_not_exists(${x.name('switchoverEnteredAt')})`,
