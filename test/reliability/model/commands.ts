@@ -414,10 +414,12 @@ export class FireTimerCmd extends Cmd {
     super();
   }
   override named(m: Model) {
-    return [resolve(m, this.target)];
+    return m.projects;
   }
   async act(m: Model, r: Real): Promise<void> {
-    const p = resolve(m, this.target);
+    // Mostly a project that has paused (else the firing is only a PAUSE_SUPERSEDED).
+    const havePaused = m.projects.filter((q) => q.pauses.length > 0);
+    const p = this.target !== 'unknown' && havePaused.length ? havePaused[this.target % havePaused.length] : resolve(m, this.target);
     const pausedAt =
       this.pause === 'current' ? (p?.pausedAt ?? p?.pauses[p.pauses.length - 1] ?? m.now) : (p?.pauses[p.pauses.length - 2] ?? p?.pauses[0] ?? m.now - 1);
     const got = await fire({ kind: this.kind, projectId: idOf(m, r, p), pausedAt: new Date(pausedAt).toISOString() });
@@ -463,14 +465,15 @@ export class ClockCmd extends Cmd {
     let to = m.now;
     if ('by' in this.move) to = m.now + this.move.by;
     else {
-      const p = resolve(m, this.move.toDeadlineOf);
+      const paused = m.projects.filter((q) => !q.deleted && q.status === 'PAUSED');
+      const p = paused.length ? paused[this.move.toDeadlineOf % paused.length] : undefined;
       if (p?.pauseExpiresAt !== undefined && p.pauseExpiresAt + this.move.offset > m.now) to = p.pauseExpiresAt + this.move.offset;
     }
     m.now = to;
     r.clock.ms = to;
   }
   toString(): string {
-    return 'by' in this.move ? `clock +${this.move.by} ms` : `clock to deadline of ${this.move.toDeadlineOf} ${this.move.offset >= 0 ? '+' : ''}${this.move.offset} ms`;
+    return 'by' in this.move ? `clock +${this.move.by} ms` : `clock to deadline of paused #${this.move.toDeadlineOf} ${this.move.offset >= 0 ? '+' : ''}${this.move.offset} ms`;
   }
 }
 
@@ -626,4 +629,4 @@ export const deadlineCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, fc.c
 export const nameCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, actor.map((a) => new CreateCmd(0, undefined, a) as Cmd)];
 
 /** Pause timers in focus: pauses, moves to (just before, at, after) deadlines and warnings, firings. */
-export const timerCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, clock, fireOne, fc.constant(new FireDueCmd() as Cmd)];
+export const timerCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, clock, clock, fireOne, fireOne, fc.constant(new FireDueCmd() as Cmd)];
