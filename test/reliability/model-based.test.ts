@@ -41,7 +41,7 @@ function setup(flaws: ModelFlaws = {}) {
   };
 }
 
-const MAX_COMMANDS = 25;
+const MAX_COMMANDS = 20;
 
 describe('model-based: the lifecycle API behaves as the reference model says', () => {
   beforeAll(async () => {
@@ -52,8 +52,8 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
   it(`every answer and, after every command, every project's view, audit trail, executions and timers equal the model (${HEAVY ? 'heavy' : 'sample'})`, async () => {
     // Prepare
     const alphabets = [
-      { name: 'all commands', commands: allCommands, numRuns: size(2000, Number(process.env.MODEL_RUNS ?? 50)) },
-      { name: 'pause timers in focus', commands: timerCommands, numRuns: size(500, Number(process.env.MODEL_TIMER_RUNS ?? 20)) },
+      { name: 'all commands', commands: allCommands, numRuns: size(2000, Number(process.env.MODEL_RUNS ?? 30)) },
+      { name: 'pause timers in focus', commands: timerCommands, numRuns: size(200, Number(process.env.MODEL_TIMER_RUNS ?? 15)) },
     ];
     const startedAt = Date.now();
     let runs = 0;

@@ -413,13 +413,16 @@ export class FireTimerCmd extends Cmd {
   constructor(readonly kind: 'warn' | 'expire', readonly target: Target, readonly pause: 'current' | 'previous') {
     super();
   }
+  /** Mostly a project that has paused (else the firing is only a PAUSE_SUPERSEDED). */
+  private project(m: Model): ModelProject | undefined {
+    const havePaused = m.projects.filter((q) => q.pauses.length > 0);
+    return this.target !== 'unknown' && havePaused.length ? havePaused[this.target % havePaused.length] : resolve(m, this.target);
+  }
   override named(m: Model) {
-    return m.projects;
+    return [this.project(m)];
   }
   async act(m: Model, r: Real): Promise<void> {
-    // Mostly a project that has paused (else the firing is only a PAUSE_SUPERSEDED).
-    const havePaused = m.projects.filter((q) => q.pauses.length > 0);
-    const p = this.target !== 'unknown' && havePaused.length ? havePaused[this.target % havePaused.length] : resolve(m, this.target);
+    const p = this.project(m);
     const pausedAt =
       this.pause === 'current' ? (p?.pausedAt ?? p?.pauses[p.pauses.length - 1] ?? m.now) : (p?.pauses[p.pauses.length - 2] ?? p?.pauses[0] ?? m.now - 1);
     const got = await fire({ kind: this.kind, projectId: idOf(m, r, p), pausedAt: new Date(pausedAt).toISOString() });
