@@ -104,7 +104,7 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
     expect(result.failed).toBe(true);
     const counterexample = String(result.counterexample?.[0]);
     expect(counterexample).toMatch(/= pause\(/);
-    expect(counterexample).toMatch(/clock \+4[36]200000 ms/);
+    expect(counterexample).toMatch(/clock \+(43200000|46800000) ms/);
     // Caught by the answer of a late resume, or already by the view (resumable, allowedActions) after the clock move.
     expect(String(result.errorInstance)).toMatch(/PAUSE_EXPIRED|resumable|allowedActions/);
   });
@@ -121,7 +121,7 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
     // Assess
     expect(result.failed).toBe(true);
     const counterexample = String(result.counterexample?.[0]);
-    expect(counterexample).toMatch(/= release\(/);
+    expect(counterexample).toMatch(/release\(/);
     expect(String(result.errorInstance)).toMatch(/NAME_TAKEN/);
   });
 });

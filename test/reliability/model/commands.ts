@@ -629,7 +629,12 @@ export const allCommands: fc.Arbitrary<Cmd>[] = [
 
 /** Self-test alphabets: short runs that reach a late resume, or a release followed by a create of the same name. */
 export const deadlineCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, fc.constantFrom(12 * HOUR, 13 * HOUR).map((by) => new ClockCmd({ by }) as Cmd)];
-export const nameCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, actor.map((a) => new CreateCmd(0, undefined, a) as Cmd)];
+export const nameCommands: fc.Arbitrary<Cmd>[] = [
+  allowedOp,
+  allowedOp,
+  opArgs('release').map((a) => new OpCmd('release', { ...a, target: 0, ifMatch: 'none' }) as Cmd),
+  actor.map((a) => new CreateCmd(0, undefined, a) as Cmd),
+];
 
 /** Pause timers in focus: pauses, moves to (just before, at, after) deadlines and warnings, firings. */
 export const timerCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, clock, clock, fireOne, fireOne, fc.constant(new FireDueCmd() as Cmd)];
