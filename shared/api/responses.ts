@@ -219,8 +219,8 @@ export interface ProblemCodeDoc {
 }
 
 /**
- * Every problem `code` the code base raises. The tests check that it raises no other. NOT_EXPIRABLE and
- * PAUSE_SUPERSEDED come from the platform's pause timers (expire-pause), not from an API route.
+ * Every problem `code` the code base raises. The tests check that it raises no other. NOT_EXPIRABLE,
+ * ALREADY_WARNED and PAUSE_SUPERSEDED come from the platform's pause timers, not from an API route.
  */
 export const PROBLEM_CODES = {
   VALIDATION_FAILED: {
@@ -260,6 +260,12 @@ export const PROBLEM_CODES = {
     title: 'Pause not expirable (deadline not reached, or already expired)',
     detail: 'Refused by the pause deadline (2026-01-01T12:00:00.000Z, expired: no).',
     extra: { currentStatus: 'PAUSED', pauseExpiresAt: '2026-01-01T12:00:00.000Z' },
+  },
+  ALREADY_WARNED: {
+    status: 409,
+    title: 'Pause expiry already warned',
+    detail: 'The expiry of this pause was already warned at 2026-01-01T11:30:00.000Z.',
+    extra: { currentStatus: 'PAUSED', currentStage: 'STRUCTURE_MIGRATION' },
   },
   PAUSE_SUPERSEDED: {
     status: 409,
