@@ -297,7 +297,8 @@ function apply(m: Model, p: ModelProject, op: UserOp, o: CallOptions): Expected 
       return { status: 200 };
     }
     case 'resume': {
-      const pausedAt = p.pausedAt;
+      const from = p.status;
+      const pause = { pausedAt: p.pausedAt, pauseExpiresAt: p.pauseExpiresAt, pauseWarnedAt: p.pauseWarnedAt };
       commit(m, p, 'resume', 'RUNNING', o.actor, ev);
       p.run = (p.run ?? 0) + 1;
       p.currentStage = stageOf(p);
@@ -306,13 +307,22 @@ function apply(m: Model, p: ModelProject, op: UserOp, o: CallOptions): Expected 
       delete p.pauseWarnedAt;
       delete p.failedAt;
       clearRunWait(p);
-      cancelTimers(m, p, pausedAt);
       if (o.outage) {
+        if (from === 'PAUSED') {
+          // The resume is undone: back in its pause with the same deadline; its timers were never cancelled.
+          commit(m, p, 'revert-resume', 'PAUSED', o.actor, { ...ev, cause: 'orchestration-unavailable' });
+          if (pause.pausedAt !== undefined) p.pausedAt = pause.pausedAt;
+          if (pause.pauseExpiresAt !== undefined) p.pauseExpiresAt = pause.pauseExpiresAt;
+          if (pause.pauseWarnedAt !== undefined) p.pauseWarnedAt = pause.pauseWarnedAt;
+          clearRunWait(p);
+          return { status: 503, code: 'ORCHESTRATION_UNAVAILABLE' };
+        }
         commit(m, p, 'fail', 'FAILED', o.actor, { ...ev, cause: 'orchestration-unavailable' });
         p.failedAt = m.now;
         clearRunWait(p);
         return { status: 503, code: 'ORCHESTRATION_UNAVAILABLE' };
       }
+      cancelTimers(m, p, pause.pausedAt);
       m.executions.set(p.key, p.run);
       return { status: 200 };
     }
