@@ -165,7 +165,9 @@ const callArb = fc.record({
 });
 
 /** Runs the model in order; each call takes effect at instant 10·k, inside its random interval. */
-function sequentialHistory(init: ProjectState, calls: fc.infer<typeof callArb>[]): Op[] {
+type GeneratedCall = typeof callArb extends fc.Arbitrary<infer T> ? T : never;
+
+function sequentialHistory(init: ProjectState, calls: GeneratedCall[]): Op[] {
   const ops: Op[] = [];
   let state = init;
   let id = 0;
