@@ -82,15 +82,16 @@ export function apply(state: ProjectState, input: Input, options: ModelOptions =
   }
   const rule = RULES[input.op];
   const from = options.mutation === 'pause-from-paused' && input.op === 'pause' ? [...rule.from, 'PAUSED' as const] : rule.from;
+  // A refusal names the state that refused it (the batch item also the version it read).
   // The order of the checks is the API's: the version named by If-Match first, then the state, then the guard.
   if (input.ifMatch !== undefined && input.ifMatch !== state.version) {
     return { next: state, expected: { ok: false, http: 412, code: 'VERSION_MISMATCH', status: state.status, version: state.version } };
   }
   if (!from.includes(state.status)) {
-    return { next: state, expected: { ok: false, http: 409, code: 'INVALID_STATE', status: state.status } };
+    return { next: state, expected: { ok: false, http: 409, code: 'INVALID_STATE', status: state.status, version: state.version } };
   }
   if (input.op === 'resume' && state.pauseExpiresAtMs !== null && input.nowMs >= state.pauseExpiresAtMs) {
-    return { next: state, expected: { ok: false, http: 409, code: 'PAUSE_EXPIRED', status: state.status } };
+    return { next: state, expected: { ok: false, http: 409, code: 'PAUSE_EXPIRED', status: state.status, version: state.version } };
   }
   const bump = options.mutation === 'no-version-bump' && input.op === 'modify-alert-config' ? 0 : 1;
   const next: ProjectState = {
