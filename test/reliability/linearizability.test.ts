@@ -20,7 +20,7 @@ import { report, SEED, size } from './support/profile';
  * winner (versions, audit events, executions started, pause timers).
  */
 
-const ROUNDS = size(500, 12);
+const ROUNDS = size(500, 6);
 const CLIENTS = 64;
 const HOUR = 3600_000;
 
