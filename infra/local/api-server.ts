@@ -29,6 +29,15 @@ function templateRegex(path: string): RegExp {
 
 const compiled = ROUTES.map((route) => ({ route, regex: templateRegex(route.path) }));
 
+/** A segment that is not valid percent-encoding stays as sent: the route's schema then refuses it (400), as any bad id. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export function matchRoute(method: string, path: string): { match?: Match; pathKnown: boolean } {
   let pathKnown = false;
   for (const { route, regex } of compiled) {
@@ -37,7 +46,7 @@ export function matchRoute(method: string, path: string): { match?: Match; pathK
     pathKnown = true;
     if (route.method !== method) continue;
     const pathParameters: Record<string, string> = {};
-    for (const [k, v] of Object.entries(m.groups ?? {})) pathParameters[k] = decodeURIComponent(v);
+    for (const [k, v] of Object.entries(m.groups ?? {})) pathParameters[k] = decodeSegment(v);
     return { match: { route, pathParameters }, pathKnown };
   }
   return { pathKnown };
