@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ROUTES, type Route } from '../../shared/api/routes';
 
@@ -151,6 +152,31 @@ function lambdaContext(fn: string, requestId: string): Context {
 /** API Gateway's payload limit: larger bodies never reach a function. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
+/**
+ * A request Node's HTTP parser rejects (a control character in a header, headers over the size limit, a
+ * broken request line) never reaches a handler: answer it as problem+json too, instead of Node's bare 400.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const code = tooLarge ? 'HEADERS_TOO_LARGE' : 'MALFORMED_REQUEST';
+  const title = tooLarge ? 'Request header fields too large' : 'Malformed HTTP request';
+  const body = JSON.stringify({
+    type: `urn:migration-control-plane:problem:${code.toLowerCase().replace(/_/g, '-')}`,
+    title,
+    status,
+    code,
+    detail: tooLarge ? 'The request headers exceed the server limit.' : 'The request is not valid HTTP/1.1 (e.g. a control character in a header).',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 export function createApiServer(load: HandlerLoader = loadFunctionHandler): Server {
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const handlerFor = (fn: string) => {
@@ -158,7 +184,7 @@ export function createApiServer(load: HandlerLoader = loadFunctionHandler): Serv
     if (!h) handlers.set(fn, (h = load(fn)));
     return h;
   };
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const { match, pathKnown } = matchRoute(req.method ?? 'GET', url.pathname);
@@ -186,4 +212,6 @@ export function createApiServer(load: HandlerLoader = loadFunctionHandler): Serv
       else res.end();
     });
   });
+  server.on('clientError', answerClientError);
+  return server;
 }
