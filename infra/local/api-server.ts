@@ -69,20 +69,33 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
   return Buffer.concat(chunks);
 }
 
+/**
+ * Sets an own property whatever its name, as API Gateway's JSON event has it: a query parameter or header
+ * named "constructor" or "__proto__" must not reach Object.prototype (a 500, or a parameter that vanishes).
+ */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+function appendOwn(o: Record<string, string[]>, k: string, v: string): void {
+  if (Object.hasOwn(o, k)) (o[k] as string[]).push(v);
+  else setOwn(o, k, [v]);
+}
+
 export function toProxyEvent(req: IncomingMessage, url: URL, match: Match, body: Buffer): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    setOwn(headers, name, value);
+    appendOwn(multiValueHeaders, name, value);
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {
-    query[k] = v;
-    (multiQuery[k] ??= []).push(v);
+    setOwn(query, k, v);
+    appendOwn(multiQuery, k, v);
   }
   const requestId = randomUUID();
   const actor = req.headers['x-actor'];
