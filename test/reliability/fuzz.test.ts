@@ -247,6 +247,26 @@ describe('fuzzing the API', () => {
       }
       expect(header.status).toBe(200);
     });
+
+    it('a well-formed page token with keys of another listing is 400 INVALID_NEXT_TOKEN, not a 500', async () => {
+      // Prepare: the shape this API issues, with a partition value that is not the listing's
+      const token = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+      const foreign = token({ pk: 'valueOf', sk: 'PROJECT', gsi1pk: '0', gsi1sk: '.R' });
+      const foreignStatus = token({ pk: 'x', sk: 'y', gsi2pk: 'PROJECT#STATUS#NOPE', gsi2sk: 'z' });
+
+      // Act
+      const answers = [
+        await call('GET', `/data-sources?nextToken=${foreign}`),
+        await call('GET', `/projects?nextToken=${foreign}`),
+        await call('GET', `/projects?status=RUNNING&nextToken=${foreignStatus}`),
+      ];
+
+      // Assess
+      for (const a of answers) {
+        expect(a.status, JSON.stringify(a.body)).toBe(400);
+        expect(a.body.code).toBe('INVALID_NEXT_TOKEN');
+      }
+    });
   });
 
   it('never answers 5xx, answers every error as problem+json, and refused requests change no record', { timeout: HEAVY ? 40 * 60_000 : 120_000 }, async () => {
