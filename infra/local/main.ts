@@ -78,7 +78,7 @@ async function main() {
   const url = `http://localhost:${port}`;
   // Executions do not survive a restart: the reconciler restarts every RUNNING project from its pending subtasks.
   const { handler: reconcile } = await import('../../functions/orchestration-reconciler/handler');
-  const reconciled = await reconcile({ graceSeconds: 0 }, { awsRequestId: randomUUID() } as Context);
+  const reconciled = await reconcile({ graceSeconds: 0, allPauses: true }, { awsRequestId: randomUUID() } as Context);
   const reconcileTimer = setInterval(() => void reconcile({}, { awsRequestId: randomUUID() } as Context).catch((e: unknown) => console.error('reconciler', e)), 5 * 60_000);
   reconcileTimer.unref();
   console.log(`
