@@ -3,7 +3,7 @@ import { httpHandler, noContent, parseIfMatch } from '../../shared/http/middlewa
 import { getDeps } from '../../shared/runtime';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 
-export const handler = httpHandler({ path: IdPath, query: DeleteProjectQuery }, async ({ path, query, headers, ctx }) => {
+export const handler = httpHandler({ path: IdPath, query: DeleteProjectQuery, ifMatch: true }, async ({ path, query, headers, ctx }) => {
   await applyOperation(getDeps(), {
     operation: 'delete',
     projectId: path.id,

@@ -3,17 +3,36 @@ import type { Context } from 'aws-lambda';
 import { logger } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
 import { reconcileRuns, type ReconcileReport } from '../../shared/usecases/orchestration';
+import { reconcilePauses, type PauseReconcileReport } from '../../shared/usecases/pause-reconcile';
 
-/** Scheduled (every 5 minutes) and run once at `npm start` boot: restarts RUNNING projects whose execution is gone. */
-export const handler = middy<unknown, ReconcileReport>().handler(async (event, context: Context) => {
-  // The schedule sends its own event; a caller may pass {graceSeconds} (npm start does at boot: 0).
+/** Pauses younger than this get their side effects re-applied on every scheduled run (3 chances at 5-minute intervals). */
+const RECENT_PAUSE_MS = 15 * 60_000;
+
+/**
+ * Scheduled (every 5 minutes) and run once at `npm start` boot: restarts RUNNING projects whose execution
+ * is gone, finishes releases left RELEASING, re-creates missing timers of recent pauses (reconcileRuns),
+ * and re-applies the side effects of pauses a crash cut short: jobs still running, and at boot
+ * (allPauses) the timers of every pause, however old (reconcilePauses).
+ */
+export const handler = middy<unknown, ReconcileReport & { pauses: PauseReconcileReport }>().handler(async (event, context: Context) => {
+  // The schedule sends its own event; a caller may pass {graceSeconds} and {allPauses} (npm start does at boot: 0, true).
   const grace = (event as { graceSeconds?: unknown } | null)?.graceSeconds;
-  const report = await reconcileRuns(getDeps(), {
+  const allPauses = (event as { allPauses?: unknown } | null)?.allPauses === true;
+  const deps = getDeps();
+  const report = await reconcileRuns(deps, {
     requestId: context?.awsRequestId ?? 'reconciler',
     ...(typeof grace === 'number' && grace >= 0 ? { graceMs: grace * 1000 } : {}),
   });
-  const summary = { checked: report.checked, restarted: report.restarted, released: report.released, timersEnsured: report.timersEnsured, errors: report.errors };
-  if (report.errors.length) logger.warn('reconciled runs', summary);
+  const pauses = await reconcilePauses(deps, allPauses ? {} : { pausedSinceMs: deps.clock.nowMs() - RECENT_PAUSE_MS });
+  const summary = {
+    checked: report.checked,
+    restarted: report.restarted,
+    released: report.released,
+    timersEnsured: report.timersEnsured,
+    pausesRepaired: pauses.jobsPaused,
+    errors: [...report.errors, ...pauses.errors],
+  };
+  if (summary.errors.length) logger.warn('reconciled runs', summary);
   else logger.info('reconciled runs', summary);
-  return report;
+  return { ...report, pauses };
 });

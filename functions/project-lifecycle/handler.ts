@@ -13,7 +13,7 @@ const operationOf = (event: { httpMethod: string; resource: string }) => {
 };
 
 export const handler = httpHandler(
-  (event) => ({ path: IdPath, body: LIFECYCLE_BODIES[operationOf(event)] }),
+  (event) => ({ path: IdPath, body: LIFECYCLE_BODIES[operationOf(event)], ifMatch: true as const }),
   async ({ path, body, headers, ctx }, event) => {
     const deps = getDeps();
     const project = await applyOperation(deps, {

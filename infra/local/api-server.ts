@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ROUTES, type Route } from '../../shared/api/routes';
 
@@ -29,6 +30,15 @@ function templateRegex(path: string): RegExp {
 
 const compiled = ROUTES.map((route) => ({ route, regex: templateRegex(route.path) }));
 
+/** A segment that is not valid percent-encoding stays as sent: the route's schema then refuses it (400), as any bad id. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export function matchRoute(method: string, path: string): { match?: Match; pathKnown: boolean } {
   let pathKnown = false;
   for (const { route, regex } of compiled) {
@@ -37,7 +47,7 @@ export function matchRoute(method: string, path: string): { match?: Match; pathK
     pathKnown = true;
     if (route.method !== method) continue;
     const pathParameters: Record<string, string> = {};
-    for (const [k, v] of Object.entries(m.groups ?? {})) pathParameters[k] = decodeURIComponent(v);
+    for (const [k, v] of Object.entries(m.groups ?? {})) pathParameters[k] = decodeSegment(v);
     return { match: { route, pathParameters }, pathKnown };
   }
   return { pathKnown };
@@ -59,20 +69,33 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
   return Buffer.concat(chunks);
 }
 
+/**
+ * Sets an own property whatever its name, as API Gateway's JSON event has it: a query parameter or header
+ * named "constructor" or "__proto__" must not reach Object.prototype (a 500, or a parameter that vanishes).
+ */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+function appendOwn(o: Record<string, string[]>, k: string, v: string): void {
+  if (Object.hasOwn(o, k)) (o[k] as string[]).push(v);
+  else setOwn(o, k, [v]);
+}
+
 export function toProxyEvent(req: IncomingMessage, url: URL, match: Match, body: Buffer): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    setOwn(headers, name, value);
+    appendOwn(multiValueHeaders, name, value);
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {
-    query[k] = v;
-    (multiQuery[k] ??= []).push(v);
+    setOwn(query, k, v);
+    appendOwn(multiQuery, k, v);
   }
   const requestId = randomUUID();
   const actor = req.headers['x-actor'];
@@ -142,6 +165,31 @@ function lambdaContext(fn: string, requestId: string): Context {
 /** API Gateway's payload limit: larger bodies never reach a function. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
+/**
+ * A request Node's HTTP parser rejects (a control character in a header, headers over the size limit, a
+ * broken request line) never reaches a handler: answer it as problem+json too, instead of Node's bare 400.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const code = tooLarge ? 'HEADERS_TOO_LARGE' : 'MALFORMED_REQUEST';
+  const title = tooLarge ? 'Request header fields too large' : 'Malformed HTTP request';
+  const body = JSON.stringify({
+    type: `urn:migration-control-plane:problem:${code.toLowerCase().replace(/_/g, '-')}`,
+    title,
+    status,
+    code,
+    detail: tooLarge ? 'The request headers exceed the server limit.' : 'The request is not valid HTTP/1.1 (e.g. a control character in a header).',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 export function createApiServer(load: HandlerLoader = loadFunctionHandler): Server {
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const handlerFor = (fn: string) => {
@@ -149,7 +197,7 @@ export function createApiServer(load: HandlerLoader = loadFunctionHandler): Serv
     if (!h) handlers.set(fn, (h = load(fn)));
     return h;
   };
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const { match, pathKnown } = matchRoute(req.method ?? 'GET', url.pathname);
@@ -177,4 +225,6 @@ export function createApiServer(load: HandlerLoader = loadFunctionHandler): Serv
       else res.end();
     });
   });
+  server.on('clientError', answerClientError);
+  return server;
 }

@@ -96,6 +96,22 @@ export class LocalScheduler implements ExpiryScheduler {
     }
   }
 
+  /**
+   * Drops the timers of pauses that are over: a crash between a resume's (or release's) commit and its
+   * cancellation leaves them on disk. They would only fire into a refused conditional write, but they
+   * are not the project's any more. `isLivePause` says whether the project still stands in that pause.
+   */
+  async prune(isLivePause: (input: PauseTimerInput) => Promise<boolean>): Promise<string[]> {
+    const dropped: string[] = [];
+    for (const t of [...this.timers.values()]) {
+      if (await isLivePause(t.input)) continue;
+      this.remove(t.name);
+      dropped.push(t.name);
+    }
+    if (dropped.length) await this.save();
+    return dropped;
+  }
+
   /** Resolves when a write that includes every change made so far has completed. */
   save(): Promise<void> {
     this.queued ??= (async () => {

@@ -19,9 +19,11 @@ export interface Schemas {
   body?: z.ZodType;
   query?: z.ZodType;
   path?: z.ZodType;
+  /** The route reads If-Match: its syntax is validated with the rest, before an Idempotency-Key is claimed. */
+  ifMatch?: true;
 }
 
-type Out<S, K extends keyof Schemas> = S extends { [P in K]: infer T } ? (T extends z.ZodType ? z.output<T> : undefined) : undefined;
+type Out<S, K extends 'body' | 'query' | 'path'> = S extends { [P in K]: infer T } ? (T extends z.ZodType ? z.output<T> : undefined) : undefined;
 
 export interface Validated<S extends Schemas> {
   body: Out<S, 'body'>;
@@ -75,7 +77,7 @@ export function zodValidator<S extends Schemas>(schemasOf: S | ((event: APIGatew
       const issues: unknown[] = [];
       const repeated = Object.entries(event.multiValueQueryStringParameters ?? {}).filter(([, v]) => (v?.length ?? 0) > 1);
       for (const [k] of repeated) issues.push({ path: ['query', k], code: 'repeated', message: 'give this parameter once' });
-      const parts: [keyof Schemas, unknown][] = [
+      const parts: ['body' | 'query' | 'path', unknown][] = [
         ['body', event.parsedBody],
         ['query', event.queryStringParameters ?? {}],
         ['path', event.pathParameters ?? {}],
@@ -91,6 +93,14 @@ export function zodValidator<S extends Schemas>(schemasOf: S | ((event: APIGatew
         const parsed = schema.safeParse(value);
         if (parsed.success) out[part] = parsed.data;
         else issues.push(...issuesOf(part, parsed.error));
+      }
+      if (schemas.ifMatch) {
+        try {
+          parseIfMatch(event.headers?.['if-match']);
+        } catch (e) {
+          if (!(e instanceof DomainError)) throw e;
+          issues.push(...((e.extra as { issues?: unknown[] } | undefined)?.issues ?? []));
+        }
       }
       if (issues.length > 0) {
         throw new DomainError(400, 'VALIDATION_FAILED', 'Request validation failed', 'The request does not match the API schema; see issues.', { issues });

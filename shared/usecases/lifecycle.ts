@@ -75,8 +75,10 @@ function pausePaths(current: ProjectRecord): PathChanges {
         { path: stepPath(current, st, 'waitingForConfirmation'), value: false },
       ]),
     ],
+    // Every subtask as read, not only the running ones: a run write (no version bump) that started the
+    // next subtask since the read would otherwise stay RUNNING under a PAUSED project.
     expect: [
-      ...subtasks.map((t) => ({ path: subtaskPath(current, t, 'status'), value: 'RUNNING' })),
+      ...(current.subtasks ?? []).map((t) => ({ path: subtaskPath(current, t.type, 'status'), value: t.status })),
       ...steps.map((st) => ({ path: stepPath(current, st, 'status'), value: 'RUNNING' })),
     ],
   };

@@ -54,7 +54,11 @@ export async function call(
   if (!match) throw new Error(`no route ${method} ${url.pathname}`);
   const query = Object.fromEntries(url.searchParams);
   const multi: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) (multi[k] ??= []).push(v);
+  for (const [k, v] of url.searchParams) {
+    // Own properties whatever the name ("constructor", "__proto__"), as in API Gateway's JSON event.
+    if (Object.hasOwn(multi, k)) (multi[k] as string[]).push(v);
+    else Object.defineProperty(multi, k, { value: [v], writable: true, enumerable: true, configurable: true });
+  }
   const body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
   const headers: Record<string, string> = {
     ...(body !== null && options.rawBody === undefined ? { 'Content-Type': 'application/json' } : {}),

@@ -44,4 +44,25 @@ describe('LocalScheduler (the embedded default\'s pause timers)', () => {
     expect(afterCancel).toHaveLength(6);
     expect(reloaded).toBe(6);
   });
+
+  it('prune drops the timers of pauses that are over (a resume committed, its cancellation lost) and keeps live ones', async () => {
+    // Prepare
+    const dir = mkdtempSync(path.join(tmpdir(), 'local-scheduler-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'schedules.json');
+    const s = scheduler(file);
+    s.start();
+    await s.schedulePauseExpiry(paused('live'));
+    await s.schedulePauseExpiry(paused('resumed'));
+
+    // Act
+    const dropped = await s.prune(async (input) => input.projectId === 'live');
+
+    // Assess
+    expect(dropped.every((n) => n.includes('resumed'))).toBe(true);
+    expect(dropped).toHaveLength(2);
+    const onDisk = (JSON.parse(readFileSync(file, 'utf8')) as { name: string }[]).map((t) => t.name);
+    expect(onDisk.every((n) => n.includes('live'))).toBe(true);
+    expect(onDisk).toHaveLength(2);
+  });
 });

@@ -7,10 +7,11 @@ export function encodeToken(key: Record<string, unknown> | undefined): string | 
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
+const invalidToken = () => new DomainError(400, 'INVALID_NEXT_TOKEN', 'Invalid page token', 'nextToken is not a token this API returned for this listing.');
+
 export function decodeToken(token: string | undefined, expectedAttributes: readonly string[]): Record<string, string> | undefined {
   if (token === undefined) return undefined;
-  const invalid = () =>
-    new DomainError(400, 'INVALID_NEXT_TOKEN', 'Invalid page token', 'nextToken is not a token this API returned for this listing.');
+  const invalid = invalidToken;
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -35,15 +36,25 @@ export async function queryPage(
 ): Promise<{ items: Record<string, unknown>[]; nextToken?: string }> {
   const keyAttributes = ['pk', 'sk', ix.partitionKey, ix.sortKey];
   let startKey: Record<string, unknown> | undefined = decodeToken(nextToken, keyAttributes);
+  let fromToken = startKey !== undefined;
   const items: Record<string, unknown>[] = [];
   do {
-    const out = await client.send(
-      new QueryCommand({
-        ...input,
-        Limit: input.FilterExpression ? Math.max(limit, 100) : limit - items.length,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
+    let out: QueryCommandOutput;
+    try {
+      out = await client.send(
+        new QueryCommand({
+          ...input,
+          Limit: input.FilterExpression ? Math.max(limit, 100) : limit - items.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+    } catch (e) {
+      // A well-formed token whose key does not belong to this listing (another partition): DynamoDB
+      // refuses the start key. That is the caller's bad token, not our failure.
+      if (fromToken && (e as Error)?.name === 'ValidationException') throw invalidToken();
+      throw e;
+    }
+    fromToken = false;
     for (const item of out.Items ?? []) {
       items.push(item);
       if (items.length === limit) {
