@@ -90,6 +90,7 @@ async function main() {
         scheduled.deletes += pauseTimerNames(p).length;
         await s.cancelPauseExpiry(p);
       },
+      listPauseTimers: () => s.listPauseTimers(),
     }),
   });
   const { http } = stack;

@@ -1,3 +1,4 @@
+import type { PauseTimerRef } from './domain/pause-timers';
 import type { AttributePath, PathValue } from './domain/paths';
 import type { AuditEvent, ProjectRecord, ProjectStatus } from './domain/project';
 import type { SubtaskProgress, SubtaskType } from './domain/subtasks';
@@ -187,6 +188,8 @@ export interface MigrationEngine {
 export interface ExpiryScheduler {
   schedulePauseExpiry(project: ProjectRecord): Promise<void>;
   cancelPauseExpiry(project: ProjectRecord): Promise<void>;
+  /** Every pause timer that exists now (the reconciler's sweep compares them with the PAUSED projects). */
+  listPauseTimers(): Promise<PauseTimerRef[]>;
 }
 
 /** Adapters that do nothing yet: the orchestration and expiry work replace them. Named for what they are. */
@@ -199,6 +202,7 @@ export const noopOrchestrator: Orchestrator = {
 export const noopExpiryScheduler: ExpiryScheduler = {
   schedulePauseExpiry: async () => {},
   cancelPauseExpiry: async () => {},
+  listPauseTimers: async () => [],
 };
 
 /** What goes on the bus: transition events and "Project Alert Raised". */

@@ -5,14 +5,14 @@ import { getDeps } from '../../shared/runtime';
 import { reconcileRuns, type ReconcileReport } from '../../shared/usecases/orchestration';
 import { reconcilePauses, type PauseReconcileReport } from '../../shared/usecases/pause-reconcile';
 
-/** Pauses younger than this get their side effects re-applied on every scheduled run (3 chances at 5-minute intervals). */
+/** Pauses younger than this get their jobs checked on every scheduled run (3 chances at 5-minute intervals). */
 const RECENT_PAUSE_MS = 15 * 60_000;
 
 /**
  * Scheduled (every 5 minutes) and run once at `npm start` boot: restarts RUNNING projects whose execution
- * is gone, finishes releases left RELEASING, re-creates missing timers of recent pauses (reconcileRuns),
- * and re-applies the side effects of pauses a crash cut short: jobs still running, and at boot
- * (allPauses) the timers of every pause, however old (reconcilePauses).
+ * is gone and finishes releases left RELEASING (reconcileRuns); sweeps the pause timers against the
+ * PAUSED projects — missing ones created, those of pauses that are over deleted — and pauses jobs still
+ * running under a recent pause, at boot (allPauses) under every pause (reconcilePauses).
  */
 export const handler = middy<unknown, ReconcileReport & { pauses: PauseReconcileReport }>().handler(async (event, context: Context) => {
   // The schedule sends its own event; a caller may pass {graceSeconds} and {allPauses} (npm start does at boot: 0, true).
@@ -23,12 +23,13 @@ export const handler = middy<unknown, ReconcileReport & { pauses: PauseReconcile
     requestId: context?.awsRequestId ?? 'reconciler',
     ...(typeof grace === 'number' && grace >= 0 ? { graceMs: grace * 1000 } : {}),
   });
-  const pauses = await reconcilePauses(deps, allPauses ? {} : { pausedSinceMs: deps.clock.nowMs() - RECENT_PAUSE_MS });
+  const pauses = await reconcilePauses(deps, allPauses ? {} : { jobsPausedSinceMs: deps.clock.nowMs() - RECENT_PAUSE_MS });
   const summary = {
     checked: report.checked,
     restarted: report.restarted,
     released: report.released,
-    timersEnsured: report.timersEnsured,
+    timersCreated: pauses.timersCreated,
+    timersDeleted: pauses.timersDeleted,
     pausesRepaired: pauses.jobsPaused,
     errors: [...report.errors, ...pauses.errors],
   };

@@ -116,6 +116,8 @@ export class MigrationControlPlane extends Construct {
       const fun = this.api.functions[fn];
       if (fun) this.pauseTimers.grantManage(fun, timerProps);
     }
+    // The reconciler sweeps the timers against the PAUSED projects (creates missing ones, deletes stale ones).
+    this.pauseTimers.grantSweep(this.orchestration.functions['orchestration-reconciler'], timerProps);
 
     this.domainEvents = new DomainEvents(this, 'DomainEvents', { stage: props.stage, table: this.table.table });
     Validations.of(this).acknowledge({

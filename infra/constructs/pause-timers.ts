@@ -70,6 +70,21 @@ export class PauseTimers extends Construct {
     return Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.group.name}/*` });
   }
 
+  /**
+   * Lets the reconciler sweep the pause timers: what grantManage gives, plus listing the schedules of the
+   * group (ListSchedules supports no resource-level permission, so its statement names "*").
+   */
+  grantSweep(fn: IFunction & { addEnvironment(key: string, value: string): unknown }, props: PauseTimersProps): void {
+    this.grantManage(fn, props);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['scheduler:ListSchedules'], resources: ['*'] }));
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'scheduler:ListSchedules has no resource type (IAM requires "*"); it only lists names, and the code lists this group only.',
+      });
+    }
+  }
+
   /** Lets an API function create and delete the pause timers (and pass the Scheduler role), nothing else. */
   grantManage(fn: IFunction & { addEnvironment(key: string, value: string): unknown }, props: PauseTimersProps): void {
     fn.addToRolePolicy(

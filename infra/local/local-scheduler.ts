@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { pauseTimerNames, pauseTimers, type PauseTimer, type PauseTimerInput } from '../../shared/domain/pause-timers';
+import { parsePauseTimerName, pauseTimerNames, pauseTimers, type PauseTimer, type PauseTimerInput, type PauseTimerRef } from '../../shared/domain/pause-timers';
 import type { ProjectRecord } from '../../shared/domain/project';
 import type { ExpiryScheduler } from '../../shared/ports';
 
@@ -96,20 +96,8 @@ export class LocalScheduler implements ExpiryScheduler {
     }
   }
 
-  /**
-   * Drops the timers of pauses that are over: a crash between a resume's (or release's) commit and its
-   * cancellation leaves them on disk. They would only fire into a refused conditional write, but they
-   * are not the project's any more. `isLivePause` says whether the project still stands in that pause.
-   */
-  async prune(isLivePause: (input: PauseTimerInput) => Promise<boolean>): Promise<string[]> {
-    const dropped: string[] = [];
-    for (const t of [...this.timers.values()]) {
-      if (await isLivePause(t.input)) continue;
-      this.remove(t.name);
-      dropped.push(t.name);
-    }
-    if (dropped.length) await this.save();
-    return dropped;
+  async listPauseTimers(): Promise<PauseTimerRef[]> {
+    return [...this.timers.keys()].map(parsePauseTimerName).filter((t): t is PauseTimerRef => t !== undefined);
   }
 
   /** Resolves when a write that includes every change made so far has completed. */

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { getDeps, overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
+import { overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
 import { TABLE } from '../../shared/table';
 import { createApiServer } from './api-server';
 import { ensureTable, localClient, startDynamoDbLocal } from './dynamodb-local';
@@ -76,14 +76,10 @@ async function main() {
     server.listen(port, '127.0.0.1', ok);
   });
   const url = `http://localhost:${port}`;
-  // Executions do not survive a restart: the reconciler restarts every RUNNING project from its pending subtasks.
+  // Executions do not survive a restart: the reconciler restarts every RUNNING project from its pending subtasks,
+  // and sweeps the pause timers (missing ones created, those of pauses a crash left behind deleted).
   const { handler: reconcile } = await import('../../functions/orchestration-reconciler/handler');
   const reconciled = await reconcile({ graceSeconds: 0, allPauses: true }, { awsRequestId: randomUUID() } as Context);
-  // Timers of pauses a crash left behind (the resume or release committed, its cancellation never ran).
-  await scheduler.prune(async ({ projectId, pausedAt }) => {
-    const p = await getDeps().projects.get(projectId);
-    return p?.status === 'PAUSED' && p.pausedAt === pausedAt;
-  });
   const reconcileTimer = setInterval(() => void reconcile({}, { awsRequestId: randomUUID() } as Context).catch((e: unknown) => console.error('reconciler', e)), 5 * 60_000);
   reconcileTimer.unref();
   console.log(`

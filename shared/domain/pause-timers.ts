@@ -36,6 +36,22 @@ export function pauseTimers(project: Pick<ProjectRecord, 'id' | 'pausedAt' | 'pa
   return [...(warnMs > pausedMs ? [timer('warn', warnMs)] : []), timer('expire', deadlineMs)];
 }
 
+/** A timer as the scheduler lists it: its name, and the pause it belongs to (read back from the name). */
+export interface PauseTimerRef {
+  name: string;
+  kind: PauseTimerKind;
+  projectId: string;
+  /** The pause's start, in epoch milliseconds (as in the name). */
+  pausedMs: number;
+}
+
+/** Reads `<kind>-<projectId>-<pausedMs>` back; undefined for a name that is not a pause timer's. */
+export function parsePauseTimerName(name: string): PauseTimerRef | undefined {
+  const m = /^(warn|expire)-(.+)-(\d+)$/.exec(name);
+  if (!m) return undefined;
+  return { name, kind: m[1] as PauseTimerKind, projectId: m[2] as string, pausedMs: Number(m[3]) };
+}
+
 export function pauseTimerNames(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): string[] {
   if (!project.pausedAt) return [];
   const pausedMs = Date.parse(project.pausedAt);

@@ -455,13 +455,9 @@ export interface ReconcileReport {
   restarted: { projectId: string; run: number }[];
   /** RELEASING projects whose release was finished here (its stop or second write had failed). */
   released: string[];
-  /** Recent pauses whose timers were (re)created (a no-op for those that exist). */
-  timersEnsured: number;
   errors: { projectId: string; error: string }[];
 }
 
-/** Pauses younger than this get their timers re-created (the reconciler runs every 5 minutes). */
-const TIMER_REPAIR_WINDOW_MS = 60 * 60_000;
 
 /**
  * Finds RUNNING projects that need an execution but whose run has none (it failed outside our Catch,
@@ -471,7 +467,7 @@ const TIMER_REPAIR_WINDOW_MS = 60 * 60_000;
  */
 export async function reconcileRuns(deps: Deps, options: { graceMs?: number; requestId?: string } = {}): Promise<ReconcileReport> {
   const graceMs = options.graceMs ?? 60_000;
-  const report: ReconcileReport = { checked: 0, restarted: [], released: [], timersEnsured: 0, errors: [] };
+  const report: ReconcileReport = { checked: 0, restarted: [], released: [], errors: [] };
   let nextToken: string | undefined;
   do {
     const page = await deps.projects.list({ status: 'RUNNING', limit: 100, ...(nextToken ? { nextToken } : {}) });
@@ -512,12 +508,11 @@ export async function reconcileRuns(deps: Deps, options: { graceMs?: number; req
     nextToken = page.nextToken;
   } while (nextToken);
   await finishReleases(deps, graceMs, options.requestId ?? 'reconciler', report);
-  await ensurePauseTimers(deps, report);
   return report;
 }
 
 /** Every project of a status, page by page. */
-async function forEachIn(deps: Deps, status: 'RELEASING' | 'PAUSED', body: (p: ProjectRecord) => Promise<void>): Promise<void> {
+async function forEachIn(deps: Deps, status: 'RELEASING', body: (p: ProjectRecord) => Promise<void>): Promise<void> {
   let nextToken: string | undefined;
   do {
     const page = await deps.projects.list({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
@@ -536,25 +531,6 @@ async function finishReleases(deps: Deps, graceMs: number, requestId: string, re
       else report.errors.push({ projectId: p.id, error: 'release could not be finished' });
     } catch (e) {
       if (!(e instanceof DomainError && e.status < 500)) report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
-    }
-  });
-}
-
-/**
- * A pause whose timers could not be created (the pause answered 200: the deadline is enforced by the
- * resume's own condition) gets them here. Only recent pauses not warned yet, so the cost stays bounded;
- * creating a timer that exists is a no-op.
- */
-async function ensurePauseTimers(deps: Deps, report: ReconcileReport): Promise<void> {
-  const now = deps.clock.nowMs();
-  await forEachIn(deps, 'PAUSED', async (p) => {
-    if (!p.pausedAt || !p.pauseExpiresAt || p.expiredAt || p.pauseWarnedAt) return;
-    if (now - Date.parse(p.pausedAt) > TIMER_REPAIR_WINDOW_MS || now >= Date.parse(p.pauseExpiresAt)) return;
-    try {
-      await deps.expiry.schedulePauseExpiry(p);
-      report.timersEnsured++;
-    } catch (e) {
-      report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
     }
   });
 }

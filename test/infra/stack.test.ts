@@ -568,8 +568,30 @@ describe('pause timers (EventBridge Scheduler)', () => {
     }
   });
 
+  it('lets the reconciler sweep the timers: create/delete in that group, list (no resource-level permission), pass that role', () => {
+    // Act
+    const statements = statementsOf(dev, 'orchestration-reconciler');
+    const scheduler = statements.filter((st) => asList(st.Action).some((a: string) => a.startsWith('scheduler:')));
+    const list = scheduler.filter((st) => asList(st.Action).includes('scheduler:ListSchedules'));
+    const manage = scheduler.filter((st) => !asList(st.Action).includes('scheduler:ListSchedules'));
+
+    // Assess
+    expect(list).toHaveLength(1);
+    // CDK merges it with the other "*" statement (X-Ray); of Scheduler's actions, "*" carries only ListSchedules.
+    expect(asList(list[0].Action).filter((a: string) => a.startsWith('scheduler:'))).toEqual(['scheduler:ListSchedules']);
+    expect(asList(list[0].Action).every((a: string) => a === 'scheduler:ListSchedules' || a.startsWith('xray:'))).toBe(true);
+    expect(list[0].Resource).toBe('*');
+    expect(manage).toHaveLength(1);
+    expect(asList(manage[0].Action).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    const groupName = resource(dev, dev.pauseTimerIds.group).Properties.Name as string;
+    expect(JSON.stringify(manage[0].Resource)).toContain(`:schedule/${groupName}/*`);
+    expect(statements.filter((st) => asList(st.Action).includes('iam:PassRole')).map((st) => st.Resource)).toEqual([{ 'Fn::GetAtt': [dev.pauseTimerIds.role, 'Arn'] }]);
+    const env = resource(dev, dev.functionIds['orchestration-reconciler'] ?? '').Properties.Environment.Variables;
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['SCHEDULE_GROUP_NAME', 'PAUSE_TIMER_FUNCTION_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULER_DLQ_ARN', 'PAUSE_WARNING_SECONDS']));
+  });
+
   it('gives no other function any Scheduler permission', () => {
-    for (const fn of Object.keys(dev.functionIds).filter((f) => !managers.includes(f))) {
+    for (const fn of Object.keys(dev.functionIds).filter((f) => !managers.includes(f) && f !== 'orchestration-reconciler')) {
       const actions = statementsOf(dev, fn).flatMap((st) => asList(st.Action) as string[]);
       expect(actions.filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole')).toEqual([]);
     }

@@ -2,6 +2,7 @@ import { fc } from '@fast-check/vitest';
 import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectRecord } from '../../shared/domain/project';
+import type { PauseTimerRef } from '../../shared/domain/pause-timers';
 import type { ExpiryScheduler, Orchestrator } from '../../shared/ports';
 import { createDataSources, ManualClock, useLocalTable } from '../support/harness';
 import { projectIn } from '../support/seed';
@@ -49,6 +50,9 @@ class RecordingExpiryScheduler implements ExpiryScheduler {
   }
   async cancelPauseExpiry(p: ProjectRecord): Promise<void> {
     this.cancelled.push({ projectId: p.id });
+  }
+  async listPauseTimers(): Promise<PauseTimerRef[]> {
+    return [];
   }
 }
 

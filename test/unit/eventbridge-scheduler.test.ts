@@ -2,6 +2,7 @@ import {
   ConflictException,
   CreateScheduleCommand,
   DeleteScheduleCommand,
+  ListSchedulesCommand,
   ResourceNotFoundException,
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
@@ -92,5 +93,28 @@ describe('EventBridge Scheduler adapter (aws-sdk-client-mock)', () => {
   it('at() rounds up to the next whole second, never earlier than the deadline', () => {
     expect(atExpression('2026-05-01T20:00:00.000Z')).toBe('at(2026-05-01T20:00:00)');
     expect(atExpression('2026-05-01T20:00:00.001Z')).toBe('at(2026-05-01T20:00:01)');
+  });
+
+  it('lists the pause timers of its group page by page, read back as the pauses they belong to', async () => {
+    // Prepare
+    const pausedMs = Date.parse(paused.pausedAt ?? '');
+    scheduler
+      .on(ListSchedulesCommand)
+      .resolvesOnce({ Schedules: [{ Name: `warn-${paused.id}-${pausedMs}` }, { Name: 'not-a-pause-timer' }], NextToken: 'page-2' })
+      .resolvesOnce({ Schedules: [{ Name: `expire-${paused.id}-${pausedMs}` }] });
+
+    // Act
+    const listed = await adapter.listPauseTimers();
+
+    // Assess
+    expect(listed).toEqual([
+      { name: `warn-${paused.id}-${pausedMs}`, kind: 'warn', projectId: paused.id, pausedMs },
+      { name: `expire-${paused.id}-${pausedMs}`, kind: 'expire', projectId: paused.id, pausedMs },
+    ]);
+    const calls = scheduler.commandCalls(ListSchedulesCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { GroupName: 'migration-pause-timers', MaxResults: 100 },
+      { GroupName: 'migration-pause-timers', MaxResults: 100, NextToken: 'page-2' },
+    ]);
   });
 });

@@ -11,7 +11,7 @@ const mt = { structureMigration: true, fullMigration: true, incrementalSync: tru
 
 async function prepare() {
   const orchestrator = { startRun: vi.fn(async () => {}), stopRun: vi.fn(async () => {}), isRunActive: vi.fn(async () => false), completeTask: vi.fn(async () => {}) };
-  const expiry = { schedulePauseExpiry: vi.fn(async () => {}), cancelPauseExpiry: vi.fn(async () => {}) };
+  const expiry = { schedulePauseExpiry: vi.fn(async () => {}), cancelPauseExpiry: vi.fn(async () => {}), listPauseTimers: vi.fn(async () => []) };
   const deps = memoryDeps({ orchestrator, expiry });
   const src = await createDataSource(deps, { name: 'src', engine: 'mysql', host: 'h', port: 3306, username: 'u' });
   const dst = await createDataSource(deps, { name: 'dst', engine: 'tidb', host: 'h', port: 4000, username: 'u' });

@@ -45,24 +45,24 @@ describe('LocalScheduler (the embedded default\'s pause timers)', () => {
     expect(reloaded).toBe(6);
   });
 
-  it('prune drops the timers of pauses that are over (a resume committed, its cancellation lost) and keeps live ones', async () => {
+  it('lists its timers as the pauses they belong to (what the reconciler sweeps)', async () => {
     // Prepare
     const dir = mkdtempSync(path.join(tmpdir(), 'local-scheduler-'));
     dirs.push(dir);
-    const file = path.join(dir, 'schedules.json');
-    const s = scheduler(file);
+    const s = scheduler(path.join(dir, 'schedules.json'));
     s.start();
-    await s.schedulePauseExpiry(paused('live'));
-    await s.schedulePauseExpiry(paused('resumed'));
+    await s.schedulePauseExpiry(paused('p-1'));
+    await s.schedulePauseExpiry(paused('p-2'));
+    await s.cancelPauseExpiry(paused('p-2'));
 
     // Act
-    const dropped = await s.prune(async (input) => input.projectId === 'live');
+    const listed = await s.listPauseTimers();
 
     // Assess
-    expect(dropped.every((n) => n.includes('resumed'))).toBe(true);
-    expect(dropped).toHaveLength(2);
-    const onDisk = (JSON.parse(readFileSync(file, 'utf8')) as { name: string }[]).map((t) => t.name);
-    expect(onDisk.every((n) => n.includes('live'))).toBe(true);
-    expect(onDisk).toHaveLength(2);
+    const pausedMs = Date.parse('2099-01-01T00:00:00.000Z');
+    expect(listed.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: `expire-p-1-${pausedMs}`, kind: 'expire', projectId: 'p-1', pausedMs },
+      { name: `warn-p-1-${pausedMs}`, kind: 'warn', projectId: 'p-1', pausedMs },
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { pauseTimerNames, pauseTimers, type PauseTimer } from '../../domain/pause-timers';
+import { parsePauseTimerName, pauseTimerNames, pauseTimers, type PauseTimer, type PauseTimerRef } from '../../domain/pause-timers';
 import type { ProjectRecord } from '../../domain/project';
 import type { ExpiryScheduler } from '../../ports';
 
@@ -14,6 +14,10 @@ export class InMemoryExpiryScheduler implements ExpiryScheduler {
 
   async cancelPauseExpiry(project: ProjectRecord): Promise<void> {
     for (const name of pauseTimerNames(project)) this.timers.delete(name);
+  }
+
+  async listPauseTimers(): Promise<PauseTimerRef[]> {
+    return [...this.timers.keys()].map(parsePauseTimerName).filter((t): t is PauseTimerRef => t !== undefined);
   }
 
   /** Removes and returns the timers due at `nowMs` (ActionAfterCompletion DELETE), earliest first. */

@@ -1,5 +1,5 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { pauseTimerNames, pauseTimers } from '../../domain/pause-timers';
+import { parsePauseTimerName, pauseTimerNames, pauseTimers, type PauseTimerRef } from '../../domain/pause-timers';
 import type { ProjectRecord } from '../../domain/project';
 import type { ExpiryScheduler } from '../../ports';
 
@@ -90,5 +90,23 @@ export class EventBridgeExpiryScheduler implements ExpiryScheduler {
         if (!(e instanceof ResourceNotFoundException)) throw e;
       }
     }
+  }
+
+  /** ListSchedules over the group, page by page (100 a page); names that are not pause timers are left out. */
+  async listPauseTimers(): Promise<PauseTimerRef[]> {
+    const { ListSchedulesCommand } = await schedulerSdk();
+    const out: PauseTimerRef[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await (await this.client()).send(
+        new ListSchedulesCommand({ GroupName: this.config.groupName, MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) }),
+      );
+      for (const s of page.Schedules ?? []) {
+        const ref = s.Name ? parsePauseTimerName(s.Name) : undefined;
+        if (ref) out.push(ref);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return out;
   }
 }

@@ -73,6 +73,7 @@ export function faultyScheduler(inner: ExpiryScheduler, plan: FaultPlan): Expiry
   return {
     schedulePauseExpiry: (p) => plan.around('scheduler', 'CreateSchedules', () => inner.schedulePauseExpiry(p)),
     cancelPauseExpiry: (p) => plan.around('scheduler', 'DeleteSchedules', () => inner.cancelPauseExpiry(p)),
+    listPauseTimers: () => plan.around('scheduler', 'ListSchedules', () => inner.listPauseTimers()),
   };
 }
 
