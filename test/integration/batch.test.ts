@@ -6,6 +6,7 @@ import { BatchExecutionView, BatchPreviewView } from '../../shared/api/responses
 import { BATCH_OPERATIONS, batchRuleFor, type BatchOperation } from '../../shared/domain/batch';
 import { PROJECT_STATUSES, type ProjectRecord, type ProjectStatus } from '../../shared/domain/project';
 import { isAllowed } from '../../shared/domain/transitions';
+import { SEEDS_FROM } from '../support/seeds-table';
 import { getDeps } from '../../shared/runtime';
 import { runBatch, type BatchExecution } from '../../shared/usecases/batch';
 import { bulkSeedProjects } from '../support/bulk-seed';
@@ -18,18 +19,7 @@ import { projectIn } from '../support/seed';
  */
 
 /** The seeds' table ("Supported batch operation" by project status), written out independently of the code. */
-const SEEDS_TABLE: Record<BatchOperation, readonly ProjectStatus[]> = {
-  start: ['NOT_STARTED'],
-  pause: ['RUNNING'],
-  resume: ['PAUSED', 'FAILED'],
-  release: ['PAUSED', 'FAILED', 'COMPLETED'],
-  delete: ['NOT_STARTED', 'RELEASED'],
-  'modify-alert-config': ['NOT_STARTED', 'RUNNING', 'PAUSED', 'FAILED'],
-  // The next three also depend on the stage a project stands at (the table row's guards decide).
-  'skip-full-verification': ['RUNNING', 'PAUSED', 'FAILED'],
-  'enter-forward-switchover': ['RUNNING'],
-  'start-forward-switchover': ['RUNNING'],
-};
+const SEEDS_TABLE: Record<BatchOperation, readonly ProjectStatus[]> = SEEDS_FROM;
 const STAGE_DEPENDENT = new Set<BatchOperation>(['skip-full-verification', 'enter-forward-switchover', 'start-forward-switchover']);
 
 /** Where each operation leaves a project it applies to; null = deleted, 'UNCHANGED' = same status. */

@@ -7,6 +7,8 @@
  * `ModelFlaws` lets the self-test switch on a deliberately wrong rule; the comparison must catch it.
  */
 
+import { SEEDS_FROM } from '../../support/seeds-table';
+
 export type Status = 'NOT_STARTED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RELEASING' | 'RELEASED' | 'COMPLETED';
 export type Level = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
 export type SubStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'PAUSED' | 'SKIPPED';
@@ -124,18 +126,7 @@ export interface Expected {
 
 // ---- the rules, written out per operation (not taken from the product's table) ----
 
-const FROM: Record<UserOp, readonly Status[]> = {
-  start: ['NOT_STARTED'],
-  pause: ['RUNNING'],
-  resume: ['PAUSED', 'FAILED'],
-  release: ['PAUSED', 'FAILED', 'COMPLETED'],
-  delete: ['NOT_STARTED', 'RELEASED'],
-  'modify-alert-config': ['NOT_STARTED', 'RUNNING', 'PAUSED', 'FAILED'],
-  'skip-full-verification': ['RUNNING', 'PAUSED', 'FAILED'],
-  'enter-forward-switchover': ['RUNNING'],
-  'start-forward-switchover': ['RUNNING'],
-  'confirm-switchover-step': ['RUNNING'],
-};
+const FROM: Record<UserOp, readonly Status[]> = SEEDS_FROM;
 
 export const resumable = (m: Model, p: ModelProject): boolean => {
   if (p.status !== 'PAUSED' && p.status !== 'FAILED') return false;
