@@ -187,7 +187,8 @@ export interface MigrationEngine {
 /** Schedules the expiry of a pause (EventBridge Scheduler when deployed). */
 export interface ExpiryScheduler {
   schedulePauseExpiry(project: ProjectRecord): Promise<void>;
-  cancelPauseExpiry(project: ProjectRecord): Promise<void>;
+  /** Deletes the timers of that pause (they are named after the project and its pausedAt). */
+  cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): Promise<void>;
   /** Every pause timer that exists now (the reconciler's sweep compares them with the PAUSED projects). */
   listPauseTimers(): Promise<PauseTimerRef[]>;
 }

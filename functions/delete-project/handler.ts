@@ -1,15 +1,15 @@
 import { DeleteProjectQuery, IdPath } from '../../shared/api/schemas';
-import { httpHandler, noContent, parseIfMatch } from '../../shared/http/middleware';
+import { httpHandler, noContent } from '../../shared/http/middleware';
 import { getDeps } from '../../shared/runtime';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 
-export const handler = httpHandler({ path: IdPath, query: DeleteProjectQuery, ifMatch: true }, async ({ path, query, headers, ctx }) => {
+export const handler = httpHandler({ path: IdPath, query: DeleteProjectQuery, ifMatch: true }, async ({ path, query, expectedVersion, ctx }) => {
   await applyOperation(getDeps(), {
     operation: 'delete',
     projectId: path.id,
     confirmName: query.confirmName,
     requireConfirmation: true,
-    expectedVersion: parseIfMatch(headers['if-match']),
+    expectedVersion,
     ctx,
   });
   return noContent();

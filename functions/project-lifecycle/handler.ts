@@ -1,6 +1,6 @@
 import { IdPath, LIFECYCLE_BODIES } from '../../shared/api/schemas';
 import { routeOf } from '../../shared/api/routes';
-import { httpHandler, parseIfMatch } from '../../shared/http/middleware';
+import { httpHandler } from '../../shared/http/middleware';
 import { projectResponse } from '../../shared/http/project-response';
 import { getDeps } from '../../shared/runtime';
 import { applyOperation } from '../../shared/usecases/lifecycle';
@@ -14,12 +14,12 @@ const operationOf = (event: { httpMethod: string; resource: string }) => {
 
 export const handler = httpHandler(
   (event) => ({ path: IdPath, body: LIFECYCLE_BODIES[operationOf(event)], ifMatch: true as const }),
-  async ({ path, body, headers, ctx }, event) => {
+  async ({ path, body, expectedVersion, ctx }, event) => {
     const deps = getDeps();
     const project = await applyOperation(deps, {
       operation: operationOf(event),
       projectId: path.id,
-      expectedVersion: parseIfMatch(headers['if-match']),
+      expectedVersion,
       ...(body && 'level' in body ? { parameters: { level: body.level } } : {}),
       ...(body && 'step' in body ? { parameters: { step: body.step } } : {}),
       ctx,

@@ -60,7 +60,7 @@ export class LocalScheduler implements ExpiryScheduler {
     await this.save();
   }
 
-  async cancelPauseExpiry(project: ProjectRecord): Promise<void> {
+  async cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): Promise<void> {
     for (const name of pauseTimerNames(project)) this.remove(name);
     await this.save();
   }

@@ -29,6 +29,8 @@ export interface Validated<S extends Schemas> {
   body: Out<S, 'body'>;
   query: Out<S, 'query'>;
   path: Out<S, 'path'>;
+  /** The version If-Match names (routes declaring `ifMatch`), parsed once by the validator. */
+  expectedVersion: number | undefined;
   headers: Record<string, string | undefined>;
   ctx: RequestContext;
 }
@@ -96,7 +98,7 @@ export function zodValidator<S extends Schemas>(schemasOf: S | ((event: APIGatew
       }
       if (schemas.ifMatch) {
         try {
-          parseIfMatch(event.headers?.['if-match']);
+          out.expectedVersion = parseIfMatch(event.headers?.['if-match']);
         } catch (e) {
           if (!(e instanceof DomainError)) throw e;
           issues.push(...((e.extra as { issues?: unknown[] } | undefined)?.issues ?? []));
@@ -217,6 +219,7 @@ export function httpHandler<S extends Schemas>(
           body: validated.body,
           query: validated.query,
           path: validated.path,
+          expectedVersion: validated.expectedVersion,
           headers: event.headers ?? {},
           ctx: requestContextOf(event, context),
         } as Validated<S>,

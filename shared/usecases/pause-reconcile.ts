@@ -63,7 +63,7 @@ export async function reconcilePauses(deps: Deps, options: { jobsPausedSinceMs?:
     }
     nextToken = page.nextToken;
   } while (nextToken);
-  await deleteTimersOfEndedPauses(deps, timers, live, report);
+  await deleteTimersOfEndedPauses(deps, timers, existing, live, report);
   return report;
 }
 
@@ -80,16 +80,16 @@ async function pauseJobsStillRunning(deps: Deps, p: ProjectRecord, report: Pause
   }
 }
 
-async function deleteTimersOfEndedPauses(deps: Deps, timers: PauseTimerRef[], live: Set<string>, report: PauseReconcileReport): Promise<void> {
+async function deleteTimersOfEndedPauses(deps: Deps, timers: PauseTimerRef[], existing: Set<string>, live: Set<string>, report: PauseReconcileReport): Promise<void> {
   const suspects = new Map<string, PauseTimerRef>();
   for (const t of timers) if (!live.has(pauseKey(t.projectId, t.pausedMs))) suspects.set(pauseKey(t.projectId, t.pausedMs), t);
   for (const t of suspects.values()) {
     try {
       const p = await deps.projects.get(t.projectId);
       if (p?.status === 'PAUSED' && p.pausedAt !== undefined && Date.parse(p.pausedAt) === t.pausedMs) continue; // a live pause after all
-      const pausedAt = isoAt(t.pausedMs);
-      await deps.expiry.cancelPauseExpiry({ ...(p ?? ({} as ProjectRecord)), id: t.projectId, pausedAt });
-      report.timersDeleted.push(...pauseTimerNames({ id: t.projectId, pausedAt }).filter((n) => timers.some((x) => x.name === n)));
+      const pause = { id: t.projectId, pausedAt: isoAt(t.pausedMs) };
+      await deps.expiry.cancelPauseExpiry(pause);
+      report.timersDeleted.push(...pauseTimerNames(pause).filter((n) => existing.has(n)));
     } catch (e) {
       report.errors.push({ projectId: t.projectId, error: (e as Error)?.message ?? String(e) });
     }

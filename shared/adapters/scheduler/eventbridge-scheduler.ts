@@ -81,7 +81,7 @@ export class EventBridgeExpiryScheduler implements ExpiryScheduler {
     }
   }
 
-  async cancelPauseExpiry(project: ProjectRecord): Promise<void> {
+  async cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): Promise<void> {
     const { DeleteScheduleCommand, ResourceNotFoundException } = await schedulerSdk();
     for (const name of pauseTimerNames(project)) {
       try {
