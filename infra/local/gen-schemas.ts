@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { projectAlertJsonSchema } from '../../shared/events/alert-events';
-import { projectEventJsonSchema } from '../../shared/events/domain-events';
+import { projectAlertJsonSchema, projectEventJsonSchema } from '../../shared/events/event-schemas';
 
 /** `npm run schemas`: writes the JSON Schemas of the domain events (a test fails when they are stale). */
 export const EVENT_SCHEMA_FILE = 'shared/events/project-event.schema.json';

@@ -6,114 +6,143 @@ import { SWITCHOVER_STEPS } from '../domain/subtasks';
 
 /** Request schemas: the one source of truth for what the API accepts. Unknown fields are rejected. */
 
-export const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be an id returned by this API');
-export const ResourceName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N}_.\-]*$/u, 'letters, digits, "_", "." and "-", starting with a letter or digit');
-export const AlertLevel = z.enum(ALERT_LEVELS);
-export const ProjectStatus = z.enum(PROJECT_STATUSES);
-export const Label = z.string().regex(/^[\p{L}\p{N}_.:/=+@-]{1,64}$/u, '1 to 64 letters, digits or _.:/=+@-');
+/**
+ * Builds one schema. Every schema below is built through it with a `@__PURE__` call, so a function's
+ * bundle keeps (and builds at init) only the schemas its handler uses: building zod schemas is most of
+ * what this module costs at cold start (bench/RESULTS.md, P3).
+ */
+function schema<T>(build: () => T): T {
+  return build();
+}
 
-const Hostname = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9.:[\]_-]+$/, 'a host name or IP address');
-const SecretArn = z
-  .string()
-  .max(2048)
-  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'an AWS Secrets Manager secret ARN');
+export const Id = /* @__PURE__ */ schema(() => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be an id returned by this API'));
+export const ResourceName = /* @__PURE__ */ schema(() =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[\p{L}\p{N}][\p{L}\p{N}_.\-]*$/u, 'letters, digits, "_", "." and "-", starting with a letter or digit'),
+);
+export const AlertLevel = /* @__PURE__ */ schema(() => z.enum(ALERT_LEVELS));
+export const ProjectStatus = /* @__PURE__ */ schema(() => z.enum(PROJECT_STATUSES));
+export const Label = /* @__PURE__ */ schema(() => z.string().regex(/^[\p{L}\p{N}_.:/=+@-]{1,64}$/u, '1 to 64 letters, digits or _.:/=+@-'));
+
+const Hostname = /* @__PURE__ */ schema(() =>
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9.:[\]_-]+$/, 'a host name or IP address'),
+);
+const SecretArn = /* @__PURE__ */ schema(() =>
+  z
+    .string()
+    .max(2048)
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'an AWS Secrets Manager secret ARN'),
+);
 
 const CREDENTIAL_FIELDS = ['password', 'passwd', 'pwd', 'secret', 'credentials'];
 
 /** Rejects a body that tries to hand us a password, with a message that says what to do instead. */
-const noInlineCredentials = z.unknown().superRefine((v, ctx) => {
-  if (typeof v !== 'object' || v === null) return;
-  for (const field of CREDENTIAL_FIELDS) {
-    if (field in v) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [field],
-        message: 'Credentials are never accepted: store them in AWS Secrets Manager and pass secretArn.',
-      });
+const noInlineCredentials = /* @__PURE__ */ schema(() =>
+  z.unknown().superRefine((v, ctx) => {
+    if (typeof v !== 'object' || v === null) return;
+    for (const field of CREDENTIAL_FIELDS) {
+      if (field in v) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'Credentials are never accepted: store them in AWS Secrets Manager and pass secretArn.',
+        });
+      }
     }
-  }
-});
-
-export const CreateDataSourceBody = noInlineCredentials.pipe(
-  z.strictObject({
-    name: ResourceName,
-    engine: z.enum(DATA_SOURCE_ENGINES),
-    host: Hostname,
-    port: z.number().int().min(1).max(65535),
-    username: z.string().min(1).max(128),
-    database: z.string().min(1).max(128).optional(),
-    secretArn: SecretArn.optional(),
   }),
 );
 
-export const MigrationTypeSchema = z
-  .strictObject({
-    structureMigration: z.boolean(),
-    fullMigration: z.boolean(),
-    incrementalSync: z.boolean(),
-    fullVerification: z.boolean(),
-    reverseIncrementalSync: z.boolean(),
-  })
-  .refine((m) => m.structureMigration || m.fullMigration || m.incrementalSync, {
-    message: 'at least one of structureMigration, fullMigration, incrementalSync must be true',
-  })
-  .refine((m) => !m.reverseIncrementalSync || m.incrementalSync, {
-    message: 'reverseIncrementalSync needs incrementalSync (it starts at the forward switchover)',
-    path: ['reverseIncrementalSync'],
-  });
+export const CreateDataSourceBody = /* @__PURE__ */ schema(() =>
+  noInlineCredentials.pipe(
+    z.strictObject({
+      name: ResourceName,
+      engine: z.enum(DATA_SOURCE_ENGINES),
+      host: Hostname,
+      port: z.number().int().min(1).max(65535),
+      username: z.string().min(1).max(128),
+      database: z.string().min(1).max(128).optional(),
+      secretArn: SecretArn.optional(),
+    }),
+  ),
+);
 
-const TableRefSchema = z.strictObject({
-  schema: z.string().min(1).max(128),
-  table: z.string().min(1).max(128),
-});
+export const MigrationTypeSchema = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      structureMigration: z.boolean(),
+      fullMigration: z.boolean(),
+      incrementalSync: z.boolean(),
+      fullVerification: z.boolean(),
+      reverseIncrementalSync: z.boolean(),
+    })
+    .refine((m) => m.structureMigration || m.fullMigration || m.incrementalSync, {
+      message: 'at least one of structureMigration, fullMigration, incrementalSync must be true',
+    })
+    .refine((m) => !m.reverseIncrementalSync || m.incrementalSync, {
+      message: 'reverseIncrementalSync needs incrementalSync (it starts at the forward switchover)',
+      path: ['reverseIncrementalSync'],
+    }),
+);
 
-export const CreateProjectBody = z
-  .strictObject({
-    name: ResourceName,
-    description: z.string().max(1024).optional(),
-    sourceId: Id,
-    destinationId: Id,
-    migrationType: MigrationTypeSchema,
-    tables: z
-      .array(TableRefSchema)
-      .min(1)
-      .max(1000)
-      .refine((t) => new Set(t.map((r) => `${r.schema}\u0000${r.table}`)).size === t.length, { message: 'tables must not repeat' })
-      .optional(),
-    alertLevel: AlertLevel.optional(),
-    labels: z.array(Label).max(20).optional(),
-  })
-  .refine((p) => p.sourceId !== p.destinationId, { message: 'source and destination must differ', path: ['destinationId'] });
+const TableRefSchema = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    schema: z.string().min(1).max(128),
+    table: z.string().min(1).max(128),
+  }),
+);
 
-export const ListProjectsQuery = z.strictObject({
-  status: ProjectStatus.optional(),
-  label: Label.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  nextToken: z.string().min(1).max(2048).optional(),
-});
+export const CreateProjectBody = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      name: ResourceName,
+      description: z.string().max(1024).optional(),
+      sourceId: Id,
+      destinationId: Id,
+      migrationType: MigrationTypeSchema,
+      tables: z
+        .array(TableRefSchema)
+        .min(1)
+        .max(1000)
+        .refine((t) => new Set(t.map((r) => `${r.schema}\u0000${r.table}`)).size === t.length, { message: 'tables must not repeat' })
+        .optional(),
+      alertLevel: AlertLevel.optional(),
+      labels: z.array(Label).max(20).optional(),
+    })
+    .refine((p) => p.sourceId !== p.destinationId, { message: 'source and destination must differ', path: ['destinationId'] }),
+);
 
-export const ListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  nextToken: z.string().min(1).max(2048).optional(),
-});
+export const ListProjectsQuery = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    status: ProjectStatus.optional(),
+    label: Label.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    nextToken: z.string().min(1).max(2048).optional(),
+  }),
+);
 
-export const IdPath = z.strictObject({ id: Id });
-export const EmptyBody = z.strictObject({}).optional();
-export const EmptyQuery = z.strictObject({});
+export const ListQuery = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    nextToken: z.string().min(1).max(2048).optional(),
+  }),
+);
+
+export const IdPath = /* @__PURE__ */ schema(() => z.strictObject({ id: Id }));
+export const EmptyBody = /* @__PURE__ */ schema(() => z.strictObject({}).optional());
+export const EmptyQuery = /* @__PURE__ */ schema(() => z.strictObject({}));
 /** confirmName is checked by the use case, so a missing one answers CONFIRMATION_MISMATCH like a wrong one. */
-export const DeleteProjectQuery = z.strictObject({ confirmName: z.string().max(256).optional() });
-export const AlertConfigBody = z.strictObject({ level: AlertLevel });
+export const DeleteProjectQuery = /* @__PURE__ */ schema(() => z.strictObject({ confirmName: z.string().max(256).optional() }));
+export const AlertConfigBody = /* @__PURE__ */ schema(() => z.strictObject({ level: AlertLevel }));
 
-export const SwitchoverStepName = z.enum(SWITCHOVER_STEPS.map((s) => s.name) as [(typeof SWITCHOVER_STEPS)[number]['name'], ...(typeof SWITCHOVER_STEPS)[number]['name'][]]);
-export const ConfirmStepBody = z.strictObject({ step: SwitchoverStepName });
+export const SwitchoverStepName = /* @__PURE__ */ schema(() => z.enum(SWITCHOVER_STEPS.map((s) => s.name) as [(typeof SWITCHOVER_STEPS)[number]['name'], ...(typeof SWITCHOVER_STEPS)[number]['name'][]]));
+export const ConfirmStepBody = /* @__PURE__ */ schema(() => z.strictObject({ step: SwitchoverStepName }));
 
 /** Body of each lifecycle route, by operation. */
 export const LIFECYCLE_BODIES = {
@@ -130,39 +159,41 @@ export const LIFECYCLE_BODIES = {
 } as const;
 
 /** POST /batch-operations: projectIds (1..1000, unique) or a selector; see shared/usecases/batch.ts. */
-export const BatchOperationBody = z
-  .strictObject({
-    operation: z.enum(BATCH_OPERATIONS),
-    projectIds: z.array(Id).min(1).max(MAX_BATCH_SIZE).optional(),
-    selector: z
-      .strictObject({ status: ProjectStatus.optional(), label: Label.optional() })
-      .refine((s) => s.status !== undefined || s.label !== undefined, { message: 'name a status, a label, or both' })
-      .optional(),
-    dryRun: z.boolean().optional(),
-    parameters: z.strictObject({ level: AlertLevel.optional() }).optional(),
-    expectedVersions: z
-      .record(Id, z.number().int().min(1))
-      .refine((v) => Object.keys(v).length <= MAX_BATCH_SIZE, { message: `at most ${MAX_BATCH_SIZE} entries` })
-      .optional(),
-    nextToken: z.string().min(1).max(2048).optional(),
-  })
-  .superRefine((b, ctx) => {
-    if ((b.projectIds === undefined) === (b.selector === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['projectIds'], message: 'give either projectIds or selector' });
-    }
-    if (b.projectIds) {
-      const seen = new Set<string>();
-      const repeated = [...new Set(b.projectIds.filter((id) => seen.size === seen.add(id).size))];
-      if (repeated.length > 0) ctx.addIssue({ code: 'custom', path: ['projectIds'], message: `ids must not repeat: ${repeated.slice(0, 10).join(', ')}` });
-      if (b.nextToken !== undefined) ctx.addIssue({ code: 'custom', path: ['nextToken'], message: 'nextToken continues a selector' });
-      const ids = new Set(b.projectIds);
-      const stray = Object.keys(b.expectedVersions ?? {}).filter((id) => !ids.has(id));
-      if (stray.length > 0) ctx.addIssue({ code: 'custom', path: ['expectedVersions'], message: `not among projectIds: ${stray.slice(0, 10).join(', ')}` });
-    }
-    if (b.operation === 'modify-alert-config' && !b.parameters?.level) {
-      ctx.addIssue({ code: 'custom', path: ['parameters', 'level'], message: 'modify-alert-config needs parameters.level' });
-    }
-    if (b.operation !== 'modify-alert-config' && b.parameters?.level !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['parameters', 'level'], message: `${b.operation} takes no level` });
-    }
-  });
+export const BatchOperationBody = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      operation: z.enum(BATCH_OPERATIONS),
+      projectIds: z.array(Id).min(1).max(MAX_BATCH_SIZE).optional(),
+      selector: z
+        .strictObject({ status: ProjectStatus.optional(), label: Label.optional() })
+        .refine((s) => s.status !== undefined || s.label !== undefined, { message: 'name a status, a label, or both' })
+        .optional(),
+      dryRun: z.boolean().optional(),
+      parameters: z.strictObject({ level: AlertLevel.optional() }).optional(),
+      expectedVersions: z
+        .record(Id, z.number().int().min(1))
+        .refine((v) => Object.keys(v).length <= MAX_BATCH_SIZE, { message: `at most ${MAX_BATCH_SIZE} entries` })
+        .optional(),
+      nextToken: z.string().min(1).max(2048).optional(),
+    })
+    .superRefine((b, ctx) => {
+      if ((b.projectIds === undefined) === (b.selector === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['projectIds'], message: 'give either projectIds or selector' });
+      }
+      if (b.projectIds) {
+        const seen = new Set<string>();
+        const repeated = [...new Set(b.projectIds.filter((id) => seen.size === seen.add(id).size))];
+        if (repeated.length > 0) ctx.addIssue({ code: 'custom', path: ['projectIds'], message: `ids must not repeat: ${repeated.slice(0, 10).join(', ')}` });
+        if (b.nextToken !== undefined) ctx.addIssue({ code: 'custom', path: ['nextToken'], message: 'nextToken continues a selector' });
+        const ids = new Set(b.projectIds);
+        const stray = Object.keys(b.expectedVersions ?? {}).filter((id) => !ids.has(id));
+        if (stray.length > 0) ctx.addIssue({ code: 'custom', path: ['expectedVersions'], message: `not among projectIds: ${stray.slice(0, 10).join(', ')}` });
+      }
+      if (b.operation === 'modify-alert-config' && !b.parameters?.level) {
+        ctx.addIssue({ code: 'custom', path: ['parameters', 'level'], message: 'modify-alert-config needs parameters.level' });
+      }
+      if (b.operation !== 'modify-alert-config' && b.parameters?.level !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['parameters', 'level'], message: `${b.operation} takes no level` });
+      }
+    }),
+);

@@ -1,32 +1,14 @@
-import * as z from 'zod';
 import type { AuditEvent } from '../domain/project';
-import { PROJECT_STATUSES } from '../domain/project';
+import type { ProjectEventDetail } from './event-schemas';
+
+export type { ProjectEventDetail };
 
 /**
  * Domain events on the EventBridge bus: one per committed audit event (every transition, every
- * confirmation, every pause timer), published from the table's stream. The detail schema below is
- * the contract; its JSON Schema is checked in (shared/events/project-event.schema.json).
+ * confirmation, every pause timer), published from the table's stream. The detail schema
+ * (ProjectEventDetail in event-schemas.ts) is the contract; its JSON Schema is checked in (shared/events/project-event.schema.json).
  */
 export const EVENT_SOURCE = 'migration-control-plane';
-
-const Status = z.enum(PROJECT_STATUSES);
-
-export const ProjectEventDetail = z
-  .strictObject({
-    projectId: z.string().min(1),
-    operation: z.string().min(1),
-    from: Status.nullable(),
-    to: Status.nullable(),
-    actor: z.string().min(1),
-    at: z.iso.datetime(),
-    version: z.number().int().min(1),
-    requestId: z.string().min(1),
-    cause: z.string().optional(),
-    batchId: z.string().optional(),
-    detail: z.record(z.string(), z.unknown()).optional(),
-  })
-  .meta({ title: 'ProjectEventDetail', description: 'detail of every event the control plane puts on its bus' });
-export type ProjectEventDetail = z.infer<typeof ProjectEventDetail>;
 
 export interface DomainEvent {
   source: typeof EVENT_SOURCE;
@@ -70,12 +52,4 @@ export function toDomainEvent(projectId: string, e: AuditEvent): DomainEvent {
     ...(e.detail ? { detail: e.detail } : {}),
   };
   return { source: EVENT_SOURCE, detailType: detailTypeOf(e.operation), detail, resources: [`project/${projectId}`] };
-}
-
-/** The JSON Schema (2020-12) of the detail, generated from the zod schema above. */
-export function projectEventJsonSchema(): Record<string, unknown> {
-  return {
-    $id: 'urn:migration-control-plane:events:project-event-detail',
-    ...z.toJSONSchema(ProjectEventDetail, { target: 'draft-2020-12' }),
-  };
 }

@@ -16,7 +16,8 @@ import { alertSubject, SnsAlertNotifier } from '../../shared/adapters/sns/alert-
 import { AlertList, AlertView, RESPONSE_EXAMPLES } from '../../shared/api/responses';
 import { alertsForAuditEvent, alertsForMeasurements, type Alert } from '../../shared/domain/alerts';
 import { ALERT_LEVELS, type AuditEvent } from '../../shared/domain/project';
-import { ALERT_DETAIL_TYPE, ProjectAlertDetail, toAlertEvent } from '../../shared/events/alert-events';
+import { ALERT_DETAIL_TYPE, toAlertEvent } from '../../shared/events/alert-events';
+import { ProjectAlertDetail } from '../../shared/events/event-schemas';
 
 const committedSchema = JSON.parse(readFileSync(ALERT_SCHEMA_FILE, 'utf8')) as object;
 const validate = new Ajv2020({ strict: true, allErrors: true }).addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/).compile(committedSchema);

@@ -1,10 +1,23 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { BusEvent, EventBus } from '../../ports';
+
+/**
+ * The EventBridge SDK is loaded on first use, not at module init: only the stream publisher puts
+ * events, and every other function (which builds the same dependencies) starts faster without it
+ * (bench/RESULTS.md, P3 cold start).
+ */
+type EventBridgeSdk = typeof import('@aws-sdk/client-eventbridge');
+let sdk: Promise<EventBridgeSdk> | undefined;
+const eventBridgeSdk = (): Promise<EventBridgeSdk> => (sdk ??= import('@aws-sdk/client-eventbridge'));
 
 let client: EventBridgeClient | undefined;
 
-export function getEventBridgeClient(): EventBridgeClient {
-  client ??= new EventBridgeClient({ maxAttempts: 5 });
+/** One EventBridge client per process; tests inject their own (or mock the class). */
+export async function getEventBridgeClient(): Promise<EventBridgeClient> {
+  if (!client) {
+    const { EventBridgeClient } = await eventBridgeSdk();
+    client ??= new EventBridgeClient({ maxAttempts: 5 });
+  }
   return client;
 }
 
@@ -18,13 +31,14 @@ const MAX_ENTRIES = 10;
 export class EventBridgeBus implements EventBus {
   constructor(
     private readonly busName: string,
-    private readonly eventBridge: () => EventBridgeClient = getEventBridgeClient,
+    private readonly eventBridge: () => EventBridgeClient | Promise<EventBridgeClient> = getEventBridgeClient,
   ) {}
 
   async publish(events: readonly BusEvent[]): Promise<void> {
+    const { PutEventsCommand } = await eventBridgeSdk();
     for (let i = 0; i < events.length; i += MAX_ENTRIES) {
       const chunk = events.slice(i, i + MAX_ENTRIES);
-      const out = await this.eventBridge().send(
+      const out = await (await this.eventBridge()).send(
         new PutEventsCommand({
           Entries: chunk.map((e) => ({
             EventBusName: this.busName,

@@ -1,24 +1,25 @@
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  InvalidToken,
-  SendTaskSuccessCommand,
-  SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-  TaskDoesNotExist,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '../../domain/orchestration';
 import type { ProjectRecord } from '../../domain/project';
 import { OrchestratorUnavailable, type Orchestrator } from '../../ports';
 
+/**
+ * The Step Functions SDK is loaded on first use, not at module init: only starting, stopping or
+ * completing a run needs it, and every function builds the same dependencies, so reads, creates and
+ * the stream publisher start faster without it (bench/RESULTS.md, P3 cold start).
+ */
+type SfnSdk = typeof import('@aws-sdk/client-sfn');
+let sdk: Promise<SfnSdk> | undefined;
+const sfnSdk = (): Promise<SfnSdk> => (sdk ??= import('@aws-sdk/client-sfn'));
+
 /** One Step Functions client per process, created on first use; tests inject their own. */
 let sfnClient: SFNClient | undefined;
 
-export function getSfnClient(): SFNClient {
-  sfnClient ??= new SFNClient({ maxAttempts: 4 });
+export async function getSfnClient(): Promise<SFNClient> {
+  if (!sfnClient) {
+    const { SFNClient } = await sfnSdk();
+    sfnClient ??= new SFNClient({ maxAttempts: 4 });
+  }
   return sfnClient;
 }
 
@@ -41,13 +42,14 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
 export class StepFunctionsOrchestrator implements Orchestrator {
   constructor(
     private readonly stateMachineArn: string,
-    private readonly client: () => SFNClient = getSfnClient,
+    private readonly client: () => SFNClient | Promise<SFNClient> = getSfnClient,
   ) {}
 
   async startRun(project: ProjectRecord): Promise<void> {
     const run = runOf(project);
+    const { ExecutionAlreadyExists, StartExecutionCommand } = await sfnSdk();
     try {
-      await this.client().send(
+      await (await this.client()).send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
           name: executionNameFor(project.id, run),
@@ -62,8 +64,9 @@ export class StepFunctionsOrchestrator implements Orchestrator {
 
   async stopRun(project: ProjectRecord, reason: string): Promise<void> {
     if (project.run === undefined) return;
+    const { ExecutionDoesNotExist, StopExecutionCommand } = await sfnSdk();
     try {
-      await this.client().send(
+      await (await this.client()).send(
         new StopExecutionCommand({
           executionArn: executionArnFor(this.stateMachineArn, executionNameFor(project.id, project.run)),
           error: 'Project.Stopped',
@@ -78,8 +81,9 @@ export class StepFunctionsOrchestrator implements Orchestrator {
 
   async isRunActive(project: ProjectRecord): Promise<boolean> {
     if (project.run === undefined) return false;
+    const { DescribeExecutionCommand, ExecutionDoesNotExist } = await sfnSdk();
     try {
-      const out = await this.client().send(
+      const out = await (await this.client()).send(
         new DescribeExecutionCommand({ executionArn: executionArnFor(this.stateMachineArn, executionNameFor(project.id, project.run)) }),
       );
       return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE';
@@ -90,8 +94,9 @@ export class StepFunctionsOrchestrator implements Orchestrator {
   }
 
   async completeTask(taskToken: string, output: Record<string, unknown> = {}): Promise<void> {
+    const { InvalidToken, SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } = await sfnSdk();
     try {
-      await this.client().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+      await (await this.client()).send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     } catch (e) {
       // Completed already (by the execution itself or a duplicate request), or its execution was stopped.
       if (e instanceof TaskDoesNotExist || e instanceof TaskTimedOut || e instanceof InvalidToken) return;
