@@ -14,8 +14,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTable, startDynamoDbLocal } from '../infra/local/dynamodb-local';
+import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ensureTable, localDocumentClient, startDynamoDbLocal } from '../infra/local/dynamodb-local';
+import { keys } from '../shared/table';
 import { DynamoDataSourceStore } from '../shared/adapters/dynamodb/data-source-store';
 import { DynamoProjectStore } from '../shared/adapters/dynamodb/project-store';
 import { InMemoryAlertNotifier, InMemoryAlertStore } from '../shared/adapters/memory/alerts';
@@ -162,7 +163,79 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
   };
 }
 
-function report(rows: Row[]): string {
+
+/** One shape of bare DynamoDB write, timed on DynamoDB Local with no application code. */
+interface CeilingRow {
+  shape: string;
+  projects: number;
+  requests: number;
+  inFlight: number;
+  seconds: number;
+}
+
+const CEILING_PROJECTS = 400;
+
+/**
+ * The engine's own ceiling, measured in the same run: pausing seeded RUNNING projects (the same items
+ * the batch pauses) with bare requests — the conditional UpdateItem alone, the transition's 2-item
+ * TransactWriteItems (conditional update + audit event), and the same writes packed 10 and 50 projects
+ * to a transaction (the rejected design, see the analysis) — each on a fresh table.
+ */
+async function measureCeiling(endpoint: string): Promise<CeilingRow[]> {
+  const doc = localDocumentClient(endpoint);
+  const shapes: { shape: string; perRequest: number; inFlight: number; withEvent: boolean }[] = [
+    { shape: 'UpdateItem (conditional status + version)', perRequest: 1, inFlight: 16, withEvent: false },
+    { shape: 'TransactWriteItems, 1 project (update + audit event)', perRequest: 1, inFlight: 16, withEvent: true },
+    { shape: 'TransactWriteItems, 10 projects (20 items)', perRequest: 10, inFlight: 4, withEvent: true },
+    { shape: 'TransactWriteItems, 50 projects (100 items)', perRequest: 50, inFlight: 2, withEvent: true },
+  ];
+  const rows: CeilingRow[] = [];
+  try {
+    for (const s of shapes) {
+      const table = `ceiling-${randomUUID().slice(0, 8)}`;
+      await ensureTable(endpoint, table);
+      const sources = new DynamoDataSourceStore(doc, table);
+      const ds = (name: string) => ({ id: randomUUID(), name, engine: 'mysql' as const, host: 'h', port: 3306, username: 'u', createdAt: new Date().toISOString(), refCount: 0 });
+      const [src, dst] = [ds('src'), ds('dst')];
+      await sources.create(src);
+      await sources.create(dst);
+      const seeded = await bulkSeedProjects(doc, table, { count: CEILING_PROJECTS, ds: { sourceId: src.id, destinationId: dst.id }, status: 'RUNNING', parallel: 8 });
+      const at = new Date().toISOString();
+      const update = (id: string) => ({
+        TableName: table,
+        Key: keys.project(id),
+        UpdateExpression: 'SET #s = :to, #v = :next, #g = :g',
+        ConditionExpression: 'attribute_exists(pk) AND #s = :from AND #v = :v',
+        ExpressionAttributeNames: { '#s': 'status', '#v': 'version', '#g': 'gsi2pk' },
+        ExpressionAttributeValues: { ':to': 'PAUSED', ':from': 'RUNNING', ':v': 2, ':next': 3, ':g': keys.statusPartition('PAUSED') },
+      });
+      const event = (id: string) => ({
+        TableName: table,
+        Item: { ...keys.projectEvent(id, 3), at, operation: 'pause', from: 'RUNNING', to: 'PAUSED', actor: 'bench', requestId: 'ceiling', version: 3 },
+        ConditionExpression: 'attribute_not_exists(sk)',
+      });
+      const groups: string[][] = [];
+      for (let i = 0; i < seeded.length; i += s.perRequest) groups.push(seeded.slice(i, i + s.perRequest).map((p) => p.id));
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: s.inFlight }, async () => {
+          while (next < groups.length) {
+            const ids = groups[next++] as string[];
+            if (!s.withEvent) await doc.send(new UpdateCommand(update(ids[0] as string)));
+            else await doc.send(new TransactWriteCommand({ TransactItems: ids.flatMap((id) => [{ Update: update(id) }, { Put: event(id) }]) }));
+          }
+        }),
+      );
+      rows.push({ shape: s.shape, projects: seeded.length, requests: groups.length, inFlight: s.inFlight, seconds: (performance.now() - t0) / 1000 });
+    }
+  } finally {
+    doc.destroy();
+  }
+  return rows;
+}
+
+function report(rows: Row[], ceiling: CeilingRow[]): string {
   const cpu = cpus();
   const fmt = (n: number, d = 2) => n.toFixed(d);
   const lines = [
@@ -192,6 +265,16 @@ function report(rows: Row[]): string {
     return `${prev.size.toLocaleString('en-US')} → ${r.size.toLocaleString('en-US')}: ${fmt(r.size / prev.size, 0)}× the projects, ${fmt(r.wallSeconds / prev.wallSeconds, 1)}× the time`;
   });
   if (steps.length > 0) lines.push(`Growth: ${steps.join('; ')} (ms / project ${rows.map((r) => fmt(r.msPerProject)).join(' → ')}).`);
+  if (ceiling.length > 0) {
+    lines.push(
+      '',
+      `DynamoDB Local's own ceiling in this run (bare requests, no application code; ${CEILING_PROJECTS} seeded RUNNING projects paused per shape, each on a fresh table):`,
+      '',
+      '| write shape | requests | in flight | projects / s | time for 1,000 projects at that rate (s) |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      ...ceiling.map((c) => `| ${c.shape} | ${c.requests} | ${c.inFlight} | ${fmt(c.projects / c.seconds, 0)} | ${fmt((1000 * c.seconds) / c.projects)} |`),
+    );
+  }
   return lines.join('\n');
 }
 
@@ -201,9 +284,11 @@ async function main() {
   logger.setLogLevel('WARN'); // one 'batch executed' line per call is noise here
   const ddb = await startDynamoDbLocal();
   const rows: Row[] = [];
+  let ceiling: CeilingRow[] = [];
   try {
     // Warm-up (not recorded): the JVM of DynamoDB Local compiles its hot paths during the first requests.
     await runSize(ddb.endpoint, ddb.process.pid, 300);
+    ceiling = await measureCeiling(ddb.endpoint);
     for (const size of sizes) {
       const repeats = Number(process.env.BENCH_REPEAT ?? (size <= 1000 ? 3 : 1));
       const attempts: Row[] = [];
@@ -216,7 +301,7 @@ async function main() {
   } finally {
     await ddb.stop();
   }
-  const text = report(rows);
+  const text = report(rows, ceiling);
   const out = resolve(process.cwd(), 'bench/RESULTS-batch.md');
   const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
   const analysis = previous.includes(MARKER) ? previous.slice(previous.indexOf(MARKER)) : `${MARKER}\n`;
