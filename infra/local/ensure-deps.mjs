@@ -1,4 +1,4 @@
-// Installs what `npm start` and `npm test` need on a fresh machine, and nothing when it is already there:
+// Installs what `npm start`, `npm test` and `npm run bench` need on a fresh machine, and nothing when it is already there:
 // the npm dependencies (npm ci when node_modules is missing or older than the lock file) and a Java
 // runtime for DynamoDB Local (Debian's openjdk-17-jre-headless when `java` is missing and we are root).
 import { execSync, spawnSync } from 'node:child_process';

@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { capacityOf } from '../../bench/lib/capacity';
-import { formatNumber, mdTable, renderMarkdown, verdict, type ResultsFile } from '../../bench/lib/report';
+import { batchDigest, formatNumber, mdTable, renderMarkdown, verdict, type ResultsFile } from '../../bench/lib/report';
 import { median, percentile, ratio, shuffled, summarize } from '../../bench/lib/stats';
 import { interleave } from '../../bench/lib/timing';
 
@@ -80,5 +83,43 @@ describe('bench helpers', () => {
     expect(capacityOf([{ CapacityUnits: 18, GlobalSecondaryIndexes: { a: { CapacityUnits: 4 }, b: { CapacityUnits: 8 } } }], true)).toEqual({ wcu: 18, rcu: 0, indexWcu: 12 });
     expect(capacityOf({ CapacityUnits: 1 }, false)).toEqual({ wcu: 0, rcu: 1, indexWcu: 0 });
     expect(capacityOf(undefined, true)).toEqual({ wcu: 0, rcu: 0, indexWcu: 0 });
+  });
+  it('the batch digest carries the generated tables and the 1,000-project verdict into RESULTS.md, not the analysis', () => {
+    // Prepare
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-')), 'RESULTS-batch.md');
+    writeFileSync(
+      file,
+      [
+        '# Batch pause benchmark (DynamoDB Local)',
+        '',
+        '- Date: x',
+        '',
+        '| projects | wall time (s) |',
+        '| ---: | ---: |',
+        '| 1,000 | 6.50 |',
+        '',
+        'Target ≤ 3 s for 1,000: MISSED (6.50 s).',
+        '',
+        '| write shape | requests | in flight | projects / s | time for 1,000 projects at that rate (s) |',
+        '| --- | ---: | ---: | ---: | ---: |',
+        '| UpdateItem (conditional status + version) | 400 | 16 | 201 | 4.97 |',
+        '',
+        '<!-- analysis (kept by the benchmark script) -->',
+        'prose',
+      ].join('\n'),
+    );
+
+    // Act
+    const digest = batchDigest(file);
+    const md = renderMarkdown({ sections: {} } as unknown as ResultsFile, { batch: digest });
+
+    // Assess
+    expect(digest?.thousand).toEqual({ seconds: 6.5, met: false });
+    expect(digest?.bareUpdateSeconds).toBe(4.97);
+    expect(digest?.markdown.startsWith('| projects |')).toBe(true);
+    expect(md).not.toContain('prose');
+    expect(md).not.toContain('- Date: x');
+    expect(md).toContain('| P2 batch pause of 1,000 projects (one call) | ≤ 3 s | 6.50 s | ❌ missed — DynamoDB Local');
+    expect(md).toContain('take 4.97 s');
   });
 });
