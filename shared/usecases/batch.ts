@@ -158,13 +158,16 @@ export async function runBatch(deps: Deps, req: BatchRequest, ctx: RequestContex
 
   const batchId = deps.newId();
   const execute = BATCH_EXECUTORS[req.operation] ?? applyAsSingleCall;
+  // The projects' transition writes share transactions where the store can combine them: far fewer
+  // requests, and each write keeps its own condition and outcome, exactly as the single call's.
+  const itemDeps: Deps = deps.projects.combineTransitions ? { ...deps, projects: deps.projects.combineTransitions() } : deps;
   const results = await mapWithConcurrency(assessed, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY, async (a): Promise<BatchItemResult> => {
     if (a.refusal) {
       return { projectId: a.projectId, ...nameAndStatus(a.record), ok: false, code: a.refusal.code, message: a.refusal.reason, ...(a.record ? { updatedAt: a.record.updatedAt, version: a.record.version } : {}) };
     }
     const p = a.record;
     try {
-      const after = await execute(deps, {
+      const after = await execute(itemDeps, {
         operation: req.operation,
         projectId: p.id,
         ...(req.expectedVersions?.[p.id] !== undefined ? { expectedVersion: req.expectedVersions[p.id] } : {}),

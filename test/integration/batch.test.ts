@@ -7,6 +7,7 @@ import { BATCH_OPERATIONS, batchRuleFor, type BatchOperation } from '../../share
 import { PROJECT_STATUSES, type ProjectRecord, type ProjectStatus } from '../../shared/domain/project';
 import { isAllowed } from '../../shared/domain/transitions';
 import { SEEDS_FROM } from '../support/seeds-table';
+import { getDocumentClient } from '../../shared/adapters/dynamodb/client';
 import { getDeps } from '../../shared/runtime';
 import { runBatch, type BatchExecution } from '../../shared/usecases/batch';
 import { bulkSeedProjects } from '../support/bulk-seed';
@@ -132,6 +133,33 @@ describe('POST /batch-operations (DynamoDB Local)', () => {
       const pauses = (await events(p?.id as string)).filter((e) => e.operation === 'pause');
       expect(pauses).toEqual([expect.objectContaining({ actor: 'bob' })]);
       expect(pauses[0]?.batchId).toBeUndefined();
+    }
+  });
+
+  it("a batch's projects share transactions: 30 pauses in a few TransactWriteItems, each project with its own audit event", async () => {
+    // Prepare: count the transactions the handler's own document client sends
+    const projects = await Promise.all(Array.from({ length: 30 }, () => projectIn('RUNNING', ds)));
+    const sent: number[] = [];
+    const doc = getDocumentClient();
+    doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand') sent.push(((args.input as { TransactItems?: unknown[] }).TransactItems ?? []).length);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countBatchTransactions' },
+    );
+
+    // Act
+    const out = await batch({ operation: 'pause', projectIds: projects.map((p) => p.id) }).finally(() => doc.middlewareStack.remove('countBatchTransactions'));
+
+    // Assess
+    expect(out.body.succeeded).toBe(30);
+    expect(sent.length).toBeLessThan(30);
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(60);
+    expect(Math.max(...sent)).toBeLessThanOrEqual(100);
+    for (const p of projects) {
+      expect(await get(p.id)).toMatchObject({ status: 'PAUSED', version: p.version + 1 });
+      expect((await events(p.id)).filter((e) => e.operation === 'pause')).toEqual([expect.objectContaining({ batchId: out.body.batchId })]);
     }
   });
 

@@ -99,6 +99,7 @@ describe('bench helpers', () => {
         '| 1,000 | 6.50 |',
         '',
         'Target ≤ 3 s for 1,000: MISSED (6.50 s).',
+        "With the table's stream (as `npm start` creates it): 100 in 2.00 s, 1,000 in 40.10 s.",
         '',
         '| write shape | requests | in flight | projects / s | time for 1,000 projects at that rate (s) |',
         '| --- | ---: | ---: | ---: | ---: |',
@@ -116,6 +117,7 @@ describe('bench helpers', () => {
     // Assess
     expect(digest?.thousand).toEqual({ seconds: 6.5, met: false });
     expect(digest?.bareUpdateSeconds).toBe(4.97);
+    expect(digest?.withStreamSeconds).toBe(40.1);
     expect(digest?.markdown.startsWith('| projects |')).toBe(true);
     expect(md).not.toContain('prose');
     expect(md).not.toContain('- Date: x');

@@ -25,8 +25,8 @@ import {
 import { TABLE, keys } from '../../table';
 import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
 import { queryAllPages, queryPage } from './pagination';
+import { TransactionCombiner, type TransactItems } from './transaction-combiner';
 
-type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'] as const;
 /** Retries of a transaction that DynamoDB cancelled only because another transaction held an item. */
@@ -93,6 +93,7 @@ const AMBIGUOUS_RETRIES = 2;
 export async function transactWithRetry(
   client: DynamoDBDocumentClient,
   items: TransactItems,
+  conflictRetries = TRANSACTION_CONFLICT_RETRIES,
 ): Promise<void> {
   let token = randomUUID();
   let ambiguous = 0;
@@ -111,18 +112,46 @@ export async function transactWithRetry(
         reasons !== undefined &&
         reasons.some((r) => r.Code === 'TransactionConflict') &&
         reasons.every((r) => r.Code === 'TransactionConflict' || r.Code === 'None' || r.Code === undefined);
-      if (!onlyConflicts || attempt >= TRANSACTION_CONFLICT_RETRIES) throw e;
+      if (!onlyConflicts || attempt >= conflictRetries) throw e;
       token = randomUUID(); // cancelled: nothing committed, a new attempt
       await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
     }
   }
 }
 
+/** A transition refused by its project condition: the conflict carries the item as it is (ALL_OLD). */
+function transitionConflict(reason: CancellationReason): TransitionConflict {
+  const current = cancellationItem(reason);
+  return new TransitionConflict(current ? toProjectRecord(current) : undefined);
+}
+
 export class DynamoProjectStore implements ProjectStore {
+  /** Only on the view `combineTransitions()` returns: its transition writes share transactions. */
+  private readonly combiner: TransactionCombiner | undefined;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+    options: { combineTransitions?: boolean } = {},
+  ) {
+    this.combiner = options.combineTransitions
+      ? new TransactionCombiner({
+          // A shared transaction is not retried for a transaction conflict: its writes then go alone, each with its own retries.
+          sendGroup: (items) => transactWithRetry(this.client, items, 0),
+          sendAlone: (items) => this.commitTransition(items),
+          conflict: transitionConflict,
+        })
+      : undefined;
+  }
+
+  /**
+   * The same store, except that transition writes made together (a batch's projects) are committed
+   * together: up to 100 items per TransactWriteItems, each write with its own condition and outcome
+   * (TransactionCombiner).
+   */
+  combineTransitions(): ProjectStore {
+    return new DynamoProjectStore(this.client, this.table, { combineTransitions: true });
+  }
 
   async create(project: ProjectRecord, event: AuditEvent): Promise<void> {
     const dataSourceRef = (id: string) => {
@@ -297,14 +326,16 @@ export class DynamoProjectStore implements ProjectStore {
         },
       });
     }
+    return this.combiner ? this.combiner.write(items) : this.commitTransition(items);
+  }
+
+  /** One transition in its own transaction; its project write is the first item. */
+  private async commitTransition(items: TransactItems): Promise<void> {
     try {
       await transactWithRetry(this.client, items);
     } catch (e) {
       const reason = e instanceof TransactionCanceledException ? e.CancellationReasons?.[0] : undefined;
-      if (reason?.Code === 'ConditionalCheckFailed') {
-        const current = cancellationItem(reason);
-        throw new TransitionConflict(current ? toProjectRecord(current) : undefined);
-      }
+      if (reason?.Code === 'ConditionalCheckFailed') throw transitionConflict(reason);
       throw e;
     }
   }
