@@ -1,29 +1,14 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { lazyClient, onFirstUse } from '../aws/lazy-sdk';
 import type { BusEvent, EventBus } from '../../ports';
 
-/**
- * The EventBridge SDK is loaded on first use, not at module init: only the stream publisher puts
- * events, and every other function (which builds the same dependencies) starts faster without it
- * (bench/RESULTS.md, P3 cold start).
- */
-type EventBridgeSdk = typeof import('@aws-sdk/client-eventbridge');
-let sdk: Promise<EventBridgeSdk> | undefined;
-const eventBridgeSdk = (): Promise<EventBridgeSdk> => (sdk ??= import('@aws-sdk/client-eventbridge'));
-
-let client: EventBridgeClient | undefined;
+/** Loaded on first use (shared/adapters/aws/lazy-sdk.ts). */
+const eventBridgeSdk = onFirstUse(() => import('@aws-sdk/client-eventbridge'));
 
 /** One EventBridge client per process; tests inject their own (or mock the class). */
-export async function getEventBridgeClient(): Promise<EventBridgeClient> {
-  if (!client) {
-    const { EventBridgeClient } = await eventBridgeSdk();
-    client ??= new EventBridgeClient({ maxAttempts: 5 });
-  }
-  return client;
-}
-
-export function setEventBridgeClient(c: EventBridgeClient | undefined): void {
-  client = c;
-}
+const clientHolder = lazyClient(async () => new (await eventBridgeSdk()).EventBridgeClient({ maxAttempts: 5 }));
+export const getEventBridgeClient = clientHolder.get;
+export const setEventBridgeClient = clientHolder.set;
 
 /** PutEvents takes at most 10 entries per call. */
 const MAX_ENTRIES = 10;

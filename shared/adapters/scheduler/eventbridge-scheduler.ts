@@ -1,31 +1,16 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { lazyClient, onFirstUse } from '../aws/lazy-sdk';
 import { parsePauseTimerName, pauseTimerNames, pauseTimers, type PauseTimerRef } from '../../domain/pause-timers';
 import type { ProjectRecord } from '../../domain/project';
 import type { ExpiryScheduler } from '../../ports';
 
-/**
- * The Scheduler SDK is loaded on first use, not at module init: only a pause, resume or release
- * schedules or cancels timers, and every other function (reads, creates) starts faster without it
- * (bench/RESULTS.md, P3 cold start).
- */
-type SchedulerSdk = typeof import('@aws-sdk/client-scheduler');
-let sdk: Promise<SchedulerSdk> | undefined;
-const schedulerSdk = (): Promise<SchedulerSdk> => (sdk ??= import('@aws-sdk/client-scheduler'));
-
-let schedulerClient: SchedulerClient | undefined;
+/** Loaded on first use (shared/adapters/aws/lazy-sdk.ts). */
+const schedulerSdk = onFirstUse(() => import('@aws-sdk/client-scheduler'));
 
 /** One Scheduler client per process; tests inject their own (or mock the class). */
-export async function getSchedulerClient(): Promise<SchedulerClient> {
-  if (!schedulerClient) {
-    const { SchedulerClient } = await schedulerSdk();
-    schedulerClient ??= new SchedulerClient({ maxAttempts: 5 });
-  }
-  return schedulerClient;
-}
-
-export function setSchedulerClient(client: SchedulerClient | undefined): void {
-  schedulerClient = client;
-}
+const schedulerClientHolder = lazyClient(async () => new (await schedulerSdk()).SchedulerClient({ maxAttempts: 5 }));
+export const getSchedulerClient = schedulerClientHolder.get;
+export const setSchedulerClient = schedulerClientHolder.set;
 
 export interface EventBridgeSchedulerConfig {
   groupName: string;

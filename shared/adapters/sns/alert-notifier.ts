@@ -1,30 +1,16 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { lazyClient, onFirstUse } from '../aws/lazy-sdk';
 import type { Alert } from '../../domain/alerts';
 import { toAlertEvent } from '../../events/alert-events';
 import type { AlertNotifier } from '../../ports';
 
-/**
- * The SNS SDK is loaded on first use, not at module init: only the stream publisher sends alerts, and
- * every other function (which builds the same dependencies) starts faster without it (bench/RESULTS.md, P3).
- */
-type SnsSdk = typeof import('@aws-sdk/client-sns');
-let sdk: Promise<SnsSdk> | undefined;
-const snsSdk = (): Promise<SnsSdk> => (sdk ??= import('@aws-sdk/client-sns'));
-
-let client: SNSClient | undefined;
+/** Loaded on first use (shared/adapters/aws/lazy-sdk.ts). */
+const snsSdk = onFirstUse(() => import('@aws-sdk/client-sns'));
 
 /** One SNS client per process; tests inject their own (or mock the class). */
-export async function getSnsClient(): Promise<SNSClient> {
-  if (!client) {
-    const { SNSClient } = await snsSdk();
-    client ??= new SNSClient({ maxAttempts: 5 });
-  }
-  return client;
-}
-
-export function setSnsClient(c: SNSClient | undefined): void {
-  client = c;
-}
+const clientHolder = lazyClient(async () => new (await snsSdk()).SNSClient({ maxAttempts: 5 }));
+export const getSnsClient = clientHolder.get;
+export const setSnsClient = clientHolder.set;
 
 /** SNS subjects: printable ASCII, no line breaks, under 100 characters. */
 export function alertSubject(alert: Alert): string {

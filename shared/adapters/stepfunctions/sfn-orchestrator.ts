@@ -1,31 +1,16 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { lazyClient, onFirstUse } from '../aws/lazy-sdk';
 import { executionNameFor } from '../../domain/orchestration';
 import type { ProjectRecord } from '../../domain/project';
 import { OrchestratorUnavailable, type Orchestrator } from '../../ports';
 
-/**
- * The Step Functions SDK is loaded on first use, not at module init: only starting, stopping or
- * completing a run needs it, and every function builds the same dependencies, so reads, creates and
- * the stream publisher start faster without it (bench/RESULTS.md, P3 cold start).
- */
-type SfnSdk = typeof import('@aws-sdk/client-sfn');
-let sdk: Promise<SfnSdk> | undefined;
-const sfnSdk = (): Promise<SfnSdk> => (sdk ??= import('@aws-sdk/client-sfn'));
+/** Loaded on first use (shared/adapters/aws/lazy-sdk.ts). */
+const sfnSdk = onFirstUse(() => import('@aws-sdk/client-sfn'));
 
 /** One Step Functions client per process, created on first use; tests inject their own. */
-let sfnClient: SFNClient | undefined;
-
-export async function getSfnClient(): Promise<SFNClient> {
-  if (!sfnClient) {
-    const { SFNClient } = await sfnSdk();
-    sfnClient ??= new SFNClient({ maxAttempts: 4 });
-  }
-  return sfnClient;
-}
-
-export function setSfnClient(client: SFNClient | undefined): void {
-  sfnClient = client;
-}
+const sfnClientHolder = lazyClient(async () => new (await sfnSdk()).SFNClient({ maxAttempts: 4 }));
+export const getSfnClient = sfnClientHolder.get;
+export const setSfnClient = sfnClientHolder.set;
 
 /** arn:aws:states:<region>:<account>:stateMachine:<name> → arn:aws:states:<region>:<account>:execution:<name>:<execution> */
 export function executionArnFor(stateMachineArn: string, executionName: string): string {
