@@ -12,6 +12,8 @@ export const BENCH_DIR = path.resolve(__dirname, '..');
 export const RESULTS_JSON = path.join(BENCH_DIR, 'results.json');
 export const RESULTS_MD = path.join(BENCH_DIR, 'RESULTS.md');
 export const BATCH_MD = path.join(BENCH_DIR, 'RESULTS-batch.md');
+/** The batch benchmark's figures for tools (and for RESULTS.md's summary row), next to its markdown. */
+export const BATCH_JSON = path.join(BENCH_DIR, 'results-batch.json');
 
 export interface MachineFacts {
   date: string;
@@ -170,9 +172,8 @@ export function renderMarkdown(results: ResultsFile, options: { batch?: BatchDig
   return `${out.join('\n')}\n`;
 }
 
-export interface BatchDigest {
-  /** The generated part of bench/RESULTS-batch.md: its tables and verdict lines (not its header or analysis). */
-  markdown: string;
+/** What bench/batch-pause.ts measured that RESULTS.md's summary needs (bench/results-batch.json). */
+export interface BatchFigures {
   /** The 1,000-project row against its target, when that size was run. */
   thousand?: { seconds: number; met: boolean };
   /** DynamoDB Local's ceiling in the same run: 1,000 bare conditional UpdateItems (one per project) take this long, s. */
@@ -181,17 +182,19 @@ export interface BatchDigest {
   withStreamSeconds?: number;
 }
 
-/** What RESULTS.md shows of bench/RESULTS-batch.md: everything generated from its first table to its analysis. */
-export function batchDigest(file = BATCH_MD): BatchDigest | undefined {
+export interface BatchDigest extends BatchFigures {
+  /** The generated part of bench/RESULTS-batch.md: its tables and verdict lines (not its header or analysis). */
+  markdown: string;
+}
+
+/** What RESULTS.md shows of the batch benchmark: the generated part of its markdown and its figures. */
+export function batchDigest(file = BATCH_MD, figuresFile = BATCH_JSON): BatchDigest | undefined {
   if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, 'utf8');
-  const generated = text.split('<!-- analysis')[0] as string;
+  const generated = readFileSync(file, 'utf8').split('<!-- analysis')[0] as string;
   const start = generated.indexOf('\n|');
   const markdown = start < 0 ? '' : generated.slice(start + 1).trim();
-  const m = /Target ≤ 3 s for 1,000: (met|MISSED) \(([\d.]+) s\)/.exec(markdown);
-  const streamed = /With the table's stream[^\n]*?1,000 in ([\d.]+) s/.exec(markdown);
-  const floor = /^\| UpdateItem[^|]*\|[^|]*\|[^|]*\|[^|]*\| ([\d.]+) \|$/m.exec(markdown);
-  return { markdown, ...(m ? { thousand: { seconds: Number(m[2]), met: m[1] === 'met' } } : {}), ...(floor ? { bareUpdateSeconds: Number(floor[1]) } : {}), ...(streamed ? { withStreamSeconds: Number(streamed[1]) } : {}) };
+  const figures = existsSync(figuresFile) ? (JSON.parse(readFileSync(figuresFile, 'utf8')) as { figures?: BatchFigures }).figures : undefined;
+  return { markdown, ...figures };
 }
 
 export function rerender(): void {

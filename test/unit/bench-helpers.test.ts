@@ -84,9 +84,12 @@ describe('bench helpers', () => {
     expect(capacityOf({ CapacityUnits: 1 }, false)).toEqual({ wcu: 0, rcu: 1, indexWcu: 0 });
     expect(capacityOf(undefined, true)).toEqual({ wcu: 0, rcu: 0, indexWcu: 0 });
   });
-  it('the batch digest carries the generated tables and the 1,000-project verdict into RESULTS.md, not the analysis', () => {
+  it('the batch digest carries the generated tables and the figures file (1,000-project verdict) into RESULTS.md, not the analysis', () => {
     // Prepare
-    const file = join(mkdtempSync(join(tmpdir(), 'bench-')), 'RESULTS-batch.md');
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    const file = join(dir, 'RESULTS-batch.md');
+    const figuresFile = join(dir, 'results-batch.json');
+    writeFileSync(figuresFile, JSON.stringify({ figures: { thousand: { seconds: 6.5, met: false }, bareUpdateSeconds: 4.97, withStreamSeconds: 40.1 } }));
     writeFileSync(
       file,
       [
@@ -111,7 +114,7 @@ describe('bench helpers', () => {
     );
 
     // Act
-    const digest = batchDigest(file);
+    const digest = batchDigest(file, figuresFile);
     const md = renderMarkdown({ sections: {} } as unknown as ResultsFile, { batch: digest });
 
     // Assess
