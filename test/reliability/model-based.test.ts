@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryExpiryScheduler } from '../../shared/adapters/memory/scheduler';
 import { createDataSources, ManualClock, useLocalTable } from '../support/harness';
-import { allCommands, compareAll, create, CreateCmd, timerCommands, deadlineCommands, nameCommands, RecordingOrchestrator, stats, type Real } from './model/commands';
+import { allCommands, compareAll, create, CreateCmd, timerCommands, deadlineCommands, nameCommands, RecordingOrchestrator, stats, type Cmd, type Real } from './model/commands';
 import { newModel, type Model, type ModelFlaws } from './model/lifecycle-model';
 import { HEAVY, report, SEED, size } from './support/profile';
 
@@ -42,6 +42,14 @@ function setup(flaws: ModelFlaws = {}) {
 }
 
 const MAX_COMMANDS = 20;
+
+/** Self-tests: sequences of these commands against a deliberately wrong model; fast-check must find where the API differs. */
+function checkFlawedModel(commands: fc.Arbitrary<Cmd>[], flaws: ModelFlaws) {
+  const property = fc.asyncProperty(fc.commands(commands, { maxCommands: 8, size: 'max' }), async (cmds) => {
+    await fc.asyncModelRun(setup(flaws), [new CreateCmd(0, undefined, 'alice'), ...cmds]);
+  });
+  return fc.check(property, { numRuns: 100, seed: SEED, endOnFailure: true });
+}
 
 describe('model-based: the lifecycle API behaves as the reference model says', () => {
   beforeAll(async () => {
@@ -92,13 +100,8 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
   });
 
   it('self-test: a model that lets resume succeed after the pause deadline is caught (fast-check finds a counterexample)', async () => {
-    // Prepare
-    const property = fc.asyncProperty(fc.commands(deadlineCommands, { maxCommands: 8, size: 'max' }), async (cmds) => {
-      await fc.asyncModelRun(setup({ resumeIgnoresDeadline: true }), [new CreateCmd(0, undefined, 'alice'), ...cmds]);
-    });
-
-    // Act
-    const result = await fc.check(property, { numRuns: 100, seed: SEED, endOnFailure: true });
+    // Prepare + Act
+    const result = await checkFlawedModel(deadlineCommands, { resumeIgnoresDeadline: true });
 
     // Assess
     expect(result.failed).toBe(true);
@@ -110,13 +113,8 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
   });
 
   it('self-test: a model in which release keeps the name reserved is caught', async () => {
-    // Prepare
-    const property = fc.asyncProperty(fc.commands(nameCommands, { maxCommands: 8, size: 'max' }), async (cmds) => {
-      await fc.asyncModelRun(setup({ releaseKeepsName: true }), [new CreateCmd(0, undefined, 'alice'), ...cmds]);
-    });
-
-    // Act
-    const result = await fc.check(property, { numRuns: 100, seed: SEED, endOnFailure: true });
+    // Prepare + Act
+    const result = await checkFlawedModel(nameCommands, { releaseKeepsName: true });
 
     // Assess
     expect(result.failed).toBe(true);

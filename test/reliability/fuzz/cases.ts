@@ -251,12 +251,16 @@ function targetId(fx: Fixture): fc.Arbitrary<{ id: string; unknown: boolean }> {
   );
 }
 
-function idParamsFor(route: Route, fx: Fixture) {
-  if (!route.path.includes('{id}')) return fc.constant({ pathParameters: undefined as Record<string, string> | undefined, unknown: false });
+/** What a case aims at: the route and its method, and for a route with {id} a known or a well-formed unknown id. */
+type CaseTarget = Pick<FuzzCase, 'method' | 'route' | 'pathParameters' | 'nonexistentTarget'>;
+
+function aimAt(route: Route, fx: Fixture): fc.Arbitrary<CaseTarget> {
+  const target = (pathParameters: Record<string, string> | undefined, unknown: boolean): CaseTarget => ({ method: route.method, route, pathParameters, nonexistentTarget: unknown });
+  if (!route.path.includes('{id}')) return fc.constant(target(undefined, false));
   const ids = route.path.startsWith('/data-sources')
     ? fc.oneof(fc.constantFrom(fx.sourceId, fx.destinationId).map((id) => ({ id, unknown: false })), unknownId.map((id) => ({ id, unknown: true })))
     : targetId(fx);
-  return ids.map(({ id, unknown }) => ({ pathParameters: { id } as Record<string, string> | undefined, unknown }));
+  return ids.map(({ id, unknown }) => target({ id }, unknown));
 }
 
 const via = fc.constantFrom<'call' | 'socket'>('call', 'call', 'socket');
@@ -281,13 +285,10 @@ function bodyMutationCase(fx: Fixture): fc.Arbitrary<FuzzCase> {
         }),
       },
     );
-    return fc.record({ ids: idParamsFor(route, fx), mutation, via }).map(
-      ({ ids, mutation, via }): FuzzCase => ({
+    return fc.record({ target: aimAt(route, fx), mutation, via }).map(
+      ({ target, mutation, via }): FuzzCase => ({
         family: 'body-mutation',
-        method: route.method,
-        route,
-        pathParameters: ids.pathParameters,
-        nonexistentTarget: ids.unknown,
+        ...target,
         headers: JSON_HEADERS,
         body: json(applyMutation(base, mutation)),
         via,
@@ -307,13 +308,10 @@ function garbageBodyCase(fx: Fixture): fc.Arbitrary<FuzzCase> {
     garbageValue.filter((v) => !(typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)).map((v) => JSON.stringify(v)),
   );
   return fc.record({ route: fc.constantFrom(...ROUTES), raw, via }).chain(({ route, raw, via }) =>
-    idParamsFor(route, fx).map(
-      (ids): FuzzCase => ({
+    aimAt(route, fx).map(
+      (target): FuzzCase => ({
         family: 'garbage-body',
-        method: route.method,
-        route,
-        pathParameters: ids.pathParameters,
-        nonexistentTarget: ids.unknown,
+        ...target,
         headers: JSON_HEADERS,
         body: Buffer.from(raw, 'utf8'),
         via,
@@ -366,13 +364,10 @@ function badQueryCase(fx: Fixture): fc.Arbitrary<FuzzCase> {
     fc.constantFrom<[string, string][]>([['confirmName', 'x'.repeat(257)]]),
   );
   return fc.record({ route: fc.constantFrom(...routes), query, via }).chain(({ route, query, via }) =>
-    idParamsFor(route, fx).map(
-      (ids): FuzzCase => ({
+    aimAt(route, fx).map(
+      (target): FuzzCase => ({
         family: 'bad-query',
-        method: route.method,
-        route,
-        pathParameters: ids.pathParameters,
-        nonexistentTarget: ids.unknown,
+        ...target,
         query,
         headers: {},
         via,
@@ -399,16 +394,13 @@ function badHeaderCase(fx: Fixture): fc.Arbitrary<FuzzCase> {
     contentType: ct,
   }));
   return fc.record({ h: fc.oneof(ifMatch, idemKey, mediaType), via }).chain(({ h, via }) =>
-    idParamsFor(h.route, fx).map((ids): FuzzCase => {
+    aimAt(h.route, fx).map((target): FuzzCase => {
       const body = schemasOf(h.route).body ? validBody(h.route, fx) : undefined;
       // A media-type case needs a body to be refused: lifecycle routes without one get {}.
       const bytes = body && (Object.keys(body).length > 0 || h.contentType !== 'application/json') ? json(body) : undefined;
       return {
         family: 'bad-header',
-        method: h.route.method,
-        route: h.route,
-        pathParameters: ids.pathParameters,
-        nonexistentTarget: ids.unknown,
+        ...target,
         headers: { ...(bytes ? { 'Content-Type': h.contentType } : {}), ...h.headers },
         ...(bytes ? { body: bytes } : {}),
         ...(h.route.fn === 'delete-project' ? { query: [['confirmName', 'not-the-name']] as [string, string][] } : {}),
@@ -467,15 +459,12 @@ function rawBytesCase(fx: Fixture): fc.Arbitrary<FuzzCase> {
   const invalidUtf8 = fc
     .record({ route: fc.constantFrom(...BODY_ROUTES), bytes: fc.constantFrom([0xff], [0xc3, 0x28], [0xe2, 0x82], [0xf0, 0x28, 0x8c, 0x28], [0xed, 0xa0, 0x80], [0xc0, 0xaf]) })
     .chain(({ route, bytes }) =>
-      idParamsFor(route, fx).map((ids): FuzzCase => {
+      aimAt(route, fx).map((target): FuzzCase => {
         const base = JSON.stringify({ ...validBody(route, fx), name: '@@' });
         const [head, tail] = base.split('@@') as [string, string];
         return {
           family: 'invalid-utf8',
-          method: route.method,
-          route,
-          pathParameters: ids.pathParameters,
-          nonexistentTarget: ids.unknown,
+          ...target,
           headers: JSON_HEADERS,
           body: Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]),
           via: 'socket',
