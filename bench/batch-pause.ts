@@ -333,9 +333,13 @@ function figuresOf(rows: Row[], ceiling: CeilingRow[]): BatchFigures {
   const thousand = rows.find((r) => r.size === 1000 && !r.stream);
   const streamed = rows.find((r) => r.size === 1000 && r.stream);
   const bare = ceiling.find((c) => c.shape.startsWith('UpdateItem'));
+  const shared = ceiling.find((c) => c.shape.includes('50 projects'));
+  const per1000 = (c: CeilingRow) => (1000 * c.seconds) / c.projects;
   return {
-    ...(thousand ? { thousand: { seconds: thousand.wallSeconds, met: thousand.wallSeconds <= TARGET_SECONDS } } : {}),
-    ...(bare ? { bareUpdateSeconds: (1000 * bare.seconds) / bare.projects } : {}),
+    concurrency,
+    ...(thousand ? { thousand: { seconds: thousand.wallSeconds, met: thousand.wallSeconds <= TARGET_SECONDS, runs: thousand.runs } } : {}),
+    ...(bare ? { bareUpdateSeconds: per1000(bare) } : {}),
+    ...(shared ? { sharedTransactionSeconds: per1000(shared) } : {}),
     ...(streamed ? { withStreamSeconds: streamed.wallSeconds } : {}),
   };
 }
