@@ -1,7 +1,10 @@
 import type { PauseTimerRef } from './domain/pause-timers';
 import type { AttributePath, PathValue } from './domain/paths';
 import type { AuditEvent, ProjectRecord, ProjectStatus } from './domain/project';
-import type { SubtaskProgress, SubtaskType } from './domain/subtasks';
+export { ENGINE_KINDS, type EngineKind } from './domain/project';
+import type { JobRef, JobSpec } from './domain/orchestration';
+export type { JobRef, JobSpec } from './domain/orchestration';
+import type { SubtaskProgress, SubtaskType, SwitchoverStepName } from './domain/subtasks';
 import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
 import type { Alert } from './domain/alerts';
@@ -160,6 +163,22 @@ export class OrchestratorUnavailable extends Error {
 /** State of a migration engine job. */
 export type JobState = 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'STOPPED';
 
+/** Progress of one table of a job (real engines; the simulated engine reports none). */
+export interface TableProgress {
+  schema: string;
+  table: string;
+  /** Rows copied, compared or applied so far. */
+  rows: number;
+  /** Rows the source's statistics estimate (copy, verification). */
+  rowsEstimated?: number;
+  /** Rows per second over the last measurement. */
+  rowsPerSecond?: number;
+  done?: boolean;
+  /** Verification: rows that differ between source and destination, and the first keys of them. */
+  mismatches?: number;
+  mismatchedKeys?: string[];
+}
+
 export interface JobStatus {
   jobId: string;
   state: JobState;
@@ -168,6 +187,10 @@ export interface JobStatus {
   checkpoint?: string;
   /** Continuous jobs: true once the job has caught up with the source (no lag). */
   caughtUp?: boolean;
+  /** Continuous jobs: how far the apply is behind the source. */
+  lag?: { seconds: number; bytes: number };
+  /** Per-table detail (kept out of the project item's hot attributes). */
+  tables?: TableProgress[];
   error?: { code: string; message: string };
 }
 
@@ -178,15 +201,20 @@ export interface JobStatus {
  */
 export interface MigrationEngine {
   /** Creates and starts the job; a job that exists already is left as it is. */
-  startJob(spec: { jobId: string; projectId: string; subtask: SubtaskType }): Promise<JobStatus>;
+  startJob(spec: JobSpec): Promise<JobStatus>;
   /** Current state, progress and checkpoint; undefined for an unknown job. */
-  pollJob(jobId: string): Promise<JobStatus | undefined>;
+  pollJob(job: JobRef): Promise<JobStatus | undefined>;
   /** Pauses a running job, keeping its checkpoint; a job that does not run is left as it is. */
-  pauseJob(jobId: string): Promise<JobStatus | undefined>;
+  pauseJob(job: JobRef): Promise<JobStatus | undefined>;
   /** Runs a paused or failed job again from its checkpoint (or the one given). */
-  resumeJob(jobId: string, fromCheckpoint?: string): Promise<JobStatus>;
+  resumeJob(job: JobRef, fromCheckpoint?: string): Promise<JobStatus>;
   /** Stops a job for good (a continuous sync at switchover, every job at release). */
-  stopJob(jobId: string): Promise<JobStatus | undefined>;
+  stopJob(job: JobRef): Promise<JobStatus | undefined>;
+  /**
+   * Engine work of a switchover step (e.g. PROCESS_DATABASE_OBJECTS: deferred indexes, foreign keys and
+   * sequences); idempotent. Absent, or `done: true` at once, where the engine has nothing to do for it.
+   */
+  switchoverStep?(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }>;
 }
 
 /** Schedules the expiry of a pause (EventBridge Scheduler when deployed). */

@@ -1,5 +1,5 @@
 import type { AttributePath } from './paths';
-import type { AwaitedGate, ProjectRecord } from './project';
+import type { AwaitedGate, EngineKind, MigrationType, ProjectRecord, TableRef } from './project';
 import type { Subtask, SubtaskStatus, SubtaskType, SwitchoverStepName } from './subtasks';
 
 /**
@@ -59,6 +59,40 @@ export function needsExecution(p: Pick<ProjectRecord, 'subtasks' | 'switchoverEn
  * continues the same job from its checkpoint instead of starting again from zero.
  */
 export const jobIdFor = (projectId: string, subtask: SubtaskType) => `${projectId}.${subtask}`;
+
+/**
+ * A job as every engine call names it: the id (one per project and subtask), whose job it is, which
+ * engine runs it, and the run of the project that asks (fencing: an engine refuses, or ignores, a
+ * pause or stop from a run older than the one that last started or resumed the job).
+ */
+export interface JobRef {
+  jobId: string;
+  projectId: string;
+  subtask: SubtaskType;
+  engine: EngineKind;
+  run?: number;
+}
+
+/** What a job moves: read from the project when the job starts. */
+export interface JobSpec extends JobRef {
+  /** The data sources read (one today; several once a project has several sources). */
+  sourceIds: readonly string[];
+  destinationId: string;
+  /** null = every table of the source database. */
+  tables: readonly TableRef[] | null;
+  migrationType: MigrationType;
+}
+
+/** How the engine port names the job of a project's subtask (its recorded job id, else the derived one). */
+export function jobRef(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks'>, subtask: SubtaskType, run: number | undefined = p.run): JobRef {
+  const jobId = p.subtasks?.find((s) => s.type === subtask)?.jobId ?? jobIdFor(p.id, subtask);
+  return { jobId, projectId: p.id, subtask, engine: p.engine ?? 'simulated', ...(run !== undefined ? { run } : {}) };
+}
+
+/** What a job of the project moves (its data sources, tables and migration type). */
+export function jobSpec(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks' | 'sourceId' | 'destinationId' | 'tables' | 'migrationType'>, subtask: SubtaskType, run?: number): JobSpec {
+  return { ...jobRef(p, subtask, run), sourceIds: [p.sourceId], destinationId: p.destinationId, tables: p.tables, migrationType: p.migrationType };
+}
 
 /** Execution name of a run: a duplicate start of the same run is refused by Step Functions, hence harmless. */
 export const executionNameFor = (projectId: string, run: number) => `${projectId}-${run}`;

@@ -16,6 +16,10 @@ export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
 export const ALERT_LEVELS = ['NONE', 'LOW', 'MEDIUM', 'HIGH'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
+/** Which engine runs a project's jobs: data on the project, chosen at creation from its data sources. */
+export const ENGINE_KINDS = ['simulated', 'postgresql', 'aws-dms'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
+
 export interface MigrationType {
   structureMigration: boolean;
   fullMigration: boolean;
@@ -46,6 +50,8 @@ export interface ProjectRecord {
   tables: TableRef[] | null;
   labels: string[];
   alertLevel: AlertLevel;
+  /** The engine that runs the project's jobs (absent on records made before engines were data: simulated). */
+  engine?: EngineKind;
   status: ProjectStatus;
   version: number;
   createdAt: string;

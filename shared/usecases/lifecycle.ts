@@ -1,6 +1,6 @@
 import { isoAt } from '../domain/clock';
 import { DomainError, notFound } from '../domain/errors';
-import { jobIdFor, runningParts, stageOf, stepPath, subtaskPath } from '../domain/orchestration';
+import { jobRef, runningParts, stageOf, stepPath, subtaskPath } from '../domain/orchestration';
 import { applyPaths, pathHolds, type AttributePath, type PathValue } from '../domain/paths';
 import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
 import type { SwitchoverStepName } from '../domain/subtasks';
@@ -352,7 +352,7 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
     case 'skip-full-verification': {
       const seen = before.subtasks.find((s) => s.type === 'FULL_VERIFICATION');
       if (seen && (seen.status === 'RUNNING' || seen.status === 'PAUSED' || seen.status === 'FAILED')) {
-        await afterCommit('stop the verification job', req, async () => void (await deps.engine.stopJob(seen.jobId ?? jobIdFor(before.id, 'FULL_VERIFICATION'))));
+        await afterCommit('stop the verification job', req, async () => void (await deps.engine.stopJob(jobRef(before, 'FULL_VERIFICATION'))));
       }
       return after;
     }

@@ -1,10 +1,10 @@
 import { isoAt } from '../domain/clock';
 import { DomainError } from '../domain/errors';
-import { isFinished, jobIdFor, needsExecution, planNext, stageOf, stepPath, subtaskPath } from '../domain/orchestration';
+import { isFinished, jobIdFor, jobRef, jobSpec, needsExecution, planNext, stageOf, stepPath, subtaskPath } from '../domain/orchestration';
 import { applyPaths, readPath, type AttributePath, type PathValue } from '../domain/paths';
 import type { AwaitedGate, ProjectRecord } from '../domain/project';
 import type { Subtask, SubtaskType, SwitchoverStepName } from '../domain/subtasks';
-import { RunWriteRefused, type JobStatus } from '../ports';
+import { RunWriteRefused, type JobRef, type JobStatus } from '../ports';
 import type { Deps } from './deps';
 import { finishRelease, writeTransition } from './lifecycle';
 
@@ -159,15 +159,16 @@ export async function startWork(deps: Deps, input: StepInput & { work: Work }): 
       { expect: [{ path: subtaskPath(p, type, 'status'), value: seen.status }], remove: seen.lastError ? [subtaskPath(p, type, 'lastError')] : [] },
     );
     if (!claimed) return done(input); // the subtask moved on (skipped): re-plan
-    const existing = await deps.engine.pollJob(jobId);
+    const job = jobSpec(claimed, type, input.run);
+    const existing = await deps.engine.pollJob(job);
     let status: JobStatus;
-    if (!existing) status = await deps.engine.startJob({ jobId, projectId: p.id, subtask: type });
-    else if (existing.state === 'PAUSED' || existing.state === 'FAILED' || existing.state === 'STOPPED') status = await deps.engine.resumeJob(jobId, seen.checkpoint);
+    if (!existing) status = await deps.engine.startJob(job);
+    else if (existing.state === 'PAUSED' || existing.state === 'FAILED' || existing.state === 'STOPPED') status = await deps.engine.resumeJob(job, seen.checkpoint);
     else status = existing;
     try {
       return await recordJob(deps, claimed, input, type, status);
     } catch (e) {
-      if (e instanceof Fenced) await compensateJob(deps, e.current, input.run, jobId);
+      if (e instanceof Fenced) await compensateJob(deps, e.current, input.run, job);
       throw e;
     }
   });
@@ -178,10 +179,10 @@ export async function startWork(deps: Deps, input: StepInput & { work: Work }): 
  * the start): the pause or release could not see it, so it is paused or stopped here. A newer run owns
  * the job already: left alone.
  */
-async function compensateJob(deps: Deps, current: ProjectRecord | undefined, run: number, jobId: string): Promise<void> {
+async function compensateJob(deps: Deps, current: ProjectRecord | undefined, run: number, job: JobRef): Promise<void> {
   if (current && current.run !== run) return;
-  if (!current || current.status === 'RELEASING' || current.status === 'RELEASED') await deps.engine.stopJob(jobId);
-  else await deps.engine.pauseJob(jobId);
+  if (!current || current.status === 'RELEASING' || current.status === 'RELEASED') await deps.engine.stopJob(job);
+  else await deps.engine.pauseJob(job);
 }
 
 /** "Poll work item": records the job's progress, result or failure. */
@@ -192,10 +193,10 @@ export async function pollWork(deps: Deps, input: StepInput & { work: Work }): P
     const type = input.work.subtask as SubtaskType;
     const s = subtaskOf(p, type);
     if (s.status !== 'RUNNING') return done(input); // skipped meanwhile: re-plan
-    const jobId = s.jobId ?? jobIdFor(p.id, type);
-    let status = await deps.engine.pollJob(jobId);
-    if (!status) status = await deps.engine.startJob({ jobId, projectId: p.id, subtask: type });
-    else if (status.state === 'PAUSED' || status.state === 'STOPPED') status = await deps.engine.resumeJob(jobId, s.checkpoint);
+    const job = jobSpec(p, type, input.run);
+    let status = await deps.engine.pollJob(job);
+    if (!status) status = await deps.engine.startJob(job);
+    else if (status.state === 'PAUSED' || status.state === 'STOPPED') status = await deps.engine.resumeJob(job, s.checkpoint);
     return recordJob(deps, p, input, type, status);
   });
 }
@@ -250,7 +251,7 @@ async function backgroundProgress(deps: Deps, p: ProjectRecord, current: Subtask
   const set: PathValue[] = [];
   for (const s of p.subtasks) {
     if (!s.continuous || s.status !== 'RUNNING' || s.type === current) continue;
-    const status = await deps.engine.pollJob(s.jobId ?? jobIdFor(p.id, s.type));
+    const status = await deps.engine.pollJob(jobRef(p, s.type));
     if (!status) continue;
     const progress = [
       { path: subtaskPath(p, s.type, 'progress'), value: status.progress },
@@ -338,7 +339,7 @@ async function runStep(deps: Deps, p: ProjectRecord, input: StepInput, step: Swi
     await failRun(deps, p, input, 'FORWARD_SWITCHOVER', { code, message: `${step}: ${message}`, at: now });
     return failed(input);
   };
-  const syncJob = jobIdFor(p.id, 'INCREMENTAL_SYNC');
+  const syncJob = jobRef(p, 'INCREMENTAL_SYNC', input.run);
   const syncProgress = (status: JobStatus): PathValue[] => [
     { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'progress'), value: status.progress },
     { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'checkpoint'), value: status.checkpoint },

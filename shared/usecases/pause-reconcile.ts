@@ -1,5 +1,5 @@
 import { isoAt } from '../domain/clock';
-import { jobIdFor } from '../domain/orchestration';
+import { jobRef } from '../domain/orchestration';
 import { pauseTimerNames, type PauseTimerRef } from '../domain/pause-timers';
 import type { ProjectRecord } from '../domain/project';
 import type { SubtaskType } from '../domain/subtasks';
@@ -71,7 +71,7 @@ async function pauseJobsStillRunning(deps: Deps, p: ProjectRecord, report: Pause
   const stillRunning: SubtaskType[] = [];
   for (const s of p.subtasks ?? []) {
     if (s.status !== 'PAUSED') continue;
-    const job = await deps.engine.pollJob(s.jobId ?? jobIdFor(p.id, s.type));
+    const job = await deps.engine.pollJob(jobRef(p, s.type));
     if (job?.state === 'RUNNING') stillRunning.push(s.type);
   }
   if (stillRunning.length) {

@@ -1,4 +1,4 @@
-import { jobIdFor, subtaskPath } from '../domain/orchestration';
+import { jobRef, subtaskPath } from '../domain/orchestration';
 import type { PathValue } from '../domain/paths';
 import type { AwaitedGate, ProjectRecord } from '../domain/project';
 import type { SubtaskType } from '../domain/subtasks';
@@ -24,8 +24,9 @@ function log(level: 'INFO' | 'WARN', message: string, fields: Record<string, unk
 export async function pauseRun(deps: Deps, paused: ProjectRecord, caughtRunning: readonly SubtaskType[]): Promise<void> {
   await deps.orchestrator.stopRun(paused, 'paused');
   for (const type of caughtRunning) {
-    const jobId = jobIdFor(paused.id, type);
-    const status = await deps.engine.pauseJob(jobId);
+    const job = jobRef(paused, type);
+    const jobId = job.jobId;
+    const status = await deps.engine.pauseJob(job);
     if (!status || paused.run === undefined) continue;
     const set: PathValue[] = [
       { path: subtaskPath(paused, type, 'progress'), value: status.progress },
@@ -46,7 +47,7 @@ export async function stopRunAndJobs(deps: Deps, project: ProjectRecord, reason:
   await deps.orchestrator.stopRun(project, reason);
   for (const s of project.subtasks ?? []) {
     if (s.status === 'PENDING' || s.status === 'SKIPPED') continue;
-    await deps.engine.stopJob(s.jobId ?? jobIdFor(project.id, s.type));
+    await deps.engine.stopJob(jobRef(project, s.type));
   }
 }
 

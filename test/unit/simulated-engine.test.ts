@@ -18,9 +18,9 @@ describe('simulated migration engine', () => {
     // Act
     const started = await engine.startJob(spec('FULL_MIGRATION'));
     advance(15_000);
-    const quarter = await engine.pollJob('p1.FULL_MIGRATION');
+    const quarter = await engine.pollJob({ jobId: 'p1.FULL_MIGRATION' });
     advance(45_000);
-    const done = await engine.pollJob('p1.FULL_MIGRATION');
+    const done = await engine.pollJob({ jobId: 'p1.FULL_MIGRATION' });
 
     // Assess
     expect(started).toMatchObject({ state: 'RUNNING', progress: { percent: 0 } });
@@ -35,13 +35,13 @@ describe('simulated migration engine', () => {
     advance(30_000);
 
     // Act
-    const paused = await engine.pauseJob('p1.FULL_MIGRATION');
+    const paused = await engine.pauseJob({ jobId: 'p1.FULL_MIGRATION' });
     advance(60_000);
-    const stillPaused = await engine.pollJob('p1.FULL_MIGRATION');
+    const stillPaused = await engine.pollJob({ jobId: 'p1.FULL_MIGRATION' });
     const again = await engine.startJob(spec('FULL_MIGRATION'));
-    await engine.resumeJob('p1.FULL_MIGRATION', paused?.checkpoint);
+    await engine.resumeJob({ jobId: 'p1.FULL_MIGRATION' }, paused?.checkpoint);
     advance(30_000);
-    const done = await engine.pollJob('p1.FULL_MIGRATION');
+    const done = await engine.pollJob({ jobId: 'p1.FULL_MIGRATION' });
 
     // Assess
     expect(paused).toMatchObject({ state: 'PAUSED', progress: { percent: 50 }, checkpoint: 'simulated:300000' });
@@ -60,11 +60,11 @@ describe('simulated migration engine', () => {
 
     // Act
     advance(5_000); // 50 simulated seconds of 60
-    const failed = await engine.pollJob('p1.STRUCTURE_MIGRATION');
-    const unaffected = await engine.pollJob('p2.STRUCTURE_MIGRATION');
-    await engine.resumeJob('p1.STRUCTURE_MIGRATION', failed?.checkpoint);
+    const failed = await engine.pollJob({ jobId: 'p1.STRUCTURE_MIGRATION' });
+    const unaffected = await engine.pollJob({ jobId: 'p2.STRUCTURE_MIGRATION' });
+    await engine.resumeJob({ jobId: 'p1.STRUCTURE_MIGRATION' }, failed?.checkpoint);
     advance(6_000);
-    const retried = await engine.pollJob('p1.STRUCTURE_MIGRATION');
+    const retried = await engine.pollJob({ jobId: 'p1.STRUCTURE_MIGRATION' });
 
     // Assess
     expect(other.state).toBe('RUNNING');
@@ -80,15 +80,15 @@ describe('simulated migration engine', () => {
 
     // Act
     advance(6_000);
-    const catchingUp = await engine.pollJob('p1.INCREMENTAL_SYNC');
+    const catchingUp = await engine.pollJob({ jobId: 'p1.INCREMENTAL_SYNC' });
     advance(600_000);
-    const caughtUp = await engine.pollJob('p1.INCREMENTAL_SYNC');
-    const stopped = await engine.stopJob('p1.INCREMENTAL_SYNC');
+    const caughtUp = await engine.pollJob({ jobId: 'p1.INCREMENTAL_SYNC' });
+    const stopped = await engine.stopJob({ jobId: 'p1.INCREMENTAL_SYNC' });
 
     // Assess
     expect(catchingUp).toMatchObject({ state: 'RUNNING', caughtUp: false, progress: { lagSeconds: 60 } });
     expect(caughtUp).toMatchObject({ state: 'RUNNING', caughtUp: true, progress: { lagSeconds: 0 } });
     expect(stopped?.state).toBe('SUCCEEDED');
-    expect(await engine.pollJob('unknown')).toBeUndefined();
+    expect(await engine.pollJob({ jobId: 'unknown' })).toBeUndefined();
   });
 });

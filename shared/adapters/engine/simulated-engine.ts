@@ -1,5 +1,5 @@
 import type { SubtaskProgress, SubtaskType } from '../../domain/subtasks';
-import type { JobState, JobStatus, MigrationEngine } from '../../ports';
+import type { JobRef, JobSpec, JobState, JobStatus, MigrationEngine } from '../../ports';
 
 /**
  * A SIMULATED migration engine: no data moves. Its jobs progress with the clock (times a configurable
@@ -97,7 +97,7 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     await this.store.putFailure({ atPercent: 50, message: 'simulated engine failure', ...f });
   }
 
-  async startJob(spec: { jobId: string; projectId: string; subtask: SubtaskType }): Promise<JobStatus> {
+  async startJob(spec: Pick<JobSpec, 'jobId' | 'projectId' | 'subtask'>): Promise<JobStatus> {
     const existing = await this.settle(spec.jobId);
     if (existing) return this.status(existing);
     const job: SimulatedJob = {
@@ -113,12 +113,12 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     return this.status(job);
   }
 
-  async pollJob(jobId: string): Promise<JobStatus | undefined> {
+  async pollJob({ jobId }: Pick<JobRef, 'jobId'>): Promise<JobStatus | undefined> {
     const job = await this.settle(jobId);
     return job && this.status(job);
   }
 
-  async pauseJob(jobId: string): Promise<JobStatus | undefined> {
+  async pauseJob({ jobId }: Pick<JobRef, 'jobId'>): Promise<JobStatus | undefined> {
     const job = await this.settle(jobId);
     if (!job) return undefined;
     if (job.state === 'RUNNING') {
@@ -130,7 +130,7 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     return this.status(job);
   }
 
-  async resumeJob(jobId: string, fromCheckpoint?: string): Promise<JobStatus> {
+  async resumeJob({ jobId }: Pick<JobRef, 'jobId'>, fromCheckpoint?: string): Promise<JobStatus> {
     const job = await this.settle(jobId);
     if (!job) throw new Error(`simulated engine: no job ${jobId}`);
     if (job.state === 'PAUSED' || job.state === 'FAILED' || job.state === 'STOPPED') {
@@ -146,7 +146,7 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     return this.status(job);
   }
 
-  async stopJob(jobId: string): Promise<JobStatus | undefined> {
+  async stopJob({ jobId }: Pick<JobRef, 'jobId'>): Promise<JobStatus | undefined> {
     const job = await this.settle(jobId);
     if (!job) return undefined;
     if (job.state === 'RUNNING' || job.state === 'PAUSED') {
