@@ -11,6 +11,7 @@ import { EventBridgeExpiryScheduler } from './adapters/scheduler/eventbridge-sch
 import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
 import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
 import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
+import { EngineRouter } from './adapters/engine/engine-router';
 import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
 import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler, type Orchestrator } from './ports';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
@@ -93,7 +94,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
     dataSources: new DynamoDataSourceStore(client, table),
     orchestrator: orchestratorFromEnv(env),
     // The only engine so far is the SIMULATED one; its jobs live in the table, so every invocation sees them.
-    engine: new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) }),
+    engine: new EngineRouter({ simulated: new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) }) }),
     expiry: expirySchedulerFromEnv(env),
     events,
     alerts: new DynamoAlertStore(client, table),
