@@ -62,36 +62,37 @@ export const jobIdFor = (projectId: string, subtask: SubtaskType) => `${projectI
 
 /**
  * A job as every engine call names it: the id (one per project and subtask), whose job it is, which
- * engine runs it, and the run of the project that asks (fencing: an engine refuses, or ignores, a
- * pause or stop from a run older than the one that last started or resumed the job).
+ * engine runs it, where it reads and writes (so an engine can find the job's own records, e.g. in the
+ * destination's metadata schema), and the run of the project that asks (fencing: an engine refuses, or
+ * ignores, a pause or stop from a run older than the one that last started or resumed the job).
  */
 export interface JobRef {
   jobId: string;
   projectId: string;
   subtask: SubtaskType;
   engine: EngineKind;
+  /** The data sources read (one today; several once a project has several sources). */
+  sourceIds: readonly string[];
+  destinationId: string;
   run?: number;
 }
 
 /** What a job moves: read from the project when the job starts. */
 export interface JobSpec extends JobRef {
-  /** The data sources read (one today; several once a project has several sources). */
-  sourceIds: readonly string[];
-  destinationId: string;
   /** null = every table of the source database. */
   tables: readonly TableRef[] | null;
   migrationType: MigrationType;
 }
 
 /** How the engine port names the job of a project's subtask (its recorded job id, else the derived one). */
-export function jobRef(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks'>, subtask: SubtaskType, run: number | undefined = p.run): JobRef {
+export function jobRef(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks' | 'sourceId' | 'destinationId'>, subtask: SubtaskType, run: number | undefined = p.run): JobRef {
   const jobId = p.subtasks?.find((s) => s.type === subtask)?.jobId ?? jobIdFor(p.id, subtask);
-  return { jobId, projectId: p.id, subtask, engine: p.engine ?? 'simulated', ...(run !== undefined ? { run } : {}) };
+  return { jobId, projectId: p.id, subtask, engine: p.engine ?? 'simulated', sourceIds: [p.sourceId], destinationId: p.destinationId, ...(run !== undefined ? { run } : {}) };
 }
 
 /** What a job of the project moves (its data sources, tables and migration type). */
 export function jobSpec(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks' | 'sourceId' | 'destinationId' | 'tables' | 'migrationType'>, subtask: SubtaskType, run?: number): JobSpec {
-  return { ...jobRef(p, subtask, run), sourceIds: [p.sourceId], destinationId: p.destinationId, tables: p.tables, migrationType: p.migrationType };
+  return { ...jobRef(p, subtask, run), tables: p.tables, migrationType: p.migrationType };
 }
 
 /** Execution name of a run: a duplicate start of the same run is refused by Step Functions, hence harmless. */
