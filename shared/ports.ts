@@ -226,19 +226,6 @@ export interface ExpiryScheduler {
   listPauseTimers(): Promise<PauseTimerRef[]>;
 }
 
-/** Adapters that do nothing yet: the orchestration and expiry work replace them. Named for what they are. */
-export const noopOrchestrator: Orchestrator = {
-  startRun: async () => {},
-  stopRun: async () => {},
-  isRunActive: async () => false,
-  completeTask: async () => {},
-};
-export const noopExpiryScheduler: ExpiryScheduler = {
-  schedulePauseExpiry: async () => {},
-  cancelPauseExpiry: async () => {},
-  listPauseTimers: async () => [],
-};
-
 /** What goes on the bus: transition events and "Project Alert Raised". */
 export type BusEvent = DomainEvent | AlertEvent;
 

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE, tableDefinition } from '../../shared/table';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 
 export interface ProjectsTableProps {
   readonly stage: Stage;

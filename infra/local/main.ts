@@ -41,6 +41,7 @@ async function main() {
     DYNAMODB_ENDPOINT: ddb.endpoint,
     AWS_REGION: process.env.AWS_REGION ?? 'local',
     SIMULATION_TIME_SCALE: process.env.SIMULATION_TIME_SCALE ?? DEFAULT_LOCAL_TIME_SCALE,
+    MIGRATION_ENGINES: process.env.MIGRATION_ENGINES ?? 'simulated',
   });
   const timeScale = simulationTimeScale();
 
