@@ -7,6 +7,7 @@ import type { JobRef, MigrationEngine } from '../../shared/ports';
 import { createDataSource } from '../../shared/usecases/data-sources';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 import { pickNext, pollWork, reconcileRuns, startWork, type Work } from '../../shared/usecases/orchestration';
+import { reconcilePauses } from '../../shared/usecases/pause-reconcile';
 import { createProject } from '../../shared/usecases/projects';
 import { memoryDeps } from '../support/memory-deps';
 
@@ -213,5 +214,42 @@ describe('engine side effects fenced by run', () => {
     // Assess
     expect(report.errors).toEqual([]);
     expect((await job('INCREMENTAL_SYNC'))?.state).toBe('RUNNING');
+  });
+
+  it('the pause reconciler pauses the job a lost pauseJob left running, but not the jobs of a resume its stale PAUSED listing does not show', async () => {
+    // Prepare: a pause whose pauseJob calls failed (after the commit: the pause stands), listed by a lagging index
+    const { deps, id, drive, job, startedToVerification } = await prepare();
+    await startedToVerification();
+    const engine = deps.engine;
+    deps.engine = {
+      startJob: (s) => engine.startJob(s),
+      pollJob: (j) => engine.pollJob(j),
+      resumeJob: (j, c) => engine.resumeJob(j, c),
+      stopJob: (j) => engine.stopJob(j),
+      pauseJob: async () => {
+        throw new Error('engine unavailable');
+      },
+    };
+    const paused = (await applyOperation(deps, { operation: 'pause', projectId: id, ctx })) as ProjectRecord;
+    deps.engine = engine;
+    const runningUnderPause = (await job('INCREMENTAL_SYNC'))?.state;
+    const projects = deps.projects;
+    deps.projects = Object.create(projects) as typeof projects;
+    deps.projects.list = async (q) => (q.status === 'PAUSED' ? { items: [paused] } : projects.list(q));
+
+    // Act: the sweep enforces the pause; later, after a resume whose run claimed the jobs, the same stale listing changes nothing
+    const first = await reconcilePauses(deps);
+    const pausedBySweep = [(await job('INCREMENTAL_SYNC'))?.state, (await job('FULL_VERIFICATION'))?.state];
+    await applyOperation(deps, { operation: 'resume', projectId: id, ctx });
+    await drive(2);
+    const second = await reconcilePauses(deps);
+
+    // Assess
+    expect(runningUnderPause).toBe('RUNNING');
+    expect(first.jobsPaused).toEqual([{ projectId: id, subtasks: ['INCREMENTAL_SYNC', 'FULL_VERIFICATION'] }]);
+    expect(pausedBySweep).toEqual(['PAUSED', 'PAUSED']);
+    expect(second.jobsPaused).toEqual([]);
+    expect((await job('INCREMENTAL_SYNC'))?.state).toBe('RUNNING');
+    expect((await job('FULL_VERIFICATION'))?.state).toBe('RUNNING');
   });
 });
