@@ -102,13 +102,17 @@ describe('engine side effects interleaved with concurrent transitions', () => {
 
   it(`every engine job's state matches its subtask's, after every settled command and every round (${HEAVY ? 'heavy' : 'sample'})`, { timeout: size(30 * 60_000, 120_000) }, async () => {
     // Prepare
-    const runs = size(2000, Number(process.env.EFFECTS_RUNS ?? 100));
+    const alphabets = [
+      { name: 'all commands', commands, rounds: roundArb, numRuns: size(2000, Number(process.env.EFFECTS_RUNS ?? 100)) },
+      { name: 'late pauses in focus', commands: raceCommands, rounds: roundArb, numRuns: size(500, Number(process.env.EFFECTS_RACE_RUNS ?? 50)) },
+    ];
+    const runs = alphabets.reduce((n, a) => n + a.numRuns, 0);
     const started = Date.now();
 
     // Act
     let failure: unknown;
     try {
-      await fc.assert(property({}, true), { numRuns: runs, seed: SEED });
+      for (const a of alphabets) await fc.assert(property({}, true, a.commands, a.rounds), { numRuns: a.numRuns, seed: SEED });
     } catch (e) {
       failure = e;
     }
@@ -122,7 +126,7 @@ describe('engine side effects interleaved with concurrent transitions', () => {
       faults: stats.heldCalls,
       failures: failure ? 1 : 0,
       notes:
-        `run = one generated sequence of up to 24 commands on 1-2 projects, then every held engine call delivered in a generated order and the repair paths; ` +
+        `run = one generated sequence of up to 24 commands on 1-2 projects, then every held engine call delivered in a generated order and the repair paths (${alphabets.map((a) => `${a.numRuns} ${a.name}`).join(', ')}); ` +
         `case = one command; faults = engine calls held back and delivered out of order (${stats.delivered} deliveries); ` +
         `${stats.checks} invariant checks; ${stats.won} lifecycle calls won, ${stats.refused} refused; ${Math.round((Date.now() - started) / 1000)} s`,
     });
