@@ -200,7 +200,11 @@ export interface JobStatus {
  * (one per project and subtask), so every call is idempotent.
  */
 export interface MigrationEngine {
-  /** Creates and starts the job; a job that exists already is left as it is. */
+  /**
+   * Creates and starts the job; a job that exists already is left as it is, except that `spec.run`
+   * becomes its newest run (a run that finds its job running claims it so: a late pause or stop of an
+   * older run is then refused, see JobRef.run).
+   */
   startJob(spec: JobSpec): Promise<JobStatus>;
   /** Current state, progress and checkpoint; undefined for an unknown job. */
   pollJob(job: JobRef): Promise<JobStatus | undefined>;
