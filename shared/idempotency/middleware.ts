@@ -34,10 +34,43 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** What makes two requests with one key the same request: path parameters, query and body. */
+/**
+ * What makes two requests with one key the same request: path parameters, query, body, and every header
+ * that changes what the request does: If-Match (another version is another request). The caller (and so
+ * X-Actor, which only the local API honours) is in the key's scope; Content-Type is not needed: only
+ * JSON bodies reach this point, compared parsed.
+ */
 export function requestFingerprint(event: HttpEvent): string {
-  const material = canonicalJson({ path: event.pathParameters ?? {}, query: event.queryStringParameters ?? {}, body: event.parsedBody ?? null });
+  const ifMatch = headerValue(event, 'if-match')?.trim();
+  const material = canonicalJson({
+    path: event.pathParameters ?? {},
+    query: event.queryStringParameters ?? {},
+    body: event.parsedBody ?? null,
+    ...(ifMatch !== undefined ? { ifMatch } : {}),
+  });
   return createHash('sha256').update(material).digest('hex');
+}
+
+/** Problem codes that say "nothing happened, try again": never stored, the key is freed. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['CONCURRENT_MODIFICATION', 'IDEMPOTENCY_IN_PROGRESS', 'SERVICE_UNAVAILABLE', 'ORCHESTRATION_UNAVAILABLE']);
+
+/**
+ * A final answer is stored and replayed for the key's lifetime: any 2xx, and a 4xx that a retry of the
+ * same request would get again (INVALID_STATE, VERSION_MISMATCH, NOT_FOUND, validation, ...). A
+ * retryable answer (408, 429, 5xx, or a problem code in RETRYABLE_CODES, e.g. 409 CONCURRENT_MODIFICATION)
+ * frees the key so the retry executes.
+ */
+export function isFinalAnswer(response: Pick<APIGatewayProxyResult, 'statusCode' | 'body'>): boolean {
+  const status = response.statusCode;
+  if (status >= 200 && status < 300) return true;
+  if (status < 400 || status >= 500 || status === 408 || status === 429) return false;
+  let code: unknown;
+  try {
+    code = (JSON.parse(response.body) as { code?: unknown }).code;
+  } catch {
+    code = undefined;
+  }
+  return !(typeof code === 'string' && RETRYABLE_CODES.has(code));
 }
 
 /** Keys are scoped to the caller and the route: one caller's key never answers another caller. */
@@ -50,7 +83,7 @@ export const keyReused = () =>
     422,
     'IDEMPOTENCY_KEY_REUSED',
     'Idempotency key reused',
-    'This Idempotency-Key was used for a different request (path, query or body); use a new key for a new request.',
+    'This Idempotency-Key was used for a different request (path, query, body or If-Match); use a new key for a new request.',
   );
 
 export const keyInProgress = () =>
@@ -61,11 +94,13 @@ export const keyInProgress = () =>
     'A request with this Idempotency-Key is still being processed; retry in a second to get its response.',
   );
 
-function headerOf(event: HttpEvent): string | undefined {
+function headerValue(event: HttpEvent, name: string): string | undefined {
   const headers = event.headers ?? {};
-  const value = headers[IDEMPOTENCY_HEADER] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === IDEMPOTENCY_HEADER)?.[1];
+  const value = headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
   return value ?? undefined;
 }
+
+const headerOf = (event: HttpEvent) => headerValue(event, IDEMPOTENCY_HEADER);
 
 export interface IdempotencyOptions {
   /** Resolved per request, so tests and the local runtime can swap the store and clock. */
@@ -77,7 +112,8 @@ export interface IdempotencyOptions {
  * Idempotency-Key on POST/PUT/DELETE. Runs after validation (a request that fails validation never
  * claims a key) and before the handler. A completed key replays its stored response without running
  * the handler; the same key with another request is 422; a key whose request is still running is 409.
- * Responses below 500 are stored; a 5xx releases the key so a retry executes again.
+ * Final answers are stored (isFinalAnswer: 2xx and non-retryable 4xx); any other answer releases the key
+ * so a retry executes again.
  * Must be `use`d before the problem+json error handler, so that its onError sees the problem response.
  */
 export function idempotency(options: IdempotencyOptions): middy.MiddlewareObj<HttpEvent, APIGatewayProxyResult> {
@@ -88,7 +124,7 @@ export function idempotency(options: IdempotencyOptions): middy.MiddlewareObj<Ht
     if (!h) return;
     held.delete(request);
     try {
-      if (response && response.statusCode < 500) {
+      if (response && isFinalAnswer(response)) {
         const stored: StoredResponse = {
           statusCode: response.statusCode,
           headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])),
