@@ -325,6 +325,13 @@ export const PROBLEM_CODES = {
   },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', detail: 'The body must be at most 1048576 bytes.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', detail: 'Send the body as application/json.' },
+  IDEMPOTENCY_RESPONSE_UNAVAILABLE: {
+    status: 409,
+    title: 'Stored response unavailable',
+    detail:
+      'The request with this Idempotency-Key was executed (status 200) but its response could not be stored; it is not executed again. Read the current state instead of retrying.',
+    extra: { originalStatus: 200 },
+  },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     title: 'Idempotency key reused',

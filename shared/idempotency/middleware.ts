@@ -3,7 +3,9 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../domain/clock';
 import { DomainError } from '../domain/errors';
+import { logger, metrics, MetricUnit } from '../observability/telemetry';
 import type { IdempotencyStore, StoredResponse } from './port';
+import { RESPONSE_NOT_STORED_METRIC } from './stored-body';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** Set on a response that was replayed from the store rather than executed. */
@@ -94,6 +96,27 @@ export const keyInProgress = () =>
     'A request with this Idempotency-Key is still being processed; retry in a second to get its response.',
   );
 
+export const responseUnavailable = (statusCode: number) =>
+  new DomainError(
+    409,
+    'IDEMPOTENCY_RESPONSE_UNAVAILABLE',
+    'Stored response unavailable',
+    `The request with this Idempotency-Key was executed (status ${statusCode}) but its response could not be stored; it is not executed again. Read the current state instead of retrying.`,
+    { originalStatus: statusCode },
+  );
+
+/** An ERROR log and the metric an alarm watches: a completed request whose response a retry cannot get. */
+function responseNotStored(message: string, h: Held, stored: StoredResponse | undefined, error?: unknown): void {
+  logger.error(message, {
+    metric: RESPONSE_NOT_STORED_METRIC,
+    scope: h.scope,
+    ...(stored ? { statusCode: stored.statusCode, bodyBytes: Buffer.byteLength(stored.body, 'utf8') } : {}),
+    ...(error ? { error: (error as Error)?.name, detail: (error as Error)?.message } : {}),
+  });
+  const single = metrics.singleMetric();
+  single.addMetric(RESPONSE_NOT_STORED_METRIC, MetricUnit.Count, 1);
+}
+
 function headerValue(event: HttpEvent, name: string): string | undefined {
   const headers = event.headers ?? {};
   const value = headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
@@ -130,13 +153,17 @@ export function idempotency(options: IdempotencyOptions): middy.MiddlewareObj<Ht
           headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])),
           body: response.isBase64Encoded ? Buffer.from(response.body, 'base64').toString('utf8') : response.body,
         };
-        await h.store.complete({ scope: h.scope, key: h.key, token: h.token, fingerprint: h.fingerprint, response: stored, nowMs: h.clock.nowMs() });
+        const outcome = await h.store.complete({ scope: h.scope, key: h.key, token: h.token, fingerprint: h.fingerprint, response: stored, nowMs: h.clock.nowMs() });
+        if (outcome === 'stored-without-response') {
+          responseNotStored('idempotency response not stored: a retry with this key is answered IDEMPOTENCY_RESPONSE_UNAVAILABLE', h, stored);
+        }
       } else {
         await h.store.release({ scope: h.scope, key: h.key, token: h.token });
       }
     } catch (e) {
-      // The request itself is done; a key we could not record expires with its lease.
-      console.error(JSON.stringify({ level: 'WARN', message: 'idempotency record not updated', error: (e as Error)?.name, detail: (e as Error)?.message }));
+      // The request itself is done; a key we could not record at all expires with its lease.
+      if (response && isFinalAnswer(response)) responseNotStored('idempotency record not completed: a retry after the lease executes again', h, undefined, e);
+      else logger.warn('idempotency key not released', { error: (e as Error)?.name, detail: (e as Error)?.message });
     }
   };
 
@@ -162,6 +189,9 @@ export function idempotency(options: IdempotencyOptions): middy.MiddlewareObj<Ht
         case 'completed':
           if (result.fingerprint !== fingerprint) throw keyReused();
           return { ...result.response, headers: { ...result.response.headers, [REPLAYED_HEADER]: 'true' } };
+        case 'completed-without-response':
+          if (result.fingerprint !== fingerprint) throw keyReused();
+          throw responseUnavailable(result.statusCode);
         case 'in-progress':
           if (result.fingerprint !== fingerprint) throw keyReused();
           throw keyInProgress();
