@@ -211,7 +211,7 @@ export function problemCodesOf(route: Route, c: OperationContract): ProblemCode[
   const codes = new Set<ProblemCode>(['INTERNAL_ERROR', 'SERVICE_UNAVAILABLE']);
   if (!c.freeForm) codes.add('VALIDATION_FAILED');
   if (c.request.body) for (const code of ['MALFORMED_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'] as const) codes.add(code);
-  if (MUTATING.has(route.method)) for (const code of ['IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS', 'VALIDATION_FAILED'] as const) codes.add(code);
+  if (MUTATING.has(route.method)) for (const code of ['IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_RESPONSE_UNAVAILABLE', 'VALIDATION_FAILED'] as const) codes.add(code);
   for (const code of c.errors) codes.add(code);
   return [...codes].sort((a, b) => PROBLEM_CODES[a].status - PROBLEM_CODES[b].status || a.localeCompare(b));
 }
