@@ -36,7 +36,7 @@ export interface MigrationControlPlaneProps {
   readonly alarmTopic?: sns.ITopic;
   /** Retention of every log group (functions, state machine, API access logs); default one month. */
   readonly logRetention?: logs.RetentionDays;
-  /** Removal policy of every stateful resource (table, log groups, bus, queues, topic, schedule group); default RETAIN in prod, DESTROY in dev. */
+  /** Removal policy of every stateful resource (table, log groups, bus, queues, topic and its key, schedule group); default RETAIN in prod, DESTROY in dev. */
   readonly removalPolicy?: RemovalPolicy;
   readonly engine?: EngineSettings;
 }
@@ -47,6 +47,7 @@ const STATEFUL_TYPES = [
   'AWS::Events::EventBus',
   'AWS::SQS::Queue',
   'AWS::SNS::Topic',
+  'AWS::KMS::Key',
   'AWS::Scheduler::ScheduleGroup',
 ];
 

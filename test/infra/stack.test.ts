@@ -650,14 +650,16 @@ describe('domain events (table stream → EventBridge)', () => {
 });
 
 describe('alerts (SNS topic)', () => {
-  it('has one alerts topic per stage, encrypted with the AWS-managed SNS key', () => {
+  it('has one alerts topic per stage, encrypted with a customer-managed key of the stack (see alerts-key.test.ts)', () => {
     for (const { s } of stages()) {
       // Act
       const topics = ofType(s, 'AWS::SNS::Topic');
+      const keyId = topics[0]?.[1].Properties.KmsMasterKeyId?.['Fn::GetAtt']?.[0] as string;
 
       // Assess
       expect(topics.map(([id]) => id)).toEqual([s.alertTopicId]);
-      expect(JSON.stringify(topics[0]?.[1].Properties.KmsMasterKeyId)).toMatch(/:alias\/aws\/sns"\]\]\}$/);
+      expect(resource(s, keyId).Type).toBe('AWS::KMS::Key');
+      expect(JSON.stringify(topics[0]?.[1].Properties.KmsMasterKeyId)).not.toContain('alias/aws/sns');
     }
   });
 
