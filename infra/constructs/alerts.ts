@@ -5,9 +5,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as pipes from 'aws-cdk-lib/aws-pipes';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { keys } from '../../shared/table';
 import type { Stage } from '../stack';
 
 export interface AlertsProps {
@@ -15,6 +17,12 @@ export interface AlertsProps {
   /** Subscribed to the alerts topic by e-mail (it confirms the subscription first). */
   readonly alarmEmail?: string;
 }
+
+/** Stream records of an audit event (EVENT# item) that are not its insert: it was overwritten, updated or deleted. */
+export const AUDIT_TAMPERING_PATTERN = {
+  eventName: ['MODIFY', 'REMOVE'],
+  dynamodb: { Keys: { sk: { S: [{ prefix: keys.projectEventPrefix }] } } },
+};
 
 /** What a publisher needs on the key of an encrypted topic (SNS generates and decrypts data keys for it). */
 const PUBLISH_KEY_ACTIONS = ['kms:GenerateDataKey*', 'kms:Decrypt'];
@@ -73,12 +81,10 @@ export class Alerts extends Construct {
   }
 
   /**
-   * Lets a function raise alerts: publish to this topic only (ALERT_TOPIC_ARN) with its key, read projects
-   * (their alert level) and write alert items — GetItem, PutItem and UpdateItem on the table (not its
-   * indexes), nothing else. IAM cannot tell alert items from project items (same partition, and
-   * dynamodb:LeadingKeys sees only the partition key): the code writes ALERT# items only.
+   * Lets a function notify alerts: publish to this topic only (ALERT_TOPIC_ARN) with its key. Its table
+   * access (reading projects, writing ALERT# items) is its TABLE_ACCESS entry (projects-table.ts).
    */
-  grantRaise(fn: lambda.Function, table: dynamodb.ITable): void {
+  grantRaise(fn: lambda.Function): void {
     // sns:Publish on the topic, and kms:Decrypt/GenerateDataKey* on its key (the key policy delegates to IAM).
     this.topic.grantPublish(fn);
     if (fn.role) {
@@ -87,10 +93,44 @@ export class Alerts extends Construct {
         reason: 'Publishing to the encrypted alerts topic: GenerateDataKey and its WithoutPlaintext variants, on the alerts key only.',
       });
     }
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [table.tableArn] }),
-    );
     fn.addEnvironment('ALERT_TOPIC_ARN', this.topic.topicArn);
+  }
+
+  /**
+   * Tamper evidence for the audit trail. Audit events are only ever inserted (a Put conditioned on
+   * attribute_not_exists(sk) in the transition's transaction), but IAM cannot keep the functions that
+   * write a project's partition from overwriting or deleting its EVENT# items (dynamodb:LeadingKeys sees
+   * the partition key only, and IAM cannot require a condition expression). So any change to an audit
+   * event that is not its insert — a MODIFY (overwrite, update) or a REMOVE — is sent from the table's
+   * stream to this topic by an EventBridge pipe (no code: a filter and a target). Point-in-time recovery
+   * keeps the original. The stream then has two readers (this pipe and the domain-event publisher).
+   */
+  watchAuditTrail(table: dynamodb.ITable): pipes.CfnPipe {
+    if (!table.tableStreamArn) throw new Error('watchAuditTrail: the table has no stream');
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'AuditTrailWatchRole', {
+      description: 'Assumed by EventBridge Pipes: reads the projects table stream, publishes audit-trail tampering to the alerts topic',
+      assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    });
+    table.grantStreamRead(role);
+    this.topic.grantPublish(role);
+    Validations.of(role).acknowledge(
+      { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', reason: 'dynamodb:ListStreams has no resource-level permission; the pipe reads the projects table stream only.' },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Publishing to the encrypted alerts topic: GenerateDataKey and its WithoutPlaintext variants, on the alerts key only.',
+      },
+    );
+    return new pipes.CfnPipe(this, 'AuditTrailWatch', {
+      description: 'Any overwrite, update or delete of an audit event (EVENT# item) of the projects table → alerts topic',
+      roleArn: role.roleArn,
+      source: table.tableStreamArn,
+      sourceParameters: {
+        dynamoDbStreamParameters: { startingPosition: 'LATEST', batchSize: 1 },
+        filterCriteria: { filters: [{ pattern: JSON.stringify(AUDIT_TAMPERING_PATTERN) }] },
+      },
+      target: this.topic.topicArn,
+    });
   }
 
   /** A key-policy grant to an AWS service that publishes to the topic: the publish key actions, for this topic only. */

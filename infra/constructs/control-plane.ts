@@ -130,7 +130,8 @@ export class MigrationControlPlane extends Construct {
     // Alerts are raised where the audit events are published (the stream publisher).
     this.alerts = new Alerts(this, 'Alerts', { stage: props.stage, ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}) });
     const alarmTopic = props.alarmTopic ?? this.alerts.topic;
-    this.alerts.grantRaise(this.domainEvents.publisher, this.table.table);
+    this.alerts.grantRaise(this.domainEvents.publisher);
+    this.alerts.watchAuditTrail(this.table.table);
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
