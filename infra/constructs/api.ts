@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import type { Stage } from './stage';
 import { controlPlaneFunction, pascalCase, scopeLogicalPrefix } from './function';
+import { grantTableAccess, tableAccessOf } from './projects-table';
 
 export interface ControlPlaneApiProps {
   readonly stage: Stage;
@@ -47,8 +48,7 @@ export class ControlPlaneApi extends Construct {
           PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds),
         },
       });
-      if (isReadOnlyFunction(fn)) props.table.grantReadData(fun);
-      else props.table.grantReadWriteData(fun);
+      grantTableAccess(props.table, fun, tableAccessOf(fn));
       this.functions[fn] = fun;
     }
 

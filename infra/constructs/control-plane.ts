@@ -33,7 +33,7 @@ export interface MigrationControlPlaneProps {
   readonly alarmTopic?: sns.ITopic;
   /** Retention of every log group (functions, state machine, API access logs); default one month. */
   readonly logRetention?: logs.RetentionDays;
-  /** Removal policy of every stateful resource (table, log groups, bus, queues, topic, schedule group); default RETAIN in prod, DESTROY in dev. */
+  /** Removal policy of every stateful resource (table, log groups, bus, queues, topic and its key, schedule group); default RETAIN in prod, DESTROY in dev. */
   readonly removalPolicy?: RemovalPolicy;
   readonly engine?: EngineSettings;
 }
@@ -56,6 +56,7 @@ const STATEFUL_TYPES = [
   'AWS::Events::EventBus',
   'AWS::SQS::Queue',
   'AWS::SNS::Topic',
+  'AWS::KMS::Key',
   'AWS::Scheduler::ScheduleGroup',
 ];
 
@@ -124,7 +125,8 @@ export class MigrationControlPlane extends Construct {
     // Alerts are raised where the audit events are published (the stream publisher).
     this.alerts = new Alerts(this, 'Alerts', { stage: props.stage, ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}) });
     const alarmTopic = props.alarmTopic ?? this.alerts.topic;
-    this.alerts.grantRaise(this.domainEvents.publisher, this.table.table);
+    this.alerts.grantRaise(this.domainEvents.publisher);
+    this.alerts.watchAuditTrail(this.table.table);
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import type { OrchestrationAction } from '../../shared/api/orchestration-schema';
 import type { Stage } from './stage';
 import { controlPlaneFunction, scopeLogicalPrefix } from './function';
+import { grantTableAccess, tableAccessOf } from './projects-table';
 
 /** Function folders of the orchestration (besides the API's). */
 export const ORCHESTRATION_FUNCTIONS = ['orchestration-step', 'orchestration-reconciler'] as const;
@@ -60,8 +61,7 @@ export class Orchestration extends Construct {
     const stepFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-step', environment });
     const reconcilerFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-reconciler', environment });
     this.functions = { 'orchestration-step': stepFn, 'orchestration-reconciler': reconcilerFn };
-    props.table.grantReadWriteData(stepFn);
-    props.table.grantReadWriteData(reconcilerFn);
+    for (const [fn, fun] of Object.entries(this.functions)) grantTableAccess(props.table, fun, tableAccessOf(fn));
 
     // ---- the definition ----
     const base = (action: OrchestrationAction) => ({
