@@ -1,3 +1,5 @@
+import { ancestors, commandLine, stillRunning } from './proc';
+
 /**
  * What `npm start` has started, and how it is undone on every way out: a signal (SIGINT, SIGTERM, SIGHUP),
  * an uncaught error, a refused or failed start, or the parent (tsx, npm) going away. Resources register a
@@ -52,11 +54,13 @@ export class InstanceLifecycle {
     process.on('uncaughtException', crash);
     process.on('unhandledRejection', crash);
     process.on('exit', () => this.runLastResorts());
-    // Under `npm start` the parent is tsx, which does not relay SIGHUP and cannot relay its own SIGKILL:
-    // when it is gone this process is re-parented, and stops too.
+    // Under `npm start` this process runs below tsx, sh and npm, and a signal to npm (SIGTERM, SIGKILL)
+    // or to tsx (SIGHUP, SIGKILL) does not reach it: when one of them is gone, it stops.
+    const chain = launchChain();
     const parent = process.ppid;
     setInterval(() => {
-      if (process.ppid !== parent) void this.exit(0, `\nStopping (the parent process ${parent} is gone) ...`);
+      const gone = chain.find((p) => !stillRunning(p)) ?? (process.ppid !== parent ? { pid: parent } : undefined);
+      if (gone) void this.exit(0, `\nStopping (process ${gone.pid}, which started this one, is gone) ...`);
     }, 1000).unref();
   }
 
@@ -96,6 +100,16 @@ export class InstanceLifecycle {
       }
     }
   }
+}
+
+/**
+ * The processes that launched this one, up to the nearest npm (npm start, npm run, npx) within a few
+ * levels; only the parent when there is none. Not beyond: a shell that started `nohup npm start &` may go.
+ */
+function launchChain(): { pid: number; startTime: string }[] {
+  const chain = ancestors(process.pid, 4);
+  const npm = chain.findIndex((p) => /(^|[\s/])(npm|npx)(-cli\.js)?(\s|$)/.test(commandLine(p.pid) ?? ''));
+  return chain.slice(0, npm >= 0 ? npm + 1 : 1);
 }
 
 function withTimeout(work: Promise<void>, ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StartRefusal } from './instance-lifecycle';
-import { commandLine } from './watchdog';
+import { commandLine, procStat, startTime } from './proc';
 
 /**
  * One `npm start` per data directory: `<LOCAL_DATA_DIR>/instance.lock` names the owner (pid, its start
@@ -114,21 +114,6 @@ function read(file: string): LockHolder | undefined {
   }
 }
 
-/** The process start time from /proc (clock ticks since boot), or undefined where /proc is not readable. */
-export function startTime(pid: number): string | undefined {
-  return procStat(pid)?.[19];
-}
-
-/** /proc/<pid>/stat from field 3 (state) on: the command name before it may hold spaces and parentheses. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
 function isRunning(holder: LockHolder): boolean {
   try {
     process.kill(holder.pid, 0);
@@ -137,7 +122,7 @@ function isRunning(holder: LockHolder): boolean {
   }
   const stat = procStat(holder.pid);
   if (stat === undefined) return true; // no /proc here: the pid answering is all we know
-  return stat[0] !== 'Z' && (holder.startTime === undefined || stat[19] === holder.startTime);
+  return stat.state !== 'Z' && (holder.startTime === undefined || stat.startTime === holder.startTime);
 }
 
 /** Stops a process a dead owner left running, if it is still that process (its command line holds `marker`). */

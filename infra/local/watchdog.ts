@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 /**
  * Cleanup that runs when this process is gone, however it ends, SIGKILL included: a small detached
@@ -46,13 +45,4 @@ export function stopWithUs(pid: number, marker: string): Watchdog {
       'ours && kill -KILL $P 2>/dev/null',
     ].join('\n'),
   );
-}
-
-/** The command line of `pid` (arguments joined by spaces), or undefined when it is not running or unreadable. */
-export function commandLine(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return undefined;
-  }
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dataLayout } from '../../infra/local/data-layout';
 import { InstanceLifecycle, StartRefusal } from '../../infra/local/instance-lifecycle';
-import { InstanceLock, LOCK_FILE, startTime } from '../../infra/local/instance-lock';
+import { InstanceLock, LOCK_FILE } from '../../infra/local/instance-lock';
+import { startTime } from '../../infra/local/proc';
 import { assertPortsFree, isPortFree, listenerOf, portSetting } from '../../infra/local/ports';
 
 const dirs: string[] = [];
