@@ -128,7 +128,7 @@ export async function runFullLoad(ctx: WorkContext): Promise<boolean> {
         await upsertRows(c, dst, cols, chunk);
         // The checkpoint commits with the rows it covers.
         const seconds = Math.max(0.001, (ctx.now() - t0) / 1000);
-        await patchTableRow(c, ctx.job.jobId, src, { lastKey: nextKey, addRows: chunk.length, rowsPerSecond: chunk.length / seconds, done });
+        await patchTableRow(c, ctx.job.jobId, src, { lastKey: nextKey, addRows: chunk.length, ...(chunk.length ? { rowsPerSecond: chunk.length / seconds } : {}), done });
       });
       lastKey = nextKey;
       const all = await listTableRows(ctx.dest, ctx.job.jobId);
