@@ -15,7 +15,7 @@ export interface LockHolder {
   startTime?: string;
   ports: Record<string, number>;
   since: string;
-  children: { pid: number; marker: string }[];
+  children: { pid: number; marker: string; signal?: 'SIGTERM' | 'SIGINT' }[];
 }
 
 export const LOCK_FILE = 'instance.lock';
@@ -49,7 +49,7 @@ export class InstanceLock {
       try {
         const again = read(file);
         if (again && isRunning(again)) throw inUse(dir, again);
-        for (const child of again?.children ?? []) stopOrphan(child.pid, child.marker);
+        for (const child of again?.children ?? []) stopOrphan(child.pid, child.marker, child.signal ?? 'SIGTERM');
         rmSync(file, { force: true });
         if (create(file, me)) return new InstanceLock(file, me, again?.pid);
       } finally {
@@ -60,8 +60,8 @@ export class InstanceLock {
   }
 
   /** Records a process this instance started, so a successor can stop it if this one dies without doing so. */
-  addChild(pid: number, marker: string): void {
-    this.holder = { ...this.holder, children: [...this.holder.children, { pid, marker }] };
+  addChild(pid: number, marker: string, signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): void {
+    this.holder = { ...this.holder, children: [...this.holder.children, { pid, marker, signal }] };
     if (!this.released) writeAtomically(this.file, this.holder);
   }
 
@@ -126,11 +126,11 @@ function isRunning(holder: LockHolder): boolean {
 }
 
 /** Stops a process a dead owner left running, if it is still that process (its command line holds `marker`). */
-function stopOrphan(pid: number, marker: string): void {
+function stopOrphan(pid: number, marker: string, signal: 'SIGTERM' | 'SIGINT'): void {
   const ours = () => commandLine(pid)?.includes(marker) === true;
   if (!ours()) return;
   console.log(`Stopping process ${pid} left running by a previous npm start ...`);
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   for (let waited = 0; ours() && waited < 5000; waited += 100) sleep(100);
   if (ours()) process.kill(pid, 'SIGKILL');
   for (let waited = 0; ours() && waited < 2000; waited += 50) sleep(50);

@@ -9,6 +9,7 @@ import { dataLayout } from './data-layout';
 import { DynamoDbPortTaken, ensureTable, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { InstanceLifecycle } from './instance-lifecycle';
 import { InstanceLock } from './instance-lock';
+import { localDataSources, pgDataDirs, startLocalPgClusters } from './local-pg';
 import { assertPortsFree, portSetting, portTaken } from './ports';
 import { EventBusAlertNotifier, FanOutAlertNotifier } from '../../shared/adapters/alerts/notifiers';
 import { LocalAlertTopic } from './local-alert-topic';
@@ -25,7 +26,8 @@ const lifecycle = new InstanceLifecycle();
 
 /**
  * `npm start`: the embedded default. DynamoDB Local (data under .local/, so projects survive a restart),
- * the table from the shared definition, and the API on http://localhost:3000 served by the same handler
+ * the table from the shared definition, two PostgreSQL clusters (source with the demo database `shop`,
+ * destination), and the API on http://localhost:3000 served by the same handler
  * modules API Gateway invokes. It owns its data directory (instance.lock) and its ports: a second instance
  * on either is refused in one line before anything starts, and every exit path stops what was started.
  */
@@ -38,26 +40,49 @@ async function main() {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const port = portSetting('PORT', 3000);
   const ddbPort = portSetting('DYNAMODB_LOCAL_PORT', 8000);
+  const pgSourcePort = portSetting('LOCAL_PG_SOURCE_PORT', 5433);
+  const pgDestinationPort = portSetting('LOCAL_PG_DESTINATION_PORT', 5434);
   const layout = dataLayout(process.env.LOCAL_DATA_DIR);
-  const lock = InstanceLock.acquire(layout.root, { PORT: port, DYNAMODB_LOCAL_PORT: ddbPort });
+  const lock = InstanceLock.acquire(layout.root, {
+    PORT: port,
+    DYNAMODB_LOCAL_PORT: ddbPort,
+    LOCAL_PG_SOURCE_PORT: pgSourcePort,
+    LOCAL_PG_DESTINATION_PORT: pgDestinationPort,
+  });
   lifecycle.own('the instance lock', () => lock.release(), () => lock.release());
   if (lock.tookOverFrom !== undefined) console.log(`(took over ${layout.root} from npm start ${lock.tookOverFrom}, which is no longer running)`);
   await assertPortsFree([
     { port, setting: 'PORT', host: '127.0.0.1' },
     { port: ddbPort, setting: 'DYNAMODB_LOCAL_PORT' },
+    { port: pgSourcePort, setting: 'LOCAL_PG_SOURCE_PORT', host: '127.0.0.1' },
+    { port: pgDestinationPort, setting: 'LOCAL_PG_DESTINATION_PORT', host: '127.0.0.1' },
   ]);
 
   mkdirSync(layout.dynamodb, { recursive: true });
-  console.log(`Starting DynamoDB Local (data in ${layout.dynamodb}) ...`);
-  const ddb = await startDynamoDbLocal({ port: ddbPort, dataDir: layout.dynamodb }).catch((e: unknown) => {
-    throw e instanceof DynamoDbPortTaken ? portTaken({ port: ddbPort, setting: 'DYNAMODB_LOCAL_PORT' }) : e;
-  });
-  const forgetDdb = lifecycle.own('DynamoDB Local', () => ddb.stop(), () => ddb.process.kill('SIGKILL'));
-  if (ddb.process.pid !== undefined) lock.addChild(ddb.process.pid, layout.dynamodb);
-  ddb.process.once('exit', (code) => {
-    forgetDdb();
-    void lifecycle.exit(1, `DynamoDB Local exited unexpectedly (${code}); stopping.`);
-  });
+  console.log(`Starting DynamoDB Local (data in ${layout.dynamodb}) and PostgreSQL (data in ${pgDataDirs(layout.root).source}, ${pgDataDirs(layout.root).destination}) ...`);
+  const startDdb = async () => {
+    const started = await startDynamoDbLocal({ port: ddbPort, dataDir: layout.dynamodb }).catch((e: unknown) => {
+      throw e instanceof DynamoDbPortTaken ? portTaken({ port: ddbPort, setting: 'DYNAMODB_LOCAL_PORT' }) : e;
+    });
+    const forget = lifecycle.own('DynamoDB Local', () => started.stop(), () => started.process.kill('SIGKILL'));
+    if (started.process.pid !== undefined) lock.addChild(started.process.pid, layout.dynamodb);
+    started.process.once('exit', (code) => {
+      forget();
+      void lifecycle.exit(1, `DynamoDB Local exited unexpectedly (${code}); stopping.`);
+    });
+    return started;
+  };
+  // Both at once (DynamoDB Local's Java boots while the clusters start); each is owned as soon as it is up.
+  const [ddbUp, pgUp] = await Promise.allSettled([
+    startDdb(),
+    startLocalPgClusters({ root: layout.root, sourcePort: pgSourcePort, destinationPort: pgDestinationPort, lifecycle, lock }),
+  ]);
+  if (ddbUp.status === 'rejected') throw ddbUp.reason;
+  if (pgUp.status === 'rejected') throw pgUp.reason;
+  const ddb = ddbUp.value;
+  // The clusters as data sources `local-source` and `local-destination` (to register at boot).
+  const pgClusters = pgUp.value;
+  const pgDataSources = localDataSources(pgClusters);
   const tableName = process.env.TABLE_NAME ?? TABLE.defaultName;
   await ensureTable(ddb.endpoint, tableName);
   Object.assign(process.env, {
@@ -120,6 +145,7 @@ async function main() {
 Migration control plane (embedded default) is up.
   API:            ${url}
   DynamoDB Local: ${ddb.endpoint} (table ${tableName})
+  PostgreSQL:     ${pgDataSources.map((d) => `${d.name} postgresql://${d.username}@${d.host}:${d.port}/${d.database}`).join(', ')}
   Domain events:  ${resolve(layout.root, 'events.jsonl')}
   Alerts:         ${resolve(layout.root, 'alerts.jsonl')} (and GET /projects/{id}/alerts)
   Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s (warning ${pauseWarningLeadMs() / 1000} s before; ${pending} timer(s) pending)
@@ -129,7 +155,7 @@ Try:
   curl -s -X POST ${url}/data-sources -H 'content-type: application/json' \\
     -d '{"name":"src-mysql","engine":"mysql","host":"10.0.0.5","port":3306,"username":"migrator"}'
 
-Ctrl-C stops the API and DynamoDB Local.`);
+Ctrl-C stops the API, DynamoDB Local and the PostgreSQL clusters.`);
 }
 
 main().catch((e: unknown) => lifecycle.fail(e));

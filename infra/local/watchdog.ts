@@ -32,15 +32,15 @@ export function onProcessGone(script: string): Watchdog {
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * Stops process `pid` (SIGTERM, then SIGKILL after 5 s) once this process is gone, if it is still the
- * process we started: its command line must still contain `marker` (a pid is reused after it exits).
+ * Stops process `pid` (`signal`, SIGTERM by default, then SIGKILL after 5 s) once this process is gone, if
+ * it is still the process we started: its command line must still contain `marker` (pids are reused).
  */
-export function stopWithUs(pid: number, marker: string): Watchdog {
+export function stopWithUs(pid: number, marker: string, signal: 'TERM' | 'INT' = 'TERM'): Watchdog {
   return onProcessGone(
     [
       `P=${pid}`,
       `ours() { grep -qF -- ${quote(marker)} /proc/$P/cmdline 2>/dev/null; }`,
-      'ours && kill -TERM $P 2>/dev/null',
+      `ours && kill -${signal} $P 2>/dev/null`,
       'i=0; while ours && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done',
       'ours && kill -KILL $P 2>/dev/null',
     ].join('\n'),
