@@ -1,6 +1,6 @@
 import type { PauseTimerRef } from './domain/pause-timers';
 import type { AttributePath, PathValue } from './domain/paths';
-import type { AuditEvent, ProjectRecord, ProjectStatus } from './domain/project';
+import type { AuditEvent, EngineKind, PrecheckItem, ProjectRecord, ProjectStatus } from './domain/project';
 export { ENGINE_KINDS, type EngineKind } from './domain/project';
 import type { JobRef, JobSpec } from './domain/orchestration';
 export type { JobRef, JobSpec } from './domain/orchestration';
@@ -219,6 +219,24 @@ export interface MigrationEngine {
    * sequences); idempotent. Absent, or `done: true` at once, where the engine has nothing to do for it.
    */
   switchoverStep?(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }>;
+  /** The checks a project must pass before it starts (connections, tables, keys, change capture). Absent: nothing to check. */
+  precheck?(spec: JobSpec): Promise<PrecheckItem[]>;
+  /** Connects to a data source the way its jobs would, and says what it found. Absent: the engine connects to nothing. */
+  testConnection?(dataSource: Pick<DataSourceRecord, 'id' | 'engine'>): Promise<ConnectionTest>;
+  /** The engine kinds it serves (a router: every kind it routes to). Absent: the simulated engine alone. */
+  readonly kinds?: readonly EngineKind[];
+}
+
+/** What a connection test found (POST /data-sources/{id}/test-connection). */
+export interface ConnectionTest {
+  /** False when no engine of this deployment connects to this kind of data source (nothing was tried). */
+  checked: boolean;
+  reachable?: boolean;
+  authenticated?: boolean;
+  serverVersion?: string;
+  /** For a source: whether it can serve change capture (PostgreSQL: wal_level=logical, replication privilege, a free slot). */
+  changeCapture?: { ok: boolean; detail: Record<string, unknown> };
+  message: string;
 }
 
 /** Schedules the expiry of a pause (EventBridge Scheduler when deployed). */

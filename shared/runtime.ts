@@ -43,7 +43,7 @@ export const pauseWarningLeadMs = (env: NodeJS.ProcessEnv = process.env) =>
 function unconfigured<T extends object>(port: string, hint: string): T {
   return new Proxy({} as T, {
     get: (_t, method) =>
-      method === 'then'
+      method === 'then' || method === 'kinds'
         ? undefined
         : () => Promise.reject(new Error(`the ${port} port is not configured in this function (${hint}); its operations do not declare a use of it`)),
   });

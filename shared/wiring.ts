@@ -29,6 +29,14 @@ export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]
   'project-status-metrics': { operations: [], uses: [], summary: 'Project counts by status as metrics.' },
 };
 
+/** What API functions do on the ports outside operation records (their use cases). */
+export const API_FUNCTION_USES: Record<string, readonly Capability[]> = {
+  // Chooses the project's engine from the engines this deployment serves, and runs its precheck there.
+  'create-project': ['jobs'],
+  // Connects to the data source through the engine that would run its jobs.
+  'test-data-source-connection': ['jobs'],
+};
+
 /** The operations a function applies: its routes' (API) or its own (system). */
 export function operationsOf(fn: string): Operation[] {
   const system = SYSTEM_FUNCTIONS[fn];
@@ -39,7 +47,7 @@ export function operationsOf(fn: string): Operation[] {
 /** Everything a function does through the side-effect ports. */
 export function capabilitiesOf(fn: string): Capability[] {
   const fromOperations = capabilitiesOfEffects(operationsOf(fn).flatMap((op) => ruleFor(op).effects ?? []));
-  return [...new Set([...fromOperations, ...(SYSTEM_FUNCTIONS[fn]?.uses ?? [])])];
+  return [...new Set([...fromOperations, ...(SYSTEM_FUNCTIONS[fn]?.uses ?? []), ...(API_FUNCTION_USES[fn] ?? [])])];
 }
 
 /** The side-effect ports a function needs configured. */

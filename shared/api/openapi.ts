@@ -10,6 +10,7 @@ import {
   BatchPreviewView,
   DataSourceList,
   DataSourceView,
+  ConnectionTestView,
   PROBLEM_CODES,
   Problem,
   ProjectList,
@@ -138,6 +139,13 @@ export const CONTRACT: Record<string, OperationContract> = {
     success: { status: 204, description: 'Deleted.' },
     errors: ['DATA_SOURCE_NOT_FOUND', 'DATA_SOURCE_IN_USE'],
   },
+  'POST /data-sources/{id}/test-connection': {
+    operationId: 'testDataSourceConnection',
+    tag: 'data-sources',
+    request: { path: IdPath },
+    success: { status: 200, description: 'What connecting found (checked=false when no engine of this deployment connects to this kind of data source).', schema: ConnectionTestView, example: 'connectionTest' },
+    errors: ['DATA_SOURCE_NOT_FOUND'],
+  },
   'POST /projects': {
     operationId: 'createProject',
     tag: 'projects',
@@ -257,7 +265,7 @@ function requestSchema(schema: z.ZodType): Json {
 
 function responseComponents(): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
-  for (const s of [SubtaskView, ProjectView, DataSourceView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, BatchPreviewView, BatchExecutionView, BatchOperationResult, Problem]) {
+  for (const s of [SubtaskView, ProjectView, DataSourceView, ConnectionTestView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, BatchPreviewView, BatchExecutionView, BatchOperationResult, Problem]) {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (!id) throw new Error('response component without id');
     registry.add(s, { id });

@@ -20,6 +20,12 @@ const ROUTE_ROWS: readonly Route[] = [
   { method: 'GET', path: '/data-sources', fn: 'list-data-sources', summary: 'List data sources, newest first.' },
   { method: 'GET', path: '/data-sources/{id}', fn: 'get-data-source', summary: 'Read a data source.' },
   { method: 'DELETE', path: '/data-sources/{id}', fn: 'delete-data-source', summary: 'Delete a data source no live project uses.' },
+  {
+    method: 'POST',
+    path: '/data-sources/{id}/test-connection',
+    fn: 'test-data-source-connection',
+    summary: 'Connect to the data source as its jobs would: reachable, authenticated, server version, change capture.',
+  },
   { method: 'POST', path: '/projects', fn: 'create-project', summary: 'Create a migration project (NOT_STARTED).' },
   { method: 'GET', path: '/projects', fn: 'list-projects', summary: 'List projects, newest first; filter by status or label.' },
   { method: 'GET', path: '/projects/{id}', fn: 'get-project', summary: 'Read a project (ETag = version).' },

@@ -23,7 +23,8 @@ export type GuardName =
   | 'atForwardSwitchover'
   | 'switchoverNotEntered'
   | 'switchoverEnteredNotStarted'
-  | 'stepWaiting';
+  | 'stepWaiting'
+  | 'precheckPassed';
 
 export interface TransitionRule {
   readonly operation: string;
@@ -70,7 +71,33 @@ const lifecycleRoute = (path: string, operationId: string, routeSummary: string,
 });
 
 export const TRANSITIONS = [
-  { operation: 'start', from: ['NOT_STARTED'], to: 'RUNNING', userFacing: true, summary: 'Start the migration project.' , effects: ['start-run'], batch: true, http: lifecycleRoute('start', 'startProject', 'Start the project.') },
+  {
+    operation: 'start',
+    from: ['NOT_STARTED'],
+    to: 'RUNNING',
+    guards: ['precheckPassed'],
+    userFacing: true,
+    summary: 'Start the migration project (once its precheck passed).',
+    effects: ['start-run'],
+    batch: true,
+    http: lifecycleRoute('start', 'startProject', 'Start the project.'),
+  },
+  {
+    operation: 'precheck',
+    from: ['NOT_STARTED'],
+    to: 'UNCHANGED',
+    userFacing: true,
+    summary: 'Run the precheck again (connections, tables and their primary keys, empty destination, change capture); start needs it PASSED.',
+    effects: ['run-precheck'],
+    http: lifecycleRoute('precheck', 'precheckProject', 'Run the precheck of a project that has not started.'),
+  },
+  {
+    operation: 'record-precheck',
+    from: ['NOT_STARTED'],
+    to: 'UNCHANGED',
+    userFacing: false,
+    summary: 'The precheck finished: its items and overall status are recorded on the project.',
+  },
   {
     operation: 'pause',
     from: ['RUNNING'],
@@ -235,7 +262,7 @@ export function ruleFor(operation: Operation): TransitionRule {
 /** The attributes the guards read (all optional: a record that lacks them fails the stage guards). */
 export type GuardSubject = Pick<
   ProjectRecord,
-  'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep'
+  'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep' | 'precheck'
 >;
 
 export interface Guard {
@@ -301,6 +328,16 @@ export const GUARDS: Record<GuardName, Guard> = {
         : `The forward switchover was started at ${p.switchoverStartedAt ?? '?'}.`,
   },
   /** A manual switchover step waits for its confirmation (the request names which: see `equals.waitingStep`). */
+  /** The project's precheck passed (a record from before prechecks has none and starts as it always did). */
+  precheckPassed: {
+    holds: (p) => p.precheck === undefined || p.precheck.status === 'PASSED',
+    failureCode: 'PRECHECK_NOT_PASSED',
+    title: 'Precheck not passed',
+    detail: (p) =>
+      p.precheck?.status === 'RUNNING'
+        ? 'The precheck is still running.'
+        : `The precheck failed: ${(p.precheck?.items ?? []).filter((i) => i.status === 'FAILED').map((i) => `${i.name}: ${i.message}`).join('; ') || 'see precheck.items'}. Fix it and run POST /projects/{id}/precheck again.`,
+  },
   stepWaiting: {
     holds: (p) => p.waitingStep !== undefined,
     failureCode: 'STEP_NOT_WAITING',

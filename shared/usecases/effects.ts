@@ -1,7 +1,8 @@
 import { DomainError } from '../domain/errors';
 import type { EffectName } from '../domain/effects';
-import { jobRef, runningParts } from '../domain/orchestration';
-import type { AwaitedGate, ProjectRecord } from '../domain/project';
+import { jobRef, jobSpec, runningParts } from '../domain/orchestration';
+import { isoAt } from '../domain/clock';
+import type { AwaitedGate, PrecheckItem, ProjectRecord } from '../domain/project';
 import type { Operation } from '../domain/transitions';
 import type { Deps } from './deps';
 import { openGate, pauseRun, stopRunAndJobs } from './run-control';
@@ -46,10 +47,34 @@ export const EFFECT_RUNNERS: Record<EffectName, Effect> = {
     if (!gate) throw new Error(`operation ${req.operation} opens no gate`);
     return afterCommit('complete the waiting task', req, () => openGate(deps, req.projectId, gate));
   },
+  'run-precheck': (deps, { req, after }) => runPrecheck(deps, after, req),
   'schedule-pause-expiry': (deps, { req, after }) => afterCommit('schedule pause expiry', req, () => deps.expiry.schedulePauseExpiry(after)),
   // The timers of the pause the write ended (the project before it).
   'cancel-pause-expiry': (deps, { req, before }) => afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before)),
 };
+
+/**
+ * The precheck of a project in its engine, recorded on the project (record-precheck, conditional on the
+ * version the precheck write left). An engine that cannot be asked fails the precheck with the reason.
+ */
+export async function runPrecheck(deps: Deps, project: ProjectRecord, req: LifecycleRequest): Promise<ProjectRecord | undefined> {
+  let items: PrecheckItem[];
+  try {
+    items = (await deps.engine.precheck?.(jobSpec(project, 'STRUCTURE_MIGRATION'))) ?? [];
+  } catch (e) {
+    items = [{ name: 'engine', status: 'FAILED', message: `The precheck could not run: ${(e as Error)?.message ?? String(e)}` }];
+  }
+  if (items.length === 0) items = [{ name: 'engine', status: 'PASSED', message: `The ${project.engine ?? 'simulated'} engine has nothing to check.` }];
+  const precheck = { status: items.every((i) => i.status === 'PASSED') ? ('PASSED' as const) : ('FAILED' as const), items, checkedAt: isoAt(deps.clock.nowMs()) };
+  try {
+    const { after } = await writeTransition(deps, 'record-precheck', { ...req, operation: 'record-precheck', expectedVersion: project.version, confirmName: undefined, parameters: { precheck } }, project);
+    return after ?? undefined;
+  } catch (e) {
+    // The project moved on meanwhile (another precheck, started, deleted): this result is not the latest.
+    if (e instanceof DomainError && e.status < 500) return undefined;
+    throw e;
+  }
+}
 
 /**
  * Runs an operation's effects in order. Each sees the project as the previous one left it; a deleted

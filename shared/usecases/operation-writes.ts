@@ -123,6 +123,15 @@ export const SPECS: Record<Operation, OperationSpec> = {
   release: {},
   'complete-release': { set: (_r, _d, now) => ({ releasedAt: isoAt(now) }), bookkeeping: (_s, p) => releaseBookkeeping(p) },
   delete: { bookkeeping: (status, p) => (status === 'NOT_STARTED' ? releaseBookkeeping(p) : {}) },
+  // The precheck runs after the write (its effect) and is recorded by record-precheck.
+  precheck: { set: (_r, _d, now) => ({ precheck: { status: 'RUNNING', items: [], checkedAt: isoAt(now) } }) },
+  'record-precheck': {
+    set: (req) => {
+      const precheck = req.parameters?.precheck;
+      if (!precheck) throw new Error('record-precheck needs parameters.precheck');
+      return { precheck };
+    },
+  },
   'modify-alert-config': {
     set: (req) => {
       const level = req.parameters?.level;

@@ -1,7 +1,7 @@
 import { isoAt } from '../domain/clock';
 import { DomainError, notFound } from '../domain/errors';
 import { applyPaths, pathHolds } from '../domain/paths';
-import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
+import type { AlertLevel, ProjectPrecheck, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
 import type { SwitchoverStepName } from '../domain/subtasks';
 import { GUARDS, resultingStatus, ruleFor, type Operation, type TransitionRule } from '../domain/transitions';
 import { TransitionConflict, type TransitionWrite } from '../ports';
@@ -20,7 +20,7 @@ export interface LifecycleRequest {
   requireConfirmation?: boolean;
   /** Pause timers: act only on the pause that started at this instant (a later pause is another one). */
   samePause?: string;
-  parameters?: { level?: AlertLevel; step?: SwitchoverStepName };
+  parameters?: { level?: AlertLevel; step?: SwitchoverStepName; precheck?: ProjectPrecheck };
   /** Orchestration writes (complete, fail, compensation): only while the project is still at this run. */
   run?: number;
   /** Compensation of a resume: the pause it undoes (restored as it was). */

@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import type { SwitchoverStepName } from '../../../domain/subtasks';
-import type { JobRef, JobSpec, JobState, JobStatus, MigrationEngine } from '../../../ports';
+import type { ConnectionTest, JobRef, JobSpec, JobState, JobStatus, MigrationEngine } from '../../../ports';
+import type { PrecheckItem } from '../../../domain/project';
+import type { DataSourceRecord } from '../../../domain/data-source';
+import { precheck, testConnection } from './checks';
 import { captureName, dropCapture, ensureCapture } from './cdc';
 import { Pools, type PgConnectionConfig } from './connections';
 import { createJob, ensureMetaSchema, getJob, jobsOfProject, listTableRows, patchJob, toStatus, type JobRow } from './registry';
@@ -46,7 +49,10 @@ export class PostgresEngine implements MigrationEngine {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly opts: Required<Omit<PostgresEngineOptions, 'resolveConnection'>>;
 
+  private readonly resolveConnection: (dataSourceId: string) => Promise<PgConnectionConfig>;
+
   constructor(options: PostgresEngineOptions) {
+    this.resolveConnection = options.resolveConnection;
     this.pools = new Pools(options.resolveConnection);
     this.opts = {
       pollIntervalMs: options.pollIntervalMs ?? 1000,
@@ -124,6 +130,25 @@ export class PostgresEngine implements MigrationEngine {
       }
       return this.status(dest, ref.jobId);
     });
+  }
+
+  /** The checks a project on this engine must pass before it starts (shared/adapters/engine/postgres/checks.ts). */
+  async precheck(spec: JobSpec): Promise<PrecheckItem[]> {
+    return precheck(spec, this.resolveConnection);
+  }
+
+  /** Connects to a PostgreSQL data source as its jobs would. */
+  async testConnection(dataSource: Pick<DataSourceRecord, 'id' | 'engine'>): Promise<ConnectionTest> {
+    const report = await testConnection(await this.resolveConnection(dataSource.id));
+    const cc = report.changeCapture;
+    return {
+      checked: true,
+      reachable: report.reachable,
+      authenticated: report.authenticated,
+      ...(report.serverVersion ? { serverVersion: report.serverVersion } : {}),
+      ...(cc ? { changeCapture: { ok: cc.ok, detail: { walLevel: cc.walLevel, replicationPrivilege: cc.replicationPrivilege, freeSlots: cc.freeSlots } } } : {}),
+      message: report.error ?? (cc?.ok ? 'Connected; change capture available.' : 'Connected; change capture NOT available (needs wal_level=logical, the replication privilege and a free slot).'),
+    };
   }
 
   async switchoverStep(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }> {
