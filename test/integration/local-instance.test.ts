@@ -76,6 +76,17 @@ async function eventually<T>(check: () => T | Promise<T>, want: T): Promise<T> {
 
 const settledProcessesUsing = (dir: string) => eventually(() => processesUsing(dir), []);
 
+async function api(port: number, method: string, path: string, body?: unknown): Promise<{ id: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as { id: string };
+}
+
 /** One value from database `shop` of the local cluster on `port`. */
 async function sql(port: number, text: string): Promise<string> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shop' });
@@ -128,12 +139,17 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
       sourceCustomers: await sql(ports.pgSrcA, 'SELECT count(*)::text AS n FROM shop.customers'),
       destinationTables: await sql(ports.pgDstA, "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'shop'"),
     };
-    const created = await fetch(`http://127.0.0.1:${ports.apiA}/data-sources`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'first-instance', engine: 'mysql', host: '10.0.0.5', port: 3306, username: 'migrator' }),
+    // A paused project: its pause timers are what the banner of a later boot counts
+    const source = await api(ports.apiA, 'POST', '/data-sources', { name: 'first-instance', engine: 'mysql', host: '10.0.0.5', port: 3306, username: 'migrator' });
+    const destination = await api(ports.apiA, 'POST', '/data-sources', { name: 'first-dest', engine: 'mysql', host: '10.0.0.6', port: 3306, username: 'migrator' });
+    const project = await api(ports.apiA, 'POST', '/projects', {
+      name: 'paused-one',
+      sourceId: source.id,
+      destinationId: destination.id,
+      migrationType: { structureMigration: true, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false },
     });
-    expect(created.status).toBe(201);
+    await api(ports.apiA, 'POST', `/projects/${project.id}/start`);
+    await api(ports.apiA, 'POST', `/projects/${project.id}/pause`);
   }, 180_000);
 
   afterAll(() => {
@@ -246,9 +262,13 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
   }, 120_000);
 
   it('a SIGKILL of the server process still stops DynamoDB Local and the clusters; the next start on the data keeps it', async () => {
-    // Prepare: the first instance's data directory again (its data survives the restart)
+    // Prepare: the first instance's data directory again (its data survives the restart), its pause timers
+    // lost (as a crash between a pause and its timer write would): the boot reconcile creates them again
+    rmSync(join(dirA, 'schedules.json'), { force: true });
     const again = launch(envA());
     await up(again);
+    const bannerTimers = Number(/(\d+) timer\(s\) pending/.exec(again.output())?.[1]);
+    const timersOnDisk = (JSON.parse(readFileSync(join(dirA, 'schedules.json'), 'utf8')) as unknown[]).length;
     const listed = (await (await fetch(`http://127.0.0.1:${ports.apiA}/data-sources?limit=100`)).json()) as { items: { name: string }[] };
     const customers = await sql(ports.pgSrcA, 'SELECT count(*)::text AS n FROM shop.customers');
     const server = Number(readFileSync(`/proc/${again.child.pid}/task/${again.child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
@@ -260,6 +280,8 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
     // Assess
     expect(listed.items.map((d) => d.name)).toContain('first-instance');
     expect(customers).toBe('50');
+    expect(timersOnDisk).toBeGreaterThan(0);
+    expect(bannerTimers).toBe(timersOnDisk);
     expect(await settledProcessesUsing(dirA)).toEqual([]);
     expect(await eventually(() => isPortFree(ports.ddbA), true)).toBe(true);
     expect(await eventually(() => isPortFree(ports.pgSrcA, '127.0.0.1'), true)).toBe(true);
