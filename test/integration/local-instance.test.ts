@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, localClient } from '../../infra/local/dynamodb-local';
 import { isPortFree } from '../../infra/local/ports';
@@ -11,7 +12,7 @@ import { isPortFree } from '../../infra/local/ports';
  * `npm start`'s entry (tsx infra/local/main.ts) as child processes, each with its own LOCAL_DATA_DIR and
  * ports: a second instance on the same data directory or on a taken port is refused in one line and
  * leaves nothing running, and every way out (SIGTERM, an error after DynamoDB Local started, a SIGKILL of
- * the server process) stops DynamoDB Local. Few boots: the machine is small.
+ * the server process) stops DynamoDB Local and the PostgreSQL clusters. Few boots: the machine is small.
  */
 const REPO = resolve(__dirname, '../..');
 const TSX_CLI = join(REPO, 'node_modules/tsx/dist/cli.mjs');
@@ -49,7 +50,7 @@ async function up(started: Started): Promise<void> {
   }
 }
 
-/** Pids of processes whose command line mentions `dir` (DynamoDB Local's -dbPath is under the instance's directory). */
+/** Pids of processes whose command line mentions `dir` (DynamoDB Local's -dbPath, a postmaster's -D, a watchdog). */
 function processesUsing(dir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -75,6 +76,28 @@ async function eventually<T>(check: () => T | Promise<T>, want: T): Promise<T> {
 
 const settledProcessesUsing = (dir: string) => eventually(() => processesUsing(dir), []);
 
+async function api(port: number, method: string, path: string, body?: unknown): Promise<{ id: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as { id: string };
+}
+
+/** One value from database `shop` of the local cluster on `port`. */
+async function sql(port: number, text: string): Promise<string> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shop' });
+  await client.connect();
+  try {
+    return String((await client.query<{ n: string }>(text)).rows[0]?.n);
+  } finally {
+    await client.end();
+  }
+}
+
 async function tableItems(endpoint: string): Promise<unknown[]> {
   const client = localClient(endpoint);
   try {
@@ -88,19 +111,45 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
   const base = mkdtempSync(join(tmpdir(), 'local-instance-'));
   const dirA = join(base, 'a');
   const dirB = join(base, 'b');
-  const ports = { apiA: 0, ddbA: 0, apiB: 0, ddbB: 0 };
+  const ports = { apiA: 0, ddbA: 0, pgSrcA: 0, pgDstA: 0, apiB: 0, ddbB: 0, pgSrcB: 0, pgDstB: 0 };
+  const envA = () => ({
+    LOCAL_DATA_DIR: dirA,
+    PORT: String(ports.apiA),
+    DYNAMODB_LOCAL_PORT: String(ports.ddbA),
+    LOCAL_PG_SOURCE_PORT: String(ports.pgSrcA),
+    LOCAL_PG_DESTINATION_PORT: String(ports.pgDstA),
+  });
+  /** Instance B's settings, with some of A's (to collide) in `overrides`. */
+  const envB = (overrides: Record<string, string> = {}) => ({
+    LOCAL_DATA_DIR: dirB,
+    PORT: String(ports.apiB),
+    DYNAMODB_LOCAL_PORT: String(ports.ddbB),
+    LOCAL_PG_SOURCE_PORT: String(ports.pgSrcB),
+    LOCAL_PG_DESTINATION_PORT: String(ports.pgDstB),
+    ...overrides,
+  });
   let first: Started;
+  let seeded: { sourceCustomers: string; destinationTables: string };
 
   beforeAll(async () => {
     for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
-    first = launch({ LOCAL_DATA_DIR: dirA, PORT: String(ports.apiA), DYNAMODB_LOCAL_PORT: String(ports.ddbA) }, 'npx');
+    first = launch(envA(), 'npx');
     await up(first);
-    const created = await fetch(`http://127.0.0.1:${ports.apiA}/data-sources`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'first-instance', engine: 'mysql', host: '10.0.0.5', port: 3306, username: 'migrator' }),
+    seeded = {
+      sourceCustomers: await sql(ports.pgSrcA, 'SELECT count(*)::text AS n FROM shop.customers'),
+      destinationTables: await sql(ports.pgDstA, "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'shop'"),
+    };
+    // A paused project: its pause timers are what the banner of a later boot counts
+    const source = await api(ports.apiA, 'POST', '/data-sources', { name: 'first-instance', engine: 'mysql', host: '10.0.0.5', port: 3306, username: 'migrator' });
+    const destination = await api(ports.apiA, 'POST', '/data-sources', { name: 'first-dest', engine: 'mysql', host: '10.0.0.6', port: 3306, username: 'migrator' });
+    const project = await api(ports.apiA, 'POST', '/projects', {
+      name: 'paused-one',
+      sourceId: source.id,
+      destinationId: destination.id,
+      migrationType: { structureMigration: true, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false },
     });
-    expect(created.status).toBe(201);
+    await api(ports.apiA, 'POST', `/projects/${project.id}/start`);
+    await api(ports.apiA, 'POST', `/projects/${project.id}/pause`);
   }, 180_000);
 
   afterAll(() => {
@@ -114,12 +163,17 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
     rmSync(base, { recursive: true, force: true });
   });
 
+  it('the source cluster holds the demo database shop, the destination an empty shop', () => {
+    // Assess (the clusters were brought up by the first instance's boot)
+    expect(seeded).toEqual({ sourceCustomers: '50', destinationTables: '0' });
+  });
+
   it('a second instance on the same LOCAL_DATA_DIR is refused in one line, exit 1, the first untouched', async () => {
     // Prepare
     const before = await tableItems(`http://127.0.0.1:${ports.ddbA}`);
 
     // Act
-    const second = launch({ LOCAL_DATA_DIR: dirA, PORT: String(ports.apiB), DYNAMODB_LOCAL_PORT: String(ports.ddbB) });
+    const second = launch(envB({ LOCAL_DATA_DIR: dirA }));
     const code = await second.exited;
 
     // Assess
@@ -136,7 +190,7 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
 
   it("another data directory on the first's API port: refused naming PORT, no DynamoDB Local started", async () => {
     // Act
-    const second = launch({ LOCAL_DATA_DIR: dirB, PORT: String(ports.apiA), DYNAMODB_LOCAL_PORT: String(ports.ddbB) });
+    const second = launch(envB({ PORT: String(ports.apiA) }));
     const code = await second.exited;
 
     // Assess
@@ -152,7 +206,7 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
     const before = await tableItems(`http://127.0.0.1:${ports.ddbA}`);
 
     // Act
-    const second = launch({ LOCAL_DATA_DIR: dirB, PORT: String(ports.apiB), DYNAMODB_LOCAL_PORT: String(ports.ddbA) });
+    const second = launch(envB({ DYNAMODB_LOCAL_PORT: String(ports.ddbA) }));
     const code = await second.exited;
 
     // Assess
@@ -165,7 +219,21 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
     expect(processesUsing(dirB)).toEqual([]);
   }, 60_000);
 
-  it('SIGTERM to the npx process above the server stops the API and DynamoDB Local and releases the data directory', async () => {
+  it("another data directory on the first's PostgreSQL destination port: refused naming LOCAL_PG_DESTINATION_PORT", async () => {
+    // Act
+    const second = launch(envB({ LOCAL_PG_DESTINATION_PORT: String(ports.pgDstA) }));
+    const code = await second.exited;
+
+    // Assess
+    expect(code).toBe(1);
+    expect(second.output().trim()).toBe(
+      `Port ${ports.pgDstA} (LOCAL_PG_DESTINATION_PORT) is already in use: stop what listens there, or set LOCAL_PG_DESTINATION_PORT to a free port.`,
+    );
+    expect(await isPortFree(ports.pgSrcB, '127.0.0.1')).toBe(true);
+    expect(processesUsing(dirB)).toEqual([]);
+  }, 60_000);
+
+  it('SIGTERM to the npx process above the server stops the API, DynamoDB Local and the clusters, and releases the data directory', async () => {
     // Act: the signal goes to npx only (npm start: to npm), not to the process group
     process.kill(first.child.pid as number, 'SIGTERM');
     await first.exited;
@@ -175,11 +243,13 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
     expect(await settledProcessesUsing(dirA)).toEqual([]);
     expect(await eventually(() => isPortFree(ports.apiA, '127.0.0.1'), true)).toBe(true);
     expect(await eventually(() => isPortFree(ports.ddbA), true)).toBe(true);
+    expect(await eventually(() => isPortFree(ports.pgSrcA, '127.0.0.1'), true)).toBe(true);
+    expect(await eventually(() => isPortFree(ports.pgDstA, '127.0.0.1'), true)).toBe(true);
   }, 60_000);
 
-  it('an error after DynamoDB Local started: exit 1 and DynamoDB Local stopped', async () => {
+  it('an error after DynamoDB Local and the clusters started: exit 1, all of them stopped', async () => {
     // Act: a table name DynamoDB refuses fails the start right after DynamoDB Local is up
-    const failing = launch({ LOCAL_DATA_DIR: dirB, PORT: String(ports.apiB), DYNAMODB_LOCAL_PORT: String(ports.ddbB), TABLE_NAME: 'no' });
+    const failing = launch(envB({ TABLE_NAME: 'no' }));
     const code = await failing.exited;
 
     // Assess
@@ -187,14 +257,20 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
     expect(code).toBe(1);
     expect(await settledProcessesUsing(dirB)).toEqual([]);
     expect(await isPortFree(ports.ddbB)).toBe(true);
+    expect(await isPortFree(ports.pgSrcB, '127.0.0.1')).toBe(true);
     expect(existsSync(join(dirB, 'instance.lock'))).toBe(false);
   }, 120_000);
 
-  it('a SIGKILL of the server process still stops its DynamoDB Local; the next start on the data keeps it', async () => {
-    // Prepare: the first instance's data directory again (its data survives the restart)
-    const again = launch({ LOCAL_DATA_DIR: dirA, PORT: String(ports.apiA), DYNAMODB_LOCAL_PORT: String(ports.ddbA) });
+  it('a SIGKILL of the server process still stops DynamoDB Local and the clusters; the next start on the data keeps it', async () => {
+    // Prepare: the first instance's data directory again (its data survives the restart), its pause timers
+    // lost (as a crash between a pause and its timer write would): the boot reconcile creates them again
+    rmSync(join(dirA, 'schedules.json'), { force: true });
+    const again = launch(envA());
     await up(again);
+    const bannerTimers = Number(/(\d+) timer\(s\) pending/.exec(again.output())?.[1]);
+    const timersOnDisk = (JSON.parse(readFileSync(join(dirA, 'schedules.json'), 'utf8')) as unknown[]).length;
     const listed = (await (await fetch(`http://127.0.0.1:${ports.apiA}/data-sources?limit=100`)).json()) as { items: { name: string }[] };
+    const customers = await sql(ports.pgSrcA, 'SELECT count(*)::text AS n FROM shop.customers');
     const server = Number(readFileSync(`/proc/${again.child.pid}/task/${again.child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
 
     // Act: SIGKILL to the node process running main.ts (tsx's child): no handler of ours runs
@@ -203,7 +279,11 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
 
     // Assess
     expect(listed.items.map((d) => d.name)).toContain('first-instance');
+    expect(customers).toBe('50');
+    expect(timersOnDisk).toBeGreaterThan(0);
+    expect(bannerTimers).toBe(timersOnDisk);
     expect(await settledProcessesUsing(dirA)).toEqual([]);
     expect(await eventually(() => isPortFree(ports.ddbA), true)).toBe(true);
+    expect(await eventually(() => isPortFree(ports.pgSrcA, '127.0.0.1'), true)).toBe(true);
   }, 180_000);
 });

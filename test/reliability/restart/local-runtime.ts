@@ -47,6 +47,7 @@ export class LocalRuntime {
     const t0 = Date.now();
     this.apiPort = await freePort();
     this.ddbPort = await freePort();
+    const pgPorts = [await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env };
     delete env.TABLE_NAME;
     delete env.DYNAMODB_ENDPOINT;
@@ -54,6 +55,8 @@ export class LocalRuntime {
       PORT: String(this.apiPort),
       DYNAMODB_LOCAL_PORT: String(this.ddbPort),
       LOCAL_DATA_DIR: this.dataRoot,
+      LOCAL_PG_SOURCE_PORT: String(pgPorts[0]),
+      LOCAL_PG_DESTINATION_PORT: String(pgPorts[1]),
     });
     this.output = '';
     const child = spawn(process.execPath, [TSX_CLI, 'infra/local/main.ts'], { cwd: REPO, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
