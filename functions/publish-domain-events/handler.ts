@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { auditEventsOf } from '../../shared/adapters/dynamodb/stream-records';
+import { auditEventsOf, measurementsOf } from '../../shared/adapters/dynamodb/stream-records';
 import { getDeps } from '../../shared/runtime';
-import { raiseAuditEventAlerts } from '../../shared/usecases/alerts';
+import { raiseAuditEventAlerts, raiseMeasurementAlerts } from '../../shared/usecases/alerts';
 import { publishAuditEvents } from '../../shared/usecases/publish-events';
 
 /** Batch size of one PutEvents call: a failed chunk and everything after it are retried, in order. */
@@ -25,6 +25,19 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handl
     } catch (e) {
       console.error(JSON.stringify({ level: 'ERROR', message: 'publishing domain events or alerts failed', error: (e as Error).message, from: chunk[0]?.sequenceNumber }));
       return { batchItemFailures: [{ itemIdentifier: chunk[0]?.sequenceNumber ?? '' }] };
+    }
+  }
+  // The run's progress writes: sync lag and verification mismatches against the project's alert level.
+  for (const m of measurementsOf(event.Records ?? [])) {
+    try {
+      await raiseMeasurementAlerts(deps, m.projectId, {
+        ...(m.syncLatencySeconds !== undefined ? { syncLatencySeconds: m.syncLatencySeconds } : {}),
+        ...(m.verificationMismatches !== undefined ? { verificationMismatches: m.verificationMismatches } : {}),
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'PROJECT_NOT_FOUND') continue; // deleted since
+      console.error(JSON.stringify({ level: 'ERROR', message: 'raising measurement alerts failed', error: (e as Error).message, from: m.sequenceNumber }));
+      return { batchItemFailures: [{ itemIdentifier: m.sequenceNumber }] };
     }
   }
   return { batchItemFailures: [] };

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
+import { getDeps, overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
+import { localEngines, registerLocalDataSources } from './local-engines';
 import { TABLE } from '../../shared/table';
 import { createApiServer } from './api-server';
 import { dataLayout } from './data-layout';
@@ -106,7 +107,12 @@ async function main() {
   const alertNotifier = new FanOutAlertNotifier(new EventBusAlertNotifier(events), new LocalAlertTopic(resolve(layout.root, 'alerts.jsonl')));
   // Runs: the state machine `cdk synth` produces, executed in-process; its tasks call the local handler modules.
   const stepFunctions = new LocalStepFunctions({ stateMachine: loadStateMachine(), timeScale });
-  overrideDeps({ expiry: scheduler, events, alertNotifier, orchestrator: stepFunctions });
+  // Engines: the real PostgreSQL engine for PostgreSQL → PostgreSQL projects, the SIMULATED one for the others.
+  const base = getDeps();
+  const engines = localEngines(base.dataSources, base.engine);
+  overrideDeps({ expiry: scheduler, events, alertNotifier, orchestrator: stepFunctions, engine: engines.router });
+  lifecycle.own('the PostgreSQL engine', () => engines.postgres.close());
+  const registered = await registerLocalDataSources(getDeps(), pgDataSources);
   scheduler.start();
   lifecycle.own('the pause timers', () => scheduler.stop());
   lifecycle.own('the runs', () => stepFunctions.abortAll());
@@ -146,15 +152,15 @@ async function main() {
 Migration control plane (embedded default) is up.
   API:            ${url}
   DynamoDB Local: ${ddb.endpoint} (table ${tableName})
-  PostgreSQL:     ${pgDataSources.map((d) => `${d.name} postgresql://${d.username}@${d.host}:${d.port}/${d.database}`).join(', ')}
+  PostgreSQL:     ${registered.map((d) => `${d.name} (data source ${d.id}) postgresql://${d.username}@${d.host}:${d.port}/${d.database}`).join('\n                  ')}
   Domain events:  ${resolve(layout.root, 'events.jsonl')}
   Alerts:         ${resolve(layout.root, 'alerts.jsonl')} (and GET /projects/{id}/alerts)
   Pause deadline: ${process.env.PAUSE_DEADLINE_SECONDS ?? 43200} s (warning ${pauseWarningLeadMs() / 1000} s before; ${pending} timer(s) pending)
-  Runs:           local Step Functions (synthesized definition), SIMULATED engine at ${timeScale}× real time; ${reconciled.restarted.length} run(s) restarted
+  Runs:           local Step Functions (synthesized definition); ${reconciled.restarted.length} run(s) restarted
+  Engines:        PostgreSQL → PostgreSQL projects on the real PostgreSQL engine; other pairs on the SIMULATED engine at ${timeScale}× real time
 
-Try:
-  curl -s -X POST ${url}/data-sources -H 'content-type: application/json' \\
-    -d '{"name":"src-mysql","engine":"mysql","host":"10.0.0.5","port":3306,"username":"migrator"}'
+Try (the README's first session):
+  curl -s ${url}/data-sources | jq -c '.items[] | {id,name,engine}'
 
 Ctrl-C stops the API, DynamoDB Local and the PostgreSQL clusters.`);
 }

@@ -42,6 +42,8 @@ export const EFFECTS = {
   'stop-verification-job': { needs: ['jobs'], problems: [], summary: 'stop the verification job' },
   /** Completes the task the execution waits on at the gate the operation opened. */
   'open-gate': { needs: ['runs:signal'], problems: [], summary: 'complete the task the execution waits on' },
+  /** The engine's own work of the confirmed switchover step (PROCESS_DATABASE_OBJECTS: indexes, foreign keys, sequences); a failure fails the run. */
+  'switchover-step-work': { needs: ['jobs'], problems: [], summary: "do the engine's work of the confirmed step (a failure fails the run)" },
   /** Runs the precheck in the project's engine and records its result (record-precheck). */
   'run-precheck': { needs: ['jobs'], problems: [], summary: 'run the precheck in the engine and record the result' },
   'schedule-pause-expiry': { needs: ['timers'], problems: [], summary: 'schedule the pause expiry and its warning' },

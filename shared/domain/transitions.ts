@@ -183,7 +183,7 @@ export const TRANSITIONS = [
     guards: ['stepWaiting'],
     userFacing: true,
     summary: 'Confirm the manual switchover step that waits (any other step: STEP_NOT_WAITING); audited with the actor.',
-    effects: ['open-gate'], http: lifecycleRoute('forward-switchover/confirm', 'confirmSwitchoverStep', 'Confirm the manual switchover step that waits: body {step}.', { body: 'step', problems: ['STEP_NOT_WAITING'] }),
+    effects: ['switchover-step-work', 'open-gate'], http: lifecycleRoute('forward-switchover/confirm', 'confirmSwitchoverStep', 'Confirm the manual switchover step that waits: body {step}.', { body: 'step', problems: ['STEP_NOT_WAITING'] }),
   },
   {
     operation: 'complete',

@@ -48,6 +48,7 @@ export const EFFECT_RUNNERS: Record<EffectName, Effect> = {
     return afterCommit('complete the waiting task', req, () => openGate(deps, req.projectId, gate));
   },
   'run-precheck': (deps, { req, after }) => runPrecheck(deps, after, req),
+  'switchover-step-work': (deps, { req, after }) => switchoverStepWork(deps, after, req),
   'schedule-pause-expiry': (deps, { req, after }) => afterCommit('schedule pause expiry', req, () => deps.expiry.schedulePauseExpiry(after)),
   // The timers of the pause the write ended (the project before it).
   'cancel-pause-expiry': (deps, { req, before }) => afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before)),
@@ -73,6 +74,33 @@ export async function runPrecheck(deps: Deps, project: ProjectRecord, req: Lifec
     // The project moved on meanwhile (another precheck, started, deleted): this result is not the latest.
     if (e instanceof DomainError && e.status < 500) return undefined;
     throw e;
+  }
+}
+
+/**
+ * The engine's work of a confirmed switchover step. Done before the waiting task is completed, so the
+ * run goes on only once it is done; a failure fails the run (fenced on it) with the step and the error,
+ * and the answer is the FAILED project.
+ */
+async function switchoverStepWork(deps: Deps, project: ProjectRecord, req: LifecycleRequest): Promise<ProjectRecord | undefined> {
+  const step = req.parameters?.step;
+  if (!step || !deps.engine.switchoverStep) return undefined;
+  try {
+    await deps.engine.switchoverStep(jobSpec(project, 'FORWARD_SWITCHOVER'), step);
+    return undefined;
+  } catch (e) {
+    const message = `${step}: ${(e as Error)?.message ?? String(e)}`;
+    console.error(JSON.stringify({ level: 'ERROR', message: 'switchover step work failed: failing the run', projectId: project.id, step, error: message }));
+    const { after } = await writeTransition(deps, 'fail', {
+      ...req,
+      operation: 'fail',
+      expectedVersion: project.version,
+      run: project.run,
+      confirmName: undefined,
+      detail: { subtask: 'FORWARD_SWITCHOVER', step, error: { code: 'SWITCHOVER_STEP_FAILED', message } },
+      ctx: { ...req.ctx, cause: 'switchover-step-failed' },
+    }, project);
+    return after ?? undefined;
   }
 }
 
