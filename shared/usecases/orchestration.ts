@@ -370,8 +370,14 @@ async function runStep(deps: Deps, p: ProjectRecord, input: StepInput, step: Swi
         { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'finishedAt'), value: now },
       ]);
     }
-    default: // START_FORWARD_SWITCHOVER, START_DESTINATION_STORE: control-plane bookkeeping in this simulation
+    default: {
+      // START_FORWARD_SWITCHOVER, START_DESTINATION_STORE: the engine's own work, if it has any (the
+      // PostgreSQL engine creates the reverse sync's slot at START_DESTINATION_STORE, before the
+      // application writes to the destination); a step the engine is not done with is polled again.
+      const work = await deps.engine.switchoverStep?.(jobSpec(p, 'FORWARD_SWITCHOVER', input.run), step);
+      if (work && !work.done) return waiting(input);
       return succeed();
+    }
   }
 }
 

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineRouter } from '../../shared/adapters/engine/engine-router';
+import { PostgresEngine } from '../../shared/adapters/engine/postgres';
+import { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
+import { getDeps } from '../../shared/runtime';
+import { connectionOf } from '../../infra/local/local-engines';
+import { call } from '../support/harness';
+import { getProject, post, runSwitchover, subtask, useLocalRuns, waitForProject } from '../support/orchestration';
+import { startPgPair, waitFor, type PgPair } from '../support/pg-clusters';
+
+/**
+ * A whole project run through the control plane (API handlers, the synthesized state machine on
+ * aws-local-stepfunctions, DynamoDB Local) on the real PostgreSQL engine and two real clusters: the
+ * project gets the postgresql engine, its precheck runs, rows are copied, changes synced both ways,
+ * verification runs, and release drops every replication slot.
+ */
+
+const DB = 'cprun';
+let pair: PgPair;
+let engine: PostgresEngine;
+let ds: { sourceId: string; destinationId: string };
+
+const ALL = { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: true };
+const count = async (side: 'src' | 'dst', table: string) => Number((await pair.sql(side, `SELECT count(*) AS n FROM ${table}`))[0]?.n);
+const slots = async (side: 'src' | 'dst') => Number((await pair.sql(side, 'SELECT count(*) AS n FROM pg_replication_slots'))[0]?.n);
+
+beforeAll(async () => {
+  pair = await startPgPair(DB);
+  await pair.sql('src', 'CREATE SCHEMA app');
+  await pair.sql('src', 'CREATE TABLE app.orders (id bigint PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), placed_at timestamptz DEFAULT now())');
+  await pair.sql('src', "INSERT INTO app.orders SELECT g, 'c' || g, g * 1.25, '2026-01-01 00:00:00.123456+00' FROM generate_series(1, 2000) g");
+  await pair.sql('src', 'CREATE TABLE app.notes (body text)');
+  engine = new PostgresEngine({ resolveConnection: (id) => connectionOf(getDeps().dataSources, id), pollIntervalMs: 100 });
+  await useLocalRuns({ timeScale: 120, overrides: { engine: new EngineRouter({ simulated: new SimulatedMigrationEngine({ timeScale: 120 }), postgresql: engine }) } });
+  const make = async (name: string, port: number) => {
+    const r = await call('POST', '/data-sources', { body: { name, engine: 'postgresql', host: '127.0.0.1', port, username: 'postgres', database: DB } });
+    if (r.status !== 201) throw new Error(`data source: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.id as string;
+  };
+  ds = { sourceId: await make('cp-src', pair.source.port), destinationId: await make('cp-dst', pair.dest.port) };
+}, 300_000);
+
+afterAll(async () => {
+  await engine?.close();
+  await pair?.stop();
+});
+
+describe('a project on the real PostgreSQL engine, through the control plane', () => {
+  it('a connection test reports the server and its change capture', async () => {
+    // Act
+    const r = await post(`/data-sources/${ds.sourceId}/test-connection`);
+
+    // Assess
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ checked: true, reachable: true, authenticated: true, changeCapture: { ok: true } });
+    expect(r.body.serverVersion).toMatch(/^1\d/);
+  });
+
+  it('a table without a primary key fails the precheck, and start is refused with PRECHECK_NOT_PASSED', async () => {
+    // Act
+    const created = await call('POST', '/projects', { body: { name: 'no-pk', ...ds, migrationType: ALL, tables: [{ schema: 'app', table: 'notes' }] } });
+    const start = await post(`/projects/${created.body.id}/start`);
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect(created.body.engine).toBe('postgresql');
+    expect(created.body.precheck.status).toBe('FAILED');
+    expect(created.body.precheck.items).toContainEqual(expect.objectContaining({ status: 'FAILED', message: expect.stringMatching(/primary key/i) }));
+    expect(created.body.allowedActions).not.toContain('start');
+    expect(start.status).toBe(409);
+    expect(start.body.code).toBe('PRECHECK_NOT_PASSED');
+  });
+
+  it('copies the rows, syncs changes both ways, verifies, switches over, and release drops every slot', async () => {
+    // Prepare
+    const created = await call('POST', '/projects', { body: { name: 'orders', ...ds, migrationType: ALL, tables: [{ schema: 'app', table: 'orders' }] } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ engine: 'postgresql', precheck: { status: 'PASSED' } });
+    const id = created.body.id as string;
+
+    // Act: start, and write on the source while the sync runs
+    expect((await post(`/projects/${id}/start`)).status).toBe(200);
+    await waitForProject(id, (p) => subtask(p, 'FULL_MIGRATION').status === 'SUCCEEDED', 'full migration done', 180_000);
+    await pair.sql('src', "INSERT INTO app.orders (id, customer, amount) VALUES (5001, 'during sync', 9.99)");
+    await pair.sql('src', 'UPDATE app.orders SET amount = 0 WHERE id = 1');
+    await waitFor(() => pair.sql('dst', 'SELECT amount FROM app.orders WHERE id IN (1, 5001) ORDER BY id'), (rows) => rows.length === 2 && rows[0]?.amount === '0.00', 'changes synced');
+    await waitForProject(id, (p) => subtask(p, 'FULL_VERIFICATION').status === 'SUCCEEDED', 'verification done', 180_000);
+    const verified = await getProject(id);
+    const confirmed = await runSwitchover(id);
+    await waitForProject(id, (p) => subtask(p, 'REVERSE_INCREMENTAL_SYNC').status === 'RUNNING', 'reverse sync running', 180_000);
+    await pair.sql('dst', "INSERT INTO app.orders (id, customer, amount) VALUES (7001, 'written on the destination', 1.00)");
+    await waitFor(() => pair.sql('src', 'SELECT customer FROM app.orders WHERE id = 7001'), (rows) => rows.length === 1, 'reverse change on the source');
+    const slotsWhileRunning = (await slots('src')) + (await slots('dst'));
+    expect((await post(`/projects/${id}/pause`)).status).toBe(200);
+    const released = await post(`/projects/${id}/release`);
+
+    // Assess
+    expect(await count('dst', 'app.orders')).toBe(2002);
+    expect(subtask(verified, 'FULL_VERIFICATION').progress).toMatchObject({ mismatches: 0 });
+    expect(confirmed).toEqual(['CONFIRM_SOURCE_WRITES_STOPPED', 'PROCESS_DATABASE_OBJECTS', 'START_REVERSE_INCREMENTAL']);
+    expect(slotsWhileRunning).toBeGreaterThan(0);
+    expect(released.status).toBe(200);
+    expect(released.body.status).toBe('RELEASED');
+    expect(await slots('src')).toBe(0);
+    expect(await slots('dst')).toBe(0);
+    // Delete leaves the databases' data alone.
+    expect((await call('DELETE', `/projects/${id}?confirmName=orders`)).status).toBe(204);
+    expect(await count('src', 'app.orders')).toBe(2002);
+  }, 600_000);
+});
