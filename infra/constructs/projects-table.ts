@@ -116,7 +116,7 @@ const ENGINE = { write: ['simulatedJob'], delete: ['simulatedFailure'] } as cons
  * shared/adapters/dynamodb and shared/adapters/engine). Only delete-project and batch-operations (which
  * may delete) may delete items of a project's partition — the project item; no function may delete in
  * a project's partition otherwise, so none can delete an audit event. Putting/updating in a project's
- * partition cannot be narrowed further by IAM (see the README, "Audit trail integrity").
+ * partition cannot be narrowed further by IAM: tampering with an audit event is detected instead (Alerts.watchAuditTrail).
  */
 export const TABLE_ACCESS = {
   'get-openapi': { read: [] },
