@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { keys } from '../../shared/table';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 
 export interface AlertsProps {
   readonly stage: Stage;

@@ -7,7 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { keys } from '../../shared/table';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
 

@@ -13,7 +13,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_STATUSES } from '../../shared/domain/project';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
 

@@ -6,7 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction, scopeLogicalPrefix } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
 

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { keys, TABLE, tableDefinition } from '../../shared/table';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 
 export interface ProjectsTableProps {
   readonly stage: Stage;

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import validateAsl from 'asl-validator';
 import { ORCHESTRATION_FUNCTIONS } from '../../infra/constructs/orchestrator';
 import { extractStateMachine, loadStateMachine, type AslState } from '../../infra/local/state-machine';
-import { MigrationControlPlaneStack, RUN_CONTROL_FUNCTIONS, type Stage } from '../../infra/stack';
-import { FUNCTION_NAMES, PAUSE_TIMER_OPERATIONS, ROUTES } from '../../shared/api/routes';
+import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
+import { capabilitiesOf } from '../../shared/wiring';
+import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { TABLE, tableDefinition } from '../../shared/table';
 
@@ -239,9 +240,11 @@ describe('functions', () => {
         expect(variables.EVENT_BUS_NAME).toBeUndefined();
         const powertools = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'];
         expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'migration-control-plane', POWERTOOLS_METRICS_NAMESPACE: 'MigrationControlPlane' });
-        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', 'STATE_MACHINE_ARN', ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
-        // Functions that start, stop and signal runs know the state machine; the others do not.
-        if ((RUN_CONTROL_FUNCTIONS as readonly string[]).includes(fn)) expect(variables.STATE_MACHINE_ARN).toEqual({ Ref: s.stateMachineId });
+        const derived = ['CONTROL_PLANE_FUNCTION', 'STATE_MACHINE_ARN', 'MIGRATION_ENGINES', 'SIMULATION_TIME_SCALE'];
+        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...derived, ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
+        expect(variables.CONTROL_PLANE_FUNCTION).toBe(fn);
+        // Functions one of whose operations has a run effect know the state machine; the others do not.
+        if (capabilitiesOf(fn).some((c) => c.startsWith('runs:'))) expect(JSON.stringify(variables.STATE_MACHINE_ARN)).toContain(':stateMachine:migration-control-plane-');
         else expect(variables.STATE_MACHINE_ARN).toBeUndefined();
       }
       for (const fn of ORCHESTRATION_FUNCTIONS) {
@@ -525,7 +528,7 @@ function statementsOf(s: Synthesized, fn: string): Json[] {
 const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
 
 describe('pause timers (EventBridge Scheduler)', () => {
-  const managers = [...new Set(ROUTES.filter((r) => r.operations.some((op) => PAUSE_TIMER_OPERATIONS.includes(op))).map((r) => r.fn))];
+  const managers = FUNCTION_NAMES.filter((fn) => capabilitiesOf(fn).includes('timers'));
 
   it('has a dedicated schedule group, and a Scheduler role that may invoke only the pause-timer function', () => {
     // Prepare
@@ -863,20 +866,37 @@ describe('orchestration state machine', () => {
     }
   });
 
-  it('the lifecycle function may start, stop and signal this state machine only; the read-only functions may not', () => {
-    for (const { s } of stages()) {
-      // Prepare
-      const statements = statementsOfRole(s, roleOfFunction(s, 'project-lifecycle')).filter((st) => actionList(st).some((a) => a.startsWith('states:')));
-      const text = JSON.stringify(statements);
+  const STATES_ACTIONS = { 'runs:start': ['states:StartExecution'], 'runs:stop': ['states:DescribeExecution', 'states:StopExecution'], 'runs:signal': ['states:SendTaskFailure', 'states:SendTaskSuccess'] } as const;
 
-      // Act / Assess
-      expect(statements.flatMap(actionList).sort()).toEqual(['states:DescribeExecution', 'states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
-      expect(text).not.toContain('"*"');
-      expect(text).toContain(':stateMachine:migration-control-plane-');
-      expect(text).toContain(':execution:migration-control-plane-');
-      for (const fn of FUNCTION_NAMES.filter((f) => !(RUN_CONTROL_FUNCTIONS as readonly string[]).includes(f))) {
-        expect(actionsOf(s, fn).filter((a) => a.startsWith('states:')), fn).toEqual([]);
+  it("each function may do with this state machine exactly what its operations' effects need, and nothing else", () => {
+    for (const { s } of stages()) {
+      for (const fn of Object.keys(s.functionIds)) {
+        // Prepare
+        const expected = [...new Set(capabilitiesOf(fn).flatMap((c) => (c in STATES_ACTIONS ? STATES_ACTIONS[c as keyof typeof STATES_ACTIONS] : [])))].sort();
+        const statements = statementsOf(s, fn).filter((st) => actionList(st).some((a) => a.startsWith('states:')));
+
+        // Act
+        const granted = [...new Set(statements.flatMap(actionList).filter((a) => a.startsWith('states:')))].sort();
+
+        // Assess
+        expect(granted, fn).toEqual(expected);
+        const text = JSON.stringify(statements);
+        expect(text, fn).not.toContain('"*"');
+        if (expected.includes('states:StartExecution')) expect(text, fn).toContain(':stateMachine:migration-control-plane-');
       }
+    }
+  });
+
+  it('regression: the batch function may start, stop and signal runs (a batch start starts executions when deployed)', () => {
+    for (const { s } of stages()) {
+      expect(actionsOf(s, 'batch-operations').filter((a) => a.startsWith('states:')).sort()).toEqual([
+        'states:DescribeExecution',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+        'states:StartExecution',
+        'states:StopExecution',
+      ]);
+      expect(JSON.stringify(resource(s, s.functionIds['batch-operations'] ?? '').Properties.Environment.Variables.STATE_MACHINE_ARN)).toContain(':stateMachine:');
     }
   });
 
