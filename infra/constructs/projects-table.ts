@@ -148,7 +148,8 @@ export const TABLE_ACCESS = {
     write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write],
     delete: ['projectName', ...ENGINE.delete],
   },
-  'pause-timer': { read: ['dynamodb:GetItem'], write: TRANSITION },
+  // Expiry pauses the project's jobs (its 'jobs' capability, shared/wiring.ts).
+  'pause-timer': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   // Alerts are items of the project's partition (ALERT#): recorded, then marked notified.
   'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project'] },
   'project-status-metrics': { read: [], queryIndexes: true },
