@@ -19,6 +19,16 @@ export const ORCHESTRATION_FUNCTIONS = ['orchestration-step', 'orchestration-rec
 /** Seconds between two polls of a running job (the embedded default shortens it by the simulation time scale). */
 export const JOB_POLL_SECONDS = 30;
 
+/**
+ * How long "Await operator" waits for the operator before it re-arms: 12 hours. A waitForTaskToken task
+ * without a timeout would wait as long as the execution may live (a year). On States.Timeout the run goes
+ * back to "Pick next work item", which awaits again with a fresh token when the gate is still closed (or
+ * moves on when the operator answered in between: the new wait finds the gate open and completes itself,
+ * and the API ignores the old token's TaskTimedOut). Each re-arm adds about 15 history events: 730 a
+ * year, about 11,000 events, under the 25,000-event history limit within the one-year execution limit.
+ */
+export const OPERATOR_WAIT_SECONDS = 12 * 60 * 60;
+
 /** Errors of our own tasks worth retrying (the handler names transient AWS errors TransientError). */
 const TRANSIENT_ERRORS = ['TransientError', 'Lambda.TooManyRequestsException'];
 
@@ -103,17 +113,22 @@ export class Orchestration extends Construct {
     const startWork = catchInto(invoke('Start work item', withWork('start'), 'Claims the subtask or step for this run and starts or resumes its job from the checkpoint.'));
     const pollWork = catchInto(invoke('Poll work item', withWork('poll'), "Records the job's progress and checkpoint, or its result."));
     const markCompleted = catchInto(invoke('Mark project completed', base('complete'), 'RUNNING → COMPLETED, fenced on the run.'));
-    const awaitOperator = catchInto(
-      new tasks.LambdaInvoke(this, 'Await operator', {
-        stateName: 'Await operator',
-        comment: 'Stores the task token on the project; the API completes it when the operator enters or starts the switchover or confirms the manual step.',
-        lambdaFunction: stepFn,
-        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        payload: sfn.TaskInput.fromObject({ ...withWork('await'), taskToken: sfn.JsonPath.taskToken }),
-        resultPath: sfn.JsonPath.DISCARD,
-        retryOnServiceExceptions: true,
-      }).addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL }),
-    );
+    const awaitOperator = new tasks.LambdaInvoke(this, 'Await operator', {
+      stateName: 'Await operator',
+      comment: `Stores the task token on the project; the API completes it when the operator enters or starts the switchover or confirms the manual step. Re-armed after ${OPERATOR_WAIT_SECONDS} s.`,
+      lambdaFunction: stepFn,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({ ...withWork('await'), taskToken: sfn.JsonPath.taskToken }),
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(OPERATOR_WAIT_SECONDS)),
+      retryOnServiceExceptions: true,
+    }).addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 5, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+    const rearm = new sfn.Pass(this, 'Operator wait re-armed', {
+      comment: 'The operator did not answer in time: pick again, which awaits with a fresh token (or moves on if the gate opened meanwhile).',
+    });
+    // Before the catch-all: a timed-out wait is no failure of the run.
+    awaitOperator.addCatch(rearm, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    catchInto(awaitOperator);
     const waitForJob = new sfn.Wait(this, 'Wait for job progress', { time: sfn.WaitTime.duration(Duration.seconds(JOB_POLL_SECONDS)) });
 
     const workDone = new sfn.Choice(this, 'Work item done?')
@@ -125,6 +140,7 @@ export class Orchestration extends Construct {
     waitForJob.next(pollWork);
     pollWork.next(workDone);
     awaitOperator.next(pickNext);
+    rearm.next(pickNext);
     markCompleted.next(completed);
 
     const route = new sfn.Choice(this, 'What next?')

@@ -116,7 +116,7 @@ const ENGINE = { write: ['simulatedJob'], delete: ['simulatedFailure'] } as cons
  * shared/adapters/dynamodb and shared/adapters/engine). Only delete-project and batch-operations (which
  * may delete) may delete items of a project's partition — the project item; no function may delete in
  * a project's partition otherwise, so none can delete an audit event. Putting/updating in a project's
- * partition cannot be narrowed further by IAM (see the README, "Audit trail integrity").
+ * partition cannot be narrowed further by IAM: tampering with an audit event is detected instead (Alerts.watchAuditTrail).
  */
 export const TABLE_ACCESS = {
   'get-openapi': { read: [] },
@@ -148,7 +148,8 @@ export const TABLE_ACCESS = {
     write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write],
     delete: ['projectName', ...ENGINE.delete],
   },
-  'pause-timer': { read: ['dynamodb:GetItem'], write: TRANSITION },
+  // Expiry pauses the project's jobs (its 'jobs' capability, shared/wiring.ts).
+  'pause-timer': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   // Alerts are items of the project's partition (ALERT#): recorded, then marked notified.
   'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project'] },
   'project-status-metrics': { read: [], queryIndexes: true },

@@ -38,7 +38,7 @@ describe('MigrationControlPlane construct', () => {
     const orchestrationFns = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description).startsWith('orchestration-'));
     expect(orchestrationFns).toHaveLength(Object.keys(cp.orchestration.functions).length);
     for (const f of orchestrationFns) expect(f.Properties.Environment.Variables).toMatchObject({ SIMULATION_TIME_SCALE: '10', PAUSE_DEADLINE_SECONDS: '7200' });
-  });
+   }, 180_000);
 
   it('refuses an engine time scale that is not positive', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ACCESS } from '../../infra/constructs/projects-table';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
+import { capabilitiesOf } from '../../shared/wiring';
 import { type Json, type Synthesized, asList, logicalId, roleOfFunction, statementsOfRole, synthesizeStack } from './template';
 
 /**
@@ -60,7 +61,7 @@ const EXPECTED: Record<string, Expected> = {
     writeIn: ['DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: ['PROJECTNAME#*', 'SIMFAIL#*'],
   },
-  'pause-timer': { actions: [GET, PUT, UPDATE], writeIn: ['PROJECT#*'] },
+  'pause-timer': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['PROJECT#*'] },
   'project-status-metrics': { actions: [QUERY], indexes: true },
 };
@@ -137,6 +138,22 @@ describe('projects table access, per function', () => {
     // Assess
     expect(deleters.sort()).toEqual(MAY_DELETE_PROJECT_ITEMS);
     expect(ROUTES.filter((r) => r.operations.includes('delete')).map((r) => r.fn).sort()).toEqual(MAY_DELETE_PROJECT_ITEMS);
+  });
+
+  it("exactly the functions that run jobs (capability 'jobs', shared/wiring.ts) may write the simulated engine's items", () => {
+    for (const fn of Object.keys(functionIds)) {
+      // Prepare
+      const runsJobs = capabilitiesOf(fn).includes('jobs');
+
+      // Act
+      const statements = dynamoStatements(s, fn);
+      const engineWrites = statements.some((st) => actionsOf(st).includes(PUT) && leadingKeysOf(st).includes('SIMJOB#*'));
+      const engineDeletes = statements.some((st) => actionsOf(st).includes(DELETE) && leadingKeysOf(st).includes('SIMFAIL#*'));
+
+      // Assess
+      expect(engineWrites, fn).toBe(runsJobs);
+      expect(engineDeletes, fn).toBe(runsJobs);
+    }
   });
 
   it('read-only (GET) API functions have no write action', () => {
