@@ -100,6 +100,18 @@ describe('PostgresEngine: incremental sync', () => {
     expect(await same('app.notes', 'k')).toBe(true);
   });
 
+  it('caughtUp is never stale: the first poll after a write that says caught up finds the write applied', async () => {
+    // Prepare
+    await waitFor(() => e().pollJob(sync), (s) => s?.caughtUp === true, 'caught up before the write');
+    // Act
+    await pair.sql('src', `INSERT INTO app.notes VALUES ('n-fresh', 'just written')`);
+    const status = await waitFor(() => e().pollJob(sync), (s) => s?.caughtUp === true, 'caught up after the write', 200);
+    const applied = await pair.sql('dst', `SELECT body FROM app.notes WHERE k = 'n-fresh'`);
+    // Assess
+    expect(status?.lag).toEqual({ seconds: 0, bytes: 0 });
+    expect(applied).toEqual([{ body: 'just written' }]);
+  });
+
   it('a paused sync applies nothing and keeps its slot; resumed, it continues from the confirmed LSN', async () => {
     // Prepare
     const before = await e().pollJob(sync);

@@ -101,7 +101,7 @@ const tableKey = (schema: string, table: string) => `${schema}.${table}`;
 
 export async function syncPass(ctx: SyncContext): Promise<PassResult> {
   // Trap: decoding only sees flushed WAL; the flush LSN read BEFORE the peek bounds what "caught up" means.
-  const flush = (await ctx.readPool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]?.lsn ?? '0/0';
+  const flush = await flushedLsn(ctx.readPool);
   const peek = await ctx.readPool.query<{ lsn: string; data: Buffer }>({
     text: "SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, $3, 'proto_version', '1', 'publication_names', $4)",
     values: [ctx.slot, flush, ctx.batchRows, ctx.publication],
@@ -135,6 +135,32 @@ export async function syncPass(ctx: SyncContext): Promise<PassResult> {
   const lagBytes = caughtUp ? 0 : Math.max(0, Number(lsnToBig(flush) - (ctx.appliedLsn ? lsnToBig(ctx.appliedLsn) : 0n)));
   const lagSeconds = caughtUp || !last ? 0 : Math.max(0, (ctx.now() - last.commitTime.getTime()) / 1000);
   return { transactions: todo.length, changes, caughtUp, lagBytes, lagSeconds, appliedLsn: ctx.appliedLsn };
+}
+
+/**
+ * The flush LSN, once every transaction committed so far is flushed: with asynchronous commit
+ * (synchronous_commit = off) a committed transaction may sit in unflushed WAL, invisible to decoding,
+ * and "caught up" would lie. A tiny transaction that writes WAL, committed synchronously, flushes all WAL before it.
+ */
+async function flushedLsn(pool: pg.Pool): Promise<string> {
+  const r = await pool.query<{ ins: string; fl: string }>('SELECT pg_current_wal_insert_lsn()::text AS ins, pg_current_wal_flush_lsn()::text AS fl');
+  const row = r.rows[0];
+  if (row && lsnToBig(row.ins) > lsnToBig(row.fl)) {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SET LOCAL synchronous_commit = on');
+      // It must write WAL to be flushed at commit (an xid alone does not): a transactional logical message, which pgoutput ignores.
+      await c.query("SELECT pg_logical_emit_message(true, 'migration-engine', 'flush')");
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+  return (await pool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]?.lsn ?? '0/0';
 }
 
 type Pending = { table: SyncTable; kind: 'upsert'; columns: ColumnInfo[]; rows: Map<string, (string | null)[]> } | { table: SyncTable; kind: 'delete'; keys: (string | null)[][] };

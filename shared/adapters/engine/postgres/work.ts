@@ -33,8 +33,11 @@ export interface WorkContext {
   now: () => number;
   /** True once a pause or stop asked the worker to end. */
   stopping: () => boolean;
-  /** Sleeps, waking early on a stop. */
+  /** Sleeps, waking early on a stop (or a poll that wants a fresh sync pass). */
   sleep: (ms: number) => Promise<void>;
+  /** Sync passes: called when a pass starts (returns its number) and once its result is recorded. */
+  passStarted?: () => number;
+  passRecorded?: (n: number) => void;
 }
 
 const spec = (ctx: WorkContext): JobSpec => ctx.job.spec;
@@ -172,6 +175,7 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
   let transactions = Number(ctx.job.progress.transactions ?? 0);
   await patchJob(ctx.dest, ctx.job.jobId, { detail: { ...(ctx.job.detail ?? {}), slot: name, startLsn } });
   while (!ctx.stopping()) {
+    const n = ctx.passStarted?.() ?? 0;
     const pass = await syncPass(sync);
     events += pass.changes;
     transactions += pass.transactions;
@@ -183,6 +187,7 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
       lag: { seconds: Math.round(pass.lagSeconds * 10) / 10, bytes: pass.lagBytes },
       ...(pass.appliedLsn ? { checkpoint: `pg-lsn:${pass.appliedLsn}` } : {}),
     });
+    ctx.passRecorded?.(n);
     if (!ok) return;
     if (pass.caughtUp) await ctx.sleep(ctx.pollIntervalMs);
   }
