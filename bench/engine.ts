@@ -107,6 +107,7 @@ async function main() {
 
       // the same table by pg_dump | psql into another database (structure first, not timed)
       const pgArgs = (c: PgCluster, database: string) => `-h 127.0.0.1 -p ${c.port} -U postgres ${database}`;
+      await sh(`${bin}/psql -q -c 'CREATE SCHEMA IF NOT EXISTS b; DROP TABLE IF EXISTS b.t' ${pgArgs(dest, `${db}_dump`)}`);
       await sh(`${bin}/pg_dump --schema-only -t b.t ${pgArgs(source, db)} | ${bin}/psql -q ${pgArgs(dest, `${db}_dump`)}`);
       t0 = performance.now();
       const dump = await sh(`${bin}/pg_dump --data-only -t b.t ${pgArgs(source, db)} | ${bin}/psql -q -v ON_ERROR_STOP=1 ${pgArgs(dest, `${db}_dump`)}`);

@@ -182,4 +182,20 @@ describe('PostgresEngine: incremental sync', () => {
     expect(await slots('dst')).not.toContain(captureName(P, 'r'));
     expect(await publications('dst')).not.toContain(captureName(P, 'r'));
   });
+
+  it('a release before the sync ever started still drops the slot the full load made', async () => {
+    // Prepare
+    const project = 'p-release';
+    const full = jobSpecFor(project, 'FULL_MIGRATION', [{ schema: 'app', table: 'notes' }], TYPE);
+    await e().startJob(full);
+    await waitFor(() => e().pollJob(full), settled, 'full load');
+    const before = await slots('src');
+    // Act
+    const stopped = await e().stopJob(jobSpecFor(project, 'INCREMENTAL_SYNC', [{ schema: 'app', table: 'notes' }], TYPE));
+    // Assess
+    expect(before).toContain(captureName(project, 'f'));
+    expect(stopped).toBeUndefined();
+    expect(await slots('src')).not.toContain(captureName(project, 'f'));
+    expect(await publications('src')).not.toContain(captureName(project, 'f'));
+  });
 });

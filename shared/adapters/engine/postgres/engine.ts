@@ -115,7 +115,11 @@ export class PostgresEngine implements MigrationEngine {
     return this.serial(ref.jobId, async () => {
       const dest = await this.registry(ref);
       const job = await getJob(dest, ref.jobId);
-      if (!job) return undefined;
+      if (!job) {
+        // A sync that never started may still have a slot (made by the full load, or at START_DESTINATION_STORE): a release drops it.
+        if (CONTINUOUS.has(ref.subtask)) await this.dropCaptureOf({ projectId: ref.projectId, subtask: ref.subtask, spec: ref as JobSpec });
+        return undefined;
+      }
       if (fenced(ref, job)) return this.status(dest, ref.jobId);
       const continuous = CONTINUOUS.has(job.subtask);
       if (job.state === 'RUNNING' || job.state === 'PAUSED') {
@@ -185,7 +189,7 @@ export class PostgresEngine implements MigrationEngine {
     return next;
   }
 
-  private async dropCaptureOf(job: JobRow): Promise<void> {
+  private async dropCaptureOf(job: Pick<JobRow, 'projectId' | 'subtask'> & { spec: Pick<JobSpec, 'sourceIds' | 'destinationId'> }): Promise<void> {
     const direction = job.subtask === 'INCREMENTAL_SYNC' ? 'f' : 'r';
     const side = direction === 'f' ? (job.spec.sourceIds[0] as string) : job.spec.destinationId;
     await dropCapture(await this.pools.get(side), captureName(job.projectId, direction));
