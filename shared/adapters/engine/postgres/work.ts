@@ -5,7 +5,8 @@ import { describeTable, listTables, planStructure, regclassOf, type TableInfo } 
 import { captureName, ensureCapture, syncPass, syncTables, type SyncContext } from './cdc';
 import { inTransaction, lsnToBig, type Queryable } from './connections';
 import { getJob, initTableRows, jobsOfProject, listTableRows, patchJob, patchTableRow, type JobRow, type TableRow } from './registry';
-import { keyOf, readChunk, upsertRows, writableColumns } from './rows';
+import { copyChunk } from './copy';
+import { writableColumns } from './rows';
 import { compareRange } from './verify';
 
 /**
@@ -123,17 +124,16 @@ export async function runFullLoad(ctx: WorkContext): Promise<boolean> {
     let lastKey = row.lastKey;
     while (!ctx.stopping()) {
       const t0 = ctx.now();
-      const chunk = await readChunk(ctx.source, src, cols, lastKey, ctx.chunkRows);
-      const last = chunk[chunk.length - 1];
-      const nextKey = last ? keyOf(src, cols, last) : lastKey;
-      const done = chunk.length < ctx.chunkRows;
-      await inTransaction(ctx.dest, async (c) => {
-        await upsertRows(c, dst, cols, chunk);
+      const before = lastKey;
+      const { hi, done } = await inTransaction(ctx.dest, async (c) => {
+        const r = await copyChunk(ctx.source, c, src, dst, cols, before, ctx.chunkRows);
         // The checkpoint commits with the rows it covers.
         const seconds = Math.max(0.001, (ctx.now() - t0) / 1000);
-        await patchTableRow(c, ctx.job.jobId, src, { lastKey: nextKey, addRows: chunk.length, ...(chunk.length ? { rowsPerSecond: chunk.length / seconds } : {}), done });
+        const finished = r.hi === null;
+        await patchTableRow(c, ctx.job.jobId, src, { lastKey: r.hi ?? before, addRows: r.rows, ...(r.rows ? { rowsPerSecond: r.rows / seconds } : {}), done: finished });
+        return { ...r, done: finished };
       });
-      lastKey = nextKey;
+      lastKey = hi ?? lastKey;
       const all = await listTableRows(ctx.dest, ctx.job.jobId);
       const progress = copyProgress(all);
       if (!(await report(ctx, { progress, checkpoint: `copy:${progress.tablesDone}/${progress.tablesTotal}:${progress.rows}` }))) return false;
