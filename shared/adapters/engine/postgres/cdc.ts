@@ -83,6 +83,12 @@ export interface SyncContext {
   appliedLsn: string | null;
   /** Max rows one peek returns (whole transactions: a big one may exceed it). */
   batchRows: number;
+  /**
+   * Forward: the batch is applied as its net effect per key (one DELETE and one upsert per table), as
+   * the destination has no secondary constraints yet. Reverse: change by change, in order (the source
+   * has its unique and foreign keys).
+   */
+  coalesce?: boolean;
   /** Written in the apply transaction (forward: the registry is on the destination). */
   checkpointInApply?: (c: pg.PoolClient, lsn: string) => Promise<void>;
   now: () => number;
@@ -116,7 +122,8 @@ export async function syncPass(ctx: SyncContext): Promise<PassResult> {
     const c = await ctx.writePool.connect();
     try {
       await c.query('BEGIN');
-      for (const t of todo) changes += await applyTransaction(c, ctx, t);
+      if (ctx.coalesce) changes += await applyNet(c, ctx, todo);
+      else for (const t of todo) changes += await applyTransaction(c, ctx, t);
       if (ctx.checkpointInApply && last) await ctx.checkpointInApply(c, last.endLsn);
       await c.query('COMMIT');
     } catch (e) {
@@ -232,6 +239,102 @@ async function applyTransaction(c: pg.PoolClient, ctx: SyncContext, t: Transacti
     pending.rows.set(k, row);
   }
   await flushPending();
+  return n;
+}
+
+type NetOp = { op: 'upsert'; columns: ColumnInfo[]; row: (string | null)[] } | { op: 'delete'; key: (string | null)[] };
+
+/**
+ * Applies transactions, in one destination transaction, as their net effect: per table and key only the
+ * last state counts (the upsert of the final row, or its delete). Equivalent to applying them one by one
+ * when nothing but primary keys constrains the destination. A change that cannot be folded (an update
+ * leaving a TOAST value unsent with no full row before it in the batch, a TRUNCATE) first applies what was
+ * folded so far, then itself.
+ */
+async function applyNet(c: pg.PoolClient, ctx: SyncContext, txns: Transaction[]): Promise<number> {
+  const net = new Map<SyncTable, Map<string, NetOp>>();
+  const flush = async () => {
+    for (const [st, ops] of net) {
+      const deletes = [...ops.values()].flatMap((o) => (o.op === 'delete' ? [o.key] : []));
+      await deleteKeys(c, st.dest, deletes);
+      const groups = new Map<string, { columns: ColumnInfo[]; rows: (string | null)[][] }>();
+      for (const o of ops.values()) {
+        if (o.op !== 'upsert') continue;
+        const sig = o.columns.map((x) => x.name).join(',');
+        const g = groups.get(sig) ?? { columns: o.columns, rows: [] };
+        g.rows.push(o.row);
+        groups.set(sig, g);
+      }
+      for (const g of groups.values()) await upsertRows(c, st.dest, g.columns, g.rows);
+    }
+    net.clear();
+  };
+  const opsOf = (st: SyncTable) => {
+    let m = net.get(st);
+    if (!m) net.set(st, (m = new Map()));
+    return m;
+  };
+  let n = 0;
+  for (const t of txns) {
+    for (const ch of t.changes) {
+      n++;
+      if (ch.kind === 'truncate') {
+        await flush();
+        const targets = ch.relids.flatMap((id) => {
+          const rel = ctx.relations.get(id);
+          const st = rel && ctx.tables.get(tableKey(rel.schema, rel.table));
+          return st ? [regclassOf(st.dest)] : [];
+        });
+        if (targets.length) await c.query(`TRUNCATE ${targets.join(', ')}`);
+        continue;
+      }
+      const rel = ctx.relations.get(ch.relid);
+      if (!rel) throw new Error(`pgoutput: change for unknown relation ${ch.relid}`);
+      const st = ctx.tables.get(tableKey(rel.schema, rel.table));
+      if (!st) continue;
+      const index = new Map(rel.columns.map((x, i) => [x.name, i]));
+      const valueOf = (tuple: (string | null | undefined)[], name: string) => {
+        const i = index.get(name);
+        return i === undefined ? undefined : tuple[i];
+      };
+      const keyFrom = (tuple: (string | null | undefined)[]) => st.dest.key.map((k) => valueOf(tuple, k) ?? null);
+      const ops = opsOf(st);
+      if (ch.kind === 'delete') {
+        const key = keyFrom(ch.old);
+        ops.set(JSON.stringify(key), { op: 'delete', key });
+        continue;
+      }
+      const newKey = keyFrom(ch.tuple);
+      const oldKey = ch.kind === 'update' && ch.old ? keyFrom(ch.old) : undefined;
+      const nk = JSON.stringify(newKey);
+      const ok = oldKey ? JSON.stringify(oldKey) : nk;
+      const columns = st.columns.filter((col) => index.has(col.name));
+      const missing = columns.filter((col) => valueOf(ch.tuple, col.name) === undefined);
+      if (missing.length) {
+        // Unchanged TOAST values: fold into the full row of the batch when there is one, else apply in place.
+        const prior = ops.get(ok);
+        if (prior?.op === 'upsert' && prior.columns.length === columns.length) {
+          const row = columns.map((col, j) => {
+            const v = valueOf(ch.tuple, col.name);
+            return v === undefined ? (prior.row[j] ?? null) : v;
+          });
+          if (ok !== nk) ops.set(ok, { op: 'delete', key: oldKey ?? newKey });
+          ops.set(nk, { op: 'upsert', columns, row });
+          continue;
+        }
+        await flush();
+        const set = columns.flatMap((col) => {
+          const v = valueOf(ch.tuple, col.name);
+          return v === undefined ? [] : [{ column: col, value: v }];
+        });
+        await updateColumns(c, st.dest, set, oldKey ?? newKey);
+        continue;
+      }
+      if (ok !== nk && oldKey) ops.set(ok, { op: 'delete', key: oldKey }); // a key that changes: old row goes
+      ops.set(nk, { op: 'upsert', columns, row: columns.map((col) => valueOf(ch.tuple, col.name) ?? null) });
+    }
+  }
+  await flush();
   return n;
 }
 

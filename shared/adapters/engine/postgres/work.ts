@@ -166,6 +166,7 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
     relations: new Map(),
     appliedLsn,
     batchRows: Math.max(1000, ctx.chunkRows * 2),
+    coalesce: direction === 'f',
     now: ctx.now,
     ...(direction === 'f'
       ? { checkpointInApply: async (c: pg.PoolClient, lsn: string) => void (await c.query('UPDATE _migration.jobs SET checkpoint = $2 WHERE job_id = $1', [ctx.job.jobId, `pg-lsn:${lsn}`])) }
