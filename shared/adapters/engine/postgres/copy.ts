@@ -9,6 +9,8 @@ import { ident, literal } from './connections';
  * passed through untouched (the server's text format), so a chunk moves from one server to the other
  * without being parsed in JavaScript.
  */
+const PIECE = 1 << 20;
+
 class CopyQuery {
   readonly chunks: Buffer[] = [];
   rowCount = 0;
@@ -28,7 +30,10 @@ class CopyQuery {
   }
   handleCopyInResponse(connection: CopyConnection): void {
     if (!this.input) return connection.sendCopyFail('no input for COPY FROM STDIN');
-    for (const c of this.input) connection.sendCopyFromChunk(c);
+    // One CopyData per row would be one socket write per row: send the data in large pieces instead
+    // (COPY FROM STDIN does not need messages to follow row boundaries).
+    const all = Buffer.concat(this.input as Buffer[]);
+    for (let at = 0; at < all.length; at += PIECE) connection.sendCopyFromChunk(all.subarray(at, at + PIECE));
     connection.endCopyFrom();
   }
   handleCopyData(msg: { chunk: Buffer }): void {
@@ -89,8 +94,9 @@ function rangeSql(key: ColumnInfo[], lo: readonly string[] | null, hi: readonly 
 /** The key `chunkRows` rows after `lo` in key order (null: fewer rows are left, the range is open-ended). */
 export async function upperKey(q: QueryClient, t: TableInfo, lo: readonly string[] | null, chunkRows: number): Promise<string[] | null> {
   const key = keyColumns(t);
+  // Aliased: an output column named like the key column would make ORDER BY sort by its text.
   const r = await q.query<string[]>({
-    text: `SELECT ${key.map((k) => `${ident(k.name)}::text`).join(', ')} FROM ${regclassOf(t)} ${rangeSql(key, lo, null)} ORDER BY ${key.map((k) => ident(k.name)).join(', ')} OFFSET ${Math.max(0, chunkRows - 1)} LIMIT 1`,
+    text: `SELECT ${key.map((k, i) => `${ident(k.name)}::text AS _k${i}`).join(', ')} FROM ${regclassOf(t)} ${rangeSql(key, lo, null)} ORDER BY ${key.map((k) => ident(k.name)).join(', ')} OFFSET ${Math.max(0, chunkRows - 1)} LIMIT 1`,
     rowMode: 'array',
   });
   return r.rows[0] ?? null;
@@ -123,7 +129,9 @@ export async function copyChunk(
     s.release();
   }
   if (out.rows === 0) return { rows: 0, hi };
-  const present = await dest.query(`SELECT 1 FROM ${regclassOf(dst)} ${rangeSql(keyColumns(dst), lo, hi)} LIMIT 1`);
+  // ORDER BY the key: an index probe even when a freshly loaded table has no statistics yet (no seq scan per chunk)
+  const dkey = keyColumns(dst);
+  const present = await dest.query(`SELECT 1 FROM ${regclassOf(dst)} ${rangeSql(dkey, lo, hi)} ORDER BY ${dkey.map((k) => ident(k.name)).join(', ')} LIMIT 1`);
   if (!present.rowCount) {
     await copyIn(dest, `COPY ${regclassOf(dst)} (${names}) FROM STDIN`, out.data);
     return { rows: out.rows, hi };
