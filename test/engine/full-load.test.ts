@@ -44,6 +44,8 @@ INSERT INTO shop.all_types VALUES
  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 CREATE TABLE shop.bulk (id bigint PRIMARY KEY, payload text NOT NULL, n numeric(12,2));
 INSERT INTO shop.bulk SELECT g, repeat('x', g % 50), g / 7.0 FROM generate_series(1, 3000) g;
+CREATE TABLE shop.replay (id integer PRIMARY KEY, v text NOT NULL);
+INSERT INTO shop.replay SELECT g, 'fresh ' || g FROM generate_series(1, 300) g;
 CREATE TABLE shop.bulk2 (a integer, b text, v text, PRIMARY KEY (a, b));
 INSERT INTO shop.bulk2 SELECT g / 10, 'k' || (g % 10), md5(g::text) FROM generate_series(1, 3000) g;
 `;
@@ -136,6 +138,24 @@ describe('PostgresEngine: structure and full load', () => {
     expect(done?.state).toBe('SUCCEEDED');
     expect(done?.tables?.[0]?.rows).toBe(3000); // counted once per row: the copy did not start again from zero
     expect(await tableText(pair, 'dst', 'shop.bulk', 'id')).toEqual(await tableText(pair, 'src', 'shop.bulk', 'id'));
+  });
+
+  it('a chunk whose rows are already on the destination (a replay) is upserted: stale rows overwritten, no duplicate', async () => {
+    // Prepare
+    const e = engine({ chunkRows: 100 });
+    const tables = [{ schema: 'shop', table: 'replay' }];
+    const setup = jobSpecFor('p-replay', 'STRUCTURE_MIGRATION', tables, TYPE);
+    await e.startJob(setup);
+    await waitFor(() => e.pollJob(setup), settled, 'structure');
+    await pair.sql('dst', `INSERT INTO shop.replay SELECT g, 'stale' FROM generate_series(90, 160) g`);
+    const spec = jobSpecFor('p-replay', 'FULL_MIGRATION', tables, TYPE);
+    // Act
+    await e.startJob(spec);
+    const done = await waitFor(() => e.pollJob(spec), settled, 'copy over stale rows');
+    // Assess
+    expect(done?.state).toBe('SUCCEEDED');
+    expect(done?.tables?.[0]?.rows).toBe(300);
+    expect(await tableText(pair, 'dst', 'shop.replay', 'id')).toEqual(await tableText(pair, 'src', 'shop.replay', 'id'));
   });
 
   it('a new engine instance (process restart) continues a running copy from the checkpoints on the destination', async () => {

@@ -100,6 +100,18 @@ describe('PostgresEngine: incremental sync', () => {
     expect(await same('app.notes', 'k')).toBe(true);
   });
 
+  it('caughtUp is never stale: the first poll after a write that says caught up finds the write applied', async () => {
+    // Prepare
+    await waitFor(() => e().pollJob(sync), (s) => s?.caughtUp === true, 'caught up before the write');
+    // Act
+    await pair.sql('src', `INSERT INTO app.notes VALUES ('n-fresh', 'just written')`);
+    const status = await waitFor(() => e().pollJob(sync), (s) => s?.caughtUp === true, 'caught up after the write', 200);
+    const applied = await pair.sql('dst', `SELECT body FROM app.notes WHERE k = 'n-fresh'`);
+    // Assess
+    expect(status?.lag).toEqual({ seconds: 0, bytes: 0 });
+    expect(applied).toEqual([{ body: 'just written' }]);
+  });
+
   it('a paused sync applies nothing and keeps its slot; resumed, it continues from the confirmed LSN', async () => {
     // Prepare
     const before = await e().pollJob(sync);
@@ -169,5 +181,21 @@ describe('PostgresEngine: incremental sync', () => {
     expect(stopped?.state).toBe('SUCCEEDED');
     expect(await slots('dst')).not.toContain(captureName(P, 'r'));
     expect(await publications('dst')).not.toContain(captureName(P, 'r'));
+  });
+
+  it('a release before the sync ever started still drops the slot the full load made', async () => {
+    // Prepare
+    const project = 'p-release';
+    const full = jobSpecFor(project, 'FULL_MIGRATION', [{ schema: 'app', table: 'notes' }], TYPE);
+    await e().startJob(full);
+    await waitFor(() => e().pollJob(full), settled, 'full load');
+    const before = await slots('src');
+    // Act
+    const stopped = await e().stopJob(jobSpecFor(project, 'INCREMENTAL_SYNC', [{ schema: 'app', table: 'notes' }], TYPE));
+    // Assess
+    expect(before).toContain(captureName(project, 'f'));
+    expect(stopped).toBeUndefined();
+    expect(await slots('src')).not.toContain(captureName(project, 'f'));
+    expect(await publications('src')).not.toContain(captureName(project, 'f'));
   });
 });

@@ -83,6 +83,12 @@ export interface SyncContext {
   appliedLsn: string | null;
   /** Max rows one peek returns (whole transactions: a big one may exceed it). */
   batchRows: number;
+  /**
+   * Forward: the batch is applied as its net effect per key (one DELETE and one upsert per table), as
+   * the destination has no secondary constraints yet. Reverse: change by change, in order (the source
+   * has its unique and foreign keys).
+   */
+  coalesce?: boolean;
   /** Written in the apply transaction (forward: the registry is on the destination). */
   checkpointInApply?: (c: pg.PoolClient, lsn: string) => Promise<void>;
   now: () => number;
@@ -101,7 +107,7 @@ const tableKey = (schema: string, table: string) => `${schema}.${table}`;
 
 export async function syncPass(ctx: SyncContext): Promise<PassResult> {
   // Trap: decoding only sees flushed WAL; the flush LSN read BEFORE the peek bounds what "caught up" means.
-  const flush = (await ctx.readPool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]?.lsn ?? '0/0';
+  const flush = await flushedLsn(ctx.readPool);
   const peek = await ctx.readPool.query<{ lsn: string; data: Buffer }>({
     text: "SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, $3, 'proto_version', '1', 'publication_names', $4)",
     values: [ctx.slot, flush, ctx.batchRows, ctx.publication],
@@ -116,7 +122,8 @@ export async function syncPass(ctx: SyncContext): Promise<PassResult> {
     const c = await ctx.writePool.connect();
     try {
       await c.query('BEGIN');
-      for (const t of todo) changes += await applyTransaction(c, ctx, t);
+      if (ctx.coalesce) changes += await applyNet(c, ctx, todo);
+      else for (const t of todo) changes += await applyTransaction(c, ctx, t);
       if (ctx.checkpointInApply && last) await ctx.checkpointInApply(c, last.endLsn);
       await c.query('COMMIT');
     } catch (e) {
@@ -135,6 +142,32 @@ export async function syncPass(ctx: SyncContext): Promise<PassResult> {
   const lagBytes = caughtUp ? 0 : Math.max(0, Number(lsnToBig(flush) - (ctx.appliedLsn ? lsnToBig(ctx.appliedLsn) : 0n)));
   const lagSeconds = caughtUp || !last ? 0 : Math.max(0, (ctx.now() - last.commitTime.getTime()) / 1000);
   return { transactions: todo.length, changes, caughtUp, lagBytes, lagSeconds, appliedLsn: ctx.appliedLsn };
+}
+
+/**
+ * The flush LSN, once every transaction committed so far is flushed: with asynchronous commit
+ * (synchronous_commit = off) a committed transaction may sit in unflushed WAL, invisible to decoding,
+ * and "caught up" would lie. A tiny transaction that writes WAL, committed synchronously, flushes all WAL before it.
+ */
+async function flushedLsn(pool: pg.Pool): Promise<string> {
+  const r = await pool.query<{ ins: string; fl: string }>('SELECT pg_current_wal_insert_lsn()::text AS ins, pg_current_wal_flush_lsn()::text AS fl');
+  const row = r.rows[0];
+  if (row && lsnToBig(row.ins) > lsnToBig(row.fl)) {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SET LOCAL synchronous_commit = on');
+      // It must write WAL to be flushed at commit (an xid alone does not): a transactional logical message, which pgoutput ignores.
+      await c.query("SELECT pg_logical_emit_message(true, 'migration-engine', 'flush')");
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+  return (await pool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]?.lsn ?? '0/0';
 }
 
 type Pending = { table: SyncTable; kind: 'upsert'; columns: ColumnInfo[]; rows: Map<string, (string | null)[]> } | { table: SyncTable; kind: 'delete'; keys: (string | null)[][] };
@@ -206,6 +239,102 @@ async function applyTransaction(c: pg.PoolClient, ctx: SyncContext, t: Transacti
     pending.rows.set(k, row);
   }
   await flushPending();
+  return n;
+}
+
+type NetOp = { op: 'upsert'; columns: ColumnInfo[]; row: (string | null)[] } | { op: 'delete'; key: (string | null)[] };
+
+/**
+ * Applies transactions, in one destination transaction, as their net effect: per table and key only the
+ * last state counts (the upsert of the final row, or its delete). Equivalent to applying them one by one
+ * when nothing but primary keys constrains the destination. A change that cannot be folded (an update
+ * leaving a TOAST value unsent with no full row before it in the batch, a TRUNCATE) first applies what was
+ * folded so far, then itself.
+ */
+async function applyNet(c: pg.PoolClient, ctx: SyncContext, txns: Transaction[]): Promise<number> {
+  const net = new Map<SyncTable, Map<string, NetOp>>();
+  const flush = async () => {
+    for (const [st, ops] of net) {
+      const deletes = [...ops.values()].flatMap((o) => (o.op === 'delete' ? [o.key] : []));
+      await deleteKeys(c, st.dest, deletes);
+      const groups = new Map<string, { columns: ColumnInfo[]; rows: (string | null)[][] }>();
+      for (const o of ops.values()) {
+        if (o.op !== 'upsert') continue;
+        const sig = o.columns.map((x) => x.name).join(',');
+        const g = groups.get(sig) ?? { columns: o.columns, rows: [] };
+        g.rows.push(o.row);
+        groups.set(sig, g);
+      }
+      for (const g of groups.values()) await upsertRows(c, st.dest, g.columns, g.rows);
+    }
+    net.clear();
+  };
+  const opsOf = (st: SyncTable) => {
+    let m = net.get(st);
+    if (!m) net.set(st, (m = new Map()));
+    return m;
+  };
+  let n = 0;
+  for (const t of txns) {
+    for (const ch of t.changes) {
+      n++;
+      if (ch.kind === 'truncate') {
+        await flush();
+        const targets = ch.relids.flatMap((id) => {
+          const rel = ctx.relations.get(id);
+          const st = rel && ctx.tables.get(tableKey(rel.schema, rel.table));
+          return st ? [regclassOf(st.dest)] : [];
+        });
+        if (targets.length) await c.query(`TRUNCATE ${targets.join(', ')}`);
+        continue;
+      }
+      const rel = ctx.relations.get(ch.relid);
+      if (!rel) throw new Error(`pgoutput: change for unknown relation ${ch.relid}`);
+      const st = ctx.tables.get(tableKey(rel.schema, rel.table));
+      if (!st) continue;
+      const index = new Map(rel.columns.map((x, i) => [x.name, i]));
+      const valueOf = (tuple: (string | null | undefined)[], name: string) => {
+        const i = index.get(name);
+        return i === undefined ? undefined : tuple[i];
+      };
+      const keyFrom = (tuple: (string | null | undefined)[]) => st.dest.key.map((k) => valueOf(tuple, k) ?? null);
+      const ops = opsOf(st);
+      if (ch.kind === 'delete') {
+        const key = keyFrom(ch.old);
+        ops.set(JSON.stringify(key), { op: 'delete', key });
+        continue;
+      }
+      const newKey = keyFrom(ch.tuple);
+      const oldKey = ch.kind === 'update' && ch.old ? keyFrom(ch.old) : undefined;
+      const nk = JSON.stringify(newKey);
+      const ok = oldKey ? JSON.stringify(oldKey) : nk;
+      const columns = st.columns.filter((col) => index.has(col.name));
+      const missing = columns.filter((col) => valueOf(ch.tuple, col.name) === undefined);
+      if (missing.length) {
+        // Unchanged TOAST values: fold into the full row of the batch when there is one, else apply in place.
+        const prior = ops.get(ok);
+        if (prior?.op === 'upsert' && prior.columns.length === columns.length) {
+          const row = columns.map((col, j) => {
+            const v = valueOf(ch.tuple, col.name);
+            return v === undefined ? (prior.row[j] ?? null) : v;
+          });
+          if (ok !== nk) ops.set(ok, { op: 'delete', key: oldKey ?? newKey });
+          ops.set(nk, { op: 'upsert', columns, row });
+          continue;
+        }
+        await flush();
+        const set = columns.flatMap((col) => {
+          const v = valueOf(ch.tuple, col.name);
+          return v === undefined ? [] : [{ column: col, value: v }];
+        });
+        await updateColumns(c, st.dest, set, oldKey ?? newKey);
+        continue;
+      }
+      if (ok !== nk && oldKey) ops.set(ok, { op: 'delete', key: oldKey }); // a key that changes: old row goes
+      ops.set(nk, { op: 'upsert', columns, row: columns.map((col) => valueOf(ch.tuple, col.name) ?? null) });
+    }
+  }
+  await flush();
   return n;
 }
 

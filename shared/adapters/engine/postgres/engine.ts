@@ -28,9 +28,16 @@ const CONTINUOUS = new Set(['INCREMENTAL_SYNC', 'REVERSE_INCREMENTAL_SYNC']);
 
 interface Worker {
   stopping: boolean;
+  /** A wake-up asked while the worker was not sleeping: its next sleep returns at once. */
+  wakePending: boolean;
   wake: () => void;
   done: Promise<void>;
+  /** Sync passes started and recorded, and polls waiting for a pass to be recorded. */
+  passes: { started: number; recorded: number; waiters: { after: number; resolve: () => void }[] };
 }
+
+/** Errors other than a JobFailure (a lost connection, a deadlock) are retried this many times before the job fails. */
+const ATTEMPTS = 3;
 
 /**
  * A real PostgreSQL → PostgreSQL engine (like AWS DMS, TiDB DM or OMS in shape): structure, chunked
@@ -78,6 +85,7 @@ export class PostgresEngine implements MigrationEngine {
     const job = await getJob(dest, ref.jobId);
     if (!job) return undefined;
     if (job.state === 'RUNNING' && !this.workers.has(job.jobId)) this.ensureWorker(job); // restart safety
+    if (job.state === 'RUNNING' && CONTINUOUS.has(job.subtask)) await this.freshPass(job.jobId);
     return this.status(dest, ref.jobId);
   }
 
@@ -113,7 +121,11 @@ export class PostgresEngine implements MigrationEngine {
     return this.serial(ref.jobId, async () => {
       const dest = await this.registry(ref);
       const job = await getJob(dest, ref.jobId);
-      if (!job) return undefined;
+      if (!job) {
+        // A sync that never started may still have a slot (made by the full load, or at START_DESTINATION_STORE): a release drops it.
+        if (CONTINUOUS.has(ref.subtask)) await this.dropCaptureOf({ projectId: ref.projectId, subtask: ref.subtask, spec: ref as JobSpec });
+        return undefined;
+      }
       if (fenced(ref, job)) return this.status(dest, ref.jobId);
       const continuous = CONTINUOUS.has(job.subtask);
       if (job.state === 'RUNNING' || job.state === 'PAUSED') {
@@ -202,10 +214,25 @@ export class PostgresEngine implements MigrationEngine {
     return next;
   }
 
-  private async dropCaptureOf(job: JobRow): Promise<void> {
+  private async dropCaptureOf(job: Pick<JobRow, 'projectId' | 'subtask'> & { spec: Pick<JobSpec, 'sourceIds' | 'destinationId'> }): Promise<void> {
     const direction = job.subtask === 'INCREMENTAL_SYNC' ? 'f' : 'r';
     const side = direction === 'f' ? (job.spec.sourceIds[0] as string) : job.spec.destinationId;
     await dropCapture(await this.pools.get(side), captureName(job.projectId, direction));
+  }
+
+  /**
+   * A continuous job's poll waits (bounded) for a sync pass that STARTS after the poll: its flush LSN
+   * covers every write committed before the poll, so `caughtUp` is never stale (CONFIRM_WRITE_STOP_TIMESTAMP).
+   */
+  private async freshPass(jobId: string): Promise<void> {
+    const w = this.workers.get(jobId);
+    if (!w || w.stopping) return;
+    const after = w.passes.started + 1;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, this.opts.pollIntervalMs * 3 + 10_000);
+      w.passes.waiters.push({ after, resolve: () => (clearTimeout(t), resolve()) });
+      w.wake();
+    });
   }
 
   private async stopWorker(jobId: string): Promise<void> {
@@ -219,71 +246,105 @@ export class PostgresEngine implements MigrationEngine {
   private ensureWorker(job: JobRow): void {
     if (this.workers.has(job.jobId)) return;
     let wake = () => {};
-    const worker: Worker = { stopping: false, wake: () => wake(), done: Promise.resolve() };
+    const worker: Worker = { stopping: false, wakePending: false, wake: () => ((worker.wakePending = true), wake()), done: Promise.resolve(), passes: { started: 0, recorded: 0, waiters: [] } };
     this.workers.set(job.jobId, worker);
     worker.done = this.work(job, worker, (w) => (wake = w)).finally(() => {
       if (this.workers.get(job.jobId) === worker) this.workers.delete(job.jobId);
+      for (const w of worker.passes.waiters.splice(0)) w.resolve();
     });
   }
 
   private async work(job: JobRow, worker: Worker, onWake: (w: () => void) => void): Promise<void> {
     let lease: pg.Client | undefined;
     let dest: pg.Pool | undefined;
+    let attempt = 1;
     try {
-      dest = await this.registry(job.spec);
-      lease = await this.pools.client(job.spec.destinationId, `migration-worker:${job.jobId}`.slice(0, 63));
-      const got = await lease.query<{ ok: string }>("SELECT pg_try_advisory_lock(hashtext('migration-job'), hashtext($1))::text AS ok", [job.jobId]);
-      if (got.rows[0]?.ok !== 'true') return; // another process runs this job
-      const fresh = await getJob(dest, job.jobId);
-      if (!fresh || fresh.state !== 'RUNNING' || worker.stopping) return;
-      const ctx: WorkContext = {
-        job: fresh,
-        source: await this.pools.get(fresh.spec.sourceIds[0] as string),
-        dest,
-        chunkRows: this.opts.chunkRows,
-        pollIntervalMs: this.opts.pollIntervalMs,
-        chunkDelayMs: this.opts.chunkDelayMs,
-        maxMismatchedKeys: this.opts.maxMismatchedKeys,
-        now: this.opts.now,
-        stopping: () => worker.stopping,
-        sleep: (ms) =>
-          new Promise<void>((resolve) => {
-            if (worker.stopping) return resolve();
-            const t = setTimeout(resolve, ms);
-            onWake(() => {
-              clearTimeout(t);
-              resolve();
-            });
-          }),
-      };
-      let finished = false;
-      switch (fresh.subtask) {
-        case 'STRUCTURE_MIGRATION':
-          await runStructure(ctx);
-          finished = true;
-          break;
-        case 'FULL_MIGRATION':
-          finished = await runFullLoad(ctx);
-          break;
-        case 'FULL_VERIFICATION':
-          finished = await runVerification(ctx);
-          break;
-        case 'INCREMENTAL_SYNC':
-          await runSync(ctx, 'f');
-          break;
-        case 'REVERSE_INCREMENTAL_SYNC':
-          await runSync(ctx, 'r');
-          break;
-        default: // FORWARD_SWITCHOVER has no data work here: its steps are switchoverStep()
-          finished = true;
+      for (; ; attempt++) {
+        try {
+          lease ??= await this.lease(job);
+          if (!lease) return; // another process runs this job
+          dest = await this.registry(job.spec);
+          await this.runOnce(job, worker, onWake, dest);
+          return;
+        } catch (e) {
+          if (e instanceof JobFailure || attempt >= ATTEMPTS || worker.stopping) throw e;
+          await new Promise((r) => setTimeout(r, 500 * attempt)); // every unit is idempotent: run again from the checkpoints
+        }
       }
-      if (finished) await patchJob(dest, job.jobId, { state: 'SUCCEEDED' }, ['RUNNING']);
     } catch (e) {
       const err = e instanceof JobFailure ? { code: e.code, message: e.message } : { code: 'ENGINE_ERROR', message: String((e as Error)?.message ?? e).slice(0, 1000) };
+      dest ??= await this.registry(job.spec).catch(() => undefined);
       if (dest) await patchJob(dest, job.jobId, { state: 'FAILED', error: err }, ['RUNNING']).catch(() => {});
     } finally {
       if (lease) await lease.end().catch(() => {}); // ending the session releases the advisory lock
     }
+  }
+
+  /** A session advisory lock on the destination: one worker per job across processes. */
+  private async lease(job: JobRow): Promise<pg.Client | undefined> {
+    const lease = await this.pools.client(job.spec.destinationId, `migration-worker:${job.jobId}`.slice(0, 63));
+    const got = await lease.query<{ ok: string }>("SELECT pg_try_advisory_lock(hashtext('migration-job'), hashtext($1))::text AS ok", [job.jobId]);
+    if (got.rows[0]?.ok === 'true') return lease;
+    await lease.end().catch(() => {});
+    return undefined;
+  }
+
+  private async runOnce(job: JobRow, worker: Worker, onWake: (w: () => void) => void, dest: pg.Pool): Promise<void> {
+    const fresh = await getJob(dest, job.jobId);
+    if (!fresh || fresh.state !== 'RUNNING' || worker.stopping) return;
+    const ctx: WorkContext = {
+      job: fresh,
+      source: await this.pools.get(fresh.spec.sourceIds[0] as string),
+      dest,
+      chunkRows: this.opts.chunkRows,
+      pollIntervalMs: this.opts.pollIntervalMs,
+      chunkDelayMs: this.opts.chunkDelayMs,
+      maxMismatchedKeys: this.opts.maxMismatchedKeys,
+      now: this.opts.now,
+      stopping: () => worker.stopping,
+      sleep: (ms) =>
+        new Promise<void>((resolve) => {
+          if (worker.stopping || worker.wakePending) {
+            worker.wakePending = false;
+            return resolve();
+          }
+          const t = setTimeout(resolve, ms);
+          onWake(() => {
+            worker.wakePending = false;
+            clearTimeout(t);
+            resolve();
+          });
+        }),
+      passStarted: () => ++worker.passes.started,
+      passRecorded: (n) => {
+        worker.passes.recorded = n;
+        const ready = worker.passes.waiters.filter((w) => w.after <= n);
+        worker.passes.waiters = worker.passes.waiters.filter((w) => w.after > n);
+        for (const w of ready) w.resolve();
+      },
+    };
+    let finished = false;
+    switch (fresh.subtask) {
+      case 'STRUCTURE_MIGRATION':
+        await runStructure(ctx);
+        finished = true;
+        break;
+      case 'FULL_MIGRATION':
+        finished = await runFullLoad(ctx);
+        break;
+      case 'FULL_VERIFICATION':
+        finished = await runVerification(ctx);
+        break;
+      case 'INCREMENTAL_SYNC':
+        await runSync(ctx, 'f');
+        break;
+      case 'REVERSE_INCREMENTAL_SYNC':
+        await runSync(ctx, 'r');
+        break;
+      default: // FORWARD_SWITCHOVER has no data work here: its steps are switchoverStep()
+        finished = true;
+    }
+    if (finished) await patchJob(dest, job.jobId, { state: 'SUCCEEDED' }, ['RUNNING']);
   }
 }
 

@@ -3,7 +3,7 @@ import { copiedColumns, keyColumns, regclassOf } from './catalog';
 import { ident, type Queryable } from './connections';
 
 /**
- * Row writes shared by the copy and the change apply. Values travel as the server's text forms and
+ * Row writes of the change apply (and of verification's key ranges). Values travel as the server's text forms and
  * are cast to the destination column's type, so nothing is reinterpreted by JavaScript on the way.
  */
 
@@ -60,25 +60,6 @@ export async function updateColumns(q: Queryable, dest: TableInfo, set: { column
   const assignments = set.map((s, i) => `${ident(s.column.name)} = $${i + 1}::${s.column.type}`).join(', ');
   const sql = `UPDATE ${regclassOf(dest)} SET ${assignments} WHERE ${keyCompare(keyCols, '=', set.length + 1)}`;
   await q.query(sql, [...set.map((s) => s.value), ...key]);
-}
-
-/** Reads up to `limit` rows after `afterKey` in key order, as text; each row is in `columns` order. */
-export async function readChunk(q: Queryable, source: TableInfo, columns: ColumnInfo[], afterKey: string[] | null, limit: number): Promise<Value[][]> {
-  const key = keyColumns(source);
-  const where = afterKey ? `WHERE ${keyCompare(key, '>', 1)}` : '';
-  const sql = `SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM ${regclassOf(source)} ${where} ORDER BY ${orderByKey(key)} LIMIT ${Math.max(1, Math.floor(limit))}`;
-  const r = await q.query<Value[]>({ text: sql, values: afterKey ?? [], rowMode: 'array' });
-  return r.rows;
-}
-
-/** A row's key as text values in key order. */
-export function keyOf(source: TableInfo, columns: ColumnInfo[], row: Value[]): string[] {
-  return source.key.map((k) => {
-    const j = columns.findIndex((c) => c.name === k);
-    const v = row[j];
-    if (v === null || v === undefined) throw new Error(`row of ${source.schema}.${source.table} without its key column ${k}`);
-    return v;
-  });
 }
 
 /** How a key is shown in a verification report: `id=5` or `order_id=1000,line=2`. */

@@ -1,6 +1,7 @@
 import type { ColumnInfo, TableInfo } from './catalog';
 import { keyColumns, regclassOf } from './catalog';
 import { ident, type Queryable } from './connections';
+import { upperKey } from './copy';
 import { keyCompare, orderByKey, showKey } from './rows';
 
 /**
@@ -35,17 +36,6 @@ function rangeWhere(key: ColumnInfo[], lo: string[] | null, hi: string[] | null)
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', values };
 }
 
-async function upperKey(source: Queryable, t: TableInfo, lo: string[] | null, chunkRows: number): Promise<string[] | null> {
-  const key = keyColumns(t);
-  const w = rangeWhere(key, lo, null);
-  const r = await source.query<string[]>({
-    text: `SELECT ${orderByKey(key)} FROM ${regclassOf(t)} ${w.sql} ORDER BY ${orderByKey(key)} OFFSET ${chunkRows - 1} LIMIT 1`,
-    values: w.values,
-    rowMode: 'array',
-  });
-  return r.rows[0] ?? null;
-}
-
 async function summary(q: Queryable, t: TableInfo, cols: ColumnInfo[], lo: string[] | null, hi: string[] | null): Promise<{ count: number; hash: string | null }> {
   const key = keyColumns(t);
   const w = rangeWhere(key, lo, hi);
@@ -60,7 +50,7 @@ async function rowHashes(q: Queryable, t: TableInfo, cols: ColumnInfo[], lo: str
   const key = keyColumns(t);
   const w = rangeWhere(key, lo, hi);
   const r = await q.query<string[]>({
-    text: `SELECT ${rowText(cols)}, ${key.map((k) => `${ident(k.name)}::text`).join(', ')} FROM ${regclassOf(t)} ${w.sql} ORDER BY ${orderByKey(key)}`,
+    text: `SELECT ${rowText(cols)} AS _h, ${key.map((k, i) => `${ident(k.name)}::text AS _k${i}`).join(', ')} FROM ${regclassOf(t)} ${w.sql} ORDER BY ${orderByKey(key)}`,
     values: w.values,
     rowMode: 'array',
   });

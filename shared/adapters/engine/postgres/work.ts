@@ -5,7 +5,8 @@ import { describeTable, listTables, planStructure, regclassOf, type TableInfo } 
 import { captureName, ensureCapture, syncPass, syncTables, type SyncContext } from './cdc';
 import { inTransaction, lsnToBig, type Queryable } from './connections';
 import { getJob, initTableRows, jobsOfProject, listTableRows, patchJob, patchTableRow, type JobRow, type TableRow } from './registry';
-import { keyOf, readChunk, upsertRows, writableColumns } from './rows';
+import { copyChunk } from './copy';
+import { writableColumns } from './rows';
 import { compareRange } from './verify';
 
 /**
@@ -33,8 +34,11 @@ export interface WorkContext {
   now: () => number;
   /** True once a pause or stop asked the worker to end. */
   stopping: () => boolean;
-  /** Sleeps, waking early on a stop. */
+  /** Sleeps, waking early on a stop (or a poll that wants a fresh sync pass). */
   sleep: (ms: number) => Promise<void>;
+  /** Sync passes: called when a pass starts (returns its number) and once its result is recorded. */
+  passStarted?: () => number;
+  passRecorded?: (n: number) => void;
 }
 
 const spec = (ctx: WorkContext): JobSpec => ctx.job.spec;
@@ -120,17 +124,16 @@ export async function runFullLoad(ctx: WorkContext): Promise<boolean> {
     let lastKey = row.lastKey;
     while (!ctx.stopping()) {
       const t0 = ctx.now();
-      const chunk = await readChunk(ctx.source, src, cols, lastKey, ctx.chunkRows);
-      const last = chunk[chunk.length - 1];
-      const nextKey = last ? keyOf(src, cols, last) : lastKey;
-      const done = chunk.length < ctx.chunkRows;
-      await inTransaction(ctx.dest, async (c) => {
-        await upsertRows(c, dst, cols, chunk);
+      const before = lastKey;
+      const { hi, done } = await inTransaction(ctx.dest, async (c) => {
+        const r = await copyChunk(ctx.source, c, src, dst, cols, before, ctx.chunkRows);
         // The checkpoint commits with the rows it covers.
         const seconds = Math.max(0.001, (ctx.now() - t0) / 1000);
-        await patchTableRow(c, ctx.job.jobId, src, { lastKey: nextKey, addRows: chunk.length, ...(chunk.length ? { rowsPerSecond: chunk.length / seconds } : {}), done });
+        const finished = r.hi === null;
+        await patchTableRow(c, ctx.job.jobId, src, { lastKey: r.hi ?? before, addRows: r.rows, ...(r.rows ? { rowsPerSecond: r.rows / seconds } : {}), done: finished });
+        return { ...r, done: finished };
       });
-      lastKey = nextKey;
+      lastKey = hi ?? lastKey;
       const all = await listTableRows(ctx.dest, ctx.job.jobId);
       const progress = copyProgress(all);
       if (!(await report(ctx, { progress, checkpoint: `copy:${progress.tablesDone}/${progress.tablesTotal}:${progress.rows}` }))) return false;
@@ -163,6 +166,7 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
     relations: new Map(),
     appliedLsn,
     batchRows: Math.max(1000, ctx.chunkRows * 2),
+    coalesce: direction === 'f',
     now: ctx.now,
     ...(direction === 'f'
       ? { checkpointInApply: async (c: pg.PoolClient, lsn: string) => void (await c.query('UPDATE _migration.jobs SET checkpoint = $2 WHERE job_id = $1', [ctx.job.jobId, `pg-lsn:${lsn}`])) }
@@ -172,6 +176,7 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
   let transactions = Number(ctx.job.progress.transactions ?? 0);
   await patchJob(ctx.dest, ctx.job.jobId, { detail: { ...(ctx.job.detail ?? {}), slot: name, startLsn } });
   while (!ctx.stopping()) {
+    const n = ctx.passStarted?.() ?? 0;
     const pass = await syncPass(sync);
     events += pass.changes;
     transactions += pass.transactions;
@@ -183,6 +188,7 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
       lag: { seconds: Math.round(pass.lagSeconds * 10) / 10, bytes: pass.lagBytes },
       ...(pass.appliedLsn ? { checkpoint: `pg-lsn:${pass.appliedLsn}` } : {}),
     });
+    ctx.passRecorded?.(n);
     if (!ok) return;
     if (pass.caughtUp) await ctx.sleep(ctx.pollIntervalMs);
   }
