@@ -4,7 +4,7 @@ import type { DataSourceRecord } from '../../../domain/data-source';
 import type { SubtaskType } from '../../../domain/subtasks';
 import type { JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
 import { DmsApi, getCloudWatchClient, getDmsClient, isAlreadyExists, type ClientSource } from './dms-api';
-import { dmsIdentifier, isValidDmsIdentifier, resourceIdOf, siblingArn, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
+import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, resourceIdOf, siblingArn, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
 import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, taskSettings, type EndpointRole } from './mapping';
 import { fullLoadDone, hasRun, isIdle, isStoppable, jobStatusOf, phaseOf, TAG, type Tags } from './status';
 
@@ -70,6 +70,7 @@ export class DmsMigrationEngine implements MigrationEngine {
   ) {
     this.api = new DmsApi(deps.dms ?? getDmsClient, deps.cloudwatch ?? getCloudWatchClient);
     this.prefix = config.resourcePrefix ?? 'mig';
+    assertPrefix(this.prefix);
     this.caughtUpLagSeconds = config.caughtUpLagSeconds ?? 5;
     this.now = config.now ?? Date.now;
     siblingArn(config.replicationInstanceArn, 'task', 'x'); // a malformed ARN fails here, not at the first job
