@@ -136,7 +136,7 @@ describe('AWS DMS engine: starting jobs (aws-sdk-client-mock over a fake DMS)', 
         ],
       },
     ]);
-    expect(first).toMatchObject({ jobId: `${PROJECT}.FULL_MIGRATION`, state: 'RUNNING' });
+    expect(first).toMatchObject({ jobId: `${PROJECT}.FULL_MIGRATION`, state: 'STOPPED' }); // not running yet: polled and resumed again
     expect(inputsOf(dmsMock, StartReplicationTaskCommand)).toEqual([{ ReplicationTaskArn: arnFor('task', 'fwd'), StartReplicationTaskType: 'start-replication' }]);
     expect(polled?.state).toBe('RUNNING');
     expect(fake.taskById(idFor('fwd'))?.Status).toBe('starting');
@@ -154,7 +154,7 @@ describe('AWS DMS engine: starting jobs (aws-sdk-client-mock over a fake DMS)', 
     expect(fake.tasks.size).toBe(1);
     expect(fake.endpoints.size).toBe(2);
     expect(inputsOf(dmsMock, CreateReplicationTaskCommand).length).toBe(2); // the second got ResourceAlreadyExistsFault
-    for (const s of [a, b, c]) expect(s.state).toBe('RUNNING');
+    for (const s of [a, b, c]) expect(s.state).toBe('STOPPED'); // still being created
   });
 
   it('builds selection rules from the spec tables; a structure migration makes the task with DROP_AND_CREATE and does not start it', async () => {
@@ -399,7 +399,7 @@ describe('AWS DMS engine: pause, resume, fencing', () => {
     const polled = await engine.pollJob(spec('FULL_MIGRATION', { run: 2 }));
 
     // Assess
-    expect(resumed.state).toBe('RUNNING');
+    expect(resumed.state).toBe('STOPPED'); // not running yet: the orchestration polls and resumes again
     expect(polled?.state).toBe('RUNNING');
     expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'fwd'), StartReplicationTaskType: 'resume-processing' });
   });
@@ -471,6 +471,8 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
     fake.advance();
     const retried = await engine.stopJob(spec('INCREMENTAL_SYNC', { migrationType: m })); // a retried step keeps the task
     const reverse = await engine.startJob(spec('REVERSE_INCREMENTAL_SYNC', { migrationType: m }));
+    fake.advance(); // creating → ready
+    const reverseStarted = await engine.resumeJob(spec('REVERSE_INCREMENTAL_SYNC', { migrationType: m }));
 
     // Assess
     expect(stopped?.state).toBe('SUCCEEDED');
@@ -487,7 +489,9 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
       MigrationType: 'cdc',
       CdcStartTime: new Date('2026-05-01T10:15:00Z'),
     });
-    expect(reverse.state).toBe('RUNNING');
+    expect(reverse.state).toBe('STOPPED'); // being created
+    expect(reverseStarted.state).toBe('RUNNING');
+    expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'rev'), StartReplicationTaskType: 'start-replication' });
   });
 
   it('release stops every task for good, says so while DMS is still stopping or deleting, and leaves nothing behind', async () => {

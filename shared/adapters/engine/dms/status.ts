@@ -25,8 +25,11 @@ export const TAG = {
 
 export type Tags = Record<string, string>;
 
-/** What the task itself says, before the subtask's view of it. */
-export type TaskPhase = 'RUNNING' | 'READY' | 'PAUSED' | 'FINAL' | 'FINISHED' | 'STOPPED' | 'FAILED';
+/**
+ * What the task itself says, before the subtask's view of it. STARTING: a start was asked while the
+ * task could not start (creating, stopping); the next call that finds it idle starts it.
+ */
+export type TaskPhase = 'RUNNING' | 'STARTING' | 'READY' | 'PAUSED' | 'FINAL' | 'FINISHED' | 'STOPPED' | 'FAILED';
 
 const ACTIVE = new Set(['creating', 'starting', 'running', 'modifying', 'moving', 'testing']);
 
@@ -47,14 +50,18 @@ export function phaseOf(t: ReplicationTask, tags: Tags): TaskPhase {
       return 'FAILED';
     case 'deleting':
       return 'FINAL';
+    case 'creating':
+      return tags[TAG.autostart] === 'yes' ? 'STARTING' : 'RUNNING';
     case 'ready':
-      if (tags[TAG.autostart] === 'yes') return 'RUNNING'; // started by the next call
+      if (tags[TAG.autostart] === 'yes') return 'STARTING';
       return stop === 'pause' ? 'PAUSED' : 'READY';
     case 'stopping':
-      return stop === 'pause' ? 'PAUSED' : stop === 'final' ? 'FINAL' : 'RUNNING';
+      if (stop === 'pause') return 'PAUSED';
+      if (stop === 'final') return 'FINAL';
+      return tags[TAG.autostart] === 'yes' ? 'STARTING' : 'RUNNING';
     case 'stopped':
       if (reason.includes('FULL_LOAD_ONLY_FINISHED')) return 'FINISHED';
-      if (tags[TAG.autostart] === 'yes') return 'RUNNING'; // resumed while it was stopping: restarted by the next call
+      if (tags[TAG.autostart] === 'yes') return 'STARTING';
       if (stop === 'pause') return 'PAUSED';
       if (stop === 'final') return 'FINAL';
       if (reason.includes('FATAL_ERROR')) return 'FAILED';
@@ -120,6 +127,11 @@ function stateFor(phase: TaskPhase, whenFinal: JobState): JobState {
       return 'RUNNING';
     case 'READY':
       return 'STOPPED'; // created, never started: the orchestration resumes it (start-replication)
+    case 'STARTING':
+      // Asked to run but not running yet (being created, or still stopping): not RUNNING, so the
+      // orchestration keeps polling and resuming (a continuous job would otherwise go to the
+      // background before its task ever started); the call that finds the task idle starts it.
+      return 'STOPPED';
     case 'PAUSED':
       return 'PAUSED';
     case 'FAILED':
