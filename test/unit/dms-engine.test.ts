@@ -516,6 +516,28 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
     expect(fake.endpoints.size).toBe(0);
   });
 
+  it('release of a paused project whose only job is the forward sync: its stop is not taken for a switchover, the cleanup finishes', async () => {
+    // Prepare
+    const cdcOnly = { ...LOAD_AND_SYNC, fullMigration: false };
+    const { engine, fake } = setup();
+    await engine.startJob(spec('INCREMENTAL_SYNC', { migrationType: cdcOnly }));
+    fake.advance();
+    await engine.pollJob(spec('INCREMENTAL_SYNC'));
+    fake.advance();
+    await engine.pauseJob(spec('INCREMENTAL_SYNC'));
+    fake.advance();
+
+    // Act
+    const first = await engine.stopJob(spec('INCREMENTAL_SYNC')).catch((e: unknown) => e);
+    fake.advance(); // deleting → gone
+    const second = await engine.stopJob(spec('INCREMENTAL_SYNC')).catch((e: unknown) => e);
+
+    // Assess
+    expect(first).toBeInstanceOf(DmsCleanupPending);
+    expect(second).toBeUndefined();
+    expect(fake.tasks.size + fake.endpoints.size).toBe(0);
+  });
+
   it('reads tags of all the project tasks in one ListTagsForResource call', async () => {
     // Prepare
     const { engine, dmsMock } = await syncing(LOAD_AND_SYNC);

@@ -147,9 +147,9 @@ export class DmsMigrationEngine implements MigrationEngine {
 
   /**
    * Stops the job's task for good and removes what the project no longer needs. DMS stops and deletes
-   * asynchronously: a task still stopping is deleted by a later call. Called for a job other than the
-   * forward sync (whose first stop is the switchover's), a project whose every task is stopped for
-   * good and not yet gone throws DmsCleanupPending, so a release stays RELEASING and is finished again.
+   * asynchronously: a task still stopping is deleted by a later call. A project whose every task is
+   * stopped for good and not yet gone throws DmsCleanupPending (a release stays RELEASING and is
+   * finished again), except for the forward sync's stop at switchover (it stops a running task).
    */
   async stopJob(job: JobRef): Promise<JobStatus | undefined> {
     const kind = taskKindOf(job.subtask);
@@ -157,6 +157,7 @@ export class DmsMigrationEngine implements MigrationEngine {
     let task = kind ? view.tasks.get(kind) : undefined;
     let status: JobStatus | undefined;
     let wasFinal = false;
+    let stoppedNow = false;
     if (task) {
       const tags = this.tagsOf(view, task);
       if (this.fenced(job, tags)) return this.statusOf(job, task, tags);
@@ -165,12 +166,18 @@ export class DmsMigrationEngine implements MigrationEngine {
         const writeStop: Tags = job.subtask === 'INCREMENTAL_SYNC' && task.Status === 'running' ? { [TAG.writeStop]: new Date(this.now()).toISOString() } : {};
         await this.setTags(view, task, { [TAG.stop]: 'final', [TAG.autostart]: 'no', ...writeStop });
       }
-      if (isStoppable(task)) task = (await this.api.stopTask(arnOf(task))) ?? task;
+      if (isStoppable(task)) {
+        task = (await this.api.stopTask(arnOf(task))) ?? task;
+        stoppedNow = true;
+      }
       view.tasks.set(kind as TaskKind, task);
       status = await this.statusOf(job, task, this.tagsOf(view, task));
     }
     const remaining = await this.tidy(job.projectId, view, job.subtask === 'INCREMENTAL_SYNC');
-    if (remaining.length > 0 && (job.subtask !== 'INCREMENTAL_SYNC' || wasFinal)) throw new DmsCleanupPending(job.projectId, remaining);
+    // The forward sync's stop that stopped it running is the switchover's (or a retry of it: already
+    // final): never an error there. A release finds it paused, failed or already stopped.
+    const switchoverStop = job.subtask === 'INCREMENTAL_SYNC' && (stoppedNow || wasFinal);
+    if (remaining.length > 0 && !switchoverStop) throw new DmsCleanupPending(job.projectId, remaining);
     return status;
   }
 
