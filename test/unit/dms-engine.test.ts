@@ -494,6 +494,24 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
     expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'rev'), StartReplicationTaskType: 'start-replication' });
   });
 
+  it('switchoverStep STOP_FORWARD_SYNC stops the forward task and is done only once DMS says it stopped', async () => {
+    // Prepare
+    const m = { ...LOAD_AND_SYNC, reverseIncrementalSync: true };
+    const { engine, fake } = await syncing(m);
+
+    // Act
+    const first = await engine.switchoverStep(spec('INCREMENTAL_SYNC', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    fake.advance();
+    const second = await engine.switchoverStep(spec('INCREMENTAL_SYNC', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    const other = await engine.switchoverStep(spec('INCREMENTAL_SYNC', { migrationType: m }), 'SWITCHOVER_PRECHECK');
+
+    // Assess
+    expect(first).toMatchObject({ done: false, detail: { forwardTask: 'stopping' } });
+    expect(second).toMatchObject({ done: true, detail: { forwardTask: 'stopped', writeStop: '2026-05-01T09:00:00.000Z' } });
+    expect(other).toEqual({ done: true });
+    expect(fake.taskById(idFor('fwd'))).toBeDefined(); // kept: the reverse sync starts from its write stop
+  });
+
   it('release stops every task for good, says so while DMS is still stopping or deleting, and leaves nothing behind', async () => {
     // Prepare
     const { engine, fake } = await syncing(LOAD_AND_SYNC);

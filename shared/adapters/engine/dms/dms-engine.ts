@@ -1,11 +1,11 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DatabaseMigrationServiceClient, ReplicationTask } from '@aws-sdk/client-database-migration-service';
 import type { DataSourceRecord } from '../../../domain/data-source';
-import type { SubtaskType } from '../../../domain/subtasks';
+import type { SubtaskType, SwitchoverStepName } from '../../../domain/subtasks';
 import type { JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
 import { DmsApi, getCloudWatchClient, getDmsClient, isAlreadyExists, type ClientSource } from './dms-api';
 import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, resourceIdOf, siblingArn, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
-import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, taskSettings, type EndpointRole } from './mapping';
+import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, targetTablePrepMode, taskSettings, type EndpointRole } from './mapping';
 import { fullLoadDone, hasRun, isIdle, isStoppable, jobStatusOf, phaseOf, TAG, type Tags } from './status';
 
 /**
@@ -179,6 +179,26 @@ export class DmsMigrationEngine implements MigrationEngine {
     const switchoverStop = job.subtask === 'INCREMENTAL_SYNC' && (stoppedNow || wasFinal);
     if (remaining.length > 0 && !switchoverStop) throw new DmsCleanupPending(job.projectId, remaining);
     return status;
+  }
+
+  /**
+   * Engine work of a switchover step. STOP_FORWARD_SYNC: the forward task is stopped for good at the
+   * position the caught-up sync reached (its stop time kept for the reverse sync); done once DMS says
+   * it stopped, so what follows never races a task still applying. PROCESS_DATABASE_OBJECTS: DMS
+   * created tables with their primary keys only (DROP_AND_CREATE), the rest is the operator's (the
+   * step is manual): nothing to do here. Any other step: nothing to do.
+   */
+  async switchoverStep(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }> {
+    if (step === 'PROCESS_DATABASE_OBJECTS') {
+      return { done: true, detail: { leftToOperator: ['secondary indexes', 'foreign keys', 'defaults', 'sequences'], tablePrepMode: targetTablePrepMode('fwd', spec.migrationType) } };
+    }
+    if (step !== 'STOP_FORWARD_SYNC') return { done: true };
+    const status = await this.stopJob({ ...spec, subtask: 'INCREMENTAL_SYNC' });
+    const view = await this.view(spec.projectId);
+    const fwd = view.tasks.get('fwd');
+    const done = !fwd || fwd.Status === 'stopped' || fwd.Status === 'failed' || fwd.Status === 'deleting';
+    const writeStop = fwd ? this.tagsOf(view, fwd)[TAG.writeStop] : undefined;
+    return { done, detail: { forwardTask: fwd?.Status ?? 'gone', ...(writeStop ? { writeStop } : {}), ...(status?.checkpoint ? { checkpoint: status.checkpoint } : {}) } };
   }
 
   /**
