@@ -5,6 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DmsEngine, type DmsEngineProps } from '../../infra/constructs/dms-engine';
@@ -114,6 +115,29 @@ describe('DmsEngine construct', () => {
     expect(JSON.stringify(tasks.Resource)).toContain(':task:mig-*');
     const pass = statements.find((s) => s.Sid === 'PassSecretsAccessRoleToDms');
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'dms.amazonaws.com' } });
+  });
+
+  it('grantEngine on a Lambda function also sets the DMS_* variables dmsEngineFromEnv reads', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'DmsEngineFnTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const engine = new DmsEngine(stack, 'Dms', { eventBus: new events.EventBus(stack, 'Bus'), secretArns: [SECRET] });
+    const fn = new lambda.Function(stack, 'Step', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}') });
+
+    // Act
+    engine.grantEngine(fn);
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          DMS_REPLICATION_MODE: 'instance',
+          DMS_REPLICATION_INSTANCE_ARN: { Ref: Match.stringLikeRegexp('^DmsInstance') },
+          DMS_REPLICATION_INSTANCE_ID: 'mig-dmsenginefntest',
+          DMS_ACCESS_ROLE_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DmsSecretsAccessRole'), 'Arn'] },
+          DMS_RESOURCE_PREFIX: 'mig',
+        },
+      },
+    });
   });
 
   it('forwards state changes of the engine tasks from aws.dms to the given bus', () => {

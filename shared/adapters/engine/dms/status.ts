@@ -39,7 +39,8 @@ export const isStoppable = (t: ReplicationTask) => t.Status === 'running' || t.S
 /** Not running and not changing: it can be started or deleted. */
 export const isIdle = (t: ReplicationTask) => t.Status === 'stopped' || t.Status === 'failed' || t.Status === 'ready';
 /** Whether the task ever ran (StartReplicationTask only with `start-replication` before that). */
-export const hasRun = (t: ReplicationTask) => t.ReplicationTaskStats?.StartDate !== undefined || t.ReplicationTaskStats?.FreshStartDate !== undefined || (t.Status !== 'ready' && t.Status !== 'creating');
+export const hasRun = (t: ReplicationTask) =>
+  t.ReplicationTaskStats?.StartDate !== undefined || t.ReplicationTaskStats?.FreshStartDate !== undefined || ['running', 'stopping', 'stopped'].includes(t.Status ?? '');
 
 export function phaseOf(t: ReplicationTask, tags: Tags): TaskPhase {
   const stop = tags[TAG.stop];
