@@ -477,6 +477,8 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
     // Assess
     expect(stopped?.state).toBe('SUCCEEDED');
     expect(retried?.state).toBe('SUCCEEDED');
+    expect((await engine.resumeJob(spec('INCREMENTAL_SYNC', { migrationType: m, run: 3 }))).state).toBe('SUCCEEDED'); // stopped for good: never restarted
+    expect(fake.taskById(idFor('fwd'))?.Status).toBe('stopped');
     expect(fake.tagsOf(arnFor('task', 'fwd'))).toMatchObject({ 'migctl-stop': 'final', 'migctl-write-stop': '2026-05-01T10:15:00.000Z' });
     expect(inputsOf(dmsMock, CreateEndpointCommand).slice(2).map((e) => [e.EndpointIdentifier, e.EndpointType, e.EngineName])).toEqual([
       [idFor('rsrc'), 'source', 'mysql'],

@@ -263,7 +263,8 @@ export class DmsMigrationEngine implements MigrationEngine {
     const tags = this.tagsOf(view, task);
     const owner = Math.max(Number(tags[TAG.run] ?? '0') || 0, job.run ?? 0);
     const phase = phaseOf(task, tags);
-    if (phase === 'FINISHED') return task; // a full load that finished is not run again
+    // A full load that finished is not run again; a task stopped for good (switchover, skip, release) neither.
+    if (phase === 'FINISHED' || tags[TAG.stop] === 'final') return task;
     const claim = { [TAG.run]: String(owner), [TAG.stop]: 'none' };
     if (task.Status === 'running' || task.Status === 'starting') {
       await this.setTags(view, task, claim);
