@@ -42,6 +42,16 @@ function world() {
   const subtask = async (id: string, type: string) => (await project(id)).subtasks.find((s) => s.type === type);
   const op = (operation: Parameters<typeof applyOperation>[1]['operation'], projectId: string, extra: Record<string, unknown> = {}) =>
     applyOperation(deps, { operation, projectId, ctx, ...extra } as Parameters<typeof applyOperation>[1]);
+  /** What the runs, the project and DMS look like (for a failure message). */
+  const snapshot = async () => {
+    const execs = [...orchestrator.executions.values()];
+    const p = await deps.projects.get(execs[0]?.projectId ?? '');
+    return JSON.stringify({
+      project: { status: p?.status, awaiting: p?.awaiting, waitingStep: p?.waitingStep, subtasks: p?.subtasks.map((s) => [s.type, s.status, s.lastError?.code]) },
+      executions: execs.map((e) => [e.name, e.status, e.position]),
+      tasks: [...fake.tasks.values()].map((t) => [t.task.ReplicationTaskIdentifier, t.task.Status, t.tags]),
+    });
+  };
   /** Executions move as far as they can; then time passes one step; until `until` holds. */
   const runUntil = async (what: string, until: () => Promise<boolean>, maxTicks = 40) => {
     for (let i = 0; i < maxTicks; i++) {
@@ -50,8 +60,7 @@ function world() {
       fake.advance();
       deps.clock.advance(60_000);
     }
-    const cur = await deps.projects.get([...orchestrator.executions.values()][0]?.projectId ?? "");
-    throw new Error(`never reached: ${what}; project ${JSON.stringify({ status: cur?.status, awaiting: cur?.awaiting, waiting: cur?.waitingStep, subtasks: cur?.subtasks.map((s) => [s.type, s.status, s.lastError, (s.steps ?? []).map((x) => x.name + ":" + x.status).join(",")]) })}; executions ${JSON.stringify([...orchestrator.executions.values()].map((e) => [e.name, e.status, e.position]))}; tasks ${JSON.stringify([...fake.tasks.values()].map((t) => [t.task.ReplicationTaskIdentifier, t.task.Status, t.tags]))}`);
+    throw new Error(`never reached: ${what}; ${await snapshot()}`);
   };
   const startTypes = () => clients.dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => `${c.args[0].input.ReplicationTaskArn?.split(':').pop()} ${c.args[0].input.StartReplicationTaskType}`);
   return { fake, engine, deps, orchestrator, project, subtask, op, runUntil, startTypes, dmsMock: clients.dmsMock };
