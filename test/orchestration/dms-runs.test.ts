@@ -150,6 +150,27 @@ describe('whole project runs on the AWS DMS adapter (fake DMS, orchestration use
     expect(w.fake.endpoints.size).toBe(0);
   });
 
+  it('a resume right after a pause, while DMS is still stopping the task, restarts it once stopped: the sync runs again', async () => {
+    // Prepare
+    const w = world();
+    const p = await newProject(w, { ...ALL, structureMigration: false, fullMigration: false, fullVerification: false, reverseIncrementalSync: false });
+    const fwd = w.engine.idOf(p.id, 'fwd');
+    await w.op('start', p.id);
+    await w.runUntil('sync running', async () => w.fake.taskById(fwd)?.Status === 'running' && (await w.subtask(p.id, 'INCREMENTAL_SYNC'))?.status === 'RUNNING');
+
+    // Act
+    await w.op('pause', p.id);
+    const whilePausing = w.fake.taskById(fwd)?.Status;
+    await w.op('resume', p.id);
+    await w.runUntil('sync running again', async () => w.fake.taskById(fwd)?.Status === 'running');
+
+    // Assess
+    expect(whilePausing).toBe('stopping');
+    expect(w.startTypes()).toEqual([`${fwd} start-replication`, `${fwd} resume-processing`]);
+    expect(await w.subtask(p.id, 'INCREMENTAL_SYNC')).toMatchObject({ status: 'RUNNING' });
+    expect(w.fake.tagsOf(w.fake.taskById(fwd)!.ReplicationTaskArn!)).toMatchObject({ 'migctl-run': '2', 'migctl-stop': 'none' });
+  });
+
   it('a task that fails in DMS fails the run with its message; resume continues it with resume-processing', async () => {
     // Prepare
     const w = world();
