@@ -200,7 +200,11 @@ export interface JobStatus {
  * (one per project and subtask), so every call is idempotent.
  */
 export interface MigrationEngine {
-  /** Creates and starts the job; a job that exists already is left as it is. */
+  /**
+   * Creates and starts the job; a job that exists already is left as it is, except that `spec.run`
+   * becomes its newest run (a run that finds its job running claims it so: a late pause or stop of an
+   * older run is then refused, see JobRef.run).
+   */
   startJob(spec: JobSpec): Promise<JobStatus>;
   /** Current state, progress and checkpoint; undefined for an unknown job. */
   pollJob(job: JobRef): Promise<JobStatus | undefined>;
@@ -225,19 +229,6 @@ export interface ExpiryScheduler {
   /** Every pause timer that exists now (the reconciler's sweep compares them with the PAUSED projects). */
   listPauseTimers(): Promise<PauseTimerRef[]>;
 }
-
-/** Adapters that do nothing yet: the orchestration and expiry work replace them. Named for what they are. */
-export const noopOrchestrator: Orchestrator = {
-  startRun: async () => {},
-  stopRun: async () => {},
-  isRunActive: async () => false,
-  completeTask: async () => {},
-};
-export const noopExpiryScheduler: ExpiryScheduler = {
-  schedulePauseExpiry: async () => {},
-  cancelPauseExpiry: async () => {},
-  listPauseTimers: async () => [],
-};
 
 /** What goes on the bus: transition events and "Project Alert Raised". */
 export type BusEvent = DomainEvent | AlertEvent;

@@ -162,6 +162,36 @@ function lambdaContext(fn: string, requestId: string): Context {
   };
 }
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The Host a browser sends names the site it thinks it talks to: a page on evil.example whose name was
+ * rebound to 127.0.0.1 sends `Host: evil.example`. Only loopback names (with or without a port) pass.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const m = /^(localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i.exec(host.trim());
+  return m !== null;
+}
+
+/**
+ * Browsers send Origin with every cross-site POST (and with CORS reads): only a page this very server
+ * serves (http, a loopback name, the port it listens on) may call it. No Origin at all is curl, migctl,
+ * a script: not a browser acting for a foreign site.
+ */
+export function isOwnOrigin(origin: string | undefined, serverPort: number | undefined): boolean {
+  if (origin === undefined) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false; // "null" (sandboxed frames, file:) and anything unparsable
+  }
+  if (url.protocol !== 'http:' || url.origin !== origin.trim().toLowerCase()) return false;
+  if (!LOOPBACK_NAMES.has(url.hostname)) return false;
+  return serverPort !== undefined && Number(url.port || '80') === serverPort;
+}
+
 /** API Gateway's payload limit: larger bodies never reach a function. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
@@ -197,8 +227,20 @@ export function createApiServer(load: HandlerLoader = loadFunctionHandler): Serv
     if (!h) handlers.set(fn, (h = load(fn)));
     return h;
   };
-  const server = createServer((req, res) => {
+  // A missing Host is answered below as FORBIDDEN_HOST (problem+json) instead of Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     void (async () => {
+      if (!isLoopbackHost(req.headers.host)) {
+        req.resume();
+        problem(res, 403, 'FORBIDDEN_HOST', 'Forbidden host', 'The local API answers only loopback host names (localhost, 127.0.0.1, [::1]).');
+        return;
+      }
+      const origin = req.headers.origin;
+      if (!isOwnOrigin(origin, req.socket.localPort)) {
+        req.resume();
+        problem(res, 403, 'FORBIDDEN_ORIGIN', 'Forbidden origin', 'The local API refuses requests sent by pages of another origin.');
+        return;
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const { match, pathKnown } = matchRoute(req.method ?? 'GET', url.pathname);
       if (!match) {

@@ -236,6 +236,8 @@ export const PROBLEM_CODES = {
   DATA_SOURCE_NOT_FOUND: { status: 404, title: 'Data source not found', detail: "No data source with id 'ds-1'.", extra: { id: 'ds-1' } },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route', detail: 'There is no route GET /nowhere.' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', detail: 'PATCH is not supported on /projects.' },
+  FORBIDDEN_HOST: { status: 403, title: 'Forbidden host', detail: 'The local API answers only loopback host names (localhost, 127.0.0.1, [::1]).' },
+  FORBIDDEN_ORIGIN: { status: 403, title: 'Forbidden origin', detail: 'The local API refuses requests sent by pages of another origin.' },
   INVALID_STATE: {
     status: 409,
     title: 'Operation not allowed in the current state',
@@ -323,10 +325,17 @@ export const PROBLEM_CODES = {
   },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', detail: 'The body must be at most 1048576 bytes.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', detail: 'Send the body as application/json.' },
+  IDEMPOTENCY_RESPONSE_UNAVAILABLE: {
+    status: 409,
+    title: 'Stored response unavailable',
+    detail:
+      'The request with this Idempotency-Key was executed (status 200) but its response could not be stored; it is not executed again. Read the current state instead of retrying.',
+    extra: { originalStatus: 200 },
+  },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     title: 'Idempotency key reused',
-    detail: 'This Idempotency-Key was used for a different request (path, query or body); use a new key for a new request.',
+    detail: 'This Idempotency-Key was used for a different request (path, query, body or If-Match); use a new key for a new request.',
   },
   INTERNAL_ERROR: {
     status: 500,

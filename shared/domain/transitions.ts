@@ -217,6 +217,15 @@ export type Operation = (typeof TRANSITIONS)[number]['operation'];
 export type UserOperation = Extract<(typeof TRANSITIONS)[number], { userFacing: true }>['operation'];
 export const USER_OPERATIONS = TRANSITIONS.filter((t) => t.userFacing).map((t) => t.operation) as readonly UserOperation[];
 
+/** Operations a batch may apply: the records marked `batch`. */
+export type BatchOperation = Extract<(typeof TRANSITIONS)[number], { batch: true }>['operation'];
+export const BATCH_OPERATIONS = TRANSITIONS.filter((t) => 'batch' in t && t.batch).map((t) => t.operation) as unknown as readonly [BatchOperation, ...BatchOperation[]];
+
+/** User-facing operations with their HTTP route. */
+export const HTTP_OPERATIONS = (TRANSITIONS as readonly TransitionRule[]).filter(
+  (t): t is TransitionRule & { http: OperationHttp; operation: UserOperation } => t.userFacing && t.http !== undefined,
+);
+
 export function ruleFor(operation: Operation): TransitionRule {
   const rule = (TRANSITIONS as readonly TransitionRule[]).find((t) => t.operation === operation);
   if (!rule) throw new Error(`No transition rule for '${operation}'`);

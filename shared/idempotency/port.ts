@@ -36,7 +36,18 @@ export type ClaimResult =
   /** Another request holds the key and has not finished. */
   | { outcome: 'in-progress'; fingerprint: string }
   /** A request with this key finished: its response is replayed. */
-  | { outcome: 'completed'; fingerprint: string; response: StoredResponse };
+  | { outcome: 'completed'; fingerprint: string; response: StoredResponse }
+  /**
+   * A request with this key finished but its response could not be stored (too large even compressed,
+   * or the full write failed): it is never executed again; the caller gets a clear problem instead.
+   */
+  | { outcome: 'completed-without-response'; fingerprint: string; statusCode: number };
+
+/**
+ * What `complete` did: stored the response; stored only that the request completed (and its status);
+ * or nothing, because a newer claim owns the key (this one outlived its lease).
+ */
+export type CompleteOutcome = 'stored' | 'stored-without-response' | 'superseded';
 
 export interface IdempotencyStore {
   /**
@@ -44,8 +55,12 @@ export interface IdempotencyStore {
    * outlived its lease. Otherwise returns what the key holds. Atomic: of concurrent claims one wins.
    */
   claim(claim: IdempotencyClaim): Promise<ClaimResult>;
-  /** Stores the response of the claimed request (only while `token` still holds the key). */
-  complete(args: { scope: string; key: string; token: string; fingerprint: string; response: StoredResponse; nowMs: number }): Promise<void>;
+  /**
+   * Stores the response of the claimed request (only while `token` still holds the key). A response that
+   * cannot be stored still completes the key, without it ('stored-without-response'); throws only when
+   * not even that could be written.
+   */
+  complete(args: { scope: string; key: string; token: string; fingerprint: string; response: StoredResponse; nowMs: number }): Promise<CompleteOutcome>;
   /** Frees the key so a retry executes again (only while `token` still holds it). */
   release(args: { scope: string; key: string; token: string }): Promise<void>;
 }

@@ -6,6 +6,8 @@ import { DynamoProjectStore } from '../../shared/adapters/dynamodb/project-store
 import { getDocumentClient } from '../../shared/adapters/dynamodb/client';
 import { overrideDeps } from '../../shared/runtime';
 import { keys } from '../../shared/table';
+import { OrchestratorUnavailable, TransitionConflict } from '../../shared/ports';
+import { getDeps } from '../../shared/runtime';
 import { call, createDataSources, createProject, ManualClock, useLocalTable, ALL_COMPONENTS } from '../support/harness';
 
 const DAY = 24 * 3600_000;
@@ -241,5 +243,105 @@ describe('Idempotency-Key on DynamoDB Local', () => {
     // Assess
     expect(started.status).toBe(200);
     expect(read.status).toBe(200);
+  });
+
+  it('the same key with another If-Match → 422 IDEMPOTENCY_KEY_REUSED (If-Match is part of the request)', async () => {
+    // Prepare
+    const p = await createProject(ds);
+    const key = newKey();
+    const first = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key, { 'If-Match': '"1"' }) });
+
+    // Act
+    const otherVersion = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key, { 'If-Match': '"7"' }) });
+    const noIfMatch = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key) });
+    const sameIfMatch = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key, { 'If-Match': '"1"' }) });
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(otherVersion.status).toBe(422);
+    expect(otherVersion.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(noIfMatch.status).toBe(422);
+    expect(sameIfMatch.status).toBe(200);
+    expect(sameIfMatch.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('a retryable 409 CONCURRENT_MODIFICATION is not stored: the retry with the same key executes', async () => {
+    // Prepare: every write of the first request loses a race that leaves the operation allowed
+    const p = await createProject(ds);
+    const real = new DynamoProjectStore(getDocumentClient(), tableName);
+    let losing = true;
+    overrideDeps({
+      projects: Object.assign(Object.create(real) as DynamoProjectStore, {
+        transition: async (w: Parameters<DynamoProjectStore['transition']>[0]) => {
+          if (losing) throw new TransitionConflict(await real.get(w.projectId));
+          return real.transition(w);
+        },
+      }),
+    });
+    const key = newKey();
+    const raced = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key) });
+    losing = false;
+
+    // Act
+    const retried = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key) });
+    const replay = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key) });
+
+    // Assess
+    expect(raced.status).toBe(409);
+    expect(raced.body.code).toBe('CONCURRENT_MODIFICATION');
+    expect(retried.status).toBe(200);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    expect(retried.body.status).toBe('RUNNING');
+    expect(replay.status).toBe(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('a 503 ORCHESTRATION_UNAVAILABLE is not stored: the retry with the same key starts the project', async () => {
+    // Prepare
+    const p = await createProject(ds);
+    const orchestrator = getDeps().orchestrator;
+    let down = true;
+    overrideDeps({
+      orchestrator: {
+        ...orchestrator,
+        startRun: async (project) => {
+          if (down) throw new OrchestratorUnavailable('state machine throttled');
+          return orchestrator.startRun(project);
+        },
+        stopRun: (project, reason) => orchestrator.stopRun(project, reason),
+        isRunActive: (project) => orchestrator.isRunActive(project),
+        completeTask: (token, output) => orchestrator.completeTask(token, output),
+      },
+    });
+    const key = newKey();
+    const failed = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key) });
+    down = false;
+
+    // Act
+    const retried = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key) });
+
+    // Assess
+    expect(failed.status).toBe(503);
+    expect(failed.body.code).toBe('ORCHESTRATION_UNAVAILABLE');
+    expect(retried.status).toBe(200);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    expect(retried.body.status).toBe('RUNNING');
+    overrideDeps({ orchestrator });
+  });
+
+  it('a final 412 VERSION_MISMATCH is stored and replayed', async () => {
+    // Prepare
+    const p = await createProject(ds);
+    const key = newKey();
+    const refused = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key, { 'If-Match': '"9"' }) });
+
+    // Act
+    const replay = await call('POST', `/projects/${p.id}/start`, { headers: withKey(key, { 'If-Match': '"9"' }) });
+
+    // Assess
+    expect(refused.status).toBe(412);
+    expect(replay.status).toBe(412);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(refused.body);
   });
 });

@@ -209,8 +209,8 @@ describe('DynamoAlertStore (aws-sdk-client-mock)', () => {
 
   it("refuses another project's token, or one of another listing, as INVALID_NEXT_TOKEN", async () => {
     // Prepare
-    const otherProject = encodeToken({ pk: 'PROJECT#p-2', sk: 'ALERT#2026#x' }) as string;
-    const events = encodeToken({ pk: 'PROJECT#p-1', sk: 'EVENT#0000000001' }) as string;
+    const otherProject = encodeToken({ pk: 'PROJECT#p-2', sk: 'ALERT#2026#x' }, JSON.stringify(['alerts', 'p-2'])) as string;
+    const events = encodeToken({ pk: 'PROJECT#p-1', sk: 'EVENT#0000000001' }, JSON.stringify(['alerts', 'p-1'])) as string;
 
     // Act / Assess
     await expect(store.list('p-1', 10, otherProject)).rejects.toMatchObject({ code: 'INVALID_NEXT_TOKEN', status: 400 });

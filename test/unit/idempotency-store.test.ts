@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { localDocumentClient } from '../../infra/local/dynamodb-local';
 import { DynamoIdempotencyStore } from '../../shared/adapters/dynamodb/idempotency-store';
@@ -9,6 +9,23 @@ import { useLocalTable } from '../support/harness';
 const TIMES = { ttlMs: 24 * 3600_000, leaseMs: 60_000 };
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const response = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' };
+
+/** The execute response of a 1,000-project batch with long project names: about 450 KB of JSON. */
+function bigBatchResponse(): { statusCode: number; headers: Record<string, string>; body: string } {
+  const results = Array.from({ length: 1000 }, (_, i) => ({
+    projectId: randomUUID(),
+    name: `warehouse-orders-archive-migration-eu-west-1-tenant-${String(i).padStart(4, '0')}-`.padEnd(215, 'x'),
+    outcome: 'SUCCEEDED',
+    status: 'PAUSED',
+    version: 7,
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    allowedActions: ['resume', 'release', 'modify-alert-config', 'skip-full-verification'],
+  }));
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ batchId: randomUUID(), operation: 'pause', results }) };
+}
+
+/** A body gzip cannot shrink (random bytes, base64): past DynamoDB's 400 KB item limit even compressed. */
+const incompressible = (bytes: number) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ blob: randomBytes(bytes).toString('base64') }) });
 
 /** The same contract for the DynamoDB adapter and the in-memory fake. */
 describe.each([
@@ -104,5 +121,56 @@ describe.each([
 
     // Assess
     expect(other.outcome).toBe('claimed');
+  });
+
+  it('a 1,000-project batch response of ~450 KB (over the 400 KB item limit as plain JSON) is stored and replayed byte for byte', async () => {
+    // Prepare
+    const key = randomUUID();
+    const big = bigBatchResponse();
+    const c = await claim(key);
+    if (c.outcome !== 'claimed') throw new Error('not claimed');
+
+    // Act
+    const stored = await store.complete({ scope: 's', key, token: c.token, fingerprint: 'fp', response: big, nowMs: T0 });
+    const replay = await claim(key, T0 + 1000);
+
+    // Assess
+    expect(Buffer.byteLength(big.body)).toBeGreaterThan(440 * 1024);
+    expect(stored).toBe('stored');
+    expect(replay).toEqual({ outcome: 'completed', fingerprint: 'fp', response: big });
+  });
+
+  it.each([
+    ['just over the limit', 420 * 1024],
+    ['far over it', 2 * 1024 * 1024],
+  ])('a response that cannot be stored even compressed (%s) still completes the key: a retry never executes again', async (_what, bytes) => {
+    // Prepare
+    const key = randomUUID();
+    const c = await claim(key);
+    if (c.outcome !== 'claimed') throw new Error('not claimed');
+
+    // Act
+    const stored = await store.complete({ scope: 's', key, token: c.token, fingerprint: 'fp', response: incompressible(bytes), nowMs: T0 });
+    const retry = await claim(key, T0 + TIMES.leaseMs + 1000);
+
+    // Assess
+    expect(stored).toBe('stored-without-response');
+    expect(retry).toEqual({ outcome: 'completed-without-response', fingerprint: 'fp', statusCode: 200 });
+  });
+
+  it('a response just under the limit is stored whole', async () => {
+    // Prepare: random bytes stay about their size under gzip: ~220 KB compressed is below what the store keeps
+    const key = randomUUID();
+    const body = incompressible(220 * 1024);
+    const c = await claim(key);
+    if (c.outcome !== 'claimed') throw new Error('not claimed');
+
+    // Act
+    const stored = await store.complete({ scope: 's', key, token: c.token, fingerprint: 'fp', response: body, nowMs: T0 });
+    const replay = await claim(key, T0 + 1000);
+
+    // Assess
+    expect(stored).toBe('stored');
+    expect(replay).toEqual({ outcome: 'completed', fingerprint: 'fp', response: body });
   });
 });

@@ -70,7 +70,8 @@ export class DynamoAlertStore implements AlertStore {
 
   async list(projectId: string, limit: number, nextToken?: string): Promise<Page<Alert>> {
     const pk = keys.project(projectId).pk;
-    const start = decodeToken(nextToken, ['pk', 'sk']);
+    const listing = JSON.stringify(['alerts', projectId]);
+    const start = decodeToken(nextToken, listing, ['pk', 'sk']);
     if (start && (start.pk !== pk || !start.sk?.startsWith(keys.projectAlertPrefix))) {
       throw new DomainError(400, 'INVALID_NEXT_TOKEN', 'Invalid page token', 'nextToken is not a token this API returned for this listing.');
     }
@@ -96,6 +97,6 @@ export class DynamoAlertStore implements AlertStore {
     const page = items.slice(0, limit);
     const last = page[page.length - 1];
     const more = items.length > limit && last;
-    return { items: page.map(toAlert), ...(more ? { nextToken: encodeToken({ pk: last.pk, sk: last.sk }) } : {}) };
+    return { items: page.map(toAlert), ...(more ? { nextToken: encodeToken({ pk: last.pk, sk: last.sk }, listing) } : {}) };
   }
 }

@@ -50,6 +50,7 @@ export class DynamoDataSourceStore implements DataSourceStore {
       ix,
       limit,
       nextToken,
+      'data-sources',
     );
     return { items: page.items.map(toDataSource), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }

@@ -5,11 +5,13 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   DEFAULT_IDEMPOTENCY_TIMES,
   type ClaimResult,
+  type CompleteOutcome,
   type IdempotencyClaim,
   type IdempotencyStore,
   type IdempotencyTimes,
   type StoredResponse,
 } from '../../idempotency/port';
+import { packBody, unpackBody } from '../../idempotency/stored-body';
 import { TABLE, keys } from '../../table';
 import { Expression } from './conditions';
 
@@ -19,7 +21,20 @@ interface IdempotencyItem {
   token: string;
   leaseUntil?: number;
   ttl: number;
+  /** Records written before bodies were compressed: the whole response as a map. */
   response?: StoredResponse;
+  statusCode?: number;
+  headers?: Record<string, string>;
+  /** The gzipped body; absent on a COMPLETED record whose response could not be stored. */
+  bodyGz?: Uint8Array;
+}
+
+/** What a COMPLETED record answers a claim with. */
+function completedResult(held: IdempotencyItem): ClaimResult {
+  if (held.response) return { outcome: 'completed', fingerprint: held.fingerprint, response: held.response };
+  const statusCode = held.statusCode ?? 0;
+  if (held.bodyGz === undefined) return { outcome: 'completed-without-response', fingerprint: held.fingerprint, statusCode };
+  return { outcome: 'completed', fingerprint: held.fingerprint, response: { statusCode, headers: held.headers ?? {}, body: unpackBody(held.bodyGz) } };
 }
 
 const MAX_CLAIM_ATTEMPTS = 4;
@@ -84,35 +99,56 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
           (plainItem(e.Item as Record<string, unknown> | undefined) as IdempotencyItem | undefined) ??
           ((await this.client.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item as IdempotencyItem | undefined);
         if (!held) continue; // released between our put and our read: claim again
-        if (held.state === 'COMPLETED' && held.response) return { outcome: 'completed', fingerprint: held.fingerprint, response: held.response };
+        if (held.state === 'COMPLETED') return completedResult(held);
         return { outcome: 'in-progress', fingerprint: held.fingerprint };
       }
     }
     return { outcome: 'in-progress', fingerprint: c.fingerprint };
   }
 
-  async complete(a: { scope: string; key: string; token: string; fingerprint: string; response: StoredResponse; nowMs: number }): Promise<void> {
+  /**
+   * Completes the key with the gzipped response (binary attribute). When that cannot be written (over the
+   * item limit even compressed, or the write failed), the key is still completed, without the body, so a
+   * retry is answered with a problem instead of executing again.
+   */
+  async complete(a: { scope: string; key: string; token: string; fingerprint: string; response: StoredResponse; nowMs: number }): Promise<CompleteOutcome> {
+    const record = {
+      ...keys.idempotency(idempotencyDigest(a.scope, a.key)),
+      state: 'COMPLETED',
+      scope: a.scope,
+      fingerprint: a.fingerprint,
+      token: a.token,
+      statusCode: a.response.statusCode,
+      completedAt: new Date(a.nowMs).toISOString(),
+      [TABLE.ttlAttribute]: Math.ceil((a.nowMs + this.times.ttlMs) / 1000),
+    };
+    const packed = packBody(a.response.body);
+    let failure: unknown;
+    if (packed) {
+      try {
+        return await this.putCompleted({ ...record, headers: a.response.headers, bodyGz: packed }, a.token);
+      } catch (e) {
+        failure = e; // e.g. ValidationException (item size) or throttling past the SDK's retries
+      }
+    }
+    try {
+      const outcome = await this.putCompleted(record, a.token);
+      return outcome === 'superseded' ? outcome : 'stored-without-response';
+    } catch (e) {
+      throw failure ?? e;
+    }
+  }
+
+  private async putCompleted(item: Record<string, unknown>, token: string): Promise<'stored' | 'superseded'> {
     const x = new Expression();
     try {
       await this.client.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...keys.idempotency(idempotencyDigest(a.scope, a.key)),
-            state: 'COMPLETED',
-            scope: a.scope,
-            fingerprint: a.fingerprint,
-            token: a.token,
-            response: a.response,
-            completedAt: new Date(a.nowMs).toISOString(),
-            [TABLE.ttlAttribute]: Math.ceil((a.nowMs + this.times.ttlMs) / 1000),
-          },
-          ConditionExpression: `${x.name('token')} = ${x.value(a.token)}`,
-          ...x.attributes(),
-        }),
+        new PutCommand({ TableName: this.table, Item: item, ConditionExpression: `${x.name('token')} = ${x.value(token)}`, ...x.attributes() }),
       );
+      return 'stored';
     } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e; // lost the lease: the newer claim owns the key
+      if (e instanceof ConditionalCheckFailedException) return 'superseded'; // lost the lease: the newer claim owns the key
+      throw e;
     }
   }
 

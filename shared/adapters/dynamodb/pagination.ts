@@ -1,28 +1,23 @@
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '../../domain/errors';
+import { invalidNextToken, openPageToken, sealPageToken } from '../page-tokens';
 
-/** Opaque page tokens: base64url JSON of a DynamoDB key whose values are all strings. */
-export function encodeToken(key: Record<string, unknown> | undefined): string | undefined {
+/**
+ * Page tokens: a DynamoDB key whose values are all strings, sealed for one listing (see page-tokens.ts:
+ * opaque, authenticated, bound to the listing they came from).
+ */
+export function encodeToken(key: Record<string, unknown> | undefined, listing: string): string | undefined {
   if (!key) return undefined;
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+  return sealPageToken(listing, key);
 }
 
-const invalidToken = () => new DomainError(400, 'INVALID_NEXT_TOKEN', 'Invalid page token', 'nextToken is not a token this API returned for this listing.');
-
-export function decodeToken(token: string | undefined, expectedAttributes: readonly string[]): Record<string, string> | undefined {
+export function decodeToken(token: string | undefined, listing: string, expectedAttributes: readonly string[]): Record<string, string> | undefined {
   if (token === undefined) return undefined;
-  const invalid = invalidToken;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  const parsed = openPageToken(listing, token);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidNextToken();
   const entries = Object.entries(parsed as Record<string, unknown>);
   const sameKeys =
     entries.length === expectedAttributes.length && expectedAttributes.every((a) => typeof (parsed as Record<string, unknown>)[a] === 'string');
-  if (!sameKeys) throw invalid();
+  if (!sameKeys) throw invalidNextToken();
   return parsed as Record<string, string>;
 }
 
@@ -33,9 +28,10 @@ export async function queryPage(
   ix: { partitionKey: string; sortKey: string },
   limit: number,
   nextToken: string | undefined,
+  listing: string,
 ): Promise<{ items: Record<string, unknown>[]; nextToken?: string }> {
   const keyAttributes = ['pk', 'sk', ix.partitionKey, ix.sortKey];
-  let startKey: Record<string, unknown> | undefined = decodeToken(nextToken, keyAttributes);
+  let startKey: Record<string, unknown> | undefined = decodeToken(nextToken, listing, keyAttributes);
   let fromToken = startKey !== undefined;
   const items: Record<string, unknown>[] = [];
   do {
@@ -51,7 +47,7 @@ export async function queryPage(
     } catch (e) {
       // A well-formed token whose key does not belong to this listing (another partition): DynamoDB
       // refuses the start key. That is the caller's bad token, not our failure.
-      if (fromToken && (e as Error)?.name === 'ValidationException') throw invalidToken();
+      if (fromToken && (e as Error)?.name === 'ValidationException') throw invalidNextToken();
       throw e;
     }
     fromToken = false;
@@ -60,7 +56,7 @@ export async function queryPage(
       if (items.length === limit) {
         const last = Object.fromEntries(keyAttributes.map((a) => [a, item[a]]));
         const more = out.LastEvaluatedKey !== undefined || item !== out.Items?.[out.Items.length - 1];
-        return { items, ...(more ? { nextToken: encodeToken(last) } : {}) };
+        return { items, ...(more ? { nextToken: encodeToken(last, listing) } : {}) };
       }
     }
     startKey = out.LastEvaluatedKey;

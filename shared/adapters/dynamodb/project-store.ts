@@ -24,6 +24,7 @@ import {
 } from '../../ports';
 import { TABLE, keys } from '../../table';
 import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
+import { projectListing } from '../page-tokens';
 import { queryAllPages, queryPage } from './pagination';
 import { TransactionCombiner, type TransactItems } from './transaction-combiner';
 
@@ -254,7 +255,7 @@ export class DynamoProjectStore implements ProjectStore {
     };
     if (query.label !== undefined) input.FilterExpression = `contains(${x.name('labels')}, ${x.value(query.label)})`;
     Object.assign(input, x.attributes());
-    const page = await queryPage(this.client, input, ix, query.limit, query.nextToken);
+    const page = await queryPage(this.client, input, ix, query.limit, query.nextToken, projectListing(query));
     return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_IDEMPOTENCY_TIMES,
   type ClaimResult,
+  type CompleteOutcome,
   type IdempotencyClaim,
   type IdempotencyStore,
   type IdempotencyTimes,
   type StoredResponse,
 } from '../../idempotency/port';
+import { packBody } from '../../idempotency/stored-body';
 
 interface Entry {
   fingerprint: string;
@@ -15,6 +17,7 @@ interface Entry {
   leaseUntilMs: number;
   expiresAtMs: number;
   response?: StoredResponse;
+  statusCode?: number;
 }
 
 /** In-memory IdempotencyStore with the same rules as the DynamoDB adapter (for unit tests and fakes). */
@@ -42,21 +45,28 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       });
       return { outcome: 'claimed', token };
     }
-    if (held.state === 'COMPLETED' && held.response) return { outcome: 'completed', fingerprint: held.fingerprint, response: structuredClone(held.response) };
+    if (held.state === 'COMPLETED') {
+      if (held.response) return { outcome: 'completed', fingerprint: held.fingerprint, response: structuredClone(held.response) };
+      return { outcome: 'completed-without-response', fingerprint: held.fingerprint, statusCode: held.statusCode ?? 0 };
+    }
     return { outcome: 'in-progress', fingerprint: held.fingerprint };
   }
 
-  async complete(a: { scope: string; key: string; token: string; fingerprint: string; response: StoredResponse; nowMs: number }): Promise<void> {
+  /** Keeps what the DynamoDB adapter could keep: a body over the bound even gzipped completes the key without it. */
+  async complete(a: { scope: string; key: string; token: string; fingerprint: string; response: StoredResponse; nowMs: number }): Promise<CompleteOutcome> {
     const id = this.id(a.scope, a.key);
-    if (this.entries.get(id)?.token !== a.token) return;
+    if (this.entries.get(id)?.token !== a.token) return 'superseded';
+    const fits = packBody(a.response.body) !== undefined;
     this.entries.set(id, {
       fingerprint: a.fingerprint,
       token: a.token,
       state: 'COMPLETED',
       leaseUntilMs: 0,
       expiresAtMs: a.nowMs + this.times.ttlMs,
-      response: structuredClone(a.response),
+      statusCode: a.response.statusCode,
+      ...(fits ? { response: structuredClone(a.response) } : {}),
     });
+    return fits ? 'stored' : 'stored-without-response';
   }
 
   async release(a: { scope: string; key: string; token: string }): Promise<void> {

@@ -1,4 +1,5 @@
 import { isoAt } from '../../domain/clock';
+import { invalidNextToken, openPageToken, projectListing, sealPageToken } from '../page-tokens';
 import type { DataSourceRecord } from '../../domain/data-source';
 import type { AuditEvent, ProjectRecord } from '../../domain/project';
 import { applyPaths, pathHolds } from '../../domain/paths';
@@ -29,13 +30,21 @@ export class InMemoryTable {
 
 const clone = <T>(v: T): T => structuredClone(v);
 
-function page<T extends { id: string; createdAt: string }>(all: T[], limit: number, nextToken?: string): Page<T> {
-  const sorted = [...all].sort((a, b) => `${b.createdAt}#${b.id}`.localeCompare(`${a.createdAt}#${a.id}`));
-  const start = nextToken ? sorted.findIndex((x) => `${x.createdAt}#${x.id}` === Buffer.from(nextToken, 'base64url').toString()) + 1 : 0;
+/** One page, newest first; the token (sealed as the DynamoDB adapters seal theirs) resumes after the last item. */
+function page<T extends { id: string; createdAt: string }>(all: T[], limit: number, nextToken: string | undefined, listing: string): Page<T> {
+  const sortKey = (x: T) => `${x.createdAt}#${x.id}`;
+  const sorted = [...all].sort((a, b) => sortKey(b).localeCompare(sortKey(a)));
+  let start = 0;
+  if (nextToken !== undefined) {
+    const after = openPageToken(listing, nextToken);
+    if (typeof after !== 'string') throw invalidNextToken();
+    start = sorted.findIndex((x) => sortKey(x).localeCompare(after) < 0);
+    if (start < 0) start = sorted.length;
+  }
   const items = sorted.slice(start, start + limit);
   const last = items[items.length - 1];
   const more = start + limit < sorted.length && last;
-  return { items: items.map(clone), ...(more ? { nextToken: Buffer.from(`${last.createdAt}#${last.id}`).toString('base64url') } : {}) };
+  return { items: items.map(clone), ...(more ? { nextToken: sealPageToken(listing, sortKey(last)) } : {}) };
 }
 
 export class InMemoryProjectStore implements ProjectStore {
@@ -70,7 +79,7 @@ export class InMemoryProjectStore implements ProjectStore {
     const all = [...this.table.projects.values()].filter(
       (p) => (q.status === undefined || p.status === q.status) && (q.label === undefined || p.labels.includes(q.label)),
     );
-    return page(all, q.limit, q.nextToken);
+    return page(all, q.limit, q.nextToken, projectListing(q));
   }
 
   async transition(w: TransitionWrite): Promise<void> {
@@ -133,7 +142,7 @@ export class InMemoryDataSourceStore implements DataSourceStore {
   }
 
   async list(limit: number, nextToken?: string): Promise<Page<DataSourceRecord>> {
-    return page([...this.table.dataSources.values()], limit, nextToken);
+    return page([...this.table.dataSources.values()], limit, nextToken, 'data-sources');
   }
 
   async delete(id: string): Promise<boolean> {
