@@ -1,0 +1,282 @@
+import { Arn, ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as dms from 'aws-cdk-lib/aws-dms';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+/**
+ * What the AWS DMS engine (shared/adapters/engine/dms) needs in an account: the network (replication
+ * subnet group, security group), the service roles DMS itself requires, the role DMS assumes to read
+ * the data sources' secrets, the replication instance the tasks run on, task state changes forwarded
+ * to the control plane's bus, and `grantEngine` for the functions that drive the tasks.
+ */
+export interface DmsEngineProps {
+  /** Where DMS runs; a two-AZ VPC with isolated subnets is created when absent (tests, sandboxes). */
+  readonly vpc?: ec2.IVpc;
+  /** Subnets of the replication subnet group (default: the VPC's private subnets, else its isolated ones). */
+  readonly subnets?: ec2.SubnetSelection;
+  /** The bus that receives "DMS Replication Task State Change" events of this engine's tasks. */
+  readonly eventBus: events.IEventBus;
+  /**
+   * The secrets DMS may read (the data sources' `secretArn`s). Or `secretTag`: any secret carrying
+   * that tag (for data sources registered after deployment). At least one of the two.
+   */
+  readonly secretArns?: readonly string[];
+  readonly secretTag?: { readonly key: string; readonly value: string };
+  /** KMS keys of those secrets when not the AWS managed key (kms:Decrypt via Secrets Manager only). */
+  readonly secretKeyArns?: readonly string[];
+  /**
+   * Create the account-wide roles DMS requires by name (`dms-vpc-role`, `dms-cloudwatch-logs-role`).
+   * An account has at most one of each: set false where they exist (another stack or the console made them).
+   */
+  readonly createServiceRoles?: boolean;
+  /**
+   * `instance` (default): a provisioned replication instance, which the adapter drives (replication
+   * tasks). `serverless`: only the network and roles, for DMS Serverless replication configs (the
+   * adapter refuses this mode for now: DMS_REPLICATION_MODE=serverless is an error, never a fallback).
+   */
+  readonly mode?: 'instance' | 'serverless';
+  readonly replicationInstanceClass?: string;
+  readonly allocatedStorageGiB?: number;
+  readonly multiAz?: boolean;
+  readonly engineVersion?: string;
+  /** Start of every DMS identifier the adapter makes (DMS_RESOURCE_PREFIX, default `mig`): the IAM scope. */
+  readonly resourcePrefix?: string;
+  /** Identifier of the replication instance (also its ARN resource id and CloudWatch dimension). */
+  readonly instanceIdentifier?: string;
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class DmsEngine extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly subnetGroup: dms.CfnReplicationSubnetGroup;
+  /** The role DMS assumes to read the data sources' secrets (DMS_ACCESS_ROLE_ARN). */
+  readonly secretsAccessRole: iam.Role;
+  readonly replicationInstance?: dms.CfnReplicationInstance;
+  readonly instanceIdentifier: string;
+  readonly resourcePrefix: string;
+  readonly taskStateRule: events.Rule;
+  private readonly mode: 'instance' | 'serverless';
+
+  constructor(scope: Construct, id: string, props: DmsEngineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.mode = props.mode ?? 'instance';
+    this.resourcePrefix = props.resourcePrefix ?? 'mig';
+    if (!/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,3}$/.test(this.resourcePrefix)) throw new Error(`resourcePrefix must be 1-4 lowercase letters/digits, got '${this.resourcePrefix}'`);
+    if (!props.secretArns?.length && !props.secretTag) throw new Error('DmsEngine needs secretArns or secretTag: the secrets DMS may read');
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+
+    this.vpc =
+      props.vpc ??
+      new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 0,
+        subnetConfiguration: [{ name: 'dms', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+        flowLogs: { reject: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+      });
+    const subnets = this.vpc.selectSubnets(props.subnets ?? { subnetType: this.vpc.privateSubnets.length ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: this.vpc,
+      description: 'DMS replication: no inbound; outbound to the data sources (their ports vary per source)',
+      allowAllOutbound: true,
+    });
+
+    // DMS looks these two roles up by name to manage its network interfaces and write task logs.
+    const serviceRoles: iam.Role[] = [];
+    if (props.createServiceRoles ?? true) {
+      const dmsPrincipal = new iam.ServicePrincipal('dms.amazonaws.com');
+      const vpcRole = new iam.Role(this, 'DmsVpcRole', {
+        roleName: 'dms-vpc-role',
+        assumedBy: dmsPrincipal,
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonDMSVPCManagementRole')],
+      });
+      const logsRole = new iam.Role(this, 'DmsCloudWatchLogsRole', {
+        roleName: 'dms-cloudwatch-logs-role',
+        assumedBy: dmsPrincipal,
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonDMSCloudWatchLogsRole')],
+      });
+      serviceRoles.push(vpcRole, logsRole);
+      for (const role of serviceRoles) {
+        Validations.of(role).acknowledge({
+          id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonDMSVPCManagementRole]',
+          reason: 'DMS requires dms-vpc-role with this AWS managed policy to manage the replication network interfaces.',
+        }, {
+          id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonDMSCloudWatchLogsRole]',
+          reason: 'DMS requires dms-cloudwatch-logs-role with this AWS managed policy to write replication task logs.',
+        });
+      }
+    }
+
+    this.subnetGroup = new dms.CfnReplicationSubnetGroup(this, 'SubnetGroup', {
+      replicationSubnetGroupDescription: `Replication subnets of ${stack.stackName}`,
+      subnetIds: subnets.subnetIds,
+    });
+    this.subnetGroup.applyRemovalPolicy(removalPolicy);
+    for (const role of serviceRoles) this.subnetGroup.node.addDependency(role);
+
+    this.secretsAccessRole = this.makeSecretsAccessRole(props);
+
+    this.instanceIdentifier = props.instanceIdentifier ?? `${this.resourcePrefix}-${stack.stackName}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').slice(0, 31).replace(/-$/, '');
+    if (this.mode === 'instance') {
+      // Default: a provisioned instance. It is there when a project starts (a serverless replication
+      // provisions capacity on each start, minutes, and deprovisions after a stop), costs a fixed
+      // price instead of per-DCU hours, and takes the cdc start positions this engine needs (a
+      // checkpoint on resume, a time for the reverse sync), which serverless limits.
+      this.replicationInstance = new dms.CfnReplicationInstance(this, 'Instance', {
+        replicationInstanceIdentifier: this.instanceIdentifier,
+        resourceIdentifier: this.instanceIdentifier,
+        replicationInstanceClass: props.replicationInstanceClass ?? 'dms.t3.medium',
+        allocatedStorage: props.allocatedStorageGiB ?? 50,
+        multiAz: props.multiAz ?? false,
+        publiclyAccessible: false,
+        autoMinorVersionUpgrade: true,
+        replicationSubnetGroupIdentifier: this.subnetGroup.ref,
+        vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
+        ...(props.engineVersion ? { engineVersion: props.engineVersion } : {}),
+      });
+      this.replicationInstance.applyRemovalPolicy(removalPolicy);
+      for (const role of serviceRoles) this.replicationInstance.node.addDependency(role);
+    }
+
+    // Task state changes of this engine's tasks (DMS publishes them to the default bus) → the control plane's bus.
+    this.taskStateRule = new events.Rule(this, 'TaskStateChanges', {
+      description: 'DMS replication task state changes of the migration engine, forwarded to the control plane bus',
+      eventPattern: {
+        source: ['aws.dms'],
+        detailType: ['DMS Replication Task State Change'],
+        resources: events.Match.prefix(this.arn('task', `${this.resourcePrefix}-`)),
+      },
+      targets: [new targets.EventBus(props.eventBus)],
+    });
+  }
+
+  /** DMS_* variables dmsEngineFromEnv reads (shared/adapters/engine/dms/from-env.ts). */
+  get environment(): Record<string, string> {
+    if (!this.replicationInstance) return { DMS_REPLICATION_MODE: 'serverless', DMS_ACCESS_ROLE_ARN: this.secretsAccessRole.roleArn, DMS_RESOURCE_PREFIX: this.resourcePrefix };
+    return {
+      DMS_REPLICATION_MODE: 'instance',
+      DMS_REPLICATION_INSTANCE_ARN: this.replicationInstance.ref,
+      DMS_REPLICATION_INSTANCE_ID: this.instanceIdentifier,
+      DMS_ACCESS_ROLE_ARN: this.secretsAccessRole.roleArn,
+      DMS_RESOURCE_PREFIX: this.resourcePrefix,
+    };
+  }
+
+  /**
+   * The DMS calls the adapter makes, and nothing else: tasks and endpoints whose ARN resource id
+   * starts with the prefix (the adapter sets ResourceIdentifier), the replication instance, passing
+   * only the secrets access role to DMS. `*` only where DMS or CloudWatch has no resource-level
+   * permission (acknowledged below with the reason). A Lambda function also gets the DMS_* variables.
+   */
+  grantEngine(grantee: iam.IGrantable): void {
+    const tasks = this.arn('task', `${this.resourcePrefix}-*`);
+    const endpoints = this.arn('endpoint', `${this.resourcePrefix}-*`);
+    const instance = this.replicationInstance ? [this.replicationInstance.ref] : [];
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'DmsTasksOfTheEngine',
+        actions: ['dms:StartReplicationTask', 'dms:StopReplicationTask', 'dms:DeleteReplicationTask', 'dms:DescribeTableStatistics'],
+        resources: [tasks],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DmsCreateTasksOnTheInstance',
+        actions: ['dms:CreateReplicationTask'],
+        resources: [tasks, endpoints, ...instance],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DmsEndpointsOfTheEngine',
+        actions: ['dms:CreateEndpoint', 'dms:DeleteEndpoint'],
+        resources: [endpoints],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DmsTagsOfTheEngine',
+        actions: ['dms:AddTagsToResource', 'dms:ListTagsForResource'],
+        resources: [tasks, endpoints],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DmsDescribeNoResourceLevel',
+        actions: ['dms:DescribeReplicationTasks', 'dms:DescribeEndpoints', 'cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassSecretsAccessRoleToDms',
+        actions: ['iam:PassRole'],
+        resources: [this.secretsAccessRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'dms.amazonaws.com' } },
+      }),
+    ];
+    for (const s of statements) grantee.grantPrincipal.addToPrincipalPolicy(s);
+    if (grantee instanceof lambda.Function) for (const [k, v] of Object.entries(this.environment)) grantee.addEnvironment(k, v);
+    const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : (grantee as { role?: iam.IRole }).role;
+    if (role) {
+      Validations.of(role).acknowledge(
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${this.nagArn('task')}]`,
+          reason: 'Replication tasks of the migration engine only: the adapter names each one <prefix>-<hash of the project id>-<kind> (ResourceIdentifier), created per project at run time.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${this.nagArn('endpoint')}]`,
+          reason: 'Endpoints of the migration engine only: named <prefix>-<hash of the project id>-<role> (ResourceIdentifier), created per project at run time.',
+        },
+        {
+          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+          reason: 'dms:DescribeReplicationTasks and dms:DescribeEndpoints (List) and cloudwatch:GetMetricData support no resource-level permission; the adapter filters by its own ARNs/identifiers.',
+        },
+      );
+    }
+  }
+
+  private arn(type: 'task' | 'endpoint', resourceName: string): string {
+    return Stack.of(this).formatArn({ service: 'dms', resource: type, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  /** How cdk-nag prints the ARN of `arn()` with a wildcard in findings. */
+  private nagArn(type: 'task' | 'endpoint'): string {
+    const stack = Stack.of(this);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    return `arn:<AWS::Partition>:dms:${region}:${account}:${type}:${this.resourcePrefix}-*`;
+  }
+
+  private makeSecretsAccessRole(props: DmsEngineProps): iam.Role {
+    const stack = Stack.of(this);
+    // DMS assumes the Secrets Manager access role with its regional service principal.
+    const role = new iam.Role(this, 'SecretsAccessRole', {
+      description: 'Assumed by DMS to read the credentials of the migration data sources',
+      assumedBy: new iam.ServicePrincipal(`dms.${stack.region}.amazonaws.com`, { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    });
+    const actions = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    if (props.secretArns?.length) role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTheDataSourceSecrets', actions, resources: [...props.secretArns] }));
+    if (props.secretTag) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadSecretsTaggedForMigration',
+          actions,
+          resources: [Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)],
+          conditions: { StringEquals: { [`secretsmanager:ResourceTag/${props.secretTag.key}`]: props.secretTag.value } },
+        }),
+      );
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}:${Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account}:secret:*]`,
+        reason: `Only secrets tagged ${props.secretTag.key}=${props.secretTag.value} (condition on the resource tag): data sources registered after deployment.`,
+      });
+    }
+    if (props.secretKeyArns?.length) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptTheSecretsViaSecretsManager',
+          actions: ['kms:Decrypt'],
+          resources: [...props.secretKeyArns],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    return role;
+  }
+}

@@ -1,0 +1,174 @@
+import type { DatabaseMigrationServiceClient, Endpoint, ReplicationTask, TableStatistics, Tag } from '@aws-sdk/client-database-migration-service';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { lazyClient, onFirstUse } from '../../aws/lazy-sdk';
+import type { Lag, Tags } from './status';
+
+/**
+ * The DMS and CloudWatch calls of the adapter, one small function each (SDKs loaded on first use).
+ * Describe calls that match nothing answer ResourceNotFoundFault in DMS: read here as "none".
+ */
+
+export const dmsSdk = onFirstUse(() => import('@aws-sdk/client-database-migration-service'));
+const cloudWatchSdk = onFirstUse(() => import('@aws-sdk/client-cloudwatch'));
+
+const dmsClientHolder = lazyClient(async () => new (await dmsSdk()).DatabaseMigrationServiceClient({ maxAttempts: 5 }));
+export const getDmsClient = dmsClientHolder.get;
+export const setDmsClient = dmsClientHolder.set;
+const cloudWatchClientHolder = lazyClient(async () => new (await cloudWatchSdk()).CloudWatchClient({ maxAttempts: 3 }));
+export const getCloudWatchClient = cloudWatchClientHolder.get;
+export const setCloudWatchClient = cloudWatchClientHolder.set;
+
+export type ClientSource<C> = () => C | Promise<C>;
+
+export const errorName = (e: unknown): string => (e as { name?: string } | undefined)?.name ?? '';
+export const isNotFound = (e: unknown) => errorName(e) === 'ResourceNotFoundFault';
+export const isAlreadyExists = (e: unknown) => errorName(e) === 'ResourceAlreadyExistsFault';
+
+export class DmsApi {
+  constructor(
+    private readonly dms: ClientSource<DatabaseMigrationServiceClient>,
+    private readonly cloudwatch: ClientSource<CloudWatchClient>,
+  ) {}
+
+  /** One DMS call: the command made from the lazily loaded SDK (typed by the caller's view of the output). */
+  private async send<T = unknown>(make: (sdk: Awaited<ReturnType<typeof dmsSdk>>) => unknown): Promise<T> {
+    const sdk = await dmsSdk();
+    const client = await this.dms();
+    return (await client.send(make(sdk) as Parameters<DatabaseMigrationServiceClient['send']>[0])) as T;
+  }
+
+  /** The tasks with these ARNs, in one call, without their (large) settings. */
+  async describeTasks(arns: readonly string[]): Promise<ReplicationTask[]> {
+    try {
+      const out = await this.send<{ ReplicationTasks?: ReplicationTask[] }>(
+        (s) => new s.DescribeReplicationTasksCommand({ Filters: [{ Name: 'replication-task-arn', Values: [...arns] }], WithoutSettings: true }),
+      );
+      return out.ReplicationTasks ?? [];
+    } catch (e) {
+      if (isNotFound(e)) return [];
+      throw e;
+    }
+  }
+
+  /** Tags of several resources in one call, by ARN. */
+  async tagsOf(arns: readonly string[]): Promise<Map<string, Tags>> {
+    const out = await this.send<{ TagList?: Tag[] }>((s) => new s.ListTagsForResourceCommand({ ResourceArnList: [...arns] }));
+    const byArn = new Map<string, Tags>(arns.map((a) => [a, {}]));
+    for (const t of out.TagList ?? []) {
+      if (!t.ResourceArn || t.Key === undefined) continue;
+      const tags = byArn.get(t.ResourceArn) ?? {};
+      tags[t.Key] = t.Value ?? '';
+      byArn.set(t.ResourceArn, tags);
+    }
+    return byArn;
+  }
+
+  async addTags(arn: string, tags: Tags): Promise<void> {
+    await this.send((s) => new s.AddTagsToResourceCommand({ ResourceArn: arn, Tags: toTagList(tags) }));
+  }
+
+  async tableStatistics(taskArn: string): Promise<TableStatistics[]> {
+    const all: TableStatistics[] = [];
+    let marker: string | undefined;
+    do {
+      try {
+        const out = await this.send<{ TableStatistics?: TableStatistics[]; Marker?: string }>(
+          (s) => new s.DescribeTableStatisticsCommand({ ReplicationTaskArn: taskArn, MaxRecords: 500, ...(marker ? { Marker: marker } : {}) }),
+        );
+        all.push(...(out.TableStatistics ?? []));
+        marker = out.Marker;
+      } catch (e) {
+        if (isNotFound(e)) return all;
+        throw e;
+      }
+    } while (marker);
+    return all;
+  }
+
+  async endpoints(ids: readonly string[]): Promise<Endpoint[]> {
+    try {
+      const out = await this.send<{ Endpoints?: Endpoint[] }>((s) => new s.DescribeEndpointsCommand({ Filters: [{ Name: 'endpoint-id', Values: [...ids] }] }));
+      return out.Endpoints ?? [];
+    } catch (e) {
+      if (isNotFound(e)) return [];
+      throw e;
+    }
+  }
+
+  async createEndpoint(input: Record<string, unknown>): Promise<Endpoint | undefined> {
+    const out = await this.send<{ Endpoint?: Endpoint }>((s) => new s.CreateEndpointCommand(input as never));
+    return out.Endpoint;
+  }
+
+  async deleteEndpoint(arn: string): Promise<void> {
+    try {
+      await this.send((s) => new s.DeleteEndpointCommand({ EndpointArn: arn }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  async createTask(input: Record<string, unknown>): Promise<ReplicationTask | undefined> {
+    const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.CreateReplicationTaskCommand(input as never));
+    return out.ReplicationTask;
+  }
+
+  async startTask(input: { ReplicationTaskArn: string; StartReplicationTaskType: 'start-replication' | 'resume-processing'; CdcStartPosition?: string }): Promise<ReplicationTask | undefined> {
+    const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StartReplicationTaskCommand(input));
+    return out.ReplicationTask;
+  }
+
+  async stopTask(arn: string): Promise<ReplicationTask | undefined> {
+    const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StopReplicationTaskCommand({ ReplicationTaskArn: arn }));
+    return out.ReplicationTask;
+  }
+
+  async deleteTask(arn: string): Promise<ReplicationTask | undefined> {
+    try {
+      const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.DeleteReplicationTaskCommand({ ReplicationTaskArn: arn }));
+      return out.ReplicationTask;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The newest CDC latencies of a task (AWS/DMS CDCLatencySource and CDCLatencyTarget, 1-minute
+   * maxima over the last `windowMinutes`); undefined when CloudWatch has no recent point (metrics
+   * arrive late: no point is not "no lag").
+   */
+  async cdcLag(instanceId: string, taskResourceId: string, nowMs: number, windowMinutes = 5): Promise<Lag | undefined> {
+    const { GetMetricDataCommand } = await cloudWatchSdk();
+    const metric = (id: string, name: string) => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/DMS',
+          MetricName: name,
+          Dimensions: [
+            { Name: 'ReplicationInstanceIdentifier', Value: instanceId },
+            { Name: 'ReplicationTaskIdentifier', Value: taskResourceId },
+          ],
+        },
+        Period: 60,
+        Stat: 'Maximum',
+      },
+    });
+    const out = await (await this.cloudwatch()).send(
+      new GetMetricDataCommand({
+        MetricDataQueries: [metric('source', 'CDCLatencySource'), metric('target', 'CDCLatencyTarget')],
+        StartTime: new Date(nowMs - windowMinutes * 60_000),
+        EndTime: new Date(nowMs),
+        ScanBy: 'TimestampDescending',
+      }),
+    );
+    const latest = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values?.[0];
+    const source = latest('source');
+    const target = latest('target');
+    if (source === undefined || target === undefined) return undefined;
+    return { sourceSeconds: source, targetSeconds: target };
+  }
+}
+
+export const toTagList = (tags: Tags): { Key: string; Value: string }[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
