@@ -25,6 +25,8 @@ export function decodeToken(token: string | undefined, listing: string, expected
  * What one page may read at most, whatever the filter: items examined (DynamoDB's ScannedCount) and
  * Query requests. A page that reaches the budget before `limit` matches is short (even empty) and carries
  * a nextToken at the boundary, so `GET /projects?label=rare&limit=1` never walks the whole table.
+ * DynamoDB returns at most 1 MB a Query, so a page also holds at most ~4 MB of items: with projects
+ * bounded by bytes (MAX_TABLES_BYTES), a page of them stays below Lambda's 6 MB response limit.
  */
 export const READ_BUDGET = { items: 1000, queries: 4 } as const;
 
