@@ -27,7 +27,8 @@ import { MemoryIdempotencyStore } from '../shared/adapters/memory/idempotency-st
 import { systemClock } from '../shared/domain/clock';
 import { logger } from '../shared/observability/telemetry';
 import { BATCH_JSON, type BatchFigures } from './lib/report';
-import { noopExpiryScheduler, noopOrchestrator } from '../shared/ports';
+import { InMemoryOrchestrator } from '../shared/adapters/memory/orchestrator';
+import { InMemoryExpiryScheduler } from '../shared/adapters/memory/scheduler';
 import { runBatch, DEFAULT_BATCH_CONCURRENCY, type BatchExecution } from '../shared/usecases/batch';
 import { createDataSource } from '../shared/usecases/data-sources';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../shared/usecases/deps';
@@ -96,10 +97,10 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
   const deps: Deps = {
     projects: new DynamoProjectStore(counting.doc, table),
     dataSources: new DynamoDataSourceStore(counting.doc, table),
-    orchestrator: noopOrchestrator,
-    // The orchestration is not started (noop orchestrator): the simulated engine is never asked for work.
+    orchestrator: new InMemoryOrchestrator(),
+    // The orchestration is not started (in-memory orchestrator): the simulated engine is never asked for work.
     engine: new SimulatedMigrationEngine({ now: () => Date.now() }),
-    expiry: noopExpiryScheduler,
+    expiry: new InMemoryExpiryScheduler(30 * 60_000),
     // The use case is called directly: no stream publisher, alerts or Idempotency-Key middleware.
     events: new InMemoryEventBus(),
     alerts: new InMemoryAlertStore(),

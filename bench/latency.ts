@@ -15,7 +15,9 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadFunctionHandler } from '../infra/local/api-server';
 import { setDocumentClient } from '../shared/adapters/dynamodb/client';
-import { noopExpiryScheduler } from '../shared/ports';
+import { InMemoryExpiryScheduler } from '../shared/adapters/memory/scheduler';
+import { InMemoryOrchestrator } from '../shared/adapters/memory/orchestrator';
+import { SimulatedMigrationEngine } from '../shared/adapters/engine/simulated-engine';
 import { overrideDeps, resetDeps } from '../shared/runtime';
 import { keys } from '../shared/table';
 import { iterations } from './lib/config';
@@ -134,7 +136,7 @@ async function main() {
   process.env.TABLE_NAME = tableName;
   setDocumentClient(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'local', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })));
   resetDeps();
-  overrideDeps({ expiry: noopExpiryScheduler });
+  overrideDeps({ expiry: new InMemoryExpiryScheduler(30 * 60_000), orchestrator: new InMemoryOrchestrator(), engine: new SimulatedMigrationEngine() });
   const getHandler = await loadFunctionHandler('get-project');
   const lifecycleHandler = await loadFunctionHandler('project-lifecycle');
   const measureHandler = async (make: () => Parameters<typeof getHandler>[0], handler: typeof getHandler, fn: string, n: number) => {

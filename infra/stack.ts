@@ -2,14 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { MigrationControlPlane, type MigrationControlPlaneProps } from './constructs/control-plane';
 
-export { RUN_CONTROL_FUNCTIONS } from './constructs/control-plane';
-
-export const STAGES = ['dev', 'prod'] as const;
-export type Stage = (typeof STAGES)[number];
-
-export function isStage(value: unknown): value is Stage {
-  return typeof value === 'string' && (STAGES as readonly string[]).includes(value);
-}
+export { STAGES, isStage, type Stage } from './constructs/stage';
 
 export type MigrationControlPlaneStackProps = StackProps & MigrationControlPlaneProps;
 

@@ -1,6 +1,6 @@
 import type { PauseTimerRef } from './domain/pause-timers';
 import type { AttributePath, PathValue } from './domain/paths';
-import type { AuditEvent, ProjectRecord, ProjectStatus } from './domain/project';
+import type { AuditEvent, EngineKind, PrecheckItem, ProjectRecord, ProjectStatus } from './domain/project';
 export { ENGINE_KINDS, type EngineKind } from './domain/project';
 import type { JobRef, JobSpec } from './domain/orchestration';
 export type { JobRef, JobSpec } from './domain/orchestration';
@@ -202,7 +202,11 @@ export interface JobStatus {
  * (one per project and subtask), so every call is idempotent.
  */
 export interface MigrationEngine {
-  /** Creates and starts the job; a job that exists already is left as it is. */
+  /**
+   * Creates and starts the job; a job that exists already is left as it is, except that `spec.run`
+   * becomes its newest run (a run that finds its job running claims it so: a late pause or stop of an
+   * older run is then refused, see JobRef.run).
+   */
   startJob(spec: JobSpec): Promise<JobStatus>;
   /** Current state, progress and checkpoint; undefined for an unknown job. */
   pollJob(job: JobRef): Promise<JobStatus | undefined>;
@@ -217,6 +221,24 @@ export interface MigrationEngine {
    * sequences); idempotent. Absent, or `done: true` at once, where the engine has nothing to do for it.
    */
   switchoverStep?(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }>;
+  /** The checks a project must pass before it starts (connections, tables, keys, change capture). Absent: nothing to check. */
+  precheck?(spec: JobSpec): Promise<PrecheckItem[]>;
+  /** Connects to a data source the way its jobs would, and says what it found. Absent: the engine connects to nothing. */
+  testConnection?(dataSource: Pick<DataSourceRecord, 'id' | 'engine'>): Promise<ConnectionTest>;
+  /** The engine kinds it serves (a router: every kind it routes to). Absent: the simulated engine alone. */
+  readonly kinds?: readonly EngineKind[];
+}
+
+/** What a connection test found (POST /data-sources/{id}/test-connection). */
+export interface ConnectionTest {
+  /** False when no engine of this deployment connects to this kind of data source (nothing was tried). */
+  checked: boolean;
+  reachable?: boolean;
+  authenticated?: boolean;
+  serverVersion?: string;
+  /** For a source: whether it can serve change capture (PostgreSQL: wal_level=logical, replication privilege, a free slot). */
+  changeCapture?: { ok: boolean; detail: Record<string, unknown> };
+  message: string;
 }
 
 /** Schedules the expiry of a pause (EventBridge Scheduler when deployed). */
@@ -227,19 +249,6 @@ export interface ExpiryScheduler {
   /** Every pause timer that exists now (the reconciler's sweep compares them with the PAUSED projects). */
   listPauseTimers(): Promise<PauseTimerRef[]>;
 }
-
-/** Adapters that do nothing yet: the orchestration and expiry work replace them. Named for what they are. */
-export const noopOrchestrator: Orchestrator = {
-  startRun: async () => {},
-  stopRun: async () => {},
-  isRunActive: async () => false,
-  completeTask: async () => {},
-};
-export const noopExpiryScheduler: ExpiryScheduler = {
-  schedulePauseExpiry: async () => {},
-  cancelPauseExpiry: async () => {},
-  listPauseTimers: async () => [],
-};
 
 /** What goes on the bus: transition events and "Project Alert Raised". */
 export type BusEvent = DomainEvent | AlertEvent;

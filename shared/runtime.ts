@@ -13,7 +13,9 @@ import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
 import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
 import { EngineRouter } from './adapters/engine/engine-router';
 import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
-import { noopExpiryScheduler, noopOrchestrator, type AlertNotifier, type EventBus, type ExpiryScheduler, type Orchestrator } from './ports';
+import type { AlertNotifier, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
+import type { SideEffectPort } from './domain/effects';
+import { knownFunction, portsNeededBy } from './wiring';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
 
 /**
@@ -34,10 +36,23 @@ export const pauseDeadlineMs = (env: NodeJS.ProcessEnv = process.env) => seconds
 export const pauseWarningLeadMs = (env: NodeJS.ProcessEnv = process.env) =>
   secondsFromEnv(env, 'PAUSE_WARNING_SECONDS', DEFAULT_PAUSE_WARNING_SECONDS) * 1000;
 
-/** Deployed, the pause timers are EventBridge Scheduler schedules; without that configuration, none. */
-function expirySchedulerFromEnv(env: NodeJS.ProcessEnv): ExpiryScheduler {
+/**
+ * A port this function was not given: every use fails loudly, naming what is missing. Only functions
+ * whose operations do not need the port get one (and the local runtime and tests override it).
+ */
+function unconfigured<T extends object>(port: string, hint: string): T {
+  return new Proxy({} as T, {
+    get: (_t, method) =>
+      method === 'then' || method === 'kinds'
+        ? undefined
+        : () => Promise.reject(new Error(`the ${port} port is not configured in this function (${hint}); its operations do not declare a use of it`)),
+  });
+}
+
+/** Deployed, the pause timers are EventBridge Scheduler schedules. */
+function expirySchedulerFromEnv(env: NodeJS.ProcessEnv): ExpiryScheduler | undefined {
   const { SCHEDULE_GROUP_NAME, PAUSE_TIMER_FUNCTION_ARN, SCHEDULER_ROLE_ARN } = env;
-  if (!SCHEDULE_GROUP_NAME || !PAUSE_TIMER_FUNCTION_ARN || !SCHEDULER_ROLE_ARN) return noopExpiryScheduler;
+  if (!SCHEDULE_GROUP_NAME || !PAUSE_TIMER_FUNCTION_ARN || !SCHEDULER_ROLE_ARN) return undefined;
   return new EventBridgeExpiryScheduler({
     groupName: SCHEDULE_GROUP_NAME,
     targetArn: PAUSE_TIMER_FUNCTION_ARN,
@@ -72,9 +87,56 @@ function alertNotifierFromEnv(env: NodeJS.ProcessEnv, bus: EventBus): AlertNotif
   return new FanOutAlertNotifier(new EventBusAlertNotifier(bus), topic);
 }
 
-/** Deployed, runs are Step Functions executions; without STATE_MACHINE_ARN none are started (the local runtime injects its own). */
-function orchestratorFromEnv(env: NodeJS.ProcessEnv): Orchestrator {
-  return env.STATE_MACHINE_ARN ? new StepFunctionsOrchestrator(env.STATE_MACHINE_ARN) : noopOrchestrator;
+/** Deployed, runs are Step Functions executions. */
+function orchestratorFromEnv(env: NodeJS.ProcessEnv): Orchestrator | undefined {
+  return env.STATE_MACHINE_ARN ? new StepFunctionsOrchestrator(env.STATE_MACHINE_ARN) : undefined;
+}
+
+/** The engines this deployment runs (MIGRATION_ENGINES, comma-separated kinds, set by the construct's `engine` setting). */
+function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string): MigrationEngine | undefined {
+  const raw = env.MIGRATION_ENGINES;
+  if (!raw) return undefined;
+  const engines: Partial<Record<EngineKind, MigrationEngine>> = {};
+  for (const kind of raw.split(',').map((k) => k.trim()).filter(Boolean)) {
+    if (kind === 'simulated') {
+      // The SIMULATED engine (demos and tests): its jobs live in the table, so every invocation sees them.
+      engines.simulated = new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) });
+    } else {
+      throw new Error(`MIGRATION_ENGINES names '${kind}', which this build cannot run (known: simulated)`);
+    }
+  }
+  return new EngineRouter(engines);
+}
+
+/** What configures each side-effect port, for the error that names it. */
+const PORT_SETTINGS: Record<SideEffectPort, string> = {
+  orchestrator: 'STATE_MACHINE_ARN',
+  engine: 'MIGRATION_ENGINES',
+  expiry: 'SCHEDULE_GROUP_NAME, PAUSE_TIMER_FUNCTION_ARN and SCHEDULER_ROLE_ARN',
+};
+
+/**
+ * The side-effect ports of this function. Deployed, CONTROL_PLANE_FUNCTION names the function: every
+ * port its operations need (shared/wiring.ts) must be configured, or the function fails at init. A port
+ * it does not need, or any port outside a deployed function (the local runtime and tests inject theirs),
+ * refuses every use with an error that names it: nothing is silently dropped.
+ */
+function sideEffectPorts(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string): Pick<Deps, SideEffectPort> {
+  const built = { orchestrator: orchestratorFromEnv(env), engine: engineFromEnv(env, client, table), expiry: expirySchedulerFromEnv(env) };
+  const fn = env.CONTROL_PLANE_FUNCTION;
+  if (fn !== undefined) {
+    if (!knownFunction(fn)) throw new Error(`CONTROL_PLANE_FUNCTION '${fn}' is not a function of this control plane`);
+    const missing = portsNeededBy(fn).filter((port) => built[port] === undefined);
+    if (missing.length) {
+      throw new Error(`function ${fn} needs the ${missing.join(', ')} port(s) for its operations, but ${missing.map((p) => PORT_SETTINGS[p]).join('; ')} is not set`);
+    }
+  }
+  const hint = (port: SideEffectPort) => `${PORT_SETTINGS[port]} not set${fn ? ` for ${fn}` : ''}`;
+  return {
+    orchestrator: built.orchestrator ?? unconfigured<Orchestrator>('orchestrator', hint('orchestrator')),
+    engine: built.engine ?? unconfigured<MigrationEngine>('engine', hint('engine')),
+    expiry: built.expiry ?? unconfigured<ExpiryScheduler>('expiry', hint('expiry')),
+  };
 }
 
 /** How much faster than real time the SIMULATED engine's jobs run (1 = real time). */
@@ -92,10 +154,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   return {
     projects: new DynamoProjectStore(client, table),
     dataSources: new DynamoDataSourceStore(client, table),
-    orchestrator: orchestratorFromEnv(env),
-    // The only engine so far is the SIMULATED one; its jobs live in the table, so every invocation sees them.
-    engine: new EngineRouter({ simulated: new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) }) }),
-    expiry: expirySchedulerFromEnv(env),
+    ...sideEffectPorts(env, client, table),
     events,
     alerts: new DynamoAlertStore(client, table),
     alertNotifier: alertNotifierFromEnv(env, events),

@@ -1,3 +1,4 @@
+import { InMemoryOrchestrator } from '../../shared/adapters/memory/orchestrator';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -99,7 +100,7 @@ export async function startLocalStack(
   const ddb = await startDynamoDbLocal();
   const tableName = `bench-${TABLE.defaultName}-${randomUUID().slice(0, 8)}`;
   await ensureTable(ddb.endpoint, tableName);
-  Object.assign(process.env, { TABLE_NAME: tableName, DYNAMODB_ENDPOINT: ddb.endpoint, AWS_REGION: 'local' });
+  Object.assign(process.env, { TABLE_NAME: tableName, DYNAMODB_ENDPOINT: ddb.endpoint, AWS_REGION: 'local', MIGRATION_ENGINES: 'simulated' });
   delete process.env.PAUSE_DEADLINE_SECONDS;
   const handlerClient = (options.decorateClient ?? ((c) => c))(localDocumentClient(ddb.endpoint));
   const baselineClient = localDocumentClient(ddb.endpoint);
@@ -115,7 +116,8 @@ export async function startLocalStack(
     () => undefined,
   );
   scheduler.start();
-  overrideDeps({ expiry: (options.decorateScheduler ?? ((s) => s))(scheduler) });
+  // Runs are not executed here: an in-memory orchestrator records them.
+  overrideDeps({ expiry: (options.decorateScheduler ?? ((s) => s))(scheduler), orchestrator: new InMemoryOrchestrator() });
 
   const invocations = new Map<string, number>();
   const countingLoader: HandlerLoader = async (fn) => {

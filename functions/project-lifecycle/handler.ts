@@ -1,11 +1,11 @@
-import { IdPath, LIFECYCLE_BODIES } from '../../shared/api/schemas';
+import { IdPath, operationBody } from '../../shared/api/schemas';
 import { routeOf } from '../../shared/api/routes';
 import { httpHandler } from '../../shared/http/middleware';
 import { projectResponse } from '../../shared/http/project-response';
 import { getDeps } from '../../shared/runtime';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 
-/** start | pause | resume | release | alert-config | switchover …: the operation comes from the route table. */
+/** start | pause | resume | release | alert-config | switchover …: the operation record the route belongs to. */
 const operationOf = (event: { httpMethod: string; resource: string }) => {
   const operation = routeOf(event.httpMethod, event.resource)?.operation;
   if (!operation) throw new Error(`No lifecycle operation for ${event.httpMethod} ${event.resource}`);
@@ -13,7 +13,7 @@ const operationOf = (event: { httpMethod: string; resource: string }) => {
 };
 
 export const handler = httpHandler(
-  (event) => ({ path: IdPath, body: LIFECYCLE_BODIES[operationOf(event)], ifMatch: true as const }),
+  (event) => ({ path: IdPath, body: operationBody(operationOf(event)), ifMatch: true as const }),
   async ({ path, body, expectedVersion, ctx }, event) => {
     const deps = getDeps();
     const project = await applyOperation(deps, {

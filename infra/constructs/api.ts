@@ -7,15 +7,14 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction, pascalCase, scopeLogicalPrefix } from './function';
+import { grantTableAccess, tableAccessOf } from './projects-table';
 
 export interface ControlPlaneApiProps {
   readonly stage: Stage;
   readonly table: dynamodb.ITable;
   readonly pauseDeadlineSeconds: number;
-  /** Extra environment per function folder (e.g. the state machine ARN for the lifecycle function). */
-  readonly environmentOf?: (fn: string) => Record<string, string> | undefined;
 }
 
 /** A function only reads the table when every route it serves is a GET. */
@@ -47,11 +46,9 @@ export class ControlPlaneApi extends Construct {
         environment: {
           TABLE_NAME: props.table.tableName,
           PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds),
-          ...props.environmentOf?.(fn),
         },
       });
-      if (isReadOnlyFunction(fn)) props.table.grantReadData(fun);
-      else props.table.grantReadWriteData(fun);
+      grantTableAccess(props.table, fun, tableAccessOf(fn));
       this.functions[fn] = fun;
     }
 

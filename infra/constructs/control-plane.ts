@@ -2,9 +2,8 @@ import { Aspects, CfnOutput, RemovalPolicies, RemovalPolicy, Validations, type I
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
-import { PAUSE_TIMER_OPERATIONS, ROUTES } from '../../shared/api/routes';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../../shared/usecases/deps';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { Alerts } from './alerts';
 import { ControlPlaneApi } from './api';
 import { DomainEvents } from './domain-events';
@@ -13,9 +12,7 @@ import { Monitoring } from './monitoring';
 import { Orchestration } from './orchestrator';
 import { PauseTimers } from './pause-timers';
 import { ProjectsTable } from './projects-table';
-
-/** Function folders that start, stop and signal runs (their routes apply run-changing operations). */
-export const RUN_CONTROL_FUNCTIONS = ['project-lifecycle'] as const;
+import { wireFunctions, type EngineWiring } from './wiring';
 
 /** The data plane behind the MigrationEngine port. Only the simulated engine exists so far. */
 export interface EngineSettings {
@@ -36,9 +33,21 @@ export interface MigrationControlPlaneProps {
   readonly alarmTopic?: sns.ITopic;
   /** Retention of every log group (functions, state machine, API access logs); default one month. */
   readonly logRetention?: logs.RetentionDays;
-  /** Removal policy of every stateful resource (table, log groups, bus, queues, topic, schedule group); default RETAIN in prod, DESTROY in dev. */
+  /** Removal policy of every stateful resource (table, log groups, bus, queues, topic and its key, schedule group); default RETAIN in prod, DESTROY in dev. */
   readonly removalPolicy?: RemovalPolicy;
   readonly engine?: EngineSettings;
+}
+
+/** What a function that runs jobs gets, per engine setting. */
+function engineWiring(engine: EngineSettings): EngineWiring {
+  if (engine.timeScale !== undefined && !(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
+  return {
+    kinds: [engine.kind],
+    // The simulated engine keeps its jobs in the projects table (every function has it); only its clock is set here.
+    grant: (fn) => {
+      if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
+    },
+  };
 }
 
 const STATEFUL_TYPES = [
@@ -47,6 +56,7 @@ const STATEFUL_TYPES = [
   'AWS::Events::EventBus',
   'AWS::SQS::Queue',
   'AWS::SNS::Topic',
+  'AWS::KMS::Key',
   'AWS::Scheduler::ScheduleGroup',
 ];
 
@@ -85,23 +95,11 @@ export class MigrationControlPlane extends Construct {
       table: this.table.table,
       pauseDeadlineSeconds,
     });
-    const engine = props.engine ?? { kind: 'simulated' };
-    if (engine.timeScale !== undefined) {
-      if (!(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
-      for (const fn of Object.values(this.orchestration.functions)) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
-    }
-    const runControl = new Set<string>(RUN_CONTROL_FUNCTIONS);
     this.api = new ControlPlaneApi(this, 'Api', {
       stage: props.stage,
       table: this.table.table,
       pauseDeadlineSeconds,
-      environmentOf: (fn) => (runControl.has(fn) ? { STATE_MACHINE_ARN: this.orchestration.stateMachine.stateMachineArn } : undefined),
     });
-    for (const fn of RUN_CONTROL_FUNCTIONS) {
-      const fun = this.api.functions[fn];
-      if (!fun) throw new Error(`no function ${fn}`);
-      this.orchestration.grantRunControl(fun);
-    }
 
     const timerProps = {
       stage: props.stage,
@@ -110,14 +108,12 @@ export class MigrationControlPlane extends Construct {
       pauseWarningSeconds: props.pauseWarningSeconds ?? DEFAULT_PAUSE_WARNING_SECONDS,
     };
     this.pauseTimers = new PauseTimers(this, 'PauseTimers', timerProps);
-    // Functions whose routes pause, resume or release manage the pause timers.
-    const managers = new Set(ROUTES.filter((r) => r.operations.some((op) => PAUSE_TIMER_OPERATIONS.includes(op))).map((r) => r.fn));
-    for (const fn of managers) {
-      const fun = this.api.functions[fn];
-      if (fun) this.pauseTimers.grantManage(fun, timerProps);
-    }
-    // The reconciler sweeps the timers against the PAUSED projects (creates missing ones, deletes stale ones).
-    this.pauseTimers.grantSweep(this.orchestration.functions['orchestration-reconciler'], timerProps);
+
+    // Every function gets what its operations need (shared/wiring.ts): runs, jobs, timers — env and grants.
+    wireFunctions(
+      { ...this.api.functions, ...this.orchestration.functions, 'pause-timer': this.pauseTimers.function },
+      { orchestration: this.orchestration, pauseTimers: this.pauseTimers, timerProps, engine: engineWiring(props.engine ?? { kind: 'simulated' }) },
+    );
 
     this.domainEvents = new DomainEvents(this, 'DomainEvents', { stage: props.stage, table: this.table.table });
     Validations.of(this).acknowledge({
@@ -129,7 +125,8 @@ export class MigrationControlPlane extends Construct {
     // Alerts are raised where the audit events are published (the stream publisher).
     this.alerts = new Alerts(this, 'Alerts', { stage: props.stage, ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}) });
     const alarmTopic = props.alarmTopic ?? this.alerts.topic;
-    this.alerts.grantRaise(this.domainEvents.publisher, this.table.table);
+    this.alerts.grantRaise(this.domainEvents.publisher);
+    this.alerts.watchAuditTrail(this.table.table);
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -7,8 +7,9 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { keys } from '../../shared/table';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction } from './function';
+import { grantTableAccess, tableAccessOf } from './projects-table';
 
 export interface DomainEventsProps {
   readonly stage: Stage;
@@ -37,6 +38,8 @@ export class DomainEvents extends Construct {
       timeout: Duration.seconds(60),
     });
     this.bus.grantPutEventsTo(this.publisher);
+    // Reads the project of an event, records and marks its alerts (ALERT# items of the project's partition).
+    grantTableAccess(props.table, this.publisher, tableAccessOf('publish-domain-events'));
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       retentionPeriod: Duration.days(14),

@@ -6,7 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { LAMBDA_BUNDLING } from './bundling';
 
 /** Repository root: entries, the lock file and esbuild's working directory are resolved from here. */
@@ -63,6 +63,8 @@ export function controlPlaneFunction(scope: Construct, props: ControlPlaneFuncti
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      // Which function this is: the runtime checks at init that its operations' ports are configured (shared/wiring.ts).
+      CONTROL_PLANE_FUNCTION: props.fn,
       ...props.environment,
     },
     bundling: {

@@ -13,8 +13,9 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_STATUSES } from '../../shared/domain/project';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction } from './function';
+import { grantTableAccess, tableAccessOf } from './projects-table';
 
 export interface MonitoringProps {
   readonly stage: Stage;
@@ -62,7 +63,7 @@ export class Monitoring extends Construct {
       stage: props.stage,
       environment: { TABLE_NAME: props.table.tableName },
     });
-    props.table.grantReadData(this.statusMetrics);
+    grantTableAccess(props.table, this.statusMetrics, tableAccessOf('project-status-metrics'));
     new events.Rule(this, 'StatusMetricsSchedule', {
       description: 'Counts projects by status for the dashboard',
       schedule: events.Schedule.rate(FIVE_MINUTES),

@@ -9,8 +9,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { OrchestrationAction } from '../../shared/api/orchestration-schema';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction, scopeLogicalPrefix } from './function';
+import { grantTableAccess, tableAccessOf } from './projects-table';
 
 /** Function folders of the orchestration (besides the API's). */
 export const ORCHESTRATION_FUNCTIONS = ['orchestration-step', 'orchestration-reconciler'] as const;
@@ -56,13 +57,11 @@ export class Orchestration extends Construct {
     const environment = {
       TABLE_NAME: props.table.tableName,
       PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds),
-      STATE_MACHINE_ARN: this.stateMachineArn,
     };
     const stepFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-step', environment });
     const reconcilerFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-reconciler', environment });
     this.functions = { 'orchestration-step': stepFn, 'orchestration-reconciler': reconcilerFn };
-    props.table.grantReadWriteData(stepFn);
-    props.table.grantReadWriteData(reconcilerFn);
+    for (const [fn, fun] of Object.entries(this.functions)) grantTableAccess(props.table, fun, tableAccessOf(fn));
 
     // ---- the definition ----
     const base = (action: OrchestrationAction) => ({
@@ -163,10 +162,7 @@ export class Orchestration extends Construct {
         reason: 'Versions and aliases of the orchestration-step function only (added by the Lambda invoke task).',
       },
     );
-    // The step function completes its own task when the operator was first (SendTaskSuccess), and the
-    // reconciler starts executions and checks whether one runs.
-    this.grantTaskResponse(stepFn);
-    this.grantRunControl(reconcilerFn);
+    // What the step and reconciler functions may do with runs follows from their operations (infra/constructs/wiring.ts).
 
     new events.Rule(this, 'ReconcileSchedule', {
       description: `Restart RUNNING projects whose execution is gone (${props.stage})`,
@@ -175,22 +171,23 @@ export class Orchestration extends Construct {
     });
   }
 
-  /** Start, stop and describe this state machine's executions; complete its tasks (the API's lifecycle functions, the reconciler). */
-  grantRunControl(grantee: iam.IGrantable & { role?: iam.IRole }): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['states:StartExecution'], resourceArns: [this.stateMachineArn] });
-    iam.Grant.addToPrincipal({ grantee, actions: ['states:StopExecution', 'states:DescribeExecution'], resourceArns: [this.executionArns()] });
-    this.grantTaskResponse(grantee);
-    if (grantee.role) {
-      Validations.of(grantee.role).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*]`,
-        reason: 'Executions of this state machine only; they are named per project run (<projectId>-<run>).',
-      });
+  /**
+   * Lets a function use the runs as a capability of shared/domain/effects.ts says, and tells it which
+   * state machine: start executions, stop or describe them, or complete their tasks.
+   */
+  grantRuns(fn: iam.IGrantable & { role?: iam.IRole; addEnvironment(key: string, value: string): unknown }, capability: 'runs:start' | 'runs:stop' | 'runs:signal'): void {
+    fn.addEnvironment('STATE_MACHINE_ARN', this.stateMachineArn);
+    if (capability === 'runs:start') iam.Grant.addToPrincipal({ grantee: fn, actions: ['states:StartExecution'], resourceArns: [this.stateMachineArn] });
+    if (capability === 'runs:signal') iam.Grant.addToPrincipal({ grantee: fn, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resourceArns: [this.stateMachineArn] });
+    if (capability === 'runs:stop') {
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['states:StopExecution', 'states:DescribeExecution'], resourceArns: [this.executionArns()] });
+      if (fn.role) {
+        Validations.of(fn.role).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*]`,
+          reason: 'Executions of this state machine only; they are named per project run (<projectId>-<run>).',
+        });
+      }
     }
-  }
-
-  /** SendTaskSuccess / SendTaskFailure for this state machine's task tokens. */
-  grantTaskResponse(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resourceArns: [this.stateMachineArn] });
   }
 
   private executionArns(): string {

@@ -6,8 +6,9 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Stage } from '../stack';
+import type { Stage } from './stage';
 import { controlPlaneFunction, scopeLogicalPrefix } from './function';
+import { grantTableAccess, tableAccessOf } from './projects-table';
 
 export interface PauseTimersProps {
   readonly stage: Stage;
@@ -38,8 +39,8 @@ export class PauseTimers extends Construct {
       stage: props.stage,
       environment: { TABLE_NAME: props.table.tableName, PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds) },
     });
-    // Writes only the projects table (the conditional expire / warn transitions).
-    props.table.grantReadWriteData(this.function);
+    // Writes only projects (the conditional expire / warn transitions and their audit events).
+    grantTableAccess(props.table, this.function, tableAccessOf('pause-timer'));
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       retentionPeriod: Duration.days(14),

@@ -1,8 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLE, tableDefinition } from '../../shared/table';
-import type { Stage } from '../stack';
+import { keys, TABLE, tableDefinition } from '../../shared/table';
+import type { Stage } from './stage';
 
 export interface ProjectsTableProps {
   readonly stage: Stage;
@@ -63,4 +64,115 @@ export class ProjectsTable extends Construct {
       });
     }
   }
+}
+
+/** The partition (pk) prefix of a key function of shared/table.ts. */
+const prefixOf = (pk: string) => pk.slice(0, pk.indexOf('#') + 1);
+
+/**
+ * The table's partitions by their partition-key prefix. A project's partition holds the project item,
+ * its audit events (EVENT#) and its alerts (ALERT#): IAM cannot tell them apart (dynamodb:LeadingKeys
+ * sees the partition key only).
+ */
+export const PARTITIONS = {
+  project: prefixOf(keys.project('x').pk),
+  projectName: prefixOf(keys.projectName('x').pk),
+  dataSource: prefixOf(keys.dataSource('x').pk),
+  idempotency: prefixOf(keys.idempotency('x').pk),
+  simulatedJob: prefixOf(keys.simulatedJob('x').pk),
+  simulatedFailure: prefixOf(keys.simulatedFailure('x', 'y').pk),
+} as const;
+export type Partition = keyof typeof PARTITIONS;
+
+export type TableReadAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:Query';
+
+/**
+ * What one function does with the projects table: the reads on the table, whether it queries the
+ * indexes, and in which partitions it puts/updates items and deletes items. No function scans, batch-
+ * writes or reads the stream through these grants (the publisher's stream read is its event source's).
+ * Transactions (TransactWriteItems) are authorized per item as PutItem/UpdateItem/DeleteItem, each with
+ * its partition's dynamodb:LeadingKeys condition.
+ */
+export interface TableAccess {
+  readonly read: readonly TableReadAction[];
+  readonly queryIndexes?: boolean;
+  /** PutItem and UpdateItem, on items of these partitions only. */
+  readonly write?: readonly Partition[];
+  /** DeleteItem, on items of these partitions only. */
+  readonly delete?: readonly Partition[];
+}
+
+/** Every HTTP write (POST/PUT/DELETE) claims its Idempotency-Key record, and releases it if the request fails. */
+const IDEMPOTENT = { read: ['dynamodb:GetItem'], write: ['idempotency'], delete: ['idempotency'] } as const;
+/** A lifecycle transition: the project item and its audit event (one transaction). */
+const TRANSITION: readonly Partition[] = ['project'];
+/** Release and delete free the name (deleting its reservation) and release the data sources (refCount). */
+const RELEASE_WRITES: readonly Partition[] = ['dataSource'];
+/** The simulated engine keeps its jobs in the table, and deletes an injected failure once it fired. */
+const ENGINE = { write: ['simulatedJob'], delete: ['simulatedFailure'] } as const;
+
+/**
+ * Per function (folder name), the table access its handler's use cases need (read from the adapters in
+ * shared/adapters/dynamodb and shared/adapters/engine). Only delete-project and batch-operations (which
+ * may delete) may delete items of a project's partition — the project item; no function may delete in
+ * a project's partition otherwise, so none can delete an audit event. Putting/updating in a project's
+ * partition cannot be narrowed further by IAM (see the README, "Audit trail integrity").
+ */
+export const TABLE_ACCESS = {
+  'get-openapi': { read: [] },
+  'get-project': { read: ['dynamodb:GetItem'] },
+  'list-projects': { read: [], queryIndexes: true },
+  'list-project-events': { read: ['dynamodb:Query'] },
+  'list-project-alerts': { read: ['dynamodb:GetItem', 'dynamodb:Query'] },
+  'get-data-source': { read: ['dynamodb:GetItem'] },
+  'list-data-sources': { read: [], queryIndexes: true },
+  'create-data-source': { ...IDEMPOTENT, write: ['dataSource', ...IDEMPOTENT.write] },
+  'delete-data-source': { ...IDEMPOTENT, delete: ['dataSource', ...IDEMPOTENT.delete] },
+  'create-project': { ...IDEMPOTENT, write: [...TRANSITION, 'projectName', ...RELEASE_WRITES, ...IDEMPOTENT.write] },
+  'delete-project': { ...IDEMPOTENT, write: [...TRANSITION, ...RELEASE_WRITES, ...IDEMPOTENT.write], delete: ['project', 'projectName', ...IDEMPOTENT.delete] },
+  'project-lifecycle': {
+    ...IDEMPOTENT,
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write],
+    delete: ['projectName', ...ENGINE.delete, ...IDEMPOTENT.delete],
+  },
+  'batch-operations': {
+    read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+    queryIndexes: true,
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write],
+    delete: ['project', 'projectName', ...ENGINE.delete, ...IDEMPOTENT.delete],
+  },
+  'orchestration-step': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
+  'orchestration-reconciler': {
+    read: ['dynamodb:GetItem'],
+    queryIndexes: true,
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write],
+    delete: ['projectName', ...ENGINE.delete],
+  },
+  'pause-timer': { read: ['dynamodb:GetItem'], write: TRANSITION },
+  // Alerts are items of the project's partition (ALERT#): recorded, then marked notified.
+  'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project'] },
+  'project-status-metrics': { read: [], queryIndexes: true },
+} as const satisfies Record<string, TableAccess>;
+
+export type TableAccessFunction = keyof typeof TABLE_ACCESS;
+
+/** The access of a function; throws for a function the record does not list (a new function must be added there). */
+export function tableAccessOf(fn: string): TableAccess {
+  const access = (TABLE_ACCESS as Record<string, TableAccess>)[fn];
+  if (!access) throw new Error(`no TABLE_ACCESS entry for function ${fn} (infra/constructs/projects-table.ts)`);
+  return access;
+}
+
+const leadingKeys = (partitions: readonly Partition[]) => ({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...new Set(partitions)].sort().map((p) => `${PARTITIONS[p]}*`) },
+});
+
+/** Grants exactly the table access of `access` to the grantee: one statement per kind of access. */
+export function grantTableAccess(table: dynamodb.ITable, grantee: iam.IGrantable, access: TableAccess): void {
+  const add = (actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>) =>
+    iam.Grant.addToPrincipal({ grantee, actions, resourceArns: resources, ...(conditions ? { conditions } : {}) });
+  if (access.read.length > 0) add([...access.read], [table.tableArn]);
+  if (access.queryIndexes) add(['dynamodb:Query'], [`${table.tableArn}/index/*`]);
+  if (access.write?.length) add(['dynamodb:PutItem', 'dynamodb:UpdateItem'], [table.tableArn], leadingKeys(access.write));
+  if (access.delete?.length) add(['dynamodb:DeleteItem'], [table.tableArn], leadingKeys(access.delete));
 }

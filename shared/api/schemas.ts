@@ -3,6 +3,7 @@ import { BATCH_OPERATIONS, MAX_BATCH_SIZE } from '../domain/batch';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { ALERT_LEVELS, PROJECT_STATUSES } from '../domain/project';
 import { SWITCHOVER_STEPS } from '../domain/subtasks';
+import { ruleFor, type UserOperation } from '../domain/transitions';
 
 /** Request schemas: the one source of truth for what the API accepts. Unknown fields are rejected. */
 
@@ -156,19 +157,17 @@ export const AlertConfigBody = /* @__PURE__ */ schema(() => z.strictObject({ lev
 export const SwitchoverStepName = /* @__PURE__ */ schema(() => z.enum(SWITCHOVER_STEPS.map((s) => s.name) as [(typeof SWITCHOVER_STEPS)[number]['name'], ...(typeof SWITCHOVER_STEPS)[number]['name'][]]));
 export const ConfirmStepBody = /* @__PURE__ */ schema(() => z.strictObject({ step: SwitchoverStepName }));
 
-/** Body of each lifecycle route, by operation. */
-export const LIFECYCLE_BODIES = {
-  start: EmptyBody,
-  pause: EmptyBody,
-  resume: EmptyBody,
-  release: EmptyBody,
-  delete: EmptyBody,
-  'modify-alert-config': AlertConfigBody,
-  'skip-full-verification': EmptyBody,
-  'enter-forward-switchover': EmptyBody,
-  'start-forward-switchover': EmptyBody,
-  'confirm-switchover-step': ConfirmStepBody,
+/** The named bodies operation records refer to (`http.body`); an operation without one takes none. */
+export const OPERATION_BODIES = {
+  alertLevel: AlertConfigBody,
+  step: ConfirmStepBody,
 } as const;
+
+/** The body schema of a user-facing operation, from its record. */
+export function operationBody(operation: UserOperation): (typeof OPERATION_BODIES)[keyof typeof OPERATION_BODIES] | typeof EmptyBody {
+  const body = ruleFor(operation).http?.body;
+  return body ? OPERATION_BODIES[body] : EmptyBody;
+}
 
 /** POST /batch-operations: projectIds (1..1000, unique) or a selector; see shared/usecases/batch.ts. */
 export const BatchOperationBody = /* @__PURE__ */ schema(() =>

@@ -1,6 +1,6 @@
 import { PROJECT_STATUSES, type MigrationType, type ProjectRecord } from './project';
 import type { SwitchoverStepName } from './subtasks';
-import { TRANSITIONS, type TransitionRule } from './transitions';
+import { BATCH_OPERATIONS, TRANSITIONS, type TransitionRule } from './transitions';
 
 /**
  * Batch operations (the OMS "Migration Projects" page): one operation of the transitions table applied
@@ -8,18 +8,9 @@ import { TRANSITIONS, type TransitionRule } from './transitions';
  * nothing here is per operation except the rules the seeds put on the *selection as a whole*
  * (`BATCH_RULES`). Pure domain: no AWS SDK.
  */
-export const BATCH_OPERATIONS = [
-  'start',
-  'pause',
-  'resume',
-  'release',
-  'delete',
-  'modify-alert-config',
-  'skip-full-verification',
-  'enter-forward-switchover',
-  'start-forward-switchover',
-] as const;
-export type BatchOperation = (typeof BATCH_OPERATIONS)[number];
+/** The operations a batch may apply: the records of the operations table marked `batch`. */
+export { BATCH_OPERATIONS, type BatchOperation } from './transitions';
+import type { BatchOperation } from './transitions';
 
 /** Most projects one call acts on (ids given, or one selector page). */
 export const MAX_BATCH_SIZE = 1000;

@@ -35,6 +35,20 @@ export interface TableRef {
 
 import type { Subtask, SubtaskType, SwitchoverStepName } from './subtasks';
 
+/** One check of a project's precheck (OMS runs one before a project can start). */
+export interface PrecheckItem {
+  name: string;
+  status: 'PASSED' | 'FAILED';
+  message: string;
+}
+
+/** The precheck of a project: run at creation and on POST /projects/{id}/precheck; start needs PASSED. */
+export interface ProjectPrecheck {
+  status: 'RUNNING' | 'PASSED' | 'FAILED';
+  items: PrecheckItem[];
+  checkedAt: string;
+}
+
 /** What the current run's execution waits for from an operator (set while it waits). */
 export type AwaitedGate = 'SWITCHOVER_ENTRY' | 'SWITCHOVER_START' | 'STEP_CONFIRMATION';
 
@@ -52,6 +66,8 @@ export interface ProjectRecord {
   alertLevel: AlertLevel;
   /** The engine that runs the project's jobs (absent on records made before engines were data: simulated). */
   engine?: EngineKind;
+  /** Its precheck (absent on records made before prechecks: they start as before). */
+  precheck?: ProjectPrecheck;
   status: ProjectStatus;
   version: number;
   createdAt: string;

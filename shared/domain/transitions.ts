@@ -2,10 +2,14 @@ import type { ProjectRecord, ProjectStatus } from './project';
 import { PROJECT_STATUSES } from './project';
 
 /**
- * THE transitions table. One row per operation: the states it may start from and where it leads.
- * It drives the DynamoDB condition of every lifecycle write, `allowedActions` on every read,
- * batch eligibility and the README state table. Adding an operation is adding a row.
+ * THE operations table: one record per operation — the states it may start from and where it leads
+ * (with its guards), the side effects it has on the ports after its write (shared/domain/effects.ts),
+ * whether a batch may apply it, and its HTTP route and body. From these records come the DynamoDB
+ * condition of every lifecycle write, `allowedActions` on every read, batch eligibility, the API routes,
+ * the OpenAPI document, the problem codes of each route, the README tables, and each deployed function's
+ * environment and IAM grants (infra/constructs/wiring.ts). Adding an operation is adding a record.
  */
+import type { EffectName } from './effects';
 
 /**
  * Named extra conditions a write must also satisfy; each has an in-memory form (GUARDS, below) and a
@@ -19,7 +23,8 @@ export type GuardName =
   | 'atForwardSwitchover'
   | 'switchoverNotEntered'
   | 'switchoverEnteredNotStarted'
-  | 'stepWaiting';
+  | 'stepWaiting'
+  | 'precheckPassed';
 
 export interface TransitionRule {
   readonly operation: string;
@@ -33,16 +38,73 @@ export interface TransitionRule {
   /** Shown to users (allowedActions, README); system-only rows are driven by the platform. */
   readonly userFacing: boolean;
   readonly summary: string;
+  /** Side effects on the ports after the write commits, in order (shared/usecases/effects.ts runs them). */
+  readonly effects?: readonly EffectName[];
+  /** Offered by POST /batch-operations. */
+  readonly batch?: boolean;
+  /** The HTTP route of a user-facing operation (POST /projects/{id}/<path> unless `method`/`path` say otherwise). */
+  readonly http?: OperationHttp;
 }
 
+/** How a user-facing operation is offered over HTTPS. */
+export interface OperationHttp {
+  readonly method: 'POST' | 'PUT' | 'DELETE';
+  /** Path template under the API root. */
+  readonly path: string;
+  /** The function folder under functions/ that serves it. */
+  readonly fn: string;
+  readonly operationId: string;
+  /** Named body (shared/api/schemas.ts OPERATION_BODIES); absent = no body. */
+  readonly body?: 'alertLevel' | 'step';
+  /** Problem codes of its own beyond those of its guards and effects (shared/api/openapi.ts adds the common ones). */
+  readonly problems?: readonly string[];
+  readonly routeSummary: string;
+}
+
+const lifecycleRoute = (path: string, operationId: string, routeSummary: string, extra: Partial<OperationHttp> = {}): OperationHttp => ({
+  method: 'POST',
+  path: `/projects/{id}/${path}`,
+  fn: 'project-lifecycle',
+  operationId,
+  routeSummary,
+  ...extra,
+});
+
 export const TRANSITIONS = [
-  { operation: 'start', from: ['NOT_STARTED'], to: 'RUNNING', userFacing: true, summary: 'Start the migration project.' },
+  {
+    operation: 'start',
+    from: ['NOT_STARTED'],
+    to: 'RUNNING',
+    guards: ['precheckPassed'],
+    userFacing: true,
+    summary: 'Start the migration project (once its precheck passed).',
+    effects: ['start-run'],
+    batch: true,
+    http: lifecycleRoute('start', 'startProject', 'Start the project.'),
+  },
+  {
+    operation: 'precheck',
+    from: ['NOT_STARTED'],
+    to: 'UNCHANGED',
+    userFacing: true,
+    summary: 'Run the precheck again (connections, tables and their primary keys, empty destination, change capture); start needs it PASSED.',
+    effects: ['run-precheck'],
+    http: lifecycleRoute('precheck', 'precheckProject', 'Run the precheck of a project that has not started.'),
+  },
+  {
+    operation: 'record-precheck',
+    from: ['NOT_STARTED'],
+    to: 'UNCHANGED',
+    userFacing: false,
+    summary: 'The precheck finished: its items and overall status are recorded on the project.',
+  },
   {
     operation: 'pause',
     from: ['RUNNING'],
     to: 'PAUSED',
     userFacing: true,
     summary: 'Pause running subtasks and stop scheduling later ones; records pausedAt and pauseExpiresAt.',
+    effects: ['pause-run', 'schedule-pause-expiry'], batch: true, http: lifecycleRoute('pause', 'pauseProject', 'Pause the project.'),
   },
   {
     operation: 'resume',
@@ -51,6 +113,7 @@ export const TRANSITIONS = [
     guards: ['pauseNotExpired'],
     userFacing: true,
     summary: 'Run the pending subtasks again; refused with PAUSE_EXPIRED once the pause deadline has passed.',
+    effects: ['start-run', 'cancel-pause-expiry'], batch: true, http: lifecycleRoute('resume', 'resumeProject', 'Resume a paused or failed project.'),
   },
   {
     operation: 'release',
@@ -59,6 +122,7 @@ export const TRANSITIONS = [
     to: 'RELEASED',
     userFacing: true,
     summary: 'Stop every job and release the project (irreversible); frees its name.',
+    effects: ['cancel-pause-expiry', 'finish-release'], batch: true, http: lifecycleRoute('release', 'releaseProject', 'Release the project (irreversible).'),
   },
   {
     operation: 'expire-pause',
@@ -67,6 +131,7 @@ export const TRANSITIONS = [
     guards: ['pauseDeadlinePassed'],
     userFacing: false,
     summary: 'Fired by the pause-expiry schedule: the pause outlived its deadline; the project can no longer be resumed.',
+    effects: ['stop-run-and-jobs'],
   },
   {
     operation: 'warn-pause-expiring',
@@ -82,6 +147,7 @@ export const TRANSITIONS = [
     to: 'RELEASED',
     userFacing: false,
     summary: 'Second half of release, once every job is stopped: RELEASED, name and data sources freed.',
+    effects: [],
   },
   {
     operation: 'skip-full-verification',
@@ -90,6 +156,7 @@ export const TRANSITIONS = [
     guards: ['atFullVerification'],
     userFacing: true,
     summary: 'Skip the full verification (its current subtask): a running verification job is stopped and the run moves on.',
+    effects: ['stop-verification-job'], batch: true, http: lifecycleRoute('skip-full-verification', 'skipFullVerification', 'Skip the full verification while it is the current subtask (running, paused or failed).'),
   },
   {
     operation: 'enter-forward-switchover',
@@ -98,6 +165,7 @@ export const TRANSITIONS = [
     guards: ['atForwardSwitchover', 'switchoverNotEntered'],
     userFacing: true,
     summary: 'Enter the forward switchover stage, once full verification has succeeded or been skipped (or there is none).',
+    effects: ['open-gate'], batch: true, http: lifecycleRoute('forward-switchover', 'enterForwardSwitchover', 'Enter the forward switchover stage (full verification succeeded, skipped or absent).'),
   },
   {
     operation: 'start-forward-switchover',
@@ -106,6 +174,7 @@ export const TRANSITIONS = [
     guards: ['atForwardSwitchover', 'switchoverEnteredNotStarted'],
     userFacing: true,
     summary: 'Start the steps of the forward switchover stage.',
+    effects: ['open-gate'], batch: true, http: lifecycleRoute('forward-switchover/start', 'startForwardSwitchover', 'Start the forward switchover steps.'),
   },
   {
     operation: 'confirm-switchover-step',
@@ -114,6 +183,7 @@ export const TRANSITIONS = [
     guards: ['stepWaiting'],
     userFacing: true,
     summary: 'Confirm the manual switchover step that waits (any other step: STEP_NOT_WAITING); audited with the actor.',
+    effects: ['open-gate'], http: lifecycleRoute('forward-switchover/confirm', 'confirmSwitchoverStep', 'Confirm the manual switchover step that waits: body {step}.', { body: 'step', problems: ['STEP_NOT_WAITING'] }),
   },
   {
     operation: 'complete',
@@ -135,6 +205,7 @@ export const TRANSITIONS = [
     to: 'UNCHANGED',
     userFacing: false,
     summary: 'Reconciler: the execution of the run is gone; a new run continues from the pending subtasks.',
+    effects: ['start-run'],
   },
   {
     operation: 'revert-start',
@@ -156,6 +227,7 @@ export const TRANSITIONS = [
     to: 'DELETED',
     userFacing: true,
     summary: "Delete the project; the caller repeats the project's exact name.",
+    batch: true, http: { method: 'DELETE', path: '/projects/{id}', fn: 'delete-project', operationId: 'deleteProject', problems: ['CONFIRMATION_MISMATCH'], routeSummary: 'Delete a NOT_STARTED or RELEASED project (confirmName required).' },
   },
   {
     operation: 'modify-alert-config',
@@ -163,6 +235,7 @@ export const TRANSITIONS = [
     to: 'UNCHANGED',
     userFacing: true,
     summary: 'Change the alert level (NONE, LOW, MEDIUM, HIGH).',
+    batch: true, http: lifecycleRoute('alert-config', 'modifyAlertConfig', 'Change the alert level.', { method: 'PUT', body: 'alertLevel' }),
   },
 ] as const satisfies readonly TransitionRule[];
 
@@ -170,6 +243,15 @@ export type Operation = (typeof TRANSITIONS)[number]['operation'];
 /** Operations a caller may ask for (single or batch). */
 export type UserOperation = Extract<(typeof TRANSITIONS)[number], { userFacing: true }>['operation'];
 export const USER_OPERATIONS = TRANSITIONS.filter((t) => t.userFacing).map((t) => t.operation) as readonly UserOperation[];
+
+/** Operations a batch may apply: the records marked `batch`. */
+export type BatchOperation = Extract<(typeof TRANSITIONS)[number], { batch: true }>['operation'];
+export const BATCH_OPERATIONS = TRANSITIONS.filter((t) => 'batch' in t && t.batch).map((t) => t.operation) as unknown as readonly [BatchOperation, ...BatchOperation[]];
+
+/** User-facing operations with their HTTP route. */
+export const HTTP_OPERATIONS = (TRANSITIONS as readonly TransitionRule[]).filter(
+  (t): t is TransitionRule & { http: OperationHttp; operation: UserOperation } => t.userFacing && t.http !== undefined,
+);
 
 export function ruleFor(operation: Operation): TransitionRule {
   const rule = (TRANSITIONS as readonly TransitionRule[]).find((t) => t.operation === operation);
@@ -180,7 +262,7 @@ export function ruleFor(operation: Operation): TransitionRule {
 /** The attributes the guards read (all optional: a record that lacks them fails the stage guards). */
 export type GuardSubject = Pick<
   ProjectRecord,
-  'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep'
+  'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep' | 'precheck'
 >;
 
 export interface Guard {
@@ -246,6 +328,16 @@ export const GUARDS: Record<GuardName, Guard> = {
         : `The forward switchover was started at ${p.switchoverStartedAt ?? '?'}.`,
   },
   /** A manual switchover step waits for its confirmation (the request names which: see `equals.waitingStep`). */
+  /** The project's precheck passed (a record from before prechecks has none and starts as it always did). */
+  precheckPassed: {
+    holds: (p) => p.precheck === undefined || p.precheck.status === 'PASSED',
+    failureCode: 'PRECHECK_NOT_PASSED',
+    title: 'Precheck not passed',
+    detail: (p) =>
+      p.precheck?.status === 'RUNNING'
+        ? 'The precheck is still running.'
+        : `The precheck failed: ${(p.precheck?.items ?? []).filter((i) => i.status === 'FAILED').map((i) => `${i.name}: ${i.message}`).join('; ') || 'see precheck.items'}. Fix it and run POST /projects/{id}/precheck again.`,
+  },
   stepWaiting: {
     holds: (p) => p.waitingStep !== undefined,
     failureCode: 'STEP_NOT_WAITING',

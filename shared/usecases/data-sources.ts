@@ -1,7 +1,7 @@
 import { isoAt } from '../domain/clock';
 import type { DataSourceRecord } from '../domain/data-source';
 import { DomainError, notFound } from '../domain/errors';
-import { DataSourceInUse, type Page } from '../ports';
+import { DataSourceInUse, type ConnectionTest, type Page } from '../ports';
 import type { Deps } from './deps';
 
 /** What a caller gives: everything but what the control plane assigns. */
@@ -38,4 +38,13 @@ export async function deleteDataSource(deps: Deps, id: string): Promise<void> {
 export function toDataSourceView(ds: DataSourceRecord) {
   const { refCount, ...view } = ds;
   return { ...view, inUse: refCount > 0 };
+}
+
+/** Connects to a data source through the engine that would run its jobs, and says what it found. */
+export async function testDataSourceConnection(deps: Deps, id: string): Promise<ConnectionTest & { dataSourceId: string; engine: string }> {
+  const ds = await getDataSource(deps, id);
+  const test: ConnectionTest = deps.engine.testConnection
+    ? await deps.engine.testConnection(ds)
+    : { checked: false, message: `No engine of this deployment connects to ${ds.engine} data sources: its projects run on the SIMULATED engine, which connects to nothing.` };
+  return { dataSourceId: ds.id, engine: ds.engine, ...test };
 }

@@ -7,6 +7,7 @@ import type { Subtask, SubtaskType, SwitchoverStepName } from '../domain/subtask
 import { RunWriteRefused, type JobRef, type JobStatus } from '../ports';
 import type { Deps } from './deps';
 import { finishRelease, writeTransition } from './lifecycle';
+import { keepContinuousJobRunning, keepContinuousJobsRunning } from './run-control';
 
 /**
  * The work of a run's execution, one use case per Lambda task of the state machine. The execution
@@ -164,6 +165,7 @@ export async function startWork(deps: Deps, input: StepInput & { work: Work }): 
     let status: JobStatus;
     if (!existing) status = await deps.engine.startJob(job);
     else if (existing.state === 'PAUSED' || existing.state === 'FAILED' || existing.state === 'STOPPED') status = await deps.engine.resumeJob(job, seen.checkpoint);
+    else if (existing.state === 'RUNNING') status = await deps.engine.startJob(job); // claims it for this run: a late pause of an older run is refused
     else status = existing;
     try {
       return await recordJob(deps, claimed, input, type, status);
@@ -251,7 +253,7 @@ async function backgroundProgress(deps: Deps, p: ProjectRecord, current: Subtask
   const set: PathValue[] = [];
   for (const s of p.subtasks) {
     if (!s.continuous || s.status !== 'RUNNING' || s.type === current) continue;
-    const status = await deps.engine.pollJob(jobRef(p, s.type));
+    const status = await keepContinuousJobRunning(deps, p, s, await deps.engine.pollJob(jobRef(p, s.type, p.run)));
     if (!status) continue;
     const progress = [
       { path: subtaskPath(p, s.type, 'progress'), value: status.progress },
@@ -474,6 +476,8 @@ export async function reconcileRuns(deps: Deps, options: { graceMs?: number; req
     const page = await deps.projects.list({ status: 'RUNNING', limit: 100, ...(nextToken ? { nextToken } : {}) });
     for (const p of page.items) {
       report.checked++;
+      // A background sync the engine reports PAUSED or STOPPED under this RUNNING project is resumed (fenced on its run).
+      await keepContinuousJobsRunning(deps, p).catch((e) => report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) }));
       if (p.taskToken && p.awaiting) {
         // The operator opened the gate but completing the waiting task failed: complete it now.
         const plan = planNext(p);

@@ -32,8 +32,9 @@ const pauseKey = (projectId: string, pausedMs: number) => `${projectId}@${paused
  *  - a listed timer whose pause is not among the PAUSED projects is deleted only after a consistent read
  *    of its project shows it no longer stands in that pause (the status index may lag behind);
  *  - jobs the engine still reports RUNNING under a PAUSED project are paused (checkpoints fenced on
- *    PAUSED). That asks the engine about every paused subtask, so only for pauses since `jobsPausedSinceMs`
- *    (the scheduled run: recent ones; at boot: all).
+ *    PAUSED, engine calls as the paused run). That asks the engine about every paused subtask, so only for
+ *    pauses since `jobsPausedSinceMs` (the scheduled run: recent ones; at boot: all). A PAUSED subtask whose
+ *    job runs is checked against a consistent read first: a resume since then owns its jobs.
  * Every step is idempotent; running it twice changes nothing the second time.
  */
 export async function reconcilePauses(deps: Deps, options: { jobsPausedSinceMs?: number } = {}): Promise<PauseReconcileReport> {
@@ -67,17 +68,20 @@ export async function reconcilePauses(deps: Deps, options: { jobsPausedSinceMs?:
   return report;
 }
 
-async function pauseJobsStillRunning(deps: Deps, p: ProjectRecord, report: PauseReconcileReport): Promise<void> {
+async function pauseJobsStillRunning(deps: Deps, listed: ProjectRecord, report: PauseReconcileReport): Promise<void> {
   const stillRunning: SubtaskType[] = [];
-  for (const s of p.subtasks ?? []) {
+  for (const s of listed.subtasks ?? []) {
     if (s.status !== 'PAUSED') continue;
-    const job = await deps.engine.pollJob(jobRef(p, s.type));
+    const job = await deps.engine.pollJob(jobRef(listed, s.type, listed.run));
     if (job?.state === 'RUNNING') stillRunning.push(s.type);
   }
-  if (stillRunning.length) {
-    await pauseRun(deps, p, stillRunning);
-    report.jobsPaused.push({ projectId: p.id, subtasks: stillRunning });
-  }
+  if (!stillRunning.length) return;
+  // The status index may lag behind: a project resumed since runs its jobs under a newer run. Only the
+  // pause a consistent read still shows is enforced, as its run (the engine refuses it on a job a newer run claimed).
+  const p = await deps.projects.get(listed.id);
+  if (p?.status !== 'PAUSED' || p.pausedAt !== listed.pausedAt || p.run !== listed.run) return;
+  await pauseRun(deps, p, stillRunning);
+  report.jobsPaused.push({ projectId: p.id, subtasks: stillRunning });
 }
 
 async function deleteTimersOfEndedPauses(deps: Deps, timers: PauseTimerRef[], existing: Set<string>, live: Set<string>, report: PauseReconcileReport): Promise<void> {

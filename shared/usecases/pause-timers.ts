@@ -1,8 +1,9 @@
 import { DomainError } from '../domain/errors';
 import type { PauseTimerInput } from '../domain/pause-timers';
 import type { Deps } from './deps';
-import { writeTransition } from './lifecycle';
-import { stopRunAndJobs } from './run-control';
+import { ruleFor } from '../domain/transitions';
+import { runEffects } from './effects';
+import { writeTransition } from './transition-write';
 
 export type TimerOutcome = { outcome: 'applied'; version: number } | { outcome: 'ignored'; code: string };
 
@@ -13,16 +14,14 @@ export type TimerOutcome = { outcome: 'applied'; version: number } | { outcome: 
 export async function firePauseTimer(deps: Deps, input: PauseTimerInput, requestId: string): Promise<TimerOutcome> {
   const operation = input.kind === 'expire' ? 'expire-pause' : 'warn-pause-expiring';
   try {
-    const { after } = await writeTransition(deps, operation, {
+    const { before, after } = await writeTransition(deps, operation, {
       operation: 'pause',
       projectId: input.projectId,
       samePause: input.pausedAt,
       ctx: { actor: 'system', requestId, cause: input.kind === 'expire' ? 'pause-expired' : 'pause-expiring-soon' },
     });
-    if (input.kind === 'expire' && after) {
-      // For good: the jobs of an expired pause can never be resumed.
-      await stopRunAndJobs(deps, after, 'pause-expired');
-    }
+    // The record's effects (expiry: the run and every job stopped for good; they can never be resumed).
+    if (after) await runEffects(deps, ruleFor(operation).effects ?? [], { req: { operation, projectId: input.projectId, ctx: { actor: 'system', requestId } }, before, after });
     return { outcome: 'applied', version: after?.version ?? 0 };
   } catch (e) {
     if (e instanceof DomainError && e.status < 500) return { outcome: 'ignored', code: e.code };

@@ -1,8 +1,8 @@
 import { jobRef, subtaskPath } from '../domain/orchestration';
 import type { PathValue } from '../domain/paths';
 import type { AwaitedGate, ProjectRecord } from '../domain/project';
-import type { SubtaskType } from '../domain/subtasks';
-import { RunWriteRefused } from '../ports';
+import type { Subtask, SubtaskType } from '../domain/subtasks';
+import { RunWriteRefused, type JobStatus } from '../ports';
 import type { Deps } from './deps';
 
 /**
@@ -20,11 +20,13 @@ function log(level: 'INFO' | 'WARN', message: string, fields: Record<string, unk
  * Pause: the execution is stopped, then every job of a subtask the pause caught running (the pause
  * write marked them PAUSED, continuous ones included) is paused in the engine and its checkpoint
  * recorded — fenced on this run and the PAUSED status, so a resume that came first is never undone.
+ * The engine calls name the paused run: a job a newer run claimed meanwhile (a resume, then its
+ * execution, came before this late effect) is left running by the engine.
  */
 export async function pauseRun(deps: Deps, paused: ProjectRecord, caughtRunning: readonly SubtaskType[]): Promise<void> {
   await deps.orchestrator.stopRun(paused, 'paused');
   for (const type of caughtRunning) {
-    const job = jobRef(paused, type);
+    const job = jobRef(paused, type, paused.run);
     const jobId = job.jobId;
     const status = await deps.engine.pauseJob(job);
     if (!status || paused.run === undefined) continue;
@@ -42,13 +44,39 @@ export async function pauseRun(deps: Deps, paused: ProjectRecord, caughtRunning:
   }
 }
 
-/** Release (and an expired pause): the execution is stopped and every job of the project is stopped for good. */
+/** Release (and an expired pause): the execution is stopped and every job of the project is stopped for good (as the project's run). */
 export async function stopRunAndJobs(deps: Deps, project: ProjectRecord, reason: string): Promise<void> {
   await deps.orchestrator.stopRun(project, reason);
   for (const s of project.subtasks ?? []) {
     if (s.status === 'PENDING' || s.status === 'SKIPPED') continue;
-    await deps.engine.stopJob(jobRef(project, s.type));
+    await deps.engine.stopJob(jobRef(project, s.type, project.run));
   }
+}
+
+/**
+ * A continuous job (a sync in the background) the engine reports PAUSED or STOPPED while the project
+ * says it runs (its subtask RUNNING in a RUNNING project): nothing else would ever resume it, and the
+ * switchover precheck would fail on it. It is resumed from its checkpoint as the project's run, which
+ * the engine refuses if a newer run owns the job or this run's own pause holds it. Returns the status
+ * after (the one given when nothing was to be done).
+ */
+export async function keepContinuousJobRunning(deps: Deps, p: ProjectRecord, s: Subtask, status: JobStatus | undefined): Promise<JobStatus | undefined> {
+  if (!s.continuous || s.status !== 'RUNNING' || p.status !== 'RUNNING' || p.run === undefined) return status;
+  if (status?.state !== 'PAUSED' && status?.state !== 'STOPPED') return status;
+  log('WARN', 'continuous job not running under a RUNNING subtask: resumed', { projectId: p.id, run: p.run, subtask: s.type, jobState: status.state });
+  return deps.engine.resumeJob(jobRef(p, s.type, p.run), s.checkpoint);
+}
+
+/** The reconciler's check of a RUNNING project: every continuous job its subtasks say runs does run. Returns the ones resumed. */
+export async function keepContinuousJobsRunning(deps: Deps, p: ProjectRecord): Promise<SubtaskType[]> {
+  const resumed: SubtaskType[] = [];
+  for (const s of p.subtasks ?? []) {
+    if (!s.continuous || s.status !== 'RUNNING') continue;
+    const before = await deps.engine.pollJob(jobRef(p, s.type, p.run));
+    const after = await keepContinuousJobRunning(deps, p, s, before);
+    if (after !== before && after?.state === 'RUNNING') resumed.push(s.type);
+  }
+  return resumed;
 }
 
 /**

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import validateAsl from 'asl-validator';
 import { ORCHESTRATION_FUNCTIONS } from '../../infra/constructs/orchestrator';
 import { extractStateMachine, loadStateMachine, type AslState } from '../../infra/local/state-machine';
-import { MigrationControlPlaneStack, RUN_CONTROL_FUNCTIONS, type Stage } from '../../infra/stack';
-import { FUNCTION_NAMES, PAUSE_TIMER_OPERATIONS, ROUTES } from '../../shared/api/routes';
+import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
+import { capabilitiesOf } from '../../shared/wiring';
+import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { TABLE, tableDefinition } from '../../shared/table';
 
@@ -132,7 +133,7 @@ let prod: Synthesized;
 beforeAll(() => {
   dev = synthesize('dev', {});
   prod = synthesize('prod', { 'aws:cdk:bundling-stacks': [] }, PROD_PAUSE_DEADLINE_SECONDS, 'ops@example.com');
-}, 120_000);
+}, 600_000);
 
 afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
@@ -239,9 +240,11 @@ describe('functions', () => {
         expect(variables.EVENT_BUS_NAME).toBeUndefined();
         const powertools = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'];
         expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'migration-control-plane', POWERTOOLS_METRICS_NAMESPACE: 'MigrationControlPlane' });
-        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', 'STATE_MACHINE_ARN', ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
-        // Functions that start, stop and signal runs know the state machine; the others do not.
-        if ((RUN_CONTROL_FUNCTIONS as readonly string[]).includes(fn)) expect(variables.STATE_MACHINE_ARN).toEqual({ Ref: s.stateMachineId });
+        const derived = ['CONTROL_PLANE_FUNCTION', 'STATE_MACHINE_ARN', 'MIGRATION_ENGINES', 'SIMULATION_TIME_SCALE'];
+        expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...derived, ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
+        expect(variables.CONTROL_PLANE_FUNCTION).toBe(fn);
+        // Functions one of whose operations has a run effect know the state machine; the others do not.
+        if (capabilitiesOf(fn).some((c) => c.startsWith('runs:'))) expect(JSON.stringify(variables.STATE_MACHINE_ARN)).toContain(':stateMachine:migration-control-plane-');
         else expect(variables.STATE_MACHINE_ARN).toBeUndefined();
       }
       for (const fn of ORCHESTRATION_FUNCTIONS) {
@@ -318,27 +321,28 @@ describe('IAM', () => {
     expect(readOnly.sort()).toEqual(['get-data-source', 'get-openapi', 'get-project', 'list-data-sources', 'list-project-alerts', 'list-project-events', 'list-projects']);
   });
 
-  it('grants read-only functions DynamoDB reads and no DynamoDB write action', () => {
+  // The exact DynamoDB actions and partitions of every function: table-access.test.ts.
+  it('grants read-only functions no DynamoDB write action', () => {
     for (const { s } of stages()) {
       for (const fn of FUNCTION_NAMES.filter(isReadOnly)) {
         // Prepare / Act
         const actions = actionsOf(s, fn);
 
         // Assess
-        expect(actions, fn).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
         expect(actions.filter((a) => FORBIDDEN_FOR_READERS.includes(a)), fn).toEqual([]);
       }
     }
   });
 
-  it('grants the other functions DynamoDB writes', () => {
+  it('grants the other functions DynamoDB puts and updates, and never a batch write or a scan', () => {
     for (const { s } of stages()) {
       for (const fn of FUNCTION_NAMES.filter((f) => !isReadOnly(f))) {
         // Prepare / Act
         const actions = actionsOf(s, fn);
 
         // Assess
-        expect(actions, fn).toEqual(expect.arrayContaining(DYNAMODB_WRITE_ACTIONS));
+        expect(actions, fn).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+        expect(actions.filter((a) => ['dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:*'].includes(a)), fn).toEqual([]);
       }
     }
   });
@@ -524,7 +528,7 @@ function statementsOf(s: Synthesized, fn: string): Json[] {
 const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
 
 describe('pause timers (EventBridge Scheduler)', () => {
-  const managers = [...new Set(ROUTES.filter((r) => r.operations.some((op) => PAUSE_TIMER_OPERATIONS.includes(op))).map((r) => r.fn))];
+  const managers = FUNCTION_NAMES.filter((fn) => capabilitiesOf(fn).includes('timers'));
 
   it('has a dedicated schedule group, and a Scheduler role that may invoke only the pause-timer function', () => {
     // Prepare
@@ -642,22 +646,23 @@ describe('domain events (table stream → EventBridge)', () => {
     const actions = statements.flatMap((st) => asList(st.Action) as string[]);
     expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a)).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     const table = statements.filter((st) => asList(st.Action).some((a: string) => ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].includes(a)));
-    expect(table).toHaveLength(1);
-    expect(asList(table[0].Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    expect(table[0].Resource).toEqual({ 'Fn::GetAtt': [dev.tableId, 'Arn'] });
+    expect(table.flatMap((st) => asList(st.Action)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    for (const st of table) expect(st.Resource).toEqual({ 'Fn::GetAtt': [dev.tableId, 'Arn'] });
     expect(resource(dev, dev.functionIds['publish-domain-events'] ?? '').Properties.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: dev.eventIds.bus });
   });
 });
 
 describe('alerts (SNS topic)', () => {
-  it('has one alerts topic per stage, encrypted with the AWS-managed SNS key', () => {
+  it('has one alerts topic per stage, encrypted with a customer-managed key of the stack (see alerts-key.test.ts)', () => {
     for (const { s } of stages()) {
       // Act
       const topics = ofType(s, 'AWS::SNS::Topic');
+      const keyId = topics[0]?.[1].Properties.KmsMasterKeyId?.['Fn::GetAtt']?.[0] as string;
 
       // Assess
       expect(topics.map(([id]) => id)).toEqual([s.alertTopicId]);
-      expect(JSON.stringify(topics[0]?.[1].Properties.KmsMasterKeyId)).toMatch(/:alias\/aws\/sns"\]\]\}$/);
+      expect(resource(s, keyId).Type).toBe('AWS::KMS::Key');
+      expect(JSON.stringify(topics[0]?.[1].Properties.KmsMasterKeyId)).not.toContain('alias/aws/sns');
     }
   });
 
@@ -859,20 +864,37 @@ describe('orchestration state machine', () => {
     }
   });
 
-  it('the lifecycle function may start, stop and signal this state machine only; the read-only functions may not', () => {
-    for (const { s } of stages()) {
-      // Prepare
-      const statements = statementsOfRole(s, roleOfFunction(s, 'project-lifecycle')).filter((st) => actionList(st).some((a) => a.startsWith('states:')));
-      const text = JSON.stringify(statements);
+  const STATES_ACTIONS = { 'runs:start': ['states:StartExecution'], 'runs:stop': ['states:DescribeExecution', 'states:StopExecution'], 'runs:signal': ['states:SendTaskFailure', 'states:SendTaskSuccess'] } as const;
 
-      // Act / Assess
-      expect(statements.flatMap(actionList).sort()).toEqual(['states:DescribeExecution', 'states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
-      expect(text).not.toContain('"*"');
-      expect(text).toContain(':stateMachine:migration-control-plane-');
-      expect(text).toContain(':execution:migration-control-plane-');
-      for (const fn of FUNCTION_NAMES.filter((f) => !(RUN_CONTROL_FUNCTIONS as readonly string[]).includes(f))) {
-        expect(actionsOf(s, fn).filter((a) => a.startsWith('states:')), fn).toEqual([]);
+  it("each function may do with this state machine exactly what its operations' effects need, and nothing else", () => {
+    for (const { s } of stages()) {
+      for (const fn of Object.keys(s.functionIds)) {
+        // Prepare
+        const expected = [...new Set(capabilitiesOf(fn).flatMap((c) => (c in STATES_ACTIONS ? STATES_ACTIONS[c as keyof typeof STATES_ACTIONS] : [])))].sort();
+        const statements = statementsOf(s, fn).filter((st) => actionList(st).some((a) => a.startsWith('states:')));
+
+        // Act
+        const granted = [...new Set(statements.flatMap(actionList).filter((a) => a.startsWith('states:')))].sort();
+
+        // Assess
+        expect(granted, fn).toEqual(expected);
+        const text = JSON.stringify(statements);
+        expect(text, fn).not.toContain('"*"');
+        if (expected.includes('states:StartExecution')) expect(text, fn).toContain(':stateMachine:migration-control-plane-');
       }
+    }
+  });
+
+  it('regression: the batch function may start, stop and signal runs (a batch start starts executions when deployed)', () => {
+    for (const { s } of stages()) {
+      expect(actionsOf(s, 'batch-operations').filter((a) => a.startsWith('states:')).sort()).toEqual([
+        'states:DescribeExecution',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+        'states:StartExecution',
+        'states:StopExecution',
+      ]);
+      expect(JSON.stringify(resource(s, s.functionIds['batch-operations'] ?? '').Properties.Environment.Variables.STATE_MACHINE_ARN)).toContain(':stateMachine:');
     }
   });
 

@@ -36,6 +36,7 @@ const EXPECTED_STATUS: Record<UserOperation, string | null | { refusedBy: string
   release: 'RELEASED',
   delete: null,
   'modify-alert-config': 'UNCHANGED',
+  precheck: 'UNCHANGED',
   'skip-full-verification': { refusedBy: 'NOT_IN_FULL_VERIFICATION' },
   'enter-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
   'start-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },

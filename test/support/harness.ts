@@ -6,7 +6,9 @@ import { ensureTable, localDocumentClient } from '../../infra/local/dynamodb-loc
 import { setDocumentClient } from '../../shared/adapters/dynamodb/client';
 import type { Clock } from '../../shared/domain/clock';
 import { overrideDeps, resetDeps } from '../../shared/runtime';
-import type { Deps } from '../../shared/usecases/deps';
+import { DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
+import { InMemoryOrchestrator } from '../../shared/adapters/memory/orchestrator';
+import { InMemoryExpiryScheduler } from '../../shared/adapters/memory/scheduler';
 
 /** A clock a test moves by hand, to stand exactly before or after a deadline. */
 export class ManualClock implements Clock {
@@ -29,9 +31,12 @@ export async function useLocalTable(overrides: Partial<Deps> = {}): Promise<{ ta
   await ensureTable(endpoint, tableName);
   process.env.TABLE_NAME = tableName;
   delete process.env.PAUSE_DEADLINE_SECONDS;
+  // The simulated engine on this table (as a deployed function with MIGRATION_ENGINES=simulated).
+  process.env.MIGRATION_ENGINES = 'simulated';
   setDocumentClient(localDocumentClient(endpoint));
   resetDeps();
-  overrideDeps(overrides);
+  // Runs and timers: in-memory fakes unless the test brings its own (nothing is started or scheduled for real).
+  overrideDeps({ orchestrator: new InMemoryOrchestrator(), expiry: new InMemoryExpiryScheduler(DEFAULT_PAUSE_WARNING_SECONDS * 1000), ...overrides });
   return { tableName, endpoint };
 }
 

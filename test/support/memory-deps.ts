@@ -4,7 +4,8 @@ import { InMemoryEventBus } from '../../shared/adapters/memory/event-bus';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory/idempotency-store';
 import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
 import { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
-import { noopExpiryScheduler, noopOrchestrator } from '../../shared/ports';
+import { InMemoryOrchestrator } from '../../shared/adapters/memory/orchestrator';
+import { InMemoryExpiryScheduler } from '../../shared/adapters/memory/scheduler';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
 import { ManualClock } from './harness';
 
@@ -15,9 +16,9 @@ export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: Manua
   return {
     projects: new InMemoryProjectStore(table),
     dataSources: new InMemoryDataSourceStore(table),
-    orchestrator: noopOrchestrator,
+    orchestrator: new InMemoryOrchestrator(),
     engine: new SimulatedMigrationEngine({ now: () => clock.nowMs() }),
-    expiry: noopExpiryScheduler,
+    expiry: new InMemoryExpiryScheduler(DEFAULT_PAUSE_WARNING_SECONDS * 1000),
     events: new InMemoryEventBus(),
     alerts: new InMemoryAlertStore(),
     alertNotifier: new InMemoryAlertNotifier(),

@@ -1,4 +1,4 @@
-import { noopOrchestrator } from '../../shared/ports';
+import { InMemoryOrchestrator } from '../../shared/adapters/memory/orchestrator';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BATCH_OPERATIONS, batchRuleFor, currentSwitchoverStep, sameSwitchoverStep } from '../../shared/domain/batch';
 import { DomainError } from '../../shared/domain/errors';
@@ -175,15 +175,14 @@ describe('batch use case (in-memory stores)', () => {
     // Prepare
     let inFlight = 0;
     let peak = 0;
-    const orchestrator = {
-      ...noopOrchestrator,
+    const orchestrator = Object.assign(new InMemoryOrchestrator(), {
       stopRun: async () => {
         inFlight++;
         peak = Math.max(peak, inFlight);
         await new Promise((r) => setTimeout(r, 2));
         inFlight--;
       },
-    };
+    });
     const { deps, projectIn } = await prepare({ orchestrator });
     const ps: ProjectRecord[] = [];
     for (let i = 0; i < 40; i++) ps.push(await projectIn('RUNNING'));

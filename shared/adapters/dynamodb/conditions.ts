@@ -75,6 +75,7 @@ export const guardPieces: Record<GuardName, (nowIso: string) => ConditionPiece> 
   switchoverEnteredNotStarted: () => (x) =>
     `attribute_exists(${x.name('switchoverEnteredAt')}) AND attribute_not_exists(${x.name('switchoverStartedAt')})`,
   stepWaiting: () => (x) => `attribute_exists(${x.name('waitingStep')})`,
+  precheckPassed: () => (x) => `(attribute_not_exists(${x.name('precheck')}) OR ${x.path(['precheck', 'status'])} = ${x.value('PASSED')})`,
 };
 
 export const pathEquals =

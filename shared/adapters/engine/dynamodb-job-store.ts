@@ -1,11 +1,14 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SubtaskType } from '../../domain/subtasks';
 import { keys } from '../../table';
-import type { SimulatedFailure, SimulatedJob, SimulatedJobStore } from './simulated-engine';
+import { SimulatedJobRaced, type SimulatedFailure, type SimulatedJob, type SimulatedJobStore } from './simulated-engine';
 
 /**
  * Keeps the SIMULATED engine's jobs in the projects table (items SIMJOB#<jobId>), so a job started by
  * one Lambda invocation is polled by the next one, and `npm start` finds its jobs after a restart.
+ * The job's run (the newest run that started, resumed, paused or stopped it) is stored with it, and a
+ * put never replaces a job a newer run wrote meanwhile (conditional on the stored run).
  */
 export class DynamoSimulatedJobStore implements SimulatedJobStore {
   constructor(
@@ -19,7 +22,18 @@ export class DynamoSimulatedJobStore implements SimulatedJobStore {
   }
 
   async put(job: SimulatedJob): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.simulatedJob(job.jobId), job } }));
+    const fence =
+      job.run === undefined
+        ? { ConditionExpression: 'attribute_not_exists(#job.#run)' }
+        : { ConditionExpression: 'attribute_not_exists(#job.#run) OR #job.#run <= :run', ExpressionAttributeValues: { ':run': job.run } };
+    try {
+      await this.client.send(
+        new PutCommand({ TableName: this.table, Item: { ...keys.simulatedJob(job.jobId), job }, ExpressionAttributeNames: { '#job': 'job', '#run': 'run' }, ...fence }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) throw new SimulatedJobRaced(job.jobId);
+      throw e;
+    }
   }
 
   async getFailure(projectId: string, subtask: SubtaskType): Promise<SimulatedFailure | undefined> {

@@ -1,4 +1,6 @@
-import type { EngineKind, JobRef, JobSpec, JobStatus, MigrationEngine } from '../../ports';
+import type { ConnectionTest, EngineKind, JobRef, JobSpec, JobStatus, MigrationEngine } from '../../ports';
+import type { PrecheckItem } from '../../domain/project';
+import type { DataSourceRecord } from '../../domain/data-source';
 import type { SwitchoverStepName } from '../../domain/subtasks';
 
 /**
@@ -13,6 +15,9 @@ export class EngineRouter implements MigrationEngine {
   get kinds(): EngineKind[] {
     return Object.keys(this.engines) as EngineKind[];
   }
+
+  /** The engine that connects to data sources of this kind (a data source engine name), if any. */
+  private readonly connectors: Partial<Record<string, EngineKind>> = { postgresql: 'postgresql' };
 
   engineFor(job: Pick<JobRef, 'engine' | 'jobId'>): MigrationEngine {
     const engine = this.engines[job.engine];
@@ -35,6 +40,21 @@ export class EngineRouter implements MigrationEngine {
   stopJob(job: JobRef): Promise<JobStatus | undefined> {
     return this.engineFor(job).stopJob(job);
   }
+  async precheck(spec: JobSpec): Promise<PrecheckItem[]> {
+    const engine = this.engineFor(spec);
+    return engine.precheck ? engine.precheck(spec) : [];
+  }
+
+  /** Tests the connection with the engine that would connect to the data source (by its engine name). */
+  async testConnection(dataSource: Pick<DataSourceRecord, 'id' | 'engine'>): Promise<ConnectionTest> {
+    const kind = this.connectors[dataSource.engine];
+    const engine = kind ? this.engines[kind] : undefined;
+    if (!engine?.testConnection) {
+      return { checked: false, message: `No engine of this deployment connects to ${dataSource.engine} data sources: its projects run on the SIMULATED engine, which connects to nothing.` };
+    }
+    return engine.testConnection(dataSource);
+  }
+
   async switchoverStep(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }> {
     const engine = this.engineFor(spec);
     return engine.switchoverStep ? engine.switchoverStep(spec, step) : { done: true };

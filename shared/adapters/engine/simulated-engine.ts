@@ -7,6 +7,8 @@ import type { JobRef, JobSpec, JobState, JobStatus, MigrationEngine } from '../.
  * subtask), so the orchestration's paths can be run end to end without a database. Job state lives
  * in a SimulatedJobStore: in memory for one process, or in the projects table so it survives across
  * Lambda invocations and restarts of `npm start`. Real engines implement the same MigrationEngine port.
+ * Fenced by run: each job records the newest run that started, resumed, paused or stopped it; a call
+ * from an older run leaves it as it is, and a job paused or stopped by run n is resumed only by a newer run.
  */
 
 /** Simulated work per subtask (before the time scale): finite jobs run for `workMs`; continuous ones catch up in it. */
@@ -34,6 +36,21 @@ export interface SimulatedJob {
   /** Each start or resume, with the work already done when it began: proof that nothing restarts from zero. */
   segments: { at: string; fromPercent: number }[];
   error?: { code: string; message: string };
+  /**
+   * The newest run that started, resumed, paused or stopped the job (absent: no caller named one).
+   * A call from an older run leaves the job as it is: a pause that lands after a resume never undoes it.
+   */
+  run?: number;
+  /** The run whose pause or stop holds the job: only a newer run resumes it (that run's own executions are stale). */
+  heldBy?: number;
+}
+
+/** A put whose job a newer run changed meanwhile (the stored run is above the written one): read again. */
+export class SimulatedJobRaced extends Error {
+  constructor(readonly jobId: string) {
+    super(`simulated job ${jobId} was changed by a newer run meanwhile`);
+    this.name = 'SimulatedJobRaced';
+  }
 }
 
 export interface SimulatedFailure {
@@ -46,6 +63,7 @@ export interface SimulatedFailure {
 
 export interface SimulatedJobStore {
   get(jobId: string): Promise<SimulatedJob | undefined>;
+  /** Stores the job unless the stored one names a newer run (or a run while this one names none): SimulatedJobRaced. */
   put(job: SimulatedJob): Promise<void>;
   getFailure(projectId: string, subtask: SubtaskType): Promise<SimulatedFailure | undefined>;
   putFailure(f: SimulatedFailure): Promise<void>;
@@ -60,6 +78,8 @@ export class InMemorySimulatedJobStore implements SimulatedJobStore {
     return j && structuredClone(j);
   }
   async put(job: SimulatedJob) {
+    const stored = this.jobs.get(job.jobId)?.run;
+    if (stored !== undefined && (job.run === undefined || stored > job.run)) throw new SimulatedJobRaced(job.jobId);
     this.jobs.set(job.jobId, structuredClone(job));
   }
   async getFailure(projectId: string, subtask: SubtaskType) {
@@ -97,66 +117,100 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     await this.store.putFailure({ atPercent: 50, message: 'simulated engine failure', ...f });
   }
 
-  async startJob(spec: Pick<JobSpec, 'jobId' | 'projectId' | 'subtask'>): Promise<JobStatus> {
-    const existing = await this.settle(spec.jobId);
-    if (existing) return this.status(existing);
-    const job: SimulatedJob = {
-      jobId: spec.jobId,
-      projectId: spec.projectId,
-      subtask: spec.subtask,
-      state: 'RUNNING',
-      doneMs: 0,
-      runningSince: this.now(),
-      segments: [{ at: new Date(this.now()).toISOString(), fromPercent: 0 }],
-    };
-    await this.store.put(job);
-    return this.status(job);
+  async startJob(spec: Pick<JobSpec, 'jobId' | 'projectId' | 'subtask' | 'run'>): Promise<JobStatus> {
+    return this.raced(async () => {
+      const existing = await this.settle(spec.jobId);
+      if (existing) {
+        // A job that exists is left as it is; a newer run that finds it running claims it.
+        if (claims(existing, spec.run)) await this.store.put({ ...existing, run: spec.run });
+        return this.status(existing);
+      }
+      const job: SimulatedJob = {
+        jobId: spec.jobId,
+        projectId: spec.projectId,
+        subtask: spec.subtask,
+        state: 'RUNNING',
+        doneMs: 0,
+        runningSince: this.now(),
+        segments: [{ at: new Date(this.now()).toISOString(), fromPercent: 0 }],
+        ...(spec.run !== undefined ? { run: spec.run } : {}),
+      };
+      await this.store.put(job);
+      return this.status(job);
+    });
   }
 
   async pollJob({ jobId }: Pick<JobRef, 'jobId'>): Promise<JobStatus | undefined> {
-    const job = await this.settle(jobId);
-    return job && this.status(job);
+    return this.raced(async () => {
+      const job = await this.settle(jobId);
+      return job && this.status(job);
+    });
   }
 
-  async pauseJob({ jobId }: Pick<JobRef, 'jobId'>): Promise<JobStatus | undefined> {
-    const job = await this.settle(jobId);
-    if (!job) return undefined;
-    if (job.state === 'RUNNING') {
-      job.doneMs = this.doneAt(job);
-      delete job.runningSince;
-      job.state = 'PAUSED';
-      await this.store.put(job);
-    }
-    return this.status(job);
+  async pauseJob(ref: Pick<JobRef, 'jobId' | 'run'>): Promise<JobStatus | undefined> {
+    return this.raced(async () => {
+      const job = await this.settle(ref.jobId);
+      if (!job) return undefined;
+      if (job.state === 'RUNNING' && !outdated(job, ref.run)) {
+        job.doneMs = this.doneAt(job);
+        delete job.runningSince;
+        job.state = 'PAUSED';
+        hold(job, ref.run);
+        await this.store.put(job);
+      }
+      return this.status(job);
+    });
   }
 
-  async resumeJob({ jobId }: Pick<JobRef, 'jobId'>, fromCheckpoint?: string): Promise<JobStatus> {
-    const job = await this.settle(jobId);
-    if (!job) throw new Error(`simulated engine: no job ${jobId}`);
-    if (job.state === 'PAUSED' || job.state === 'FAILED' || job.state === 'STOPPED') {
-      const checkpointMs = fromCheckpoint === undefined ? undefined : parseCheckpoint(fromCheckpoint);
-      // The engine's own checkpoint is authoritative; an older one given by the caller is never ahead of it.
-      job.doneMs = checkpointMs === undefined ? job.doneMs : Math.min(job.doneMs, checkpointMs);
-      job.state = 'RUNNING';
-      job.runningSince = this.now();
-      delete job.error;
-      job.segments.push({ at: new Date(this.now()).toISOString(), fromPercent: this.percentOf(job, job.doneMs) });
-      await this.store.put(job);
-    }
-    return this.status(job);
+  async resumeJob(ref: Pick<JobRef, 'jobId' | 'run'>, fromCheckpoint?: string): Promise<JobStatus> {
+    return this.raced(async () => {
+      const job = await this.settle(ref.jobId);
+      if (!job) throw new Error(`simulated engine: no job ${ref.jobId}`);
+      if (outdated(job, ref.run) || heldAgainst(job, ref.run)) return this.status(job);
+      if (job.state === 'PAUSED' || job.state === 'FAILED' || job.state === 'STOPPED') {
+        const checkpointMs = fromCheckpoint === undefined ? undefined : parseCheckpoint(fromCheckpoint);
+        // The engine's own checkpoint is authoritative; an older one given by the caller is never ahead of it.
+        job.doneMs = checkpointMs === undefined ? job.doneMs : Math.min(job.doneMs, checkpointMs);
+        job.state = 'RUNNING';
+        job.runningSince = this.now();
+        delete job.error;
+        delete job.heldBy;
+        job.segments.push({ at: new Date(this.now()).toISOString(), fromPercent: this.percentOf(job, job.doneMs) });
+        adopt(job, ref.run);
+        await this.store.put(job);
+      } else if (claims(job, ref.run)) {
+        adopt(job, ref.run);
+        await this.store.put(job);
+      }
+      return this.status(job);
+    });
   }
 
-  async stopJob({ jobId }: Pick<JobRef, 'jobId'>): Promise<JobStatus | undefined> {
-    const job = await this.settle(jobId);
-    if (!job) return undefined;
-    if (job.state === 'RUNNING' || job.state === 'PAUSED') {
-      job.doneMs = this.doneAt(job);
-      delete job.runningSince;
-      // A continuous sync stopped at its switchover has done its work; a finite job stopped early has not.
-      job.state = SIMULATED_WORK[job.subtask].continuous ? 'SUCCEEDED' : 'STOPPED';
-      await this.store.put(job);
+  async stopJob(ref: Pick<JobRef, 'jobId' | 'run'>): Promise<JobStatus | undefined> {
+    return this.raced(async () => {
+      const job = await this.settle(ref.jobId);
+      if (!job) return undefined;
+      if ((job.state === 'RUNNING' || job.state === 'PAUSED') && !outdated(job, ref.run)) {
+        job.doneMs = this.doneAt(job);
+        delete job.runningSince;
+        // A continuous sync stopped at its switchover has done its work; a finite job stopped early has not.
+        job.state = SIMULATED_WORK[job.subtask].continuous ? 'SUCCEEDED' : 'STOPPED';
+        hold(job, ref.run);
+        await this.store.put(job);
+      }
+      return this.status(job);
+    });
+  }
+
+  /** Runs a read-modify-write again when a newer run changed the job between its read and its write. */
+  private async raced<T>(body: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await body();
+      } catch (e) {
+        if (!(e instanceof SimulatedJobRaced) || attempt >= 5) throw e;
+      }
     }
-    return this.status(job);
   }
 
   /** Reads a job and records what the clock made of it since (finished, or failed as injected). */
@@ -213,6 +267,25 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     };
   }
 }
+
+/** A call from a run older than the job's newest one changes nothing (a call naming no run is not fenced). */
+const outdated = (job: SimulatedJob, run: number | undefined): boolean => run !== undefined && job.run !== undefined && run < job.run;
+
+/** A call from a run newer than the job's: the job is that run's from now on. */
+const claims = (job: SimulatedJob, run: number | undefined): run is number => run !== undefined && (job.run === undefined || run > job.run);
+
+function adopt(job: SimulatedJob, run: number | undefined): void {
+  if (claims(job, run)) job.run = run;
+}
+
+/** A pause or stop naming its run: the job is that run's, and that run cannot resume it any more. */
+function hold(job: SimulatedJob, run: number | undefined): void {
+  adopt(job, run);
+  if (run !== undefined) job.heldBy = run;
+}
+
+/** A resume from the run that paused or stopped the job (or an older one): a stale execution of it. */
+const heldAgainst = (job: SimulatedJob, run: number | undefined): boolean => run !== undefined && job.heldBy !== undefined && run <= job.heldBy;
 
 function parseCheckpoint(checkpoint: string): number | undefined {
   const m = /^simulated:(\d+)$/.exec(checkpoint);

@@ -33,7 +33,7 @@ export class LocalRuntime {
     return `http://127.0.0.1:${this.ddbPort}`;
   }
 
-  /** The pause timers the local scheduler keeps on disk (LocalScheduler: dataDir/../schedules.json). */
+  /** The pause timers the local scheduler keeps on disk (LocalScheduler: LOCAL_DATA_DIR/schedules.json). */
   timerNames(): string[] {
     try {
       return (JSON.parse(readFileSync(join(this.dataRoot, 'schedules.json'), 'utf8')) as { name: string }[]).map((t) => t.name);
@@ -47,13 +47,16 @@ export class LocalRuntime {
     const t0 = Date.now();
     this.apiPort = await freePort();
     this.ddbPort = await freePort();
+    const pgPorts = [await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env };
     delete env.TABLE_NAME;
     delete env.DYNAMODB_ENDPOINT;
     Object.assign(env, {
       PORT: String(this.apiPort),
       DYNAMODB_LOCAL_PORT: String(this.ddbPort),
-      LOCAL_DATA_DIR: join(this.dataRoot, 'dynamodb'),
+      LOCAL_DATA_DIR: this.dataRoot,
+      LOCAL_PG_SOURCE_PORT: String(pgPorts[0]),
+      LOCAL_PG_DESTINATION_PORT: String(pgPorts[1]),
     });
     this.output = '';
     const child = spawn(process.execPath, [TSX_CLI, 'infra/local/main.ts'], { cwd: REPO, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,7 +86,7 @@ export class LocalRuntime {
     });
   }
 
-  /** SIGKILL to the whole process group (Node and java): no handler runs, nothing is flushed. */
+  /** SIGKILL to the whole process group (tsx and Node): no handler runs, nothing is flushed. */
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -95,7 +98,7 @@ export class LocalRuntime {
     }
     this.kills++;
     await exited;
-    // The java child shares the group: give the kernel a moment to reap it and free its ports and files.
+    // DynamoDB Local's java (its own group) is stopped by main.ts's watchdog, or by the next boot's lock takeover.
     await new Promise((r) => setTimeout(r, 300));
   }
 

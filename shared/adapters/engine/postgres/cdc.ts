@@ -1,0 +1,217 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { TableRef } from '../../../domain/project';
+import type { ColumnInfo, TableInfo } from './catalog';
+import { regclassOf } from './catalog';
+import { ident, lsnToBig, type Queryable } from './connections';
+import { decode, type Change, type RelationMsg, type Transaction } from './pgoutput';
+import { deleteKeys, updateColumns, upsertRows, writableColumns } from './rows';
+
+/**
+ * Change capture with a logical replication slot (pgoutput, read through the SQL interface) and a
+ * publication of the job's tables. A pass: read the flush LSN, peek whole transactions up to it,
+ * apply them in commit order in ONE destination transaction (with the checkpoint when the registry
+ * lives there), then advance the slot to the last applied transaction's commit end. Replaying a
+ * transaction again is harmless: rows are upserted and deleted by primary key.
+ */
+
+/** Slot and publication name of a project's forward (f) or reverse (r) capture: valid, deterministic, ≤ 63 chars. */
+export function captureName(projectId: string, direction: 'f' | 'r'): string {
+  const clean = projectId.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40);
+  const hash = createHash('sha1').update(projectId).digest('hex').slice(0, 8);
+  return `mig_${direction}_${clean}_${hash}`;
+}
+
+export async function slotInfo(q: Queryable, slot: string): Promise<{ confirmed: string | null; active: boolean } | undefined> {
+  const r = await q.query<{ confirmed: string | null; active: string }>('SELECT confirmed_flush_lsn::text AS confirmed, active::text AS active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  const row = r.rows[0];
+  return row ? { confirmed: row.confirmed, active: row.active === 'true' } : undefined;
+}
+
+/** Creates the publication (first: pgoutput reads it with the snapshot of the change) and the slot; keeps them if they exist. */
+export async function ensureCapture(pool: pg.Pool, name: string, tables: readonly TableRef[]): Promise<{ created: boolean; lsn: string | null }> {
+  const pub = await pool.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [name]);
+  if (!pub.rowCount) {
+    try {
+      await pool.query(`CREATE PUBLICATION ${ident(name)} FOR TABLE ${tables.map(regclassOf).join(', ')}`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== '42710') throw e; // made meanwhile
+    }
+  }
+  const existing = await slotInfo(pool, name);
+  if (existing) return { created: false, lsn: existing.confirmed };
+  try {
+    const r = await pool.query<{ lsn: string }>("SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')", [name]);
+    return { created: true, lsn: r.rows[0]?.lsn ?? null };
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42710') throw e;
+    return { created: false, lsn: (await slotInfo(pool, name))?.confirmed ?? null };
+  }
+}
+
+/** Drops the slot (the source stops keeping WAL for it) and the publication; absent ones are fine. */
+export async function dropCapture(pool: pg.Pool, name: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [name]);
+      break;
+    } catch (e) {
+      // 55006: the slot is in use by a peek that is finishing
+      if ((e as { code?: string }).code !== '55006' || attempt >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await pool.query(`DROP PUBLICATION IF EXISTS ${ident(name)}`);
+}
+
+export interface SyncTable {
+  source: TableInfo;
+  dest: TableInfo;
+  columns: ColumnInfo[];
+}
+
+export interface SyncContext {
+  /** Where the slot lives (the source of the changes). */
+  readPool: pg.Pool;
+  /** Where the changes go. */
+  writePool: pg.Pool;
+  slot: string;
+  publication: string;
+  tables: Map<string, SyncTable>;
+  relations: Map<number, RelationMsg>;
+  /** End LSN of the last transaction applied (transactions at or before it are skipped). */
+  appliedLsn: string | null;
+  /** Max rows one peek returns (whole transactions: a big one may exceed it). */
+  batchRows: number;
+  /** Written in the apply transaction (forward: the registry is on the destination). */
+  checkpointInApply?: (c: pg.PoolClient, lsn: string) => Promise<void>;
+  now: () => number;
+}
+
+export interface PassResult {
+  transactions: number;
+  changes: number;
+  caughtUp: boolean;
+  lagBytes: number;
+  lagSeconds: number;
+  appliedLsn: string | null;
+}
+
+const tableKey = (schema: string, table: string) => `${schema}.${table}`;
+
+export async function syncPass(ctx: SyncContext): Promise<PassResult> {
+  // Trap: decoding only sees flushed WAL; the flush LSN read BEFORE the peek bounds what "caught up" means.
+  const flush = (await ctx.readPool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]?.lsn ?? '0/0';
+  const peek = await ctx.readPool.query<{ lsn: string; data: Buffer }>({
+    text: "SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, $3, 'proto_version', '1', 'publication_names', $4)",
+    values: [ctx.slot, flush, ctx.batchRows, ctx.publication],
+    types: pg.types,
+  });
+  const all = decode(peek.rows, ctx.relations);
+  const applied = ctx.appliedLsn ? lsnToBig(ctx.appliedLsn) : -1n;
+  const todo = all.filter((t) => lsnToBig(t.endLsn) > applied);
+  let changes = 0;
+  const last = all[all.length - 1];
+  if (todo.length) {
+    const c = await ctx.writePool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const t of todo) changes += await applyTransaction(c, ctx, t);
+      if (ctx.checkpointInApply && last) await ctx.checkpointInApply(c, last.endLsn);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+  if (last) {
+    // Trap: advance to the transaction's commit (end) LSN, or it is delivered again forever.
+    await ctx.readPool.query('SELECT pg_replication_slot_advance($1, $2::pg_lsn)', [ctx.slot, last.endLsn]);
+    ctx.appliedLsn = last.endLsn;
+  }
+  const caughtUp = peek.rows.length < ctx.batchRows;
+  const lagBytes = caughtUp ? 0 : Math.max(0, Number(lsnToBig(flush) - (ctx.appliedLsn ? lsnToBig(ctx.appliedLsn) : 0n)));
+  const lagSeconds = caughtUp || !last ? 0 : Math.max(0, (ctx.now() - last.commitTime.getTime()) / 1000);
+  return { transactions: todo.length, changes, caughtUp, lagBytes, lagSeconds, appliedLsn: ctx.appliedLsn };
+}
+
+type Pending = { table: SyncTable; kind: 'upsert'; columns: ColumnInfo[]; rows: Map<string, (string | null)[]> } | { table: SyncTable; kind: 'delete'; keys: (string | null)[][] };
+
+async function applyTransaction(c: pg.PoolClient, ctx: SyncContext, t: Transaction): Promise<number> {
+  let pending: Pending | undefined;
+  const flushPending = async () => {
+    if (!pending) return;
+    const p = pending;
+    pending = undefined;
+    if (p.kind === 'upsert') await upsertRows(c, p.table.dest, p.columns, [...p.rows.values()]);
+    else await deleteKeys(c, p.table.dest, p.keys);
+  };
+  let n = 0;
+  for (const ch of t.changes) {
+    n++;
+    if (ch.kind === 'truncate') {
+      await flushPending();
+      const targets = ch.relids.flatMap((id) => {
+        const rel = ctx.relations.get(id);
+        const st = rel && ctx.tables.get(tableKey(rel.schema, rel.table));
+        return st ? [regclassOf(st.dest)] : [];
+      });
+      if (targets.length) await c.query(`TRUNCATE ${targets.join(', ')}`);
+      continue;
+    }
+    const rel = ctx.relations.get(ch.relid);
+    if (!rel) throw new Error(`pgoutput: change for unknown relation ${ch.relid}`);
+    const st = ctx.tables.get(tableKey(rel.schema, rel.table));
+    if (!st) continue; // not one of the job's tables
+    const valueOf = (tuple: (string | null | undefined)[], name: string) => tuple[rel.columns.findIndex((x) => x.name === name)];
+    const keyFrom = (tuple: (string | null | undefined)[]) => st.dest.key.map((k) => valueOf(tuple, k) ?? null);
+    if (ch.kind === 'delete') {
+      if (pending?.kind !== 'delete' || pending.table !== st) {
+        await flushPending();
+        pending = { table: st, kind: 'delete', keys: [] };
+      }
+      pending.keys.push(keyFrom(ch.old));
+      continue;
+    }
+    const tuple = ch.tuple;
+    const newKey = keyFrom(tuple);
+    const oldKey = ch.kind === 'update' && ch.old ? keyFrom(ch.old) : undefined;
+    const keyChanged = oldKey !== undefined && JSON.stringify(oldKey) !== JSON.stringify(newKey);
+    const unchangedToast = st.columns.some((col) => rel.columns.some((x) => x.name === col.name) && valueOf(tuple, col.name) === undefined);
+    if (unchangedToast) {
+      // Only the sent columns change (an unchanged TOAST value is not in the change): update in place.
+      await flushPending();
+      const set = st.columns.flatMap((col) => {
+        const v = valueOf(tuple, col.name);
+        return v === undefined || !rel.columns.some((x) => x.name === col.name) ? [] : [{ column: col, value: v }];
+      });
+      await updateColumns(c, st.dest, set, oldKey ?? newKey);
+      continue;
+    }
+    if (keyChanged && oldKey) {
+      // A primary key that changes: the old row goes, the new one comes.
+      await flushPending();
+      await deleteKeys(c, st.dest, [oldKey]);
+    }
+    const columns = st.columns.filter((col) => rel.columns.some((x) => x.name === col.name));
+    if (pending?.kind !== 'upsert' || pending.table !== st || pending.columns.length !== columns.length) {
+      await flushPending();
+      pending = { table: st, kind: 'upsert', columns, rows: new Map() };
+    }
+    const row = columns.map((col) => valueOf(tuple, col.name) ?? null);
+    const k = JSON.stringify(newKey);
+    pending.rows.delete(k); // the later version of a row wins (and keeps its place at the end)
+    pending.rows.set(k, row);
+  }
+  await flushPending();
+  return n;
+}
+
+/** The job's tables as the apply needs them. */
+export function syncTables(pairs: { source: TableInfo; dest: TableInfo }[]): Map<string, SyncTable> {
+  return new Map(pairs.map((p) => [tableKey(p.source.schema, p.source.table), { ...p, columns: writableColumns(p.source, p.dest) }]));
+}
+
+export type { Change };

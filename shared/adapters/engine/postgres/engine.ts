@@ -1,0 +1,293 @@
+import type pg from 'pg';
+import type { SwitchoverStepName } from '../../../domain/subtasks';
+import type { ConnectionTest, JobRef, JobSpec, JobState, JobStatus, MigrationEngine } from '../../../ports';
+import type { PrecheckItem } from '../../../domain/project';
+import type { DataSourceRecord } from '../../../domain/data-source';
+import { precheck, testConnection } from './checks';
+import { captureName, dropCapture, ensureCapture } from './cdc';
+import { Pools, type PgConnectionConfig } from './connections';
+import { createJob, ensureMetaSchema, getJob, jobsOfProject, listTableRows, patchJob, toStatus, type JobRow } from './registry';
+import { processDatabaseObjects } from './objects';
+import { JobFailure, runFullLoad, runStructure, runSync, runVerification, type WorkContext } from './work';
+import { describeTable, listTables } from './catalog';
+
+export interface PostgresEngineOptions {
+  resolveConnection(dataSourceId: string): Promise<PgConnectionConfig>;
+  /** Idle wait of a caught-up sync between passes (and between verification re-checks). Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Rows per copy chunk and per verification range. Default 5000. */
+  chunkRows?: number;
+  /** Pause between chunks (throttling; tests use it to catch a copy mid-way). Default 0. */
+  chunkDelayMs?: number;
+  /** Keys listed per table by the verification. Default 20. */
+  maxMismatchedKeys?: number;
+  now?: () => number;
+}
+
+const CONTINUOUS = new Set(['INCREMENTAL_SYNC', 'REVERSE_INCREMENTAL_SYNC']);
+
+interface Worker {
+  stopping: boolean;
+  wake: () => void;
+  done: Promise<void>;
+}
+
+/**
+ * A real PostgreSQL → PostgreSQL engine (like AWS DMS, TiDB DM or OMS in shape): structure, chunked
+ * full load with per-table checkpoints, change apply from a logical replication slot, verification by
+ * key range. The job registry and its checkpoints live on the destination (schema `_migration`), so
+ * any process continues any job: a poll that finds a RUNNING job without a worker here starts one
+ * (a session advisory lock on the destination keeps it to one worker across processes).
+ *
+ * Verification: differences do not fail the job. It SUCCEEDS with `progress.mismatches` > 0 and the
+ * per-table counts and first keys in `tables` (the control plane raises VERIFICATION_MISMATCHES); only
+ * an error that prevents comparing fails it.
+ */
+export class PostgresEngine implements MigrationEngine {
+  private readonly pools: Pools;
+  private readonly workers = new Map<string, Worker>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly opts: Required<Omit<PostgresEngineOptions, 'resolveConnection'>>;
+
+  private readonly resolveConnection: (dataSourceId: string) => Promise<PgConnectionConfig>;
+
+  constructor(options: PostgresEngineOptions) {
+    this.resolveConnection = options.resolveConnection;
+    this.pools = new Pools(options.resolveConnection);
+    this.opts = {
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      chunkRows: options.chunkRows ?? 5000,
+      chunkDelayMs: options.chunkDelayMs ?? 0,
+      maxMismatchedKeys: options.maxMismatchedKeys ?? 20,
+      now: options.now ?? Date.now,
+    };
+  }
+
+  async startJob(spec: JobSpec): Promise<JobStatus> {
+    return this.serial(spec.jobId, async () => {
+      const dest = await this.registry(spec);
+      await createJob(dest, stripRef(spec), 'RUNNING');
+      const job = await getJob(dest, spec.jobId);
+      if (job?.state === 'RUNNING') this.ensureWorker(job);
+      return this.status(dest, spec.jobId) as Promise<JobStatus>;
+    });
+  }
+
+  async pollJob(ref: JobRef): Promise<JobStatus | undefined> {
+    const dest = await this.registry(ref);
+    const job = await getJob(dest, ref.jobId);
+    if (!job) return undefined;
+    if (job.state === 'RUNNING' && !this.workers.has(job.jobId)) this.ensureWorker(job); // restart safety
+    return this.status(dest, ref.jobId);
+  }
+
+  async pauseJob(ref: JobRef): Promise<JobStatus | undefined> {
+    return this.serial(ref.jobId, async () => {
+      const dest = await this.registry(ref);
+      const job = await getJob(dest, ref.jobId);
+      if (!job) return undefined;
+      if (!fenced(ref, job) && job.state === 'RUNNING') {
+        await patchJob(dest, ref.jobId, { state: 'PAUSED' }, ['RUNNING']);
+        await this.stopWorker(ref.jobId);
+      }
+      return this.status(dest, ref.jobId);
+    });
+  }
+
+  /** Resumes from the engine's own checkpoints (kept with the data on the destination); `fromCheckpoint` is informative only. */
+  async resumeJob(ref: JobRef, _fromCheckpoint?: string): Promise<JobStatus> {
+    return this.serial(ref.jobId, async () => {
+      const dest = await this.registry(ref);
+      const job = await getJob(dest, ref.jobId);
+      if (!job) throw new Error(`postgres engine: no job ${ref.jobId}`);
+      if (job.state === 'PAUSED' || job.state === 'FAILED' || job.state === 'STOPPED') {
+        await patchJob(dest, ref.jobId, { state: 'RUNNING', run: Math.max(job.run, ref.run ?? job.run), error: null }, ['PAUSED', 'FAILED', 'STOPPED']);
+      }
+      const now = await getJob(dest, ref.jobId);
+      if (now?.state === 'RUNNING') this.ensureWorker(now);
+      return this.status(dest, ref.jobId) as Promise<JobStatus>;
+    });
+  }
+
+  async stopJob(ref: JobRef): Promise<JobStatus | undefined> {
+    return this.serial(ref.jobId, async () => {
+      const dest = await this.registry(ref);
+      const job = await getJob(dest, ref.jobId);
+      if (!job) return undefined;
+      if (fenced(ref, job)) return this.status(dest, ref.jobId);
+      const continuous = CONTINUOUS.has(job.subtask);
+      if (job.state === 'RUNNING' || job.state === 'PAUSED') {
+        // A continuous sync stopped (switchover, release) has done its work; a finite job stopped early has not.
+        const state: JobState = continuous ? 'SUCCEEDED' : 'STOPPED';
+        await patchJob(dest, ref.jobId, { state, caughtUp: null }, ['RUNNING', 'PAUSED']);
+        await this.stopWorker(ref.jobId);
+      }
+      if (continuous) await this.dropCaptureOf(job);
+      else if (job.subtask === 'FULL_MIGRATION') {
+        // Released before the forward sync ever started: its slot (made by the full load) goes too.
+        const jobs = await jobsOfProject(dest, job.projectId);
+        if (!jobs.some((j) => j.subtask === 'INCREMENTAL_SYNC')) await dropCapture(await this.pools.get(job.spec.sourceIds[0] as string), captureName(job.projectId, 'f'));
+      }
+      return this.status(dest, ref.jobId);
+    });
+  }
+
+  /** The checks a project on this engine must pass before it starts (shared/adapters/engine/postgres/checks.ts). */
+  async precheck(spec: JobSpec): Promise<PrecheckItem[]> {
+    return precheck(spec, this.resolveConnection);
+  }
+
+  /** Connects to a PostgreSQL data source as its jobs would. */
+  async testConnection(dataSource: Pick<DataSourceRecord, 'id' | 'engine'>): Promise<ConnectionTest> {
+    const report = await testConnection(await this.resolveConnection(dataSource.id));
+    const cc = report.changeCapture;
+    return {
+      checked: true,
+      reachable: report.reachable,
+      authenticated: report.authenticated,
+      ...(report.serverVersion ? { serverVersion: report.serverVersion } : {}),
+      ...(cc ? { changeCapture: { ok: cc.ok, detail: { walLevel: cc.walLevel, replicationPrivilege: cc.replicationPrivilege, freeSlots: cc.freeSlots } } } : {}),
+      message: report.error ?? (cc?.ok ? 'Connected; change capture available.' : 'Connected; change capture NOT available (needs wal_level=logical, the replication privilege and a free slot).'),
+    };
+  }
+
+  async switchoverStep(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }> {
+    const source = await this.pools.get(spec.sourceIds[0] as string);
+    const dest = await this.registry(spec);
+    if (step === 'PROCESS_DATABASE_OBJECTS') {
+      const wanted = spec.tables ?? (await listTables(source));
+      const infos = [];
+      for (const t of wanted) {
+        const i = await describeTable(source, t);
+        if (i) infos.push(i);
+      }
+      return { done: true, detail: await processDatabaseObjects(source, dest, infos) };
+    }
+    if (step === 'START_DESTINATION_STORE' && spec.migrationType.reverseIncrementalSync) {
+      // The reverse slot exists before the application writes to the destination: nothing is missed.
+      const wanted = spec.tables ?? (await listTables(source));
+      const cap = await ensureCapture(dest, captureName(spec.projectId, 'r'), wanted);
+      return { done: true, detail: { reverseSlot: captureName(spec.projectId, 'r'), created: cap.created } };
+    }
+    return { done: true };
+  }
+
+  /** Ends this process's workers (jobs stay as the registry says: another process continues them) and the pools. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers.keys()].map((id) => this.stopWorker(id)));
+    await this.pools.end();
+  }
+
+  // ---- internals ----
+
+  private async registry(ref: Pick<JobRef, 'destinationId'>): Promise<pg.Pool> {
+    const pool = await this.pools.get(ref.destinationId);
+    await ensureMetaSchema(pool);
+    return pool;
+  }
+
+  private async status(dest: pg.Pool, jobId: string): Promise<JobStatus | undefined> {
+    const job = await getJob(dest, jobId);
+    if (!job) return undefined;
+    return toStatus(job, await listTableRows(dest, jobId));
+  }
+
+  private serial<T>(jobId: string, body: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(jobId) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(body);
+    this.queues.set(jobId, next);
+    void next.finally(() => {
+      if (this.queues.get(jobId) === next) this.queues.delete(jobId);
+    }).catch(() => {});
+    return next;
+  }
+
+  private async dropCaptureOf(job: JobRow): Promise<void> {
+    const direction = job.subtask === 'INCREMENTAL_SYNC' ? 'f' : 'r';
+    const side = direction === 'f' ? (job.spec.sourceIds[0] as string) : job.spec.destinationId;
+    await dropCapture(await this.pools.get(side), captureName(job.projectId, direction));
+  }
+
+  private async stopWorker(jobId: string): Promise<void> {
+    const w = this.workers.get(jobId);
+    if (!w) return;
+    w.stopping = true;
+    w.wake();
+    await w.done;
+  }
+
+  private ensureWorker(job: JobRow): void {
+    if (this.workers.has(job.jobId)) return;
+    let wake = () => {};
+    const worker: Worker = { stopping: false, wake: () => wake(), done: Promise.resolve() };
+    this.workers.set(job.jobId, worker);
+    worker.done = this.work(job, worker, (w) => (wake = w)).finally(() => {
+      if (this.workers.get(job.jobId) === worker) this.workers.delete(job.jobId);
+    });
+  }
+
+  private async work(job: JobRow, worker: Worker, onWake: (w: () => void) => void): Promise<void> {
+    let lease: pg.Client | undefined;
+    let dest: pg.Pool | undefined;
+    try {
+      dest = await this.registry(job.spec);
+      lease = await this.pools.client(job.spec.destinationId, `migration-worker:${job.jobId}`.slice(0, 63));
+      const got = await lease.query<{ ok: string }>("SELECT pg_try_advisory_lock(hashtext('migration-job'), hashtext($1))::text AS ok", [job.jobId]);
+      if (got.rows[0]?.ok !== 'true') return; // another process runs this job
+      const fresh = await getJob(dest, job.jobId);
+      if (!fresh || fresh.state !== 'RUNNING' || worker.stopping) return;
+      const ctx: WorkContext = {
+        job: fresh,
+        source: await this.pools.get(fresh.spec.sourceIds[0] as string),
+        dest,
+        chunkRows: this.opts.chunkRows,
+        pollIntervalMs: this.opts.pollIntervalMs,
+        chunkDelayMs: this.opts.chunkDelayMs,
+        maxMismatchedKeys: this.opts.maxMismatchedKeys,
+        now: this.opts.now,
+        stopping: () => worker.stopping,
+        sleep: (ms) =>
+          new Promise<void>((resolve) => {
+            if (worker.stopping) return resolve();
+            const t = setTimeout(resolve, ms);
+            onWake(() => {
+              clearTimeout(t);
+              resolve();
+            });
+          }),
+      };
+      let finished = false;
+      switch (fresh.subtask) {
+        case 'STRUCTURE_MIGRATION':
+          await runStructure(ctx);
+          finished = true;
+          break;
+        case 'FULL_MIGRATION':
+          finished = await runFullLoad(ctx);
+          break;
+        case 'FULL_VERIFICATION':
+          finished = await runVerification(ctx);
+          break;
+        case 'INCREMENTAL_SYNC':
+          await runSync(ctx, 'f');
+          break;
+        case 'REVERSE_INCREMENTAL_SYNC':
+          await runSync(ctx, 'r');
+          break;
+        default: // FORWARD_SWITCHOVER has no data work here: its steps are switchoverStep()
+          finished = true;
+      }
+      if (finished) await patchJob(dest, job.jobId, { state: 'SUCCEEDED' }, ['RUNNING']);
+    } catch (e) {
+      const err = e instanceof JobFailure ? { code: e.code, message: e.message } : { code: 'ENGINE_ERROR', message: String((e as Error)?.message ?? e).slice(0, 1000) };
+      if (dest) await patchJob(dest, job.jobId, { state: 'FAILED', error: err }, ['RUNNING']).catch(() => {});
+    } finally {
+      if (lease) await lease.end().catch(() => {}); // ending the session releases the advisory lock
+    }
+  }
+}
+
+/** Whether a pause or stop comes from a run older than the one that last started or resumed the job. */
+const fenced = (ref: JobRef, job: JobRow) => ref.run !== undefined && ref.run < job.run;
+
+const stripRef = (spec: JobSpec): JobSpec => ({ ...spec, tables: spec.tables ? spec.tables.map((t) => ({ schema: t.schema, table: t.table })) : null });
