@@ -118,6 +118,8 @@ export interface ProjectStore {
   updateRun(write: RunWrite): Promise<ProjectRecord>;
   /** The whole audit trail, oldest first. */
   listEvents(projectId: string): Promise<AuditEvent[]>;
+  /** One page of the audit trail, oldest first (bounded reads, tokens bound to the project's trail). */
+  listEventsPage(projectId: string, limit: number, nextToken?: string): Promise<Page<AuditEvent>>;
   /** How many projects stand in a status (an index count, no items read). */
   countByStatus(status: ProjectStatus): Promise<number>;
 }

@@ -185,9 +185,9 @@ export const CONTRACT: Record<string, OperationContract> = {
   'GET /projects/{id}/events': {
     operationId: 'listProjectEvents',
     tag: 'projects',
-    request: { path: IdPath },
-    success: { status: 200, description: 'The audit trail, oldest first (kept after delete).', schema: AuditEventList, example: 'auditEventList' },
-    errors: ['PROJECT_NOT_FOUND'],
+    request: { path: IdPath, query: ListQuery },
+    success: { status: 200, description: 'A page of the audit trail, oldest first (kept after delete).', schema: AuditEventList, example: 'auditEventList' },
+    errors: ['PROJECT_NOT_FOUND', 'INVALID_NEXT_TOKEN'],
   },
   'GET /projects/{id}/alerts': {
     operationId: 'listProjectAlerts',

@@ -172,7 +172,7 @@ export const AlertView = z
 const NextToken = z.string().optional().meta({ description: 'Present when there are more items: pass it as nextToken.' });
 export const ProjectList = z.object({ items: z.array(ProjectView), nextToken: NextToken }).meta({ id: 'ProjectList' });
 export const DataSourceList = z.object({ items: z.array(DataSourceView), nextToken: NextToken }).meta({ id: 'DataSourceList' });
-export const AuditEventList = z.object({ items: z.array(AuditEventView) }).meta({ id: 'AuditEventList' });
+export const AuditEventList = z.object({ items: z.array(AuditEventView), nextToken: NextToken }).meta({ id: 'AuditEventList' });
 export const AlertList = z.object({ items: z.array(AlertView), nextToken: NextToken }).meta({ id: 'AlertList' });
 
 const ITEM_CODES =

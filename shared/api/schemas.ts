@@ -92,6 +92,15 @@ export const MigrationTypeSchema = /* @__PURE__ */ schema(() =>
     }),
 );
 
+/**
+ * The tables list is bounded by its UTF-8 size as JSON (what DynamoDB and Lambda count), not only by
+ * entries: 1,000 tables with long CJK names would otherwise make a ~770 KB project item (DynamoDB stops
+ * at 400 KB) and a list page of such projects would pass Lambda's 6 MB response limit.
+ */
+export const MAX_TABLES_BYTES = 64 * 1024;
+
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
+
 const TableRefSchema = /* @__PURE__ */ schema(() =>
   z.strictObject({
     schema: z.string().min(1).max(128),
@@ -112,6 +121,9 @@ export const CreateProjectBody = /* @__PURE__ */ schema(() =>
         .min(1)
         .max(1000)
         .refine((t) => new Set(t.map((r) => `${r.schema}\u0000${r.table}`)).size === t.length, { message: 'tables must not repeat' })
+        .refine((t) => utf8Bytes(JSON.stringify(t)) <= MAX_TABLES_BYTES, {
+          message: `tables must be at most ${MAX_TABLES_BYTES} bytes as UTF-8 JSON (names in CJK scripts take 3 bytes a character)`,
+        })
         .optional(),
       alertLevel: AlertLevel.optional(),
       labels: z.array(Label).max(20).optional(),

@@ -398,8 +398,14 @@ async function switchover(ctx: Ctx, step: string | undefined, id: string | undef
 }
 
 async function events(ctx: Ctx, id: string): Promise<number> {
-  const { body } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}/events`);
-  const items: any[] = body.items;
+  // The trail is paged: follow nextToken to the end.
+  const items: any[] = [];
+  let nextToken: string | undefined;
+  do {
+    const { body } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}/events`, { query: { limit: 100, nextToken } });
+    items.push(...body.items);
+    nextToken = body.nextToken;
+  } while (nextToken);
   return emit(ctx, { op: 'events', result: true, msg: `${items.length} event(s)`, projects: [{ result: true, msg: '', projectId: id, name: '', events: items }] }, () =>
     table(['AT', 'OPERATION', 'FROM', 'TO', 'VERSION', 'ACTOR'], items.map((e) => [shortTime(e.at), e.operation, e.from ?? '-', e.to ?? '-', e.version, e.actor])),
   );

@@ -63,6 +63,6 @@ export async function raiseMeasurementAlerts(deps: AlertDeps, projectId: string,
  */
 export async function listProjectAlerts(deps: Pick<Deps, 'projects' | 'alerts'>, projectId: string, limit: number, nextToken?: string): Promise<Page<Alert>> {
   const [project, page] = await Promise.all([deps.projects.get(projectId), deps.alerts.list(projectId, limit, nextToken)]);
-  if (!project && page.items.length === 0 && (await deps.projects.listEvents(projectId)).length === 0) throw notFound('PROJECT_NOT_FOUND', projectId);
+  if (!project && page.items.length === 0 && (await deps.projects.listEventsPage(projectId, 1)).items.length === 0) throw notFound('PROJECT_NOT_FOUND', projectId);
   return page;
 }

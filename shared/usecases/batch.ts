@@ -212,20 +212,15 @@ async function selectTargets(deps: Deps, req: BatchRequest, maxPerCall: number):
     ids = req.projectIds;
   } else {
     const selector = req.selector ?? {};
-    const listed: string[] = [];
-    let token = req.nextToken;
-    do {
-      const page = await deps.projects.list({
-        ...(selector.status ? { status: selector.status } : {}),
-        ...(selector.label !== undefined ? { label: selector.label } : {}),
-        limit: maxPerCall - listed.length,
-        ...(token ? { nextToken: token } : {}),
-      });
-      listed.push(...page.items.map((p) => p.id));
-      token = page.nextToken;
-    } while (token && listed.length < maxPerCall);
-    ids = listed;
-    nextToken = token;
+    // One listing page: bounded by the store's read budget, so it may be short (even empty) with a nextToken.
+    const page = await deps.projects.list({
+      ...(selector.status ? { status: selector.status } : {}),
+      ...(selector.label !== undefined ? { label: selector.label } : {}),
+      limit: maxPerCall,
+      ...(req.nextToken ? { nextToken: req.nextToken } : {}),
+    });
+    ids = page.items.map((p) => p.id);
+    nextToken = page.nextToken;
   }
   // One consistent read for all (the listing comes from an index): eligibility is judged on it.
   const found = await deps.projects.getMany(ids);

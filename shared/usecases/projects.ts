@@ -108,9 +108,12 @@ export async function listProjects(
   return deps.projects.list(query);
 }
 
-/** The audit trail stays readable after a delete: it is what tells who deleted the project and when. */
-export async function listProjectEvents(deps: Deps, id: string): Promise<AuditEvent[]> {
-  const events = await deps.projects.listEvents(id);
-  if (events.length === 0) throw notFound('PROJECT_NOT_FOUND', id);
-  return events;
+/**
+ * One page of the audit trail, oldest first. It stays readable after a delete: it is what tells who
+ * deleted the project and when. A project with no events at all never existed (404).
+ */
+export async function listProjectEvents(deps: Deps, id: string, limit: number, nextToken?: string): Promise<Page<AuditEvent>> {
+  const page = await deps.projects.listEventsPage(id, limit, nextToken);
+  if (page.items.length === 0 && nextToken === undefined) throw notFound('PROJECT_NOT_FOUND', id);
+  return page;
 }

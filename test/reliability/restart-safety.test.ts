@@ -103,7 +103,7 @@ describe('restart safety of the local runtime', () => {
     return Promise.all(
       ids.map(async (id) => {
         const project = await ok('GET', `/projects/${id}`);
-        const events = (await ok('GET', `/projects/${id}/events`)).items;
+        const events = (await ok('GET', `/projects/${id}/events?limit=100`)).items;
         return { project, events, jobs: jobs.get(id) ?? [], timers: timers.filter((t) => t.includes(id)) };
       }),
     );

@@ -21,7 +21,19 @@ export function decodeToken(token: string | undefined, listing: string, expected
   return parsed as Record<string, string>;
 }
 
-/** Reads one page of at most `limit` matching items, continuing past filtered-out items; the token resumes after the last one returned. */
+/**
+ * What one page may read at most, whatever the filter: items examined (DynamoDB's ScannedCount) and
+ * Query requests. A page that reaches the budget before `limit` matches is short (even empty) and carries
+ * a nextToken at the boundary, so `GET /projects?label=rare&limit=1` never walks the whole table.
+ * DynamoDB returns at most 1 MB a Query, so a page also holds at most ~4 MB of items: with projects
+ * bounded by bytes (MAX_TABLES_BYTES), a page of them stays below Lambda's 6 MB response limit.
+ */
+export const READ_BUDGET = { items: 1000, queries: 4 } as const;
+
+/**
+ * Reads one page of at most `limit` matching items, continuing past filtered-out items within the read
+ * budget; the token resumes after the last item returned, or after the last one examined at the budget.
+ */
 export async function queryPage(
   client: DynamoDBDocumentClient,
   input: QueryCommandInput,
@@ -30,9 +42,13 @@ export async function queryPage(
   nextToken: string | undefined,
   listing: string,
 ): Promise<{ items: Record<string, unknown>[]; nextToken?: string }> {
-  const keyAttributes = ['pk', 'sk', ix.partitionKey, ix.sortKey];
+  const keyAttributes = [...new Set(['pk', 'sk', ix.partitionKey, ix.sortKey])];
+  const positionOf = (item: Record<string, unknown>) => Object.fromEntries(keyAttributes.map((a) => [a, item[a]]));
   let startKey: Record<string, unknown> | undefined = decodeToken(nextToken, listing, keyAttributes);
   let fromToken = startKey !== undefined;
+  const itemBudget = Math.max(READ_BUDGET.items, limit);
+  let examined = 0;
+  let queries = 0;
   const items: Record<string, unknown>[] = [];
   do {
     let out: QueryCommandOutput;
@@ -40,7 +56,8 @@ export async function queryPage(
       out = await client.send(
         new QueryCommand({
           ...input,
-          Limit: input.FilterExpression ? Math.max(limit, 100) : limit - items.length,
+          // Unfiltered: one more than the page needs, so a next page is promised only when there is one.
+          Limit: input.FilterExpression ? itemBudget - examined : Math.min(limit - items.length + 1, itemBudget - examined),
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
@@ -51,15 +68,19 @@ export async function queryPage(
       throw e;
     }
     fromToken = false;
+    queries += 1;
+    examined += out.ScannedCount ?? out.Items?.length ?? 0;
     for (const item of out.Items ?? []) {
       items.push(item);
       if (items.length === limit) {
-        const last = Object.fromEntries(keyAttributes.map((a) => [a, item[a]]));
         const more = out.LastEvaluatedKey !== undefined || item !== out.Items?.[out.Items.length - 1];
-        return { items, ...(more ? { nextToken: encodeToken(last, listing) } : {}) };
+        return { items, ...(more ? { nextToken: encodeToken(positionOf(item), listing) } : {}) };
       }
     }
     startKey = out.LastEvaluatedKey;
+    if (startKey && (examined >= itemBudget || queries >= READ_BUDGET.queries)) {
+      return { items, nextToken: encodeToken(positionOf(startKey), listing) };
+    }
   } while (startKey);
   return { items };
 }

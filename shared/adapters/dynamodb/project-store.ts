@@ -413,6 +413,25 @@ export class DynamoProjectStore implements ProjectStore {
     return events;
   }
 
+  async listEventsPage(projectId: string, limit: number, nextToken?: string): Promise<Page<AuditEvent>> {
+    const x = new Expression();
+    const page = await queryPage(
+      this.client,
+      {
+        TableName: this.table,
+        KeyConditionExpression: `${x.name('pk')} = ${x.value(keys.project(projectId).pk)} AND begins_with(${x.name('sk')}, ${x.value(keys.projectEventPrefix)})`,
+        ConsistentRead: true,
+        ...x.attributes(),
+      },
+      { partitionKey: 'pk', sortKey: 'sk' },
+      limit,
+      nextToken,
+      JSON.stringify(['events', projectId]),
+    );
+    const items = page.items.map(({ pk: _pk, sk: _sk, ...event }) => event as unknown as AuditEvent);
+    return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
   private eventPut(projectId: string, event: AuditEvent): TransactItems[number] {
     const x = new Expression();
     return {

@@ -126,6 +126,17 @@ export class InMemoryProjectStore implements ProjectStore {
   async listEvents(projectId: string): Promise<AuditEvent[]> {
     return clone(this.table.events.get(projectId) ?? []);
   }
+
+  /** The token holds how many events came before the page (the trail only grows). */
+  async listEventsPage(projectId: string, limit: number, nextToken?: string): Promise<Page<AuditEvent>> {
+    const listing = JSON.stringify(['events', projectId]);
+    const all = this.table.events.get(projectId) ?? [];
+    const start = nextToken === undefined ? 0 : openPageToken(listing, nextToken);
+    if (typeof start !== 'number' || !Number.isInteger(start) || start < 0) throw invalidNextToken();
+    const items = all.slice(start, start + limit);
+    const more = start + limit < all.length;
+    return { items: clone(items), ...(more ? { nextToken: sealPageToken(listing, start + limit) } : {}) };
+  }
 }
 
 export class InMemoryDataSourceStore implements DataSourceStore {

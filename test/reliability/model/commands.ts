@@ -129,7 +129,7 @@ async function compareProject(m: Model, r: Real, p: ModelProject, events: boolea
     expect(view, `view of ${p.name} differs in ${differs.join(', ')}`).toEqual(want);
   }
   if (!events) return;
-  const trail = await call('GET', `/projects/${id}/events`);
+  const trail = await call('GET', `/projects/${id}/events?limit=100`);
   expect(trail.status).toBe(200);
   const items = (trail.body.items as Record<string, unknown>[]).map((e) => ({
     operation: e.operation,
