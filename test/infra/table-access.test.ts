@@ -41,7 +41,9 @@ const EXPECTED: Record<string, Expected> = {
   'list-data-sources': { actions: [QUERY], indexes: true },
   'create-data-source': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY], deleteIn: [IDEMPOTENCY] },
   'delete-data-source': { actions: [GET, PUT, UPDATE, DELETE], writeIn: [IDEMPOTENCY], deleteIn: ['DATASOURCE#*', IDEMPOTENCY] },
-  'create-project': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*'], deleteIn: [IDEMPOTENCY] },
+  // Runs the new project's precheck in its engine (the simulated engine's partitions).
+  'create-project': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*', 'SIMJOB#*'], deleteIn: [IDEMPOTENCY, 'SIMFAIL#*'] },
+  'test-data-source-connection': { actions: [GET, PUT, UPDATE, DELETE], writeIn: [IDEMPOTENCY, 'SIMJOB#*'], deleteIn: [IDEMPOTENCY, 'SIMFAIL#*'] },
   'delete-project': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*'], deleteIn: [IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*'] },
   'project-lifecycle': {
     actions: [GET, PUT, UPDATE, DELETE],

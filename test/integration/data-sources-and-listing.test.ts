@@ -56,7 +56,7 @@ describe('data sources and listings on DynamoDB Local', () => {
 
     // Assess
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: ['destinationId'] }] });
+    expect(r.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: ['body', 'destinationId'] }] });
     const after = await call('GET', '/projects?limit=100');
     expect(after.body.items.length).toBe(before.body.items.length);
     expect((await call('GET', `/data-sources/${ds.sourceId}`)).body.inUse).toBe(false);
@@ -110,6 +110,9 @@ describe('data sources and listings on DynamoDB Local', () => {
       tables: [{ schema: 'shop', table: 'orders' }],
       labels: [],
       alertLevel: 'MEDIUM',
+      // mysql → oceanbase-mysql: no real engine here, so the SIMULATED one, whose precheck passes at creation.
+      engine: 'simulated',
+      precheck: { status: 'PASSED', items: [expect.objectContaining({ name: 'engine', status: 'PASSED' })], checkedAt: expect.any(String) },
       status: 'NOT_STARTED',
       version: 1,
       createdAt: expect.any(String),
@@ -119,7 +122,7 @@ describe('data sources and listings on DynamoDB Local', () => {
         expect.objectContaining({ type, status: 'PENDING' }),
       ),
       currentStage: 'STRUCTURE_MIGRATION',
-      allowedActions: ['start', 'delete', 'modify-alert-config'],
+      allowedActions: ['start', 'precheck', 'delete', 'modify-alert-config'],
     });
     expect(r.headers.etag).toBe('"1"');
   });

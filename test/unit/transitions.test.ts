@@ -11,7 +11,7 @@ describe('transitions table', () => {
 
     // Assess
     expect(byStatus).toEqual({
-      NOT_STARTED: ['start', 'delete', 'modify-alert-config'],
+      NOT_STARTED: ['start', 'precheck', 'delete', 'modify-alert-config'],
       RUNNING: ['pause', 'modify-alert-config'],
       PAUSED: ['resume', 'release', 'modify-alert-config'],
       FAILED: ['resume', 'release', 'modify-alert-config'],

@@ -39,6 +39,7 @@ const LIFECYCLE_BODY: Record<string, z.ZodType> = {
   'enter-forward-switchover': EmptyBody,
   'start-forward-switchover': EmptyBody,
   'confirm-switchover-step': ConfirmStepBody,
+  precheck: EmptyBody,
 };
 
 /** The schemas each route's handler validates with (functions/<fn>/handler.ts), restated. */
@@ -50,6 +51,7 @@ export function schemasOf(route: Route): RouteSchemas {
       return { query: ListQuery };
     case 'get-data-source':
     case 'delete-data-source':
+    case 'test-data-source-connection':
     case 'get-project':
     case 'list-project-events':
       return { path: IdPath };

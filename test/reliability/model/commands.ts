@@ -253,6 +253,7 @@ const PATHS: Record<UserOp, { method: string; path: (id: string) => string }> = 
   'enter-forward-switchover': { method: 'POST', path: (id) => `/projects/${id}/forward-switchover` },
   'start-forward-switchover': { method: 'POST', path: (id) => `/projects/${id}/forward-switchover/start` },
   'confirm-switchover-step': { method: 'POST', path: (id) => `/projects/${id}/forward-switchover/confirm` },
+  precheck: { method: 'POST', path: (id) => `/projects/${id}/precheck` },
 };
 
 /** One single lifecycle call (with If-Match right or stale, typed names, a Step Functions outage). */

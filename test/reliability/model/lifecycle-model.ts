@@ -23,8 +23,9 @@ export type UserOp =
   | 'skip-full-verification'
   | 'enter-forward-switchover'
   | 'start-forward-switchover'
-  | 'confirm-switchover-step';
-export type BatchOp = Exclude<UserOp, 'confirm-switchover-step'>;
+  | 'confirm-switchover-step'
+  | 'precheck';
+export type BatchOp = Exclude<UserOp, 'confirm-switchover-step' | 'precheck'>;
 
 /** The orchestration list of a project with every component (what the suite creates). */
 export const SUBTASKS = ['STRUCTURE_MIGRATION', 'FULL_MIGRATION', 'INCREMENTAL_SYNC', 'FULL_VERIFICATION', 'FORWARD_SWITCHOVER', 'REVERSE_INCREMENTAL_SYNC'] as const;
@@ -126,7 +127,8 @@ export interface Expected {
 
 // ---- the rules, written out per operation (not taken from the product's table) ----
 
-const FROM: Record<UserOp, readonly Status[]> = SEEDS_FROM;
+/** The seeds' table, and the precheck (OMS runs one before start): again while NOT_STARTED. The suite's projects run on the simulated engine, whose precheck passes at creation. */
+const FROM: Record<UserOp, readonly Status[]> = { ...SEEDS_FROM, precheck: ['NOT_STARTED'] };
 
 export const resumable = (m: Model, p: ModelProject): boolean => {
   if (p.status !== 'PAUSED' && p.status !== 'FAILED') return false;
@@ -335,6 +337,11 @@ function apply(m: Model, p: ModelProject, op: UserOp, o: CallOptions): Expected 
     case 'modify-alert-config':
       commit(m, p, op, p.status, o.actor, ev);
       p.alertLevel = o.level ?? p.alertLevel;
+      return { status: 200 };
+    case 'precheck':
+      // The precheck write, then its result (the simulated engine has nothing to check: PASSED).
+      commit(m, p, op, p.status, o.actor, ev);
+      commit(m, p, 'record-precheck', p.status, o.actor, ev);
       return { status: 200 };
     case 'skip-full-verification':
       commit(m, p, op, p.status, o.actor, ev);
