@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { logger } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
 import { reconcileRuns, type ReconcileReport } from '../../shared/usecases/orchestration';
-import { reconcilePauses, type PauseReconcileReport } from '../../shared/usecases/pause-reconcile';
+import { reconcilePauses, type PauseReconcileReport } from '../../shared/usecases/reconcile';
 
 /** Pauses younger than this get their jobs checked on every scheduled run (3 chances at 5-minute intervals). */
 const RECENT_PAUSE_MS = 15 * 60_000;

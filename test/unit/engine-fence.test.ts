@@ -7,7 +7,7 @@ import type { JobRef, MigrationEngine } from '../../shared/ports';
 import { createDataSource } from '../../shared/usecases/data-sources';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 import { pickNext, pollWork, reconcileRuns, startWork, type Work } from '../../shared/usecases/orchestration';
-import { reconcilePauses } from '../../shared/usecases/pause-reconcile';
+import { reconcilePauses } from '../../shared/usecases/reconcile';
 import { createProject } from '../../shared/usecases/projects';
 import { memoryDeps } from '../support/memory-deps';
 

@@ -3,7 +3,7 @@ import { InMemoryExpiryScheduler } from '../../shared/adapters/memory/scheduler'
 import type { ProjectRecord } from '../../shared/domain/project';
 import { createDataSource } from '../../shared/usecases/data-sources';
 import { applyOperation } from '../../shared/usecases/lifecycle';
-import { reconcilePauses } from '../../shared/usecases/pause-reconcile';
+import { reconcilePauses } from '../../shared/usecases/reconcile';
 import { createProject } from '../../shared/usecases/projects';
 import type { ProjectStore } from '../../shared/ports';
 import { memoryDeps } from '../support/memory-deps';

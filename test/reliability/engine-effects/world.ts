@@ -6,7 +6,7 @@ import type { JobState } from '../../../shared/ports';
 import { createDataSource } from '../../../shared/usecases/data-sources';
 import { applyOperation } from '../../../shared/usecases/lifecycle';
 import { reconcileRuns } from '../../../shared/usecases/orchestration';
-import { reconcilePauses } from '../../../shared/usecases/pause-reconcile';
+import { reconcilePauses } from '../../../shared/usecases/reconcile';
 import { createProject } from '../../../shared/usecases/projects';
 import { memoryDeps } from '../../support/memory-deps';
 import { ExecutionDriver } from '../faults/execution-driver';

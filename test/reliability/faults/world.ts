@@ -11,7 +11,7 @@ import { getDeps, overrideDeps } from '../../../shared/runtime';
 import { DEFAULT_PAUSE_WARNING_SECONDS } from '../../../shared/usecases/deps';
 import { firePauseTimer } from '../../../shared/usecases/pause-timers';
 import { reconcileRuns } from '../../../shared/usecases/orchestration';
-import { reconcilePauses } from '../../../shared/usecases/pause-reconcile';
+import { reconcilePauses } from '../../../shared/usecases/reconcile';
 import { localDocumentClient } from '../../../infra/local/dynamodb-local';
 import { keys } from '../../../shared/table';
 import { ManualClock, useLocalTable } from '../../support/harness';

@@ -1,10 +1,111 @@
 import { isoAt } from '../domain/clock';
-import { jobRef } from '../domain/orchestration';
+import { DomainError } from '../domain/errors';
+import { jobRef, needsExecution, planNext } from '../domain/orchestration';
 import { pauseTimerNames, type PauseTimerRef } from '../domain/pause-timers';
 import type { ProjectRecord } from '../domain/project';
 import type { SubtaskType } from '../domain/subtasks';
 import type { Deps } from './deps';
-import { pauseRun } from './run-control';
+import { finishRelease, writeTransition } from './lifecycle';
+import { keepContinuousJobsRunning, pauseRun } from './run-control';
+
+/**
+ * The reconciler (every 5 minutes, and once at `npm start` boot): what a failure between a committed
+ * write and its side effects left behind is repaired here, for runs (reconcileRuns: executions gone,
+ * releases left RELEASING, continuous jobs stopped under a running subtask) and for pauses
+ * (reconcilePauses: missing or stale pause timers, jobs still running under a pause).
+ */
+const SYSTEM = (requestId: string, cause: string) => ({ actor: 'system', requestId, cause });
+
+// ---- the reconciler ----
+
+export interface ReconcileReport {
+  checked: number;
+  restarted: { projectId: string; run: number }[];
+  /** RELEASING projects whose release was finished here (its stop or second write had failed). */
+  released: string[];
+  errors: { projectId: string; error: string }[];
+}
+
+
+/**
+ * Finds RUNNING projects that need an execution but whose run has none (it failed outside our Catch,
+ * was stopped by hand, or its start was lost) and restarts them: a `restart-run` transition fenced on
+ * the run they were at (so two reconcilers cannot both restart), then a new execution that continues
+ * from the pending subtasks. Running it again changes nothing.
+ */
+export async function reconcileRuns(deps: Deps, options: { graceMs?: number; requestId?: string } = {}): Promise<ReconcileReport> {
+  const graceMs = options.graceMs ?? 60_000;
+  const report: ReconcileReport = { checked: 0, restarted: [], released: [], errors: [] };
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.projects.list({ status: 'RUNNING', limit: 100, ...(nextToken ? { nextToken } : {}) });
+    for (const p of page.items) {
+      report.checked++;
+      // A background sync the engine reports PAUSED or STOPPED under this RUNNING project is resumed (fenced on its run).
+      await keepContinuousJobsRunning(deps, p).catch((e) => report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) }));
+      if (p.taskToken && p.awaiting) {
+        // The operator opened the gate but completing the waiting task failed: complete it now.
+        const plan = planNext(p);
+        const stillWaits = plan.action === 'AWAIT' && plan.gate === p.awaiting && (plan.step ?? undefined) === (p.waitingStep ?? undefined);
+        if (!stillWaits) {
+          try {
+            await deps.orchestrator.completeTask(p.taskToken, { gate: p.awaiting });
+          } catch (e) {
+            report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+          }
+        }
+      }
+      if (!needsExecution(p)) continue;
+      if (deps.clock.nowMs() - Date.parse(p.updatedAt) < graceMs) continue;
+      try {
+        if (await deps.orchestrator.isRunActive(p)) continue;
+        const { after } = await writeTransition(deps, 'restart-run', {
+          operation: 'restart-run',
+          projectId: p.id,
+          run: p.run ?? 0,
+          expectedVersion: p.version,
+          detail: { previousRun: p.run ?? 0 },
+          ctx: SYSTEM(options.requestId ?? 'reconciler', 'execution-gone'),
+        }, p);
+        if (!after) continue;
+        await deps.orchestrator.startRun(after);
+        report.restarted.push({ projectId: p.id, run: after.run ?? 0 });
+      } catch (e) {
+        if (e instanceof DomainError && e.status < 500) continue; // the project moved on: nothing to restart
+        report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  await finishReleases(deps, graceMs, options.requestId ?? 'reconciler', report);
+  return report;
+}
+
+/** Every project of a status, page by page. */
+async function forEachIn(deps: Deps, status: 'RELEASING', body: (p: ProjectRecord) => Promise<void>): Promise<void> {
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.projects.list({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
+    for (const p of page.items) await body(p);
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
+/** A release whose stop or second write failed stays RELEASING: stop everything again and finish it. */
+async function finishReleases(deps: Deps, graceMs: number, requestId: string, report: ReconcileReport): Promise<void> {
+  await forEachIn(deps, 'RELEASING', async (p) => {
+    if (deps.clock.nowMs() - Date.parse(p.updatedAt) < graceMs) return; // its own request may still be finishing it
+    try {
+      const done = await finishRelease(deps, p, { operation: 'release', projectId: p.id, ctx: SYSTEM(requestId, 'release-unfinished') });
+      if (done !== undefined) report.released.push(p.id);
+      else report.errors.push({ projectId: p.id, error: 'release could not be finished' });
+    } catch (e) {
+      if (!(e instanceof DomainError && e.status < 500)) report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+    }
+  });
+}
+
+// ---- pauses ----
 
 export interface PauseReconcileReport {
   /** PAUSED projects looked at. */

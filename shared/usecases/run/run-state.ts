@@ -1,0 +1,137 @@
+import { DomainError } from '../../domain/errors';
+import { stageOf, subtaskPath } from '../../domain/orchestration';
+import { applyPaths, type AttributePath, type PathValue } from '../../domain/paths';
+import type { AwaitedGate, ProjectRecord } from '../../domain/project';
+import type { Subtask, SubtaskType, SwitchoverStepName } from '../../domain/subtasks';
+import { RunWriteRefused } from '../../ports';
+import type { Deps } from '../deps';
+import { writeTransition } from '../lifecycle';
+
+/**
+ * What every task of a run's execution shares: the state the state machine carries ({projectId, run,
+ * work}), the fence (a run that no longer owns the project learns so and ends), fenced run writes, the
+ * outcomes a task answers with, and failing the run.
+ */
+
+/** What the state machine routes on. */
+export type WorkAction = 'BEGIN' | 'RUN' | 'AWAIT' | 'IDLE' | 'COMPLETE' | 'FENCED';
+/** Outcome of starting or polling a work item: WAITING = poll again after the Wait state. */
+export type WorkOutcome = 'WAITING' | 'DONE' | 'FAILED' | 'FENCED';
+
+export interface Work {
+  action: WorkAction;
+  subtask?: SubtaskType;
+  step?: SwitchoverStepName;
+  gate?: AwaitedGate;
+  outcome?: WorkOutcome;
+}
+
+export interface RunState {
+  projectId: string;
+  run: number;
+  work: Work;
+}
+
+export interface StepInput {
+  projectId: string;
+  run: number;
+  work?: Work;
+}
+
+export const SYSTEM = (requestId: string, cause: string) => ({ actor: 'system', requestId, cause });
+
+export const fencedState = (input: StepInput): RunState => ({ projectId: input.projectId, run: input.run, work: { action: 'FENCED', outcome: 'FENCED' } });
+
+/** Whether the project still belongs to this run's execution. */
+export const ownedBy = (p: ProjectRecord | undefined, run: number): p is ProjectRecord => p !== undefined && p.run === run && p.status === 'RUNNING';
+
+export class Fenced extends Error {
+  constructor(readonly current: ProjectRecord | undefined) {
+    super('fenced');
+  }
+}
+
+/**
+ * One fenced run write. Subtask status changes also move `currentStage`. Throws Fenced when the run no
+ * longer owns the project; returns undefined when only an expectation failed (the item moved on).
+ */
+export async function runWrite(
+  deps: Deps,
+  p: ProjectRecord,
+  run: number,
+  set: PathValue[],
+  opts: { expect?: PathValue[]; remove?: AttributePath[] } = {},
+): Promise<ProjectRecord | undefined> {
+  const projected = applyPaths(p, set, opts.remove ?? []);
+  const stage = stageOf(projected.subtasks);
+  const withStage = stage !== (p.currentStage ?? null) ? [...set, { path: ['currentStage'], value: stage }] : set;
+  try {
+    return await deps.projects.updateRun({ projectId: p.id, run, set: withStage, ...(opts.remove ? { remove: opts.remove } : {}), ...(opts.expect ? { expect: opts.expect } : {}) });
+  } catch (e) {
+    if (!(e instanceof RunWriteRefused)) throw e;
+    if (!ownedBy(e.current, run)) throw new Fenced(e.current);
+    return undefined;
+  }
+}
+
+export async function load(deps: Deps, input: StepInput): Promise<ProjectRecord> {
+  const p = await deps.projects.get(input.projectId);
+  if (!ownedBy(p, input.run)) throw new Fenced(p);
+  return p;
+}
+
+export const subtaskOf = (p: ProjectRecord, type: SubtaskType): Subtask => {
+  const s = p.subtasks.find((x) => x.type === type);
+  if (!s) throw new Error(`project ${p.id} has no ${type} subtask`);
+  return s;
+};
+
+export async function fenceAware(input: StepInput, body: () => Promise<RunState>): Promise<RunState> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof Fenced) {
+      console.log(JSON.stringify({ level: 'INFO', message: 'execution fenced: the run no longer owns the project', projectId: input.projectId, run: input.run, currentRun: e.current?.run, currentStatus: e.current?.status }));
+      return fencedState(input);
+    }
+    throw e;
+  }
+}
+
+export const done = (input: StepInput): RunState => ({ projectId: input.projectId, run: input.run, work: { ...(input.work ?? { action: 'RUN' }), outcome: 'DONE' } });
+export const waiting = (input: StepInput): RunState => ({ projectId: input.projectId, run: input.run, work: { ...(input.work ?? { action: 'RUN' }), outcome: 'WAITING' } });
+export const failed = (input: StepInput): RunState => ({ projectId: input.projectId, run: input.run, work: { ...(input.work ?? { action: 'RUN' }), outcome: 'FAILED' } });
+
+/** Records a failed subtask and moves the project to FAILED (both fenced on the run). */
+export async function failRun(
+  deps: Deps,
+  p: ProjectRecord,
+  input: StepInput,
+  type: SubtaskType | undefined,
+  error: { code: string; message: string; at: string },
+  requestId = 'orchestration',
+  progress: PathValue[] = [],
+): Promise<void> {
+  if (type) {
+    const at = (field: string) => subtaskPath(p, type, field);
+    await runWrite(deps, p, input.run, [
+      ...progress, // the checkpoint the failed job reached: a resume retries from there
+      { path: at('status'), value: 'FAILED' },
+      { path: at('lastError'), value: error },
+      { path: at('finishedAt'), value: error.at },
+    ]);
+  }
+  try {
+    await writeTransition(deps, 'fail', {
+      operation: 'fail',
+      projectId: p.id,
+      run: input.run,
+      detail: { ...(type ? { subtask: type } : {}), error: { code: error.code, message: error.message } },
+      ctx: SYSTEM(requestId, 'subtask-failed'),
+    });
+  } catch (e) {
+    if (e instanceof DomainError && e.status < 500) throw new Fenced(await deps.projects.get(p.id));
+    throw e;
+  }
+}
+

@@ -1,0 +1,113 @@
+import { isoAt } from '../../domain/clock';
+import { isFinished, jobRef, jobSpec, stepPath, subtaskPath } from '../../domain/orchestration';
+import { type PathValue } from '../../domain/paths';
+import type { ProjectRecord } from '../../domain/project';
+import type { SwitchoverStepName } from '../../domain/subtasks';
+import type { JobRef, JobStatus } from '../../ports';
+import type { Deps } from '../deps';
+import { done, failed, failRun, runWrite, waiting, type RunState, type StepInput } from './run-state';
+
+// ---- the forward switchover's automatic steps ----
+
+export async function startStep(deps: Deps, p: ProjectRecord, input: StepInput, step: SwitchoverStepName): Promise<RunState> {
+  const seen = p.subtasks.flatMap((s) => s.steps ?? []).find((st) => st.name === step);
+  if (!seen || isFinished(seen.status)) return done(input);
+  const now = isoAt(deps.clock.nowMs());
+  const claimed = await runWrite(
+    deps,
+    p,
+    input.run,
+    [
+      { path: subtaskPath(p, 'FORWARD_SWITCHOVER', 'status'), value: 'RUNNING' },
+      { path: stepPath(p, step, 'status'), value: 'RUNNING' },
+      ...(seen.startedAt ? [] : [{ path: stepPath(p, step, 'startedAt'), value: now }]),
+    ],
+    { expect: [{ path: stepPath(p, step, 'status'), value: seen.status }] },
+  );
+  if (!claimed) return done(input);
+  return runStep(deps, claimed, input, step);
+}
+
+export async function pollStep(deps: Deps, p: ProjectRecord, input: StepInput, step: SwitchoverStepName): Promise<RunState> {
+  const seen = p.subtasks.flatMap((s) => s.steps ?? []).find((st) => st.name === step);
+  if (!seen || seen.status !== 'RUNNING') return done(input);
+  return runStep(deps, p, input, step);
+}
+
+export async function runStep(deps: Deps, p: ProjectRecord, input: StepInput, step: SwitchoverStepName): Promise<RunState> {
+  const now = isoAt(deps.clock.nowMs());
+  const succeed = async (extra: PathValue[] = []) => {
+    await runWrite(deps, p, input.run, [...extra, { path: stepPath(p, step, 'status'), value: 'SUCCEEDED' }, { path: stepPath(p, step, 'finishedAt'), value: now }], {
+      expect: [{ path: stepPath(p, step, 'status'), value: 'RUNNING' }],
+    });
+    return done(input);
+  };
+  const failStep = async (code: string, message: string) => {
+    await runWrite(deps, p, input.run, [{ path: stepPath(p, step, 'status'), value: 'FAILED' }]);
+    await failRun(deps, p, input, 'FORWARD_SWITCHOVER', { code, message: `${step}: ${message}`, at: now });
+    return failed(input);
+  };
+  const work = STEP_WORK[step] ?? engineStepWork;
+  return work({ deps, p, input, step, now, succeed, failStep, sync: jobRef(p, 'INCREMENTAL_SYNC', input.run) });
+}
+
+/** What a step's work gets: the project as read, how to succeed or fail the step, the forward sync's job. */
+interface StepContext {
+  deps: Deps;
+  p: ProjectRecord;
+  input: StepInput;
+  step: SwitchoverStepName;
+  now: string;
+  succeed: (extra?: PathValue[]) => Promise<RunState>;
+  failStep: (code: string, message: string) => Promise<RunState>;
+  sync: JobRef;
+}
+type StepWork = (c: StepContext) => Promise<RunState>;
+
+const syncProgress = (p: ProjectRecord, status: JobStatus): PathValue[] => [
+  { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'progress'), value: status.progress },
+  { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'checkpoint'), value: status.checkpoint },
+];
+
+/**
+ * The automatic switchover steps, as data: what each does (the manual ones wait for their confirmation
+ * instead, see the confirm-switchover-step record). A step without a row is the engine's own work.
+ */
+const STEP_WORK: Partial<Record<SwitchoverStepName, StepWork>> = {
+  /** The forward sync must be running. */
+  SWITCHOVER_PRECHECK: async ({ deps, p, sync, succeed, failStep }) => {
+    const status = await deps.engine.pollJob(sync);
+    if (status?.state !== 'RUNNING') return failStep('PRECHECK_FAILED', `forward incremental sync is ${status?.state ?? 'not started'}, not RUNNING`);
+    return succeed(syncProgress(p, status));
+  },
+  /** Waits (poll after poll) until the forward sync has applied everything written before the stop. */
+  CONFIRM_WRITE_STOP_TIMESTAMP: async ({ deps, p, input, sync, succeed, failStep }) => {
+    const status = await deps.engine.pollJob(sync);
+    if (!status || status.state === 'FAILED') return failStep('SYNC_FAILED', status?.error?.message ?? 'forward incremental sync is gone');
+    if (!status.caughtUp) {
+      await runWrite(deps, p, input.run, syncProgress(p, status));
+      return waiting(input);
+    }
+    return succeed(syncProgress(p, status));
+  },
+  /** Stops the forward sync for good (the engine drops its change stream). */
+  STOP_FORWARD_SYNC: async ({ deps, p, now, sync, succeed }) => {
+    const status = await deps.engine.stopJob(sync);
+    return succeed([
+      ...(status ? syncProgress(p, status) : []),
+      { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'status'), value: 'SUCCEEDED' },
+      { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'finishedAt'), value: now },
+    ]);
+  },
+};
+
+/**
+ * START_FORWARD_SWITCHOVER, START_DESTINATION_STORE: the engine's own work, if it has any (the PostgreSQL
+ * engine creates the reverse sync's slot at START_DESTINATION_STORE, before the application writes to the
+ * destination); a step the engine is not done with is polled again.
+ */
+const engineStepWork: StepWork = async ({ deps, p, input, step, succeed }) => {
+  const work = await deps.engine.switchoverStep?.(jobSpec(p, 'FORWARD_SWITCHOVER', input.run), step);
+  if (work && !work.done) return waiting(input);
+  return succeed();
+};

@@ -1,0 +1,173 @@
+import { isoAt } from '../../domain/clock';
+import { isFinished, jobIdFor, jobRef, jobSpec, planNext, stageOf, subtaskPath } from '../../domain/orchestration';
+import { readPath, type PathValue } from '../../domain/paths';
+import type { ProjectRecord } from '../../domain/project';
+import type { SubtaskType } from '../../domain/subtasks';
+import { type JobRef, type JobStatus } from '../../ports';
+import type { Deps } from '../deps';
+import { keepContinuousJobRunning } from '../run-control';
+import { done, failed, failRun, fenceAware, Fenced, load, runWrite, subtaskOf, waiting, type RunState, type StepInput, type Work } from './run-state';
+import { pollStep, startStep } from './switchover-steps';
+
+/** "Pick next work item": what the run does next, from the item. */
+export async function pickNext(deps: Deps, input: StepInput): Promise<RunState> {
+  return fenceAware(input, async () => {
+    for (let guard = 0; guard < 20; guard++) {
+      const p = await load(deps, input);
+      const plan = planNext(p);
+      const state = (work: Work): RunState => ({ projectId: p.id, run: input.run, work });
+      if (p.awaiting !== undefined && plan.action !== 'AWAIT') {
+        // The gate it waited at is open: the project no longer shows a wait.
+        await runWrite(deps, p, input.run, [], { remove: [['awaiting'], ['taskToken']] });
+        continue;
+      }
+      switch (plan.action) {
+        case 'FINISH_SWITCHOVER': {
+          const i = subtaskPath(p, 'FORWARD_SWITCHOVER', 'status');
+          await runWrite(deps, p, input.run, [
+            { path: i, value: 'SUCCEEDED' },
+            { path: subtaskPath(p, 'FORWARD_SWITCHOVER', 'finishedAt'), value: isoAt(deps.clock.nowMs()) },
+          ], { expect: [{ path: i, value: readPath(p, i) }] });
+          continue;
+        }
+        case 'RUN':
+          return state({ action: 'RUN', subtask: plan.subtask, ...(plan.step ? { step: plan.step } : {}) });
+        case 'AWAIT':
+          return state({ action: 'AWAIT', subtask: plan.subtask, gate: plan.gate, ...(plan.step ? { step: plan.step } : {}) });
+        case 'IDLE':
+          if ((p.currentStage ?? null) !== stageOf(p.subtasks)) await runWrite(deps, p, input.run, [{ path: ['currentStage'], value: stageOf(p.subtasks) }]);
+          return state({ action: 'IDLE' });
+        case 'COMPLETE':
+          return state({ action: 'COMPLETE' });
+      }
+    }
+    throw new Error('pickNext: the project kept changing');
+  });
+}
+
+/** "Start work item": claims the subtask (or switchover step) for this run and starts or resumes its job. */
+export async function startWork(deps: Deps, input: StepInput & { work: Work }): Promise<RunState> {
+  return fenceAware(input, async () => {
+    const p = await load(deps, input);
+    if (input.work.step) return startStep(deps, p, input, input.work.step);
+    const type = input.work.subtask as SubtaskType;
+    const seen = subtaskOf(p, type);
+    if (isFinished(seen.status)) return done(input);
+    const jobId = seen.jobId ?? jobIdFor(p.id, type);
+    const now = isoAt(deps.clock.nowMs());
+    const claimed = await runWrite(
+      deps,
+      p,
+      input.run,
+      [
+        { path: subtaskPath(p, type, 'status'), value: 'RUNNING' },
+        { path: subtaskPath(p, type, 'jobId'), value: jobId },
+        ...(seen.startedAt ? [] : [{ path: subtaskPath(p, type, 'startedAt'), value: now }]),
+      ],
+      { expect: [{ path: subtaskPath(p, type, 'status'), value: seen.status }], remove: seen.lastError ? [subtaskPath(p, type, 'lastError')] : [] },
+    );
+    if (!claimed) return done(input); // the subtask moved on (skipped): re-plan
+    const job = jobSpec(claimed, type, input.run);
+    const existing = await deps.engine.pollJob(job);
+    let status: JobStatus;
+    if (!existing) status = await deps.engine.startJob(job);
+    else if (existing.state === 'PAUSED' || existing.state === 'FAILED' || existing.state === 'STOPPED') status = await deps.engine.resumeJob(job, seen.checkpoint);
+    else if (existing.state === 'RUNNING') status = await deps.engine.startJob(job); // claims it for this run: a late pause of an older run is refused
+    else status = existing;
+    try {
+      return await recordJob(deps, claimed, input, type, status);
+    } catch (e) {
+      if (e instanceof Fenced) await compensateJob(deps, e.current, input.run, job);
+      throw e;
+    }
+  });
+}
+
+/**
+ * A job this execution started or resumed after the run lost the project (a pause or release raced
+ * the start): the pause or release could not see it, so it is paused or stopped here. A newer run owns
+ * the job already: left alone.
+ */
+export async function compensateJob(deps: Deps, current: ProjectRecord | undefined, run: number, job: JobRef): Promise<void> {
+  if (current && current.run !== run) return;
+  if (!current || current.status === 'RELEASING' || current.status === 'RELEASED') await deps.engine.stopJob(job);
+  else await deps.engine.pauseJob(job);
+}
+
+/** "Poll work item": records the job's progress, result or failure. */
+export async function pollWork(deps: Deps, input: StepInput & { work: Work }): Promise<RunState> {
+  return fenceAware(input, async () => {
+    const p = await load(deps, input);
+    if (input.work.step) return pollStep(deps, p, input, input.work.step);
+    const type = input.work.subtask as SubtaskType;
+    const s = subtaskOf(p, type);
+    if (s.status !== 'RUNNING') return done(input); // skipped meanwhile: re-plan
+    const job = jobSpec(p, type, input.run);
+    let status = await deps.engine.pollJob(job);
+    if (!status) status = await deps.engine.startJob(job);
+    else if (status.state === 'PAUSED' || status.state === 'STOPPED') status = await deps.engine.resumeJob(job, s.checkpoint);
+    return recordJob(deps, p, input, type, status);
+  });
+}
+
+export async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, type: SubtaskType, status: JobStatus): Promise<RunState> {
+  const s = subtaskOf(p, type);
+  const at = (field: string) => subtaskPath(p, type, field);
+  const stillRunning = [{ path: at('status'), value: 'RUNNING' }];
+  const progress: PathValue[] = [
+    { path: at('progress'), value: status.progress },
+    { path: at('checkpoint'), value: status.checkpoint },
+  ];
+  switch (status.state) {
+    case 'RUNNING': {
+      const background: Background = s.continuous ? { set: [] } : await backgroundProgress(deps, p, type);
+      if (background.failed) {
+        await failRun(deps, p, input, background.failed, background.error, 'orchestration', background.set);
+        return failed(input);
+      }
+      const written = await runWrite(deps, p, input.run, [...progress, ...background.set], { expect: stillRunning });
+      if (!written) return done(input);
+      // A continuous subtask is under way once its job runs: it goes on in the background.
+      return s.continuous ? done(input) : waiting(input);
+    }
+    case 'SUCCEEDED': {
+      await runWrite(deps, p, input.run, [...progress, { path: at('status'), value: 'SUCCEEDED' }, { path: at('finishedAt'), value: isoAt(deps.clock.nowMs()) }], {
+        expect: stillRunning,
+      });
+      return done(input);
+    }
+    case 'FAILED': {
+      const error = { code: status.error?.code ?? 'JOB_FAILED', message: status.error?.message ?? 'The job failed.', at: isoAt(deps.clock.nowMs()) };
+      await failRun(deps, p, input, type, error, 'orchestration', progress);
+      return failed(input);
+    }
+    default: // PAUSED or STOPPED by someone else: poll again (the next poll resumes it)
+      return waiting(input);
+  }
+}
+
+/**
+ * Continuous subtasks running in the background while `current` runs: their progress, recorded with
+ * each poll, and a failure of theirs fails the run.
+ */
+type Background = { set: PathValue[]; failed?: undefined } | { set: PathValue[]; failed: SubtaskType; error: { code: string; message: string; at: string } };
+
+export async function backgroundProgress(deps: Deps, p: ProjectRecord, current: SubtaskType): Promise<Background> {
+  const set: PathValue[] = [];
+  for (const s of p.subtasks) {
+    if (!s.continuous || s.status !== 'RUNNING' || s.type === current) continue;
+    const status = await keepContinuousJobRunning(deps, p, s, await deps.engine.pollJob(jobRef(p, s.type, p.run)));
+    if (!status) continue;
+    const progress = [
+      { path: subtaskPath(p, s.type, 'progress'), value: status.progress },
+      { path: subtaskPath(p, s.type, 'checkpoint'), value: status.checkpoint },
+    ];
+    if (status.state === 'FAILED') {
+      const error = { code: status.error?.code ?? 'JOB_FAILED', message: status.error?.message ?? 'The job failed.', at: isoAt(deps.clock.nowMs()) };
+      return { set: progress, failed: s.type, error };
+    }
+    set.push(...progress);
+  }
+  return { set };
+}
+
