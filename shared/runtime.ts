@@ -12,8 +12,9 @@ import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
 import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
 import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
 import { EngineRouter } from './adapters/engine/engine-router';
+import { dmsEngineFromEnv } from './adapters/engine/dms/from-env';
 import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
-import type { AlertNotifier, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
+import type { AlertNotifier, DataSourceStore, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
 import type { SideEffectPort } from './domain/effects';
 import { knownFunction, portsNeededBy } from './wiring';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
@@ -93,7 +94,7 @@ function orchestratorFromEnv(env: NodeJS.ProcessEnv): Orchestrator | undefined {
 }
 
 /** The engines this deployment runs (MIGRATION_ENGINES, comma-separated kinds, set by the construct's `engine` setting). */
-function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string): MigrationEngine | undefined {
+function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string, dataSources: DataSourceStore): MigrationEngine | undefined {
   const raw = env.MIGRATION_ENGINES;
   if (!raw) return undefined;
   const engines: Partial<Record<EngineKind, MigrationEngine>> = {};
@@ -101,8 +102,11 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
     if (kind === 'simulated') {
       // The SIMULATED engine (demos and tests): its jobs live in the table, so every invocation sees them.
       engines.simulated = new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) });
+    } else if (kind === 'aws-dms') {
+      // AWS DMS (DMS_* set by the DmsEngine construct); it reads the data sources' endpoints from the store.
+      engines['aws-dms'] = dmsEngineFromEnv(env, (id) => dataSources.get(id));
     } else {
-      throw new Error(`MIGRATION_ENGINES names '${kind}', which this build cannot run (known: simulated)`);
+      throw new Error(`MIGRATION_ENGINES names '${kind}', which this build cannot run (known: simulated, aws-dms)`);
     }
   }
   return new EngineRouter(engines);
@@ -121,8 +125,8 @@ const PORT_SETTINGS: Record<SideEffectPort, string> = {
  * it does not need, or any port outside a deployed function (the local runtime and tests inject theirs),
  * refuses every use with an error that names it: nothing is silently dropped.
  */
-function sideEffectPorts(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string): Pick<Deps, SideEffectPort> {
-  const built = { orchestrator: orchestratorFromEnv(env), engine: engineFromEnv(env, client, table), expiry: expirySchedulerFromEnv(env) };
+function sideEffectPorts(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string, dataSources: DataSourceStore): Pick<Deps, SideEffectPort> {
+  const built = { orchestrator: orchestratorFromEnv(env), engine: engineFromEnv(env, client, table, dataSources), expiry: expirySchedulerFromEnv(env) };
   const fn = env.CONTROL_PLANE_FUNCTION;
   if (fn !== undefined) {
     if (!knownFunction(fn)) throw new Error(`CONTROL_PLANE_FUNCTION '${fn}' is not a function of this control plane`);
@@ -151,10 +155,11 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
   const client = getDocumentClient();
   const table = tableName(env);
   const events = eventBusFromEnv(env);
+  const dataSources = new DynamoDataSourceStore(client, table);
   return {
     projects: new DynamoProjectStore(client, table),
-    dataSources: new DynamoDataSourceStore(client, table),
-    ...sideEffectPorts(env, client, table),
+    dataSources,
+    ...sideEffectPorts(env, client, table, dataSources),
     events,
     alerts: new DynamoAlertStore(client, table),
     alertNotifier: alertNotifierFromEnv(env, events),

@@ -1,4 +1,5 @@
 import { Aspects, CfnOutput, RemovalPolicies, RemovalPolicy, Validations, type IAspect } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
@@ -6,6 +7,7 @@ import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '.
 import type { Stage } from './stage';
 import { Alerts } from './alerts';
 import { ControlPlaneApi } from './api';
+import { DmsEngine, type DmsEngineProps } from './dms-engine';
 import { DomainEvents } from './domain-events';
 import { scopeLogicalPrefix } from './function';
 import { Monitoring } from './monitoring';
@@ -14,12 +16,24 @@ import { PauseTimers } from './pause-timers';
 import { ProjectsTable } from './projects-table';
 import { wireFunctions, type EngineWiring } from './wiring';
 
-/** The data plane behind the MigrationEngine port. Only the simulated engine exists so far. */
-export interface EngineSettings {
+/** The SIMULATED engine (demos, tests): no data moves; its jobs live in the projects table. */
+export interface SimulatedEngineSettings {
   readonly kind: 'simulated';
   /** Simulated time runs this many times faster than the clock (1 = real time). */
   readonly timeScale?: number;
 }
+
+/**
+ * AWS DMS (infra/constructs/dms-engine.ts): the network, service roles, secrets access role and
+ * replication instance, and the DMS grants and DMS_* environment of every function that runs jobs.
+ * The secrets DMS may read: `secretArns`, or `secretTag` (default `migration-control-plane=<stage>`).
+ */
+export interface AwsDmsEngineSettings extends Omit<DmsEngineProps, 'eventBus'> {
+  readonly kind: 'aws-dms';
+}
+
+/** The data plane behind the MigrationEngine port. Required in prod: a prod stage never falls back to the simulated engine. */
+export type EngineSettings = SimulatedEngineSettings | AwsDmsEngineSettings;
 
 export interface MigrationControlPlaneProps {
   readonly stage: Stage;
@@ -35,17 +49,38 @@ export interface MigrationControlPlaneProps {
   readonly logRetention?: logs.RetentionDays;
   /** Removal policy of every stateful resource (table, log groups, bus, queues, topic and its key, schedule group); default RETAIN in prod, DESTROY in dev. */
   readonly removalPolicy?: RemovalPolicy;
+  /** Default `{ kind: 'simulated' }` in dev; prod must say which engine it runs (an error otherwise). */
   readonly engine?: EngineSettings;
 }
 
-/** What a function that runs jobs gets, per engine setting. */
-function engineWiring(engine: EngineSettings): EngineWiring {
+/** The engine setting of a stage: explicit in prod, simulated by default elsewhere. */
+export function engineSettingsOf(props: Pick<MigrationControlPlaneProps, 'stage' | 'engine'>): EngineSettings {
+  if (props.engine) return props.engine;
+  if (props.stage === 'prod') {
+    throw new Error("the prod stage needs an explicit engine: { kind: 'aws-dms', ... } to move data with AWS DMS, or { kind: 'simulated' } for a demo deployment (cdk: -c engine=aws-dms|simulated)");
+  }
+  return { kind: 'simulated' };
+}
+
+/** What a function that runs jobs gets, per engine setting (the DMS engine's resources are made here, once). */
+function engineWiring(scope: Construct, engine: EngineSettings, stage: Stage, eventBus: events.IEventBus): { wiring: EngineWiring; dms?: DmsEngine } {
+  if (engine.kind === 'aws-dms') {
+    const { kind: _kind, ...props } = engine;
+    const dms = new DmsEngine(scope, 'DmsEngine', {
+      ...props,
+      eventBus,
+      ...(props.secretArns?.length || props.secretTag ? {} : { secretTag: { key: 'migration-control-plane', value: stage } }),
+    });
+    return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn) } };
+  }
   if (engine.timeScale !== undefined && !(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
   return {
-    kinds: [engine.kind],
-    // The simulated engine keeps its jobs in the projects table (every function has it); only its clock is set here.
-    grant: (fn) => {
-      if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
+    wiring: {
+      kinds: [engine.kind],
+      // The simulated engine keeps its jobs in the projects table (every function has it); only its clock is set here.
+      grant: (fn) => {
+        if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
+      },
     },
   };
 }
@@ -81,6 +116,8 @@ export class MigrationControlPlane extends Construct {
   readonly alerts: Alerts;
   readonly monitoring: Monitoring;
   readonly orchestration: Orchestration;
+  /** The AWS DMS engine's resources, when `engine.kind` is 'aws-dms'. */
+  readonly dmsEngine?: DmsEngine;
 
   constructor(scope: Construct, id: string, props: MigrationControlPlaneProps) {
     super(scope, id);
@@ -88,6 +125,7 @@ export class MigrationControlPlane extends Construct {
     if (!Number.isInteger(pauseDeadlineSeconds) || pauseDeadlineSeconds <= 0) {
       throw new Error(`pauseDeadlineSeconds must be a positive integer, got ${pauseDeadlineSeconds}`);
     }
+    const engineSettings = engineSettingsOf(props);
 
     this.table = new ProjectsTable(this, 'Projects', { stage: props.stage });
     this.orchestration = new Orchestration(this, 'Orchestration', {
@@ -109,13 +147,17 @@ export class MigrationControlPlane extends Construct {
     };
     this.pauseTimers = new PauseTimers(this, 'PauseTimers', timerProps);
 
+    // The domain events bus also receives the DMS engine's task state changes.
+    this.domainEvents = new DomainEvents(this, 'DomainEvents', { stage: props.stage, table: this.table.table });
+    const engine = engineWiring(this, engineSettings, props.stage, this.domainEvents.bus);
+    if (engine.dms) this.dmsEngine = engine.dms;
+
     // Every function gets what its operations need (shared/wiring.ts): runs, jobs, timers — env and grants.
     wireFunctions(
       { ...this.api.functions, ...this.orchestration.functions, 'pause-timer': this.pauseTimers.function },
-      { orchestration: this.orchestration, pauseTimers: this.pauseTimers, timerProps, engine: engineWiring(props.engine ?? { kind: 'simulated' }) },
+      { orchestration: this.orchestration, pauseTimers: this.pauseTimers, timerProps, engine: engine.wiring },
     );
 
-    this.domainEvents = new DomainEvents(this, 'DomainEvents', { stage: props.stage, table: this.table.table });
     Validations.of(this).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${scopeLogicalPrefix(this.table.table)}.Arn>/index/*]`,
       reason: "Functions that read the projects table query its own global secondary indexes (listings by kind and status).",

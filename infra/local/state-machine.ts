@@ -76,7 +76,8 @@ export async function synthesizeStateMachine(stage: 'dev' | 'prod' = 'dev'): Pro
   const { MigrationControlPlaneStack } = await import('../stack');
   const cdkJson = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const app = new App({ context: { ...cdkJson.context, stage, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage });
+  // The definition does not depend on the engine; prod only requires naming one.
+  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage, engine: { kind: 'simulated' } });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
   const logicalId = (f: { node: { defaultChild?: unknown } }) => stack.resolve((f.node.defaultChild as { logicalId: string }).logicalId) as string;
   const functionFolders: Record<string, string> = {};

@@ -1,5 +1,6 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
@@ -44,4 +45,31 @@ describe('MigrationControlPlane construct', () => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
     expect(() => new MigrationControlPlane(stack, 'M', { stage: 'dev', engine: { kind: 'simulated', timeScale: 0 } })).toThrow('timeScale');
   });
+
+  it('refuses a prod stage that does not name its engine (never silently simulated)', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    expect(() => new MigrationControlPlane(stack, 'M', { stage: 'prod' })).toThrow(/prod stage needs an explicit engine.*-c engine=aws-dms\|simulated/);
+  });
+
+  it('with the aws-dms engine, makes the DMS resources once and forwards their task state changes to the control plane bus', () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TeamStack');
+
+    // Act
+    const cp = new MigrationControlPlane(stack, 'Migrations', { stage: 'prod', engine: { kind: 'aws-dms', createServiceRoles: false } });
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties?: any }> };
+    const resources = Object.values(template.Resources);
+
+    // Assess
+    expect(resources.filter((r) => r.Type === 'AWS::DMS::ReplicationInstance')).toHaveLength(1);
+    expect(resources.filter((r) => r.Type === 'AWS::DMS::ReplicationSubnetGroup')).toHaveLength(1);
+    expect(resources.filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'dms-vpc-role')).toEqual([]);
+    const busId = stack.getLogicalId(cp.domainEvents.bus.node.defaultChild as events.CfnEventBus);
+    const rule = resources.find((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.dms'));
+    expect(JSON.stringify(rule?.Properties.Targets)).toContain(busId);
+    // No secrets named: DMS may read the secrets tagged migration-control-plane=<stage>.
+    const secretsRole = resources.find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.PolicyDocument).includes('secretsmanager:ResourceTag/migration-control-plane'));
+    expect(JSON.stringify(secretsRole?.Properties.PolicyDocument)).toContain('"prod"');
+    expect(cp.dmsEngine?.environment.DMS_REPLICATION_MODE).toBe('instance');
+  }, 180_000);
 });

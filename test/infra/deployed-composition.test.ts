@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineSettings } from '../../infra/constructs/control-plane';
 import { MigrationControlPlaneStack } from '../../infra/stack';
 import { EngineRouter } from '../../shared/adapters/engine/engine-router';
 import { EventBridgeExpiryScheduler } from '../../shared/adapters/scheduler/eventbridge-scheduler';
@@ -24,15 +25,32 @@ import { createProject } from '../../shared/usecases/projects';
 
 type Json = any;
 
-/** IAM actions each capability needs (what the adapters behind the port call). */
-const ACTIONS: Record<Capability, string[]> = {
+/** What the AWS DMS adapter calls (shared/adapters/engine/dms/dms-api.ts), and passing its secrets access role to DMS. */
+const DMS_ACTIONS = [
+  'dms:CreateEndpoint',
+  'dms:DeleteEndpoint',
+  'dms:DescribeEndpoints',
+  'dms:CreateReplicationTask',
+  'dms:StartReplicationTask',
+  'dms:StopReplicationTask',
+  'dms:DeleteReplicationTask',
+  'dms:DescribeReplicationTasks',
+  'dms:DescribeTableStatistics',
+  'dms:AddTagsToResource',
+  'dms:ListTagsForResource',
+  'cloudwatch:GetMetricData',
+  'iam:PassRole',
+];
+
+/** IAM actions each capability needs (what the adapters behind the port call); the jobs of the simulated engine are table items. */
+const actionsOf = (engine: EngineSettings['kind']): Record<Capability, string[]> => ({
   'runs:start': ['states:StartExecution'],
   'runs:stop': ['states:StopExecution', 'states:DescribeExecution'],
   'runs:signal': ['states:SendTaskSuccess'],
-  jobs: [],
+  jobs: engine === 'aws-dms' ? DMS_ACTIONS : [],
   timers: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'timers:sweep': ['scheduler:ListSchedules'],
-};
+});
 
 /** The adapter a configured port must be (never a stand-in that refuses every use). */
 const ADAPTERS = { orchestrator: StepFunctionsOrchestrator, expiry: EventBridgeExpiryScheduler, engine: EngineRouter } as const;
@@ -43,9 +61,16 @@ interface DeployedFunction {
   actions: Set<string>;
 }
 
+/** ARN shapes the adapters check (the DMS engine refuses anything but a replication instance ARN). */
+const ARN_STAND_INS: Record<string, string> = {
+  DMS_REPLICATION_INSTANCE_ARN: 'arn:aws:dms:eu-west-1:123456789012:rep:mig-composition',
+  DMS_ACCESS_ROLE_ARN: 'arn:aws:iam::123456789012:role/dms-secrets-access',
+};
+
 /** A token's stand-in value: an ARN-shaped string for ARNs, a name otherwise. */
 function standIn(key: string, value: unknown): string {
   if (typeof value === 'string') return value;
+  if (ARN_STAND_INS[key]) return ARN_STAND_INS[key];
   if (/ARN$/.test(key)) return `arn:aws:states:eu-west-1:123456789012:stateMachine:${key.toLowerCase()}`;
   return `${key.toLowerCase()}-from-template`;
 }
@@ -69,21 +94,32 @@ function deployedFunctions(template: { Resources: Record<string, Json> }): Deplo
   return out;
 }
 
+function synthesizeComposition(engine: EngineSettings): DeployedFunction[] {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new MigrationControlPlaneStack(app, 'Composition', { stage: 'prod', engine });
+  return deployedFunctions(Template.fromStack(stack).toJSON() as { Resources: Record<string, Json> });
+}
+
+/** The prod composition per engine setting (prod always names its engine). */
+const compositions: Record<EngineSettings['kind'], DeployedFunction[]> = { simulated: [], 'aws-dms': [] };
 let functions: DeployedFunction[];
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new MigrationControlPlaneStack(app, 'Composition', { stage: 'prod' });
-  functions = deployedFunctions(Template.fromStack(stack).toJSON() as { Resources: Record<string, Json> });
+  compositions.simulated = synthesizeComposition({ kind: 'simulated' });
+  compositions['aws-dms'] = synthesizeComposition({ kind: 'aws-dms' });
+  functions = compositions.simulated;
 }, 600_000);
 
-describe('deployed composition (from the synthesized template)', () => {
+describe.each(['simulated', 'aws-dms'] as const)('deployed composition with the %s engine (from the synthesized template)', (engine) => {
+  const ACTIONS = actionsOf(engine);
+
   it('names every function of the control plane', () => {
+    const functions = compositions[engine];
     expect(functions.map((f) => f.fn).sort()).toEqual(expect.arrayContaining(['batch-operations', 'project-lifecycle', 'orchestration-step', 'orchestration-reconciler', 'pause-timer']));
   });
 
   it("builds each function's dependencies as the deployed runtime does, with every port its operations need", () => {
-    for (const { fn, env } of functions) {
+    for (const { fn, env } of compositions[engine]) {
       // Act
       const deps = depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
 
@@ -92,22 +128,54 @@ describe('deployed composition (from the synthesized template)', () => {
     }
   });
 
+  it('gives every function that runs jobs an engine router serving exactly the configured engine', () => {
+    const runners = compositions[engine].filter(({ fn }) => capabilitiesOf(fn).includes('jobs'));
+    expect(runners.map((f) => f.fn)).toEqual(expect.arrayContaining(['orchestration-step', 'project-lifecycle', 'pause-timer']));
+    for (const { fn, env } of runners) {
+      // Act
+      const deps = depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+
+      // Assess
+      expect(deps.engine, fn).toBeInstanceOf(EngineRouter);
+      expect((deps.engine as EngineRouter).kinds, fn).toEqual([engine]);
+    }
+  });
+
   it('grants each function the actions of every capability its operations need', () => {
-    for (const { fn, actions } of functions) {
+    for (const { fn, actions } of compositions[engine]) {
       for (const capability of capabilitiesOf(fn)) {
         for (const action of ACTIONS[capability]) expect(actions.has(action), `${fn} needs ${action} for ${capability} (${CAPABILITIES[capability].port})`).toBe(true);
       }
     }
   });
 
+  it('grants DMS actions to no function whose operations run no jobs', () => {
+    for (const { fn, actions } of compositions[engine]) {
+      if (capabilitiesOf(fn).includes('jobs')) continue;
+      expect([...actions].filter((a) => a.startsWith('dms:')), fn).toEqual([]);
+    }
+  });
+
   it('refuses at init a function whose operations need a port that is not configured (the old batch wiring)', () => {
     // Prepare: the batch function as it was deployed before its grants were derived: no STATE_MACHINE_ARN.
-    const batch = functions.find((f) => f.fn === 'batch-operations');
+    const batch = compositions[engine].find((f) => f.fn === 'batch-operations');
     if (!batch) throw new Error('no batch-operations function');
     const { STATE_MACHINE_ARN: _dropped, ...oldEnv } = batch.env;
 
     // Act / Assess
     expect(() => depsFromEnv({ ...oldEnv, AWS_REGION: 'eu-west-1' })).toThrow(/batch-operations needs the orchestrator port.*STATE_MACHINE_ARN/);
+  });
+});
+
+describe('deployed composition with the aws-dms engine', () => {
+  it('refuses at init a function that runs jobs on DMS without the DMS_* settings of the DmsEngine construct', () => {
+    // Prepare
+    const step = compositions['aws-dms'].find((f) => f.fn === 'orchestration-step');
+    if (!step) throw new Error('no orchestration-step function');
+    const { DMS_REPLICATION_INSTANCE_ARN: _dropped, ...env } = step.env;
+
+    // Act / Assess
+    expect(() => depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' })).toThrow(/aws-dms engine needs DMS_REPLICATION_INSTANCE_ARN/);
   });
 });
 

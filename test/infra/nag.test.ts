@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { EngineSettings } from '../../infra/constructs/control-plane';
 import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
 
 /**
@@ -17,13 +18,13 @@ interface Violation {
 
 const outdirs: string[] = [];
 
-function nag(stage: Stage): { threw: boolean; violations: Violation[]; acknowledged: { id: string; reason: string }[] } {
-  const outdir = mkdtempSync(path.join(tmpdir(), `cdk-nag-${stage}-`));
+function nag(stage: Stage, engine: EngineSettings = { kind: 'simulated' }): { threw: boolean; violations: Violation[]; acknowledged: { id: string; reason: string }[] } {
+  const outdir = mkdtempSync(path.join(tmpdir(), `cdk-nag-${stage}-${engine.kind}-`));
   outdirs.push(outdir);
   // The feature flags of cdk.json change the grants (e.g. KMS permissions for imported aliases): check what `cdk synth` checks.
   const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:validationReportJson': true } });
-  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage });
+  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage, engine });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let threw = false;
   try {
@@ -46,9 +47,13 @@ afterAll(() => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each(['prod', 'dev'] as const)('the %s stack has no unacknowledged finding, and every acknowledgement gives a reason', (stage) => {
+  it.each<[Stage, EngineSettings]>([
+    ['prod', { kind: 'simulated' }],
+    ['dev', { kind: 'simulated' }],
+    ['prod', { kind: 'aws-dms' }],
+  ])('the %s stack with engine %j has no unacknowledged finding, and every acknowledgement gives a reason', (stage, engine) => {
     // Act
-    const { threw, violations, acknowledged } = nag(stage);
+    const { threw, violations, acknowledged } = nag(stage, engine);
 
     // Assess
     const listing = violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);

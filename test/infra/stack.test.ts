@@ -60,6 +60,7 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
   const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, ...context } });
   const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, {
     stage,
+    engine: { kind: 'simulated' },
     ...(pauseDeadlineSeconds === undefined ? {} : { pauseDeadlineSeconds }),
     ...(alarmEmail === undefined ? {} : { alarmEmail }),
   });

@@ -28,7 +28,8 @@ export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.js
 /** The stack of a stage, with cdk.json's feature flags, without bundling the functions. */
 export function synthesizeStack(stage: Stage, build?: (stack: MigrationControlPlaneStack) => void): Synthesized & { cp: MigrationControlPlaneStack } {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage });
+  // prod names its engine explicitly (infra/constructs/control-plane.ts): the simulated one here.
+  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage, engine: { kind: 'simulated' } });
   build?.(stack);
   return { stack, cp: stack, resources: (Template.fromStack(stack).toJSON() as { Resources: Record<string, CfnResource> }).Resources };
 }
