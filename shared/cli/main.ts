@@ -1,10 +1,29 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { PROJECT_STATUSES, type ProjectStatus } from '../domain/project';
 import { USER_OPERATIONS } from '../domain/transitions';
 import { ApiClient, ApiError, type RequestSigner } from './client';
-import { ProgressBar, shortTime, table, type Writable } from './output';
+import {
+  BATCH_CHUNK,
+  COMPONENT_FLAGS,
+  emit,
+  errorMsg,
+  need,
+  OPTIONS,
+  resultTable,
+  seconds,
+  statusArg,
+  summarize,
+  UsageError,
+  type Ctx,
+  type Io,
+  type ItemResult,
+  type OpResult,
+} from './common';
+import { ProgressBar, shortTime, table } from './output';
+import { describeProject, type ProjectBody } from './project-view';
 import { resolveRegion, shouldSign, signRequest } from './sigv4';
+
+export { BATCH_CHUNK, type Io, type ItemResult, type OpResult };
 
 /**
  * migctl: the command line for the migration control plane API. `run` is the whole program (the bin
@@ -48,131 +67,6 @@ Options:
 Exit status: 0 when every item succeeded, 1 when any failed, 2 on a usage error.
 `;
 
-export interface Io {
-  stdout: Writable;
-  stderr: Writable;
-  /** Reads one answer line; undefined when input has ended. */
-  ask(question: string): Promise<string | undefined>;
-  env: NodeJS.ProcessEnv;
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-export interface ItemResult {
-  result: boolean;
-  msg: string;
-  projectId: string;
-  name: string;
-  [extra: string]: unknown;
-}
-
-export interface OpResult {
-  op: string;
-  result: boolean;
-  msg: string;
-  projects: ItemResult[];
-}
-
-class UsageError extends Error {}
-
-const OPTIONS = {
-  endpoint: { type: 'string' },
-  json: { type: 'boolean' },
-  sigv4: { type: 'boolean' },
-  'no-sigv4': { type: 'boolean' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  actor: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  yes: { type: 'boolean', short: 'y' },
-  'dry-run': { type: 'boolean' },
-  ids: { type: 'string', multiple: true },
-  status: { type: 'string' },
-  label: { type: 'string', multiple: true },
-  level: { type: 'string' },
-  limit: { type: 'string' },
-  name: { type: 'string' },
-  source: { type: 'string' },
-  destination: { type: 'string' },
-  components: { type: 'string' },
-  tables: { type: 'string' },
-  'alert-level': { type: 'string' },
-  description: { type: 'string' },
-  'confirm-name': { type: 'string' },
-  'if-match': { type: 'string' },
-  for: { type: 'string' },
-  timeout: { type: 'string' },
-  interval: { type: 'string' },
-  step: { type: 'string' },
-} as const;
-
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-interface Ctx {
-  api: ApiClient;
-  flags: Flags;
-  io: Io;
-  json: boolean;
-}
-
-const COMPONENT_FLAGS: Record<string, string> = {
-  structure: 'structureMigration',
-  full: 'fullMigration',
-  incremental: 'incrementalSync',
-  verification: 'fullVerification',
-  reverse: 'reverseIncrementalSync',
-};
-
-/** Batch size per request: big selections go in several calls, with a progress bar on a terminal. */
-export const BATCH_CHUNK = 50;
-
-const errorMsg = (e: unknown) => (e instanceof ApiError ? `${e.problem.code}: ${e.problem.detail ?? e.problem.title ?? ''}`.trim() : (e as Error).message);
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined || value === '') throw new UsageError(`missing ${what}`);
-  return value;
-}
-
-function statusArg(value: string | undefined, allowDeleted = false): ProjectStatus | 'DELETED' | undefined {
-  if (value === undefined) return undefined;
-  const upper = value.toUpperCase();
-  if ((PROJECT_STATUSES as readonly string[]).includes(upper) || (allowDeleted && upper === 'DELETED')) return upper as ProjectStatus;
-  throw new UsageError(`unknown status '${value}' (one of ${PROJECT_STATUSES.join(', ')}${allowDeleted ? ', DELETED' : ''})`);
-}
-
-function seconds(value: string | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value.replace(/s$/, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a positive number of seconds`);
-  return n;
-}
-
-function emit(ctx: Ctx, r: OpResult, human: () => string): number {
-  if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-  else {
-    const text = human();
-    if (text) ctx.io.stdout.write(`${text}\n`);
-  }
-  return r.result ? 0 : 1;
-}
-
-function resultTable(items: ItemResult[]): string {
-  return table(
-    ['PROJECT', 'NAME', 'RESULT', 'STATUS', 'MESSAGE'],
-    items.map((i) => [i.projectId, i.name, i.result ? 'ok' : 'FAILED', (i.status as string | undefined) ?? '', i.msg]),
-  );
-}
-
-function summarize(op: string, items: ItemResult[]): OpResult {
-  const failed = items.filter((i) => !i.result).length;
-  return {
-    op,
-    result: failed === 0,
-    msg: failed === 0 ? '' : `${failed} of ${items.length} failed`,
-    projects: items,
-  };
-}
-
 async function projectsList(ctx: Ctx): Promise<number> {
   const status = statusArg(ctx.flags.status);
   const label = ctx.flags.label?.[0];
@@ -199,30 +93,8 @@ async function projectsList(ctx: Ctx): Promise<number> {
 }
 
 async function projectsGet(ctx: Ctx, id: string): Promise<number> {
-  const { body: p } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}`);
-  return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => {
-    const components = Object.entries(COMPONENT_FLAGS)
-      .filter(([, k]) => p.migrationType?.[k])
-      .map(([c]) => c)
-      .join(',');
-    const rows: [string, unknown][] = [
-      ['id', p.id],
-      ['name', p.name],
-      ['status', p.status],
-      ['version', p.version],
-      ['components', components],
-      ['source', p.sourceId],
-      ['destination', p.destinationId],
-      ['tables', p.tables === null ? '(all)' : (p.tables ?? []).map((t: any) => `${t.schema}.${t.table}`).join(', ')],
-      ['labels', (p.labels ?? []).join(', ')],
-      ['alert level', p.alertLevel],
-      ['created', shortTime(p.createdAt)],
-      ['updated', shortTime(p.updatedAt)],
-      ...(p.pauseExpiresAt ? ([['pause expires', shortTime(p.pauseExpiresAt)]] as [string, unknown][]) : []),
-      ['allowed actions', (p.allowedActions ?? []).join(', ')],
-    ];
-    return rows.map(([k, v]) => `${`${k}:`.padEnd(17)}${v ?? ''}`).join('\n');
-  });
+  const { body: p } = await ctx.api.request<ProjectBody>('GET', `/projects/${encodeURIComponent(id)}`);
+  return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => describeProject(p));
 }
 
 async function projectsCreate(ctx: Ctx): Promise<number> {
