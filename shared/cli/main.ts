@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { USER_OPERATIONS } from '../domain/transitions';
+import { BATCH_OPERATIONS } from '../domain/transitions';
 import { ApiClient, ApiError, type RequestSigner } from './client';
 import {
   BATCH_CHUNK,
@@ -20,7 +20,9 @@ import {
   type OpResult,
 } from './common';
 import { ProgressBar, shortTime, table } from './output';
+import { bodyFlag, lifecycleCommand, lifecycleHelp, switchoverCommand, SWITCHOVER_SUBCOMMANDS, type LifecycleCommand } from './operations';
 import { describeProject, type ProjectBody } from './project-view';
+import { alerts, dataSources, events } from './resources';
 import { resolveRegion, shouldSign, signRequest } from './sigv4';
 
 export { BATCH_CHUNK, type Io, type ItemResult, type OpResult };
@@ -36,22 +38,23 @@ Usage: migctl <command> [options]
 
 Commands:
   projects list [--status S] [--label L] [--limit N]   List projects (newest first)
-  projects get <id>                                    Show one project
+  projects get <id>                                    Show one project: engine, precheck, stage, subtask progress, what it waits for
   projects create --name N --source ID --destination ID [--components C,..] [--tables schema.table,..]
                   [--label L]... [--alert-level LEVEL] [--description D]
                                                        Create a project (components: structure,full,incremental,verification,reverse)
-  projects start <id>...                               Start projects
-  projects pause <id>...                               Pause running projects
-  projects resume <id>...                              Resume paused or failed projects
-  projects release <id>...                             Release projects (irreversible)
   projects delete <id> [--confirm-name NAME]           Delete a project; asks for its name
+${lifecycleHelp()}
+  projects skip-verification <id>...                   Same as projects skip-full-verification
+  alert-level set <id>... --level LEVEL                Same as projects alert-config (NONE, LOW, MEDIUM, HIGH)
   batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
-                                                       Apply ${USER_OPERATIONS.join('|')} to many projects:
-                                                       shows the preview, asks, then prints per-project results
-  switchover enter <id>                                Enter the forward switchover of a project
-  switchover start <id>                                Start the forward switchover
-  switchover confirm <id> --step NAME                  Confirm the waiting forward-switchover step (e.g. CONFIRM_SOURCE_WRITES_STOPPED)
-  events <id>                                          The audit trail of a project
+                                                       Apply ${BATCH_OPERATIONS.join('|')} to many projects:
+                                                       shows the preview, asks, then runs only the eligible ones
+  watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
+  events <id>                                          The audit trail of a project (every page)
+  alerts <id>                                          The alerts raised for a project (every page)
+  data-sources list | get <id> | delete <id> | test-connection <id>
+  data-sources create --name N --engine E --host H --port P --username U [--database D] [--secret-arn ARN]
+                                                       Manage data sources; test-connection connects as the jobs would
   wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
                                                        Wait until a project reaches STATUS (or DELETED)
 
@@ -128,16 +131,17 @@ async function projectsCreate(ctx: Ctx): Promise<number> {
 }
 
 /** One POST per project; every project gets a result line, failures do not stop the others. */
-async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string) => string, body?: unknown): Promise<number> {
+async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string) => string, body?: unknown, method = 'POST'): Promise<number> {
   if (ids.length === 0) throw new UsageError('give at least one project id');
   const items: ItemResult[] = [];
   const bar = new ProgressBar(ctx.io.stderr, ids.length, op);
   for (const id of ids) {
     try {
       const headers = ctx.flags['if-match'] ? { 'if-match': `"${ctx.flags['if-match'].replace(/"/g, '')}"` } : undefined;
-      const { body: p } = await ctx.api.request('POST', path(id), { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+      const { body: p } = await ctx.api.request(method, path(id), { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
       items.push({ result: true, msg: '', projectId: id, name: p?.name ?? '', status: p?.status });
     } catch (e) {
+      if (e instanceof ApiError && e.problem.code === 'NETWORK_ERROR') throw e;
       items.push({ result: false, msg: errorMsg(e), projectId: id, name: '', ...(e instanceof ApiError && e.problem.currentStatus ? { status: e.problem.currentStatus } : {}) });
     }
     if (ids.length > 1) bar.update(items.length);
@@ -187,7 +191,7 @@ const OPERATION_ALIASES: Record<string, string> = { 'alert-config': 'modify-aler
 async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   const f = ctx.flags;
   const operation = OPERATION_ALIASES[need(opArg, 'batch operation')] ?? opArg!;
-  if (!(USER_OPERATIONS as readonly string[]).includes(operation)) throw new UsageError(`unknown operation '${opArg}' (one of ${USER_OPERATIONS.join(', ')})`);
+  if (!(BATCH_OPERATIONS as readonly string[]).includes(operation)) throw new UsageError(`unknown operation '${opArg}' (one of ${BATCH_OPERATIONS.join(', ')})`);
   const ids = f.ids?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const status = statusArg(f.status);
   const label = f.label?.[0];
@@ -259,28 +263,22 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   return emit(ctx, r, () => `${resultTable(all)}\n${items.filter((i) => i.result).length} succeeded, ${all.filter((i) => !i.result).length} failed.`);
 }
 
-async function switchover(ctx: Ctx, step: string | undefined, id: string | undefined): Promise<number> {
-  const paths: Record<string, string> = { enter: 'forward-switchover', start: 'forward-switchover/start', confirm: 'forward-switchover/confirm' };
-  const sub = paths[need(step, 'switchover step (enter|start|confirm)')];
-  if (!sub) throw new UsageError(`unknown switchover command '${step}' (enter, start, confirm)`);
-  const projectId = need(id, 'project id');
-  const body = step === 'confirm' ? { step: String(need(ctx.flags.step, '--step')).toUpperCase() } : undefined;
-  if (body && !/^[A-Z_]+$/.test(body.step)) throw new UsageError('--step must be a switchover step name, e.g. CONFIRM_SOURCE_WRITES_STOPPED');
-  return perProject(ctx, `switchover ${step}`, [projectId], (pid) => `/projects/${encodeURIComponent(pid)}/${sub}`, body);
+/** One lifecycle command (derived from its operation record) on the given projects. */
+function lifecycle(ctx: Ctx, op: string, c: LifecycleCommand, ids: string[]): Promise<number> {
+  let body: unknown;
+  if (c.body === 'alertLevel') body = { level: need(ctx.flags.level, '--level').toUpperCase() };
+  if (c.body === 'step') {
+    const step = need(ctx.flags.step, '--step').toUpperCase();
+    if (!/^[A-Z_]+$/.test(step)) throw new UsageError('--step must be a switchover step name, e.g. CONFIRM_SOURCE_WRITES_STOPPED');
+    body = { step };
+  }
+  return perProject(ctx, op, ids, c.path, body, c.method);
 }
 
-async function events(ctx: Ctx, id: string): Promise<number> {
-  // The trail is paged: follow nextToken to the end.
-  const items: any[] = [];
-  let nextToken: string | undefined;
-  do {
-    const { body } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}/events`, { query: { limit: 100, nextToken } });
-    items.push(...body.items);
-    nextToken = body.nextToken;
-  } while (nextToken);
-  return emit(ctx, { op: 'events', result: true, msg: `${items.length} event(s)`, projects: [{ result: true, msg: '', projectId: id, name: '', events: items }] }, () =>
-    table(['AT', 'OPERATION', 'FROM', 'TO', 'VERSION', 'ACTOR'], items.map((e) => [shortTime(e.at), e.operation, e.from ?? '-', e.to ?? '-', e.version, e.actor])),
-  );
+function switchover(ctx: Ctx, sub: string | undefined, id: string | undefined): Promise<number> {
+  const c = switchoverCommand(need(sub, `switchover step (${SWITCHOVER_SUBCOMMANDS.join('|')})`));
+  if (!c) throw new UsageError(`unknown switchover command '${sub}' (${SWITCHOVER_SUBCOMMANDS.join(', ')})`);
+  return lifecycle(ctx, `switchover ${sub}`, c, [need(id, 'project id')]);
 }
 
 async function wait(ctx: Ctx, id: string): Promise<number> {
@@ -330,22 +328,30 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
           return projectsGet(ctx, need(rest[0], 'project id'));
         case 'create':
           return projectsCreate(ctx);
-        case 'start':
-        case 'pause':
-        case 'resume':
-        case 'release':
-          return perProject(ctx, `projects ${sub}`, rest, (id) => `/projects/${encodeURIComponent(id)}/${sub}`);
         case 'delete':
           return projectsDelete(ctx, need(rest[0], 'project id'));
-        default:
-          throw new UsageError(`unknown projects command '${sub ?? ''}'`);
+        default: {
+          const c = sub === undefined ? undefined : lifecycleCommand(sub);
+          if (!c) throw new UsageError(`unknown projects command '${sub ?? ''}'`);
+          return lifecycle(ctx, `projects ${sub}`, c, rest);
+        }
       }
+    case 'alert-level': {
+      const c = lifecycleCommand('alert-config');
+      if (sub !== 'set' || !c) throw new UsageError(`usage: migctl alert-level set <id>...${c ? bodyFlag(c) : ''}`);
+      return lifecycle(ctx, 'alert-level set', c, rest);
+    }
     case 'batch':
       return batch(ctx, sub);
     case 'switchover':
       return switchover(ctx, sub, rest[0]);
     case 'events':
       return events(ctx, need(sub, 'project id'));
+    case 'alerts':
+      return alerts(ctx, need(sub, 'project id'));
+    case 'data-sources':
+    case 'ds':
+      return dataSources(ctx, sub, rest[0]);
     case 'wait':
       return wait(ctx, need(sub, 'project id'));
     default:

@@ -122,3 +122,88 @@ describe('migctl projects get', () => {
     expect(JSON.parse(text()).projects[0].project).toEqual(RUNNING_PROJECT);
   });
 });
+
+describe('migctl lifecycle commands (derived from the operation records)', () => {
+  const ok = async () => jsonResponse(200, { id: 'p1', name: 'orders', status: 'RUNNING' });
+
+  it.each([
+    [['projects', 'precheck', 'p1'], 'POST', '/projects/p1/precheck', undefined],
+    [['projects', 'skip-verification', 'p1'], 'POST', '/projects/p1/skip-full-verification', undefined],
+    [['projects', 'skip-full-verification', 'p1'], 'POST', '/projects/p1/skip-full-verification', undefined],
+    [['switchover', 'enter', 'p1'], 'POST', '/projects/p1/forward-switchover', undefined],
+    [['switchover', 'start', 'p1'], 'POST', '/projects/p1/forward-switchover/start', undefined],
+    [['switchover', 'confirm', 'p1', '--step', 'process_database_objects'], 'POST', '/projects/p1/forward-switchover/confirm', { step: 'PROCESS_DATABASE_OBJECTS' }],
+    [['alert-level', 'set', 'p1', '--level', 'high'], 'PUT', '/projects/p1/alert-config', { level: 'HIGH' }],
+    [['projects', 'alert-config', 'p1', '--level', 'none'], 'PUT', '/projects/p1/alert-config', { level: 'NONE' }],
+    [['projects', 'resume', 'p1'], 'POST', '/projects/p1/resume', undefined],
+  ] as const)('%j sends %s %s', async (args, method, path, body) => {
+    // Prepare
+    const { io, sent, text } = fakeIo(ok);
+
+    // Act
+    const code = await run([...args, '--endpoint', 'http://api.test'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sent).toEqual([{ method, url: `http://api.test${path}`, body }]);
+    expect(text()).toMatch(/p1\s+orders\s+ok\s+RUNNING/);
+  });
+
+  it('a body-carrying command without its flag is a usage error, and nothing is sent', async () => {
+    // Prepare
+    const { io, sent, err } = fakeIo(ok);
+
+    // Act
+    const code = await run(['alert-level', 'set', 'p1'], io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err.join('')).toContain('missing --level');
+    expect(sent).toEqual([]);
+  });
+
+  it('--help lists every command, the lifecycle ones from the records', async () => {
+    // Prepare
+    const { io, text } = fakeIo(ok);
+
+    // Act
+    await run(['--help'], io);
+
+    // Assess
+    for (const cmd of ['projects precheck', 'projects skip-full-verification', 'projects alert-config <id>... --level LEVEL', 'switchover confirm <id> --step NAME', 'alert-level set', 'watch <id>', 'alerts <id>', 'data-sources create', 'test-connection']) {
+      expect(text()).toContain(cmd);
+    }
+  });
+});
+
+describe('migctl paged read-outs', () => {
+  it('events and alerts follow nextToken to the last page', async () => {
+    // Prepare
+    const pages: Record<string, unknown> = {
+      '/projects/p1/events': { items: [{ at: '2026-01-01T00:00:00.000Z', operation: 'create', from: null, to: 'NOT_STARTED', version: 1, actor: 'me' }], nextToken: 'e2' },
+      '/projects/p1/events?e2': { items: [{ at: '2026-01-01T00:01:00.000Z', operation: 'start', from: 'NOT_STARTED', to: 'RUNNING', version: 2, actor: 'me' }] },
+      '/projects/p1/alerts': { items: [{ at: '2026-01-01T00:02:00.000Z', condition: 'SYNC_LATENCY_HIGH', severity: 'WARNING', level: 'LOW', message: 'lag 90 s' }], nextToken: 'a2' },
+      '/projects/p1/alerts?a2': { items: [{ at: '2026-01-01T00:03:00.000Z', condition: 'PROJECT_FAILED', severity: 'CRITICAL', level: 'LOW', message: 'failed', notifiedAt: '2026-01-01T00:03:01.000Z' }] },
+    };
+    const api = async (url: string | URL | Request) => {
+      const u = new URL(String(url));
+      const token = u.searchParams.get('nextToken');
+      return jsonResponse(200, pages[`${u.pathname}${token ? `?${token}` : ''}`]);
+    };
+    const ev = fakeIo(api);
+    const al = fakeIo(api);
+
+    // Act
+    const evCode = await run(['events', 'p1'], ev.io);
+    const alCode = await run(['alerts', 'p1'], al.io);
+
+    // Assess
+    expect(evCode).toBe(0);
+    expect(ev.sent.map((s) => new URL(s.url).searchParams.get('nextToken'))).toEqual([null, 'e2']);
+    expect(ev.text()).toMatch(/create\s+-\s+NOT_STARTED/);
+    expect(ev.text()).toMatch(/start\s+NOT_STARTED\s+RUNNING/);
+    expect(alCode).toBe(0);
+    expect(al.text()).toMatch(/SYNC_LATENCY_HIGH\s+WARNING\s+LOW\s+no\s+lag 90 s/);
+    expect(al.text()).toMatch(/PROJECT_FAILED\s+CRITICAL\s+LOW\s+2026-01-01 00:03:01Z\s+failed/);
+  });
+});

@@ -206,6 +206,51 @@ describe('migctl end to end against the local API', () => {
     expect(JSON.parse(timedOut.stdout).projects[0]).toMatchObject({ result: false, status: 'RUNNING', msg: expect.stringContaining('timed out') });
   });
 
+  it('data-sources create / list / get / test-connection / delete', async () => {
+    // Act
+    const created = await migctl(endpoint, ['data-sources', 'create', '--name', `cli-ds-${Date.now()}`, '--engine', 'mysql', '--host', 'db.internal', '--port', '3306', '--username', 'migrator', '--json']);
+    const id = JSON.parse(created.stdout).projects[0].projectId as string;
+    const listed = await migctl(endpoint, ['data-sources', 'list']);
+    const got = await migctl(endpoint, ['data-sources', 'get', id]);
+    const tested = await migctl(endpoint, ['data-sources', 'test-connection', id]);
+    const deleted = await migctl(endpoint, ['data-sources', 'delete', id]);
+    const gone = (await call('GET', `/data-sources/${id}`)).status;
+
+    // Assess
+    expect(created.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+ENGINE\s+HOST\s+PORT/);
+    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+cli-ds-\\d+\\s+mysql\\s+db.internal\\s+3306`));
+    expect(got.stdout).toMatch(/host:\s+db.internal/);
+    expect(tested.code).toBe(0);
+    expect(tested.stdout).toMatch(/checked:\s+NO/);
+    expect(deleted.code).toBe(0);
+    expect(gone).toBe(404);
+  });
+
+  it('projects precheck, alert-level set, skip-verification and alerts reach the API', async () => {
+    // Prepare
+    const p = await createProject(ds);
+
+    // Act
+    const prechecked = await migctl(endpoint, ['projects', 'precheck', p.id]);
+    const leveled = await migctl(endpoint, ['alert-level', 'set', p.id, '--level', 'high']);
+    const skipped = await migctl(endpoint, ['projects', 'skip-verification', p.id, '--json']);
+    const alerts = await migctl(endpoint, ['alerts', p.id]);
+    const got = await migctl(endpoint, ['projects', 'get', p.id]);
+
+    // Assess
+    expect(prechecked.code).toBe(0);
+    expect(leveled.code).toBe(0);
+    expect((await call('GET', `/projects/${p.id}`)).body.alertLevel).toBe('HIGH');
+    expect(skipped.code).toBe(1); // not at the full verification: refused by the API, reported per project
+    expect(JSON.parse(skipped.stdout).projects[0]).toMatchObject({ result: false, projectId: p.id, msg: expect.stringMatching(/^[A-Z_]+: /) });
+    expect(alerts.code).toBe(0);
+    expect(alerts.stdout).toContain('No alerts.');
+    expect(got.stdout).toMatch(/engine:\s+SIMULATED/);
+    expect(got.stdout).toMatch(/precheck:\s+(PASSED|RUNNING|FAILED)/);
+    expect(got.stdout).toMatch(/alert level:\s+HIGH/);
+  });
+
   it('usage errors exit 2; an unreachable endpoint exits 1', async () => {
     // Act
     const usage = await migctl(endpoint, ['batch', 'pause']);
