@@ -23,6 +23,7 @@ import { ProgressBar, shortTime, table } from './output';
 import { bodyFlag, lifecycleCommand, lifecycleHelp, switchoverCommand, SWITCHOVER_SUBCOMMANDS, type LifecycleCommand } from './operations';
 import { describeProject, type ProjectBody } from './project-view';
 import { alerts, dataSources, events } from './resources';
+import { watch } from './watch';
 import { resolveRegion, shouldSign, signRequest } from './sigv4';
 
 export { BATCH_CHUNK, type Io, type ItemResult, type OpResult };
@@ -354,6 +355,8 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
       return dataSources(ctx, sub, rest[0]);
     case 'wait':
       return wait(ctx, need(sub, 'project id'));
+    case 'watch':
+      return watch(ctx, need(sub, 'project id'));
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
   }
@@ -410,6 +413,10 @@ export function processIo(): Io {
       lines ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
       const next = await lines.next();
       return next.done ? undefined : next.value;
+    },
+    onInterrupt: (fn) => {
+      process.once('SIGINT', fn);
+      return () => process.off('SIGINT', fn);
     },
   };
 }

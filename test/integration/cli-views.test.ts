@@ -207,3 +207,80 @@ describe('migctl paged read-outs', () => {
     expect(al.text()).toMatch(/PROJECT_FAILED\s+CRITICAL\s+LOW\s+2026-01-01 00:03:01Z\s+failed/);
   });
 });
+
+describe('migctl watch', () => {
+  const at = (status: string, percent: number, lagSeconds: number) => ({
+    ...RUNNING_PROJECT,
+    status,
+    awaiting: undefined,
+    waitingStep: undefined,
+    currentStage: 'INCREMENTAL_SYNC',
+    subtasks: [
+      { type: 'FULL_MIGRATION', status: 'SUCCEEDED', continuous: false, progress: { percent: 100, rows: 12000 } },
+      { type: 'INCREMENTAL_SYNC', status: status === 'RUNNING' ? 'RUNNING' : 'SUCCEEDED', continuous: true, progress: { percent, rows: 10, lagSeconds } },
+    ],
+  });
+  /** Answers GET /projects/p1 with each body in turn (the last one again once they run out). */
+  const sequence = (bodies: unknown[]) => {
+    let i = 0;
+    return async () => jsonResponse(200, bodies[Math.min(i++, bodies.length - 1)]);
+  };
+
+  it('on a terminal redraws the view in place each refresh and ends when the project leaves RUNNING', async () => {
+    // Prepare
+    const { io, out, sent } = fakeIo(sequence([at('RUNNING', 10, 5), at('RUNNING', 60, 2), at('COMPLETED', 100, 0)]), { tty: true });
+
+    // Act
+    const code = await run(['watch', 'p1'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sent).toHaveLength(3);
+    expect(out).toHaveLength(3);
+    expect(out[0]).not.toContain('\x1b[');
+    expect(out[0]).toMatch(/orders \(p1\)\s+RUNNING\s+stage INCREMENTAL_SYNC\s+\[SIMULATED ENGINE\]/);
+    expect(out[0]).toMatch(/> INCREMENTAL_SYNC\s+RUNNING\s+\[##-{18}\]\s+10%\s+rows 10, lag 5s/);
+    expect(out[1]).toMatch(/^\x1b\[3A\x1b\[0J/);
+    expect(out[1]).toMatch(/\[#{12}-{8}\]\s+60%\s+rows 10, lag 2s/);
+    expect(out[2]).toMatch(/^\x1b\[3A\x1b\[0J.*COMPLETED/);
+  });
+
+  it('without a terminal writes one line per change, and exits 1 when the project FAILED', async () => {
+    // Prepare
+    const { io, out } = fakeIo(sequence([at('RUNNING', 10, 5), at('RUNNING', 10, 5), at('RUNNING', 40, 1), at('FAILED', 40, 1)]));
+
+    // Act
+    const code = await run(['watch', 'p1'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(out).toHaveLength(3);
+    expect(out[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z RUNNING stage=INCREMENTAL_SYNC \| FULL_MIGRATION SUCCEEDED 100% \(rows 12000\) \| INCREMENTAL_SYNC RUNNING 10% \(rows 10, lag 5s\)\n$/);
+    expect(out[1]).toContain('INCREMENTAL_SYNC RUNNING 40% (rows 10, lag 1s)');
+    expect(out[2]).toContain('FAILED stage=');
+  });
+
+  it('--once shows one view and stops; Ctrl-C ends the watch with 130', async () => {
+    // Prepare
+    const once = fakeIo(sequence([at('RUNNING', 10, 5)]));
+    const interrupted = fakeIo(sequence([at('RUNNING', 10, 5)]));
+    let interrupt: (() => void) | undefined;
+    interrupted.io.onInterrupt = (fn) => {
+      interrupt = fn;
+      return () => (interrupt = undefined);
+    };
+    interrupted.io.sleep = async () => interrupt?.(); // Ctrl-C pressed during the first wait
+
+    // Act
+    const onceCode = await run(['watch', 'p1', '--once'], once.io);
+    const ctrlC = await run(['watch', 'p1'], interrupted.io);
+
+    // Assess
+    expect(onceCode).toBe(0);
+    expect(once.sent).toHaveLength(1);
+    expect(once.out).toHaveLength(1);
+    expect(ctrlC).toBe(130);
+    expect(interrupted.sent).toHaveLength(1);
+    expect(interrupt).toBeUndefined();
+  });
+});
