@@ -125,7 +125,7 @@ export function emit(ctx: Ctx, r: OpResult, human: () => string): number {
 export function resultTable(items: ItemResult[]): string {
   return table(
     ['PROJECT', 'NAME', 'RESULT', 'STATUS', 'MESSAGE'],
-    items.map((i) => [i.projectId, i.name, i.result ? 'ok' : 'FAILED', (i.status as string | undefined) ?? '', i.msg]),
+    items.map((i) => [i.projectId, i.name, i.result ? 'ok' : i.skipped ? 'skipped' : 'FAILED', (i.status as string | undefined) ?? '', i.msg]),
   );
 }
 

@@ -23,6 +23,7 @@ import { ProgressBar, shortTime, table } from './output';
 import { bodyFlag, lifecycleCommand, lifecycleHelp, switchoverCommand, SWITCHOVER_SUBCOMMANDS, type LifecycleCommand } from './operations';
 import { describeProject, type ProjectBody } from './project-view';
 import { alerts, dataSources, events } from './resources';
+import { unreachableHelp } from './unreachable';
 import { watch } from './watch';
 import { resolveRegion, shouldSign, signRequest } from './sigv4';
 
@@ -216,7 +217,8 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
     }
     return lines.join('\n');
   };
-  const skipped: ItemResult[] = preview.ineligible.map((e) => ({ result: false, msg: `${e.code}: ${e.reason}`, projectId: e.projectId, name: e.name ?? '', ...(e.status ? { status: e.status } : {}) }));
+  // Projects the preview found ineligible are never sent: they are reported as skipped, not as failures.
+  const skipped: ItemResult[] = preview.ineligible.map((e) => ({ result: false, skipped: true, msg: `skipped: ${e.code}: ${e.reason}`, projectId: e.projectId, name: e.name ?? '', ...(e.status ? { status: e.status } : {}) }));
 
   if (f['dry-run']) {
     const items: ItemResult[] = [...preview.eligible.map((e) => ({ result: true, msg: 'eligible', projectId: e.projectId, name: e.name, status: e.status, version: e.version, updatedAt: e.updatedAt })), ...skipped];
@@ -224,7 +226,7 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
     return emit(ctx, r, previewText);
   }
   if (preview.eligible.length === 0) {
-    return emit(ctx, { ...summarize(op, skipped), msg: 'no eligible project' }, () => `${previewText()}\nNothing to do.`);
+    return emit(ctx, { op, result: true, msg: 'no eligible project', projects: skipped }, () => `${previewText()}\nNothing to do.`);
   }
   if (!f.yes) {
     // The preview goes to stderr with --json so stdout stays one JSON document.
@@ -259,9 +261,11 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
     if (eligible.length > BATCH_CHUNK) bar.update(items.length);
   }
   bar.finish();
-  const all = [...items, ...skipped];
-  const r = summarize(op, all);
-  return emit(ctx, r, () => `${resultTable(all)}\n${items.filter((i) => i.result).length} succeeded, ${all.filter((i) => !i.result).length} failed.`);
+  // The exit status follows the eligible projects only: a skipped one did not fail, it was not asked.
+  const failed = items.filter((i) => !i.result).length;
+  const counts = `${items.length - failed} succeeded, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`;
+  const r: OpResult = { op, result: failed === 0, msg: failed || skipped.length ? counts : '', projects: [...items, ...skipped] };
+  return emit(ctx, r, () => `${resultTable(r.projects)}\n${counts}.`);
 }
 
 /** One lifecycle command (derived from its operation record) on the given projects. */
@@ -394,7 +398,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     const op = positionals.slice(0, 2).join(' ');
-    const msg = errorMsg(e);
+    const unreachable = e instanceof ApiError && e.problem.code === 'NETWORK_ERROR';
+    const source = flags.endpoint ? 'flag' : io.env.MIGCTL_ENDPOINT ? 'env' : 'default';
+    const msg = unreachable ? unreachableHelp(endpoint, source, String(e.problem.detail ?? '')) : errorMsg(e);
     if (json) io.stdout.write(`${JSON.stringify({ op, result: false, msg, projects: [] }, null, 2)}\n`);
     else io.stderr.write(`migctl: ${msg}\n`);
     return 1;

@@ -284,3 +284,111 @@ describe('migctl watch', () => {
     expect(interrupt).toBeUndefined();
   });
 });
+
+describe('migctl batch after a preview', () => {
+  /** A batch API: the preview finds e1, e2 eligible and n1 not; the execution answers per requested id. */
+  function batchApi(failing: string[] = []) {
+    return async (_url: string | URL | Request, init?: RequestInit) => {
+      const body = JSON.parse(String(init?.body));
+      if (body.dryRun) {
+        return jsonResponse(200, {
+          operation: body.operation,
+          eligible: [
+            { projectId: 'e1', name: 'one', status: 'RUNNING', updatedAt: '2026-01-01T00:00:00.000Z', version: 3 },
+            { projectId: 'e2', name: 'two', status: 'RUNNING', updatedAt: '2026-01-01T00:00:01.000Z', version: 5 },
+          ],
+          ineligible: [{ projectId: 'n1', name: 'three', status: 'NOT_STARTED', code: 'INVALID_STATE', reason: 'not running' }],
+        });
+      }
+      const results = (body.projectIds as string[]).map((id) =>
+        failing.includes(id) ? { projectId: id, name: id, ok: false, code: 'VERSION_CONFLICT', message: 'changed since the preview' } : { projectId: id, name: id, ok: true, status: 'PAUSED' },
+      );
+      return jsonResponse(200, { operation: body.operation, requested: results.length, succeeded: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, results });
+    };
+  }
+
+  it('sends only the eligible projects at their previewed versions, reports the others as skipped, and exits 0', async () => {
+    // Prepare
+    const { io, sent } = fakeIo(batchApi());
+
+    // Act
+    const code = await run(['batch', 'pause', '--label', 'team:a', '--yes', '--json'], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.body).toEqual({ operation: 'pause', projectIds: ['e1', 'e2'], expectedVersions: { e1: 3, e2: 5 } });
+  });
+
+  it('reports the skipped ones in JSON and in the table', async () => {
+    // Prepare
+    const json = fakeIo(batchApi());
+    const human = fakeIo(batchApi());
+
+    // Act
+    await run(['batch', 'pause', '--label', 'team:a', '--yes', '--json'], json.io);
+    await run(['batch', 'pause', '--label', 'team:a', '--yes'], human.io);
+
+    // Assess
+    const out = JSON.parse(json.text());
+    expect(out).toMatchObject({ op: 'batch pause', result: true, msg: '2 succeeded, 0 failed, 1 skipped' });
+    expect(out.projects).toEqual([
+      expect.objectContaining({ projectId: 'e1', result: true }),
+      expect.objectContaining({ projectId: 'e2', result: true }),
+      expect.objectContaining({ projectId: 'n1', result: false, skipped: true, msg: 'skipped: INVALID_STATE: not running' }),
+    ]);
+    expect(human.text()).toMatch(/n1\s+three\s+skipped\s+NOT_STARTED\s+skipped: INVALID_STATE: not running/);
+  });
+
+  it('exits 1 when an eligible project fails', async () => {
+    // Prepare
+    const { io, text } = fakeIo(batchApi(['e2']));
+
+    // Act
+    const code = await run(['batch', 'pause', '--label', 'team:a', '--yes'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(text()).toMatch(/e2\s+e2\s+FAILED\s+VERSION_CONFLICT: changed since the preview/);
+    expect(text()).toContain('1 succeeded, 1 failed, 1 skipped.');
+  });
+});
+
+describe('migctl with an unreachable API', () => {
+  const refused = async (): Promise<Response> => {
+    throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3000'), { code: 'ECONNREFUSED' }) });
+  };
+
+  it('says what to check instead of "fetch failed": npm start, the endpoint and where it came from, the port', async () => {
+    // Prepare
+    const { io, err, sent } = fakeIo(refused);
+
+    // Act
+    const code = await run(['projects', 'list'], io);
+
+    // Assess
+    const text = err.join('');
+    expect(code).toBe(1);
+    expect(sent).toHaveLength(4); // retried before giving up
+    expect(text).not.toContain('fetch failed');
+    expect(text).toContain('cannot reach the API at http://localhost:3000 (NETWORK_ERROR: http://localhost:3000: ECONNREFUSED');
+    expect(text).toContain('`npm start`');
+    expect(text).toContain('the default (neither --endpoint nor MIGCTL_ENDPOINT is set)');
+    expect(text).toContain('is 3000 the port the API listens on');
+  });
+
+  it('names MIGCTL_ENDPOINT when the endpoint came from it, and stops a multi-project command at the first unreachable call', async () => {
+    // Prepare
+    const { io, err, sent } = fakeIo(refused);
+    io.env = { MIGCTL_ENDPOINT: 'http://127.0.0.1:4100' };
+
+    // Act
+    const code = await run(['projects', 'pause', 'p1', 'p2'], io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(sent.every((s) => s.url.endsWith('/projects/p1/pause'))).toBe(true);
+    expect(err.join('')).toContain('migctl used http://127.0.0.1:4100, from MIGCTL_ENDPOINT');
+    expect(err.join('')).toContain('is 4100 the port');
+  });
+});

@@ -120,7 +120,7 @@ describe('migctl end to end against the local API', () => {
     ]);
   });
 
-  it('batch pause --label L shows the preview, asks, and prints per-project results', async () => {
+  it('batch pause --label L shows the preview, asks, sends only the eligible projects and reports the others as skipped', async () => {
     // Prepare
     const label = `cli-batch-${Date.now()}`;
     const a = await createProject(ds, { labels: [label] });
@@ -134,7 +134,7 @@ describe('migctl end to end against the local API', () => {
     const r = await migctl(endpoint, ['batch', 'pause', '--label', label], 'y\n');
 
     // Assess
-    expect(r.code).toBe(1); // c was NOT_STARTED: reported as a failed item
+    expect(r.code).toBe(0); // c was NOT_STARTED: never sent, reported as skipped, not as a failure
     expect(r.stdout).toContain('2 project(s) will pause:');
     expect(r.stdout).toContain(a.name);
     expect(r.stdout).toMatch(/Latest change: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
@@ -142,10 +142,15 @@ describe('migctl end to end against the local API', () => {
     expect(r.stderr).toContain('pause 2 project(s)? [y/N]');
     expect(r.stdout).toMatch(new RegExp(`${a.id}\\s+${a.name}\\s+ok\\s+PAUSED`));
     expect(r.stdout).toMatch(new RegExp(`${b.id}\\s+${b.name}\\s+ok\\s+PAUSED`));
-    expect(r.stdout).toMatch(new RegExp(`${c.id}\\s+${c.name}\\s+FAILED\\s+NOT_STARTED\\s+INVALID_STATE`));
-    expect(r.stdout).toContain('2 succeeded, 1 failed.');
+    expect(r.stdout).toMatch(new RegExp(`${c.id}\\s+${c.name}\\s+skipped\\s+NOT_STARTED\\s+skipped: INVALID_STATE`));
+    expect(r.stdout).toContain('2 succeeded, 0 failed, 1 skipped.');
     expect(batchLog.map((l) => l.body.dryRun ?? false)).toEqual([true, false]);
-    expect(batchLog[1]!.body).toMatchObject({ operation: 'pause', projectIds: [expect.any(String), expect.any(String)], expectedVersions: { [a.id]: 2, [b.id]: 2 } });
+    expect(batchLog[1]!.body.projectIds).toHaveLength(2);
+    expect(new Set(batchLog[1]!.body.projectIds)).toEqual(new Set([a.id, b.id]));
+    expect(batchLog[1]!.body).toMatchObject({ operation: 'pause', expectedVersions: { [a.id]: 2, [b.id]: 2 } });
+    expect(Object.keys(batchLog[1]!.body.expectedVersions)).toHaveLength(2);
+    expect(batchLog[1]!.body.selector).toBeUndefined();
+    expect((await call('GET', `/projects/${c.id}`)).body.status).toBe('NOT_STARTED');
     expect(batchLog[1]!.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
     expect((await call('GET', `/projects/${a.id}`)).body.status).toBe('PAUSED');
   });
@@ -251,7 +256,7 @@ describe('migctl end to end against the local API', () => {
     expect(got.stdout).toMatch(/alert level:\s+HIGH/);
   });
 
-  it('usage errors exit 2; an unreachable endpoint exits 1', async () => {
+  it('usage errors exit 2; an unreachable endpoint exits 1 and says what to check', async () => {
     // Act
     const usage = await migctl(endpoint, ['batch', 'pause']);
     const unknown = await migctl(endpoint, ['frobnicate']);
@@ -262,7 +267,9 @@ describe('migctl end to end against the local API', () => {
     expect(usage.stderr).toContain('choose projects with --ids, --status or --label');
     expect(unknown.code).toBe(2);
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain('NETWORK_ERROR');
+    expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9 (NETWORK_ERROR');
+    expect(down.stderr).toContain('`npm start`');
+    expect(down.stderr).toContain('from MIGCTL_ENDPOINT');
   }, 30_000);
 });
 
