@@ -256,6 +256,25 @@ describe('migctl end to end against the local API', () => {
     expect(got.stdout).toMatch(/alert level:\s+HIGH/);
   });
 
+  it('watch --once prints one line for a log (no terminal); watch of a project not running ends at once', async () => {
+    // Prepare
+    const running = await createProject(ds);
+    await call('POST', `/projects/${running.id}/start`);
+    const idle = await createProject(ds);
+
+    // Act
+    const once = await migctl(endpoint, ['watch', running.id, '--once']);
+    const ended = await migctl(endpoint, ['watch', idle.id]);
+
+    // Assess
+    expect(once.code).toBe(0);
+    expect(once.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z RUNNING stage=STRUCTURE_MIGRATION/);
+    expect(once.stdout.trim().split('\n')).toHaveLength(1);
+    expect(once.stdout).not.toContain('\x1b[');
+    expect(ended.code).toBe(0);
+    expect(ended.stdout).toMatch(/NOT_STARTED stage=/);
+  });
+
   it('usage errors exit 2; an unreachable endpoint exits 1 and says what to check', async () => {
     // Act
     const usage = await migctl(endpoint, ['batch', 'pause']);
