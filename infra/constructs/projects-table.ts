@@ -128,7 +128,10 @@ export const TABLE_ACCESS = {
   'list-data-sources': { read: [], queryIndexes: true },
   'create-data-source': { ...IDEMPOTENT, write: ['dataSource', ...IDEMPOTENT.write] },
   'delete-data-source': { ...IDEMPOTENT, delete: ['dataSource', ...IDEMPOTENT.delete] },
-  'create-project': { ...IDEMPOTENT, write: [...TRANSITION, 'projectName', ...RELEASE_WRITES, ...IDEMPOTENT.write] },
+  // Reads the data sources to choose the engine, runs the precheck in it ('jobs') and records it (a transition).
+  'create-project': { ...IDEMPOTENT, write: [...TRANSITION, 'projectName', ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write], delete: [...ENGINE.delete, ...IDEMPOTENT.delete] },
+  // Reads the data source and connects through its engine ('jobs').
+  'test-data-source-connection': { ...IDEMPOTENT, write: [...ENGINE.write, ...IDEMPOTENT.write], delete: [...ENGINE.delete, ...IDEMPOTENT.delete] },
   'delete-project': { ...IDEMPOTENT, write: [...TRANSITION, ...RELEASE_WRITES, ...IDEMPOTENT.write], delete: ['project', 'projectName', ...IDEMPOTENT.delete] },
   'project-lifecycle': {
     ...IDEMPOTENT,

@@ -6,11 +6,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 /** AWS Signature Version 4 for calls to a deployed API (API Gateway with IAM auth, service execute-api). */
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import type { AwsCredentials } from '../adapters/aws/credentials';
+export type { AwsCredentials } from '../adapters/aws/credentials';
 
 export interface SignInput {
   method: string;

@@ -1,4 +1,9 @@
-import type { AwsCredentials } from '../../cli/sigv4';
+/** The credentials a signer needs (the CLI signs with them; the adapters never import the CLI). */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
 
 /**
  * The standard AWS credential chain (environment, SSO, shared config and credentials files, web
