@@ -25,7 +25,9 @@ export async function watch(ctx: Ctx, id: string): Promise<number> {
     for (;;) {
       const { body: p } = await ctx.api.request<ProjectBody>('GET', `/projects/${encodeURIComponent(id)}`);
       if (inPlace) {
-        const lines = watchFrame(p);
+        // A wrapped line would take two rows and break the cursor-up count: cut lines to the terminal width.
+        const width = out.columns && out.columns > 10 ? out.columns - 1 : Infinity;
+        const lines = watchFrame(p).map((l) => (l.length > width ? l.slice(0, width) : l));
         out.write(`${drawn ? `\x1b[${drawn}A\x1b[0J` : ''}${lines.join('\n')}\n`);
         drawn = lines.length;
       } else {

@@ -245,6 +245,20 @@ describe('migctl watch', () => {
     expect(out[2]).toMatch(/^\x1b\[3A\x1b\[0J.*COMPLETED/);
   });
 
+  it('cuts each line to the terminal width, so a redraw moves up exactly the lines it drew', async () => {
+    // Prepare
+    const { io, out } = fakeIo(sequence([at('RUNNING', 10, 5), at('COMPLETED', 100, 0)]), { tty: true });
+    (io.stdout as { columns?: number }).columns = 40;
+
+    // Act
+    await run(['watch', 'p1'], io);
+
+    // Assess
+    const rows = out.map((o) => o.replace(/^\x1b\[\d+A\x1b\[0J/, '').split('\n').filter(Boolean));
+    expect(rows.flat().every((l) => l.length <= 39)).toBe(true);
+    expect(out[1]).toMatch(new RegExp(`^\\x1b\\[${rows[0]!.length}A`));
+  });
+
   it('without a terminal writes one line per change, and exits 1 when the project FAILED', async () => {
     // Prepare
     const { io, out } = fakeIo(sequence([at('RUNNING', 10, 5), at('RUNNING', 10, 5), at('RUNNING', 40, 1), at('FAILED', 40, 1)]));
