@@ -43,6 +43,13 @@ export interface ClientOptions {
   actor?: string;
 }
 
+/** fetch says only "fetch failed": the reason (ECONNREFUSED, ENOTFOUND...) is in its cause. */
+function causeOf(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const message = (e as Error).message;
+  return cause?.code ? `${cause.code}${cause.message && !cause.message.includes(cause.code) ? ` ${cause.message}` : ''}` : cause?.message ?? message;
+}
+
 const MUTATING = new Set(['POST', 'PUT', 'DELETE']);
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 
@@ -85,7 +92,7 @@ export class ApiClient {
         const sent = this.options.sign ? await this.options.sign({ method, url, headers, ...(body !== undefined ? { body } : {}) }) : headers;
         res = await this.fetch(url, { method, headers: sent, ...(body !== undefined ? { body } : {}) });
       } catch (e) {
-        if (attempt >= attempts) throw new ApiError(0, { status: 0, code: 'NETWORK_ERROR', detail: `${url.origin}: ${(e as Error).message}` });
+        if (attempt >= attempts) throw new ApiError(0, { status: 0, code: 'NETWORK_ERROR', detail: `${url.origin}: ${causeOf(e)}` });
         await this.sleep(200 * 2 ** attempt);
         continue;
       }

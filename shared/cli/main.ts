@@ -1,10 +1,33 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { PROJECT_STATUSES, type ProjectStatus } from '../domain/project';
-import { USER_OPERATIONS } from '../domain/transitions';
+import { BATCH_OPERATIONS } from '../domain/transitions';
 import { ApiClient, ApiError, type RequestSigner } from './client';
-import { ProgressBar, shortTime, table, type Writable } from './output';
+import {
+  BATCH_CHUNK,
+  COMPONENT_FLAGS,
+  emit,
+  errorMsg,
+  need,
+  OPTIONS,
+  resultTable,
+  seconds,
+  statusArg,
+  summarize,
+  UsageError,
+  type Ctx,
+  type Io,
+  type ItemResult,
+  type OpResult,
+} from './common';
+import { ProgressBar, shortTime, table } from './output';
+import { bodyFlag, lifecycleCommand, lifecycleHelp, switchoverCommand, SWITCHOVER_SUBCOMMANDS, type LifecycleCommand } from './operations';
+import { describeProject, type ProjectBody } from './project-view';
+import { alerts, dataSources, events } from './resources';
+import { unreachableHelp } from './unreachable';
+import { watch } from './watch';
 import { resolveRegion, shouldSign, signRequest } from './sigv4';
+
+export { BATCH_CHUNK, type Io, type ItemResult, type OpResult };
 
 /**
  * migctl: the command line for the migration control plane API. `run` is the whole program (the bin
@@ -17,22 +40,23 @@ Usage: migctl <command> [options]
 
 Commands:
   projects list [--status S] [--label L] [--limit N]   List projects (newest first)
-  projects get <id>                                    Show one project
+  projects get <id>                                    Show one project: engine, precheck, stage, subtask progress, what it waits for
   projects create --name N --source ID --destination ID [--components C,..] [--tables schema.table,..]
                   [--label L]... [--alert-level LEVEL] [--description D]
                                                        Create a project (components: structure,full,incremental,verification,reverse)
-  projects start <id>...                               Start projects
-  projects pause <id>...                               Pause running projects
-  projects resume <id>...                              Resume paused or failed projects
-  projects release <id>...                             Release projects (irreversible)
   projects delete <id> [--confirm-name NAME]           Delete a project; asks for its name
+${lifecycleHelp()}
+  projects skip-verification <id>...                   Same as projects skip-full-verification
+  alert-level set <id>... --level LEVEL                Same as projects alert-config (NONE, LOW, MEDIUM, HIGH)
   batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
-                                                       Apply ${USER_OPERATIONS.join('|')} to many projects:
-                                                       shows the preview, asks, then prints per-project results
-  switchover enter <id>                                Enter the forward switchover of a project
-  switchover start <id>                                Start the forward switchover
-  switchover confirm <id> --step NAME                  Confirm the waiting forward-switchover step (e.g. CONFIRM_SOURCE_WRITES_STOPPED)
-  events <id>                                          The audit trail of a project
+                                                       Apply ${BATCH_OPERATIONS.join('|')} to many projects:
+                                                       shows the preview, asks, then runs only the eligible ones
+  watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
+  events <id>                                          The audit trail of a project (every page)
+  alerts <id>                                          The alerts raised for a project (every page)
+  data-sources list | get <id> | delete <id> | test-connection <id>
+  data-sources create --name N --engine E --host H --port P --username U [--database D] [--secret-arn ARN]
+                                                       Manage data sources; test-connection connects as the jobs would
   wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
                                                        Wait until a project reaches STATUS (or DELETED)
 
@@ -47,131 +71,6 @@ Options:
 
 Exit status: 0 when every item succeeded, 1 when any failed, 2 on a usage error.
 `;
-
-export interface Io {
-  stdout: Writable;
-  stderr: Writable;
-  /** Reads one answer line; undefined when input has ended. */
-  ask(question: string): Promise<string | undefined>;
-  env: NodeJS.ProcessEnv;
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-export interface ItemResult {
-  result: boolean;
-  msg: string;
-  projectId: string;
-  name: string;
-  [extra: string]: unknown;
-}
-
-export interface OpResult {
-  op: string;
-  result: boolean;
-  msg: string;
-  projects: ItemResult[];
-}
-
-class UsageError extends Error {}
-
-const OPTIONS = {
-  endpoint: { type: 'string' },
-  json: { type: 'boolean' },
-  sigv4: { type: 'boolean' },
-  'no-sigv4': { type: 'boolean' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  actor: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  yes: { type: 'boolean', short: 'y' },
-  'dry-run': { type: 'boolean' },
-  ids: { type: 'string', multiple: true },
-  status: { type: 'string' },
-  label: { type: 'string', multiple: true },
-  level: { type: 'string' },
-  limit: { type: 'string' },
-  name: { type: 'string' },
-  source: { type: 'string' },
-  destination: { type: 'string' },
-  components: { type: 'string' },
-  tables: { type: 'string' },
-  'alert-level': { type: 'string' },
-  description: { type: 'string' },
-  'confirm-name': { type: 'string' },
-  'if-match': { type: 'string' },
-  for: { type: 'string' },
-  timeout: { type: 'string' },
-  interval: { type: 'string' },
-  step: { type: 'string' },
-} as const;
-
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-interface Ctx {
-  api: ApiClient;
-  flags: Flags;
-  io: Io;
-  json: boolean;
-}
-
-const COMPONENT_FLAGS: Record<string, string> = {
-  structure: 'structureMigration',
-  full: 'fullMigration',
-  incremental: 'incrementalSync',
-  verification: 'fullVerification',
-  reverse: 'reverseIncrementalSync',
-};
-
-/** Batch size per request: big selections go in several calls, with a progress bar on a terminal. */
-export const BATCH_CHUNK = 50;
-
-const errorMsg = (e: unknown) => (e instanceof ApiError ? `${e.problem.code}: ${e.problem.detail ?? e.problem.title ?? ''}`.trim() : (e as Error).message);
-
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined || value === '') throw new UsageError(`missing ${what}`);
-  return value;
-}
-
-function statusArg(value: string | undefined, allowDeleted = false): ProjectStatus | 'DELETED' | undefined {
-  if (value === undefined) return undefined;
-  const upper = value.toUpperCase();
-  if ((PROJECT_STATUSES as readonly string[]).includes(upper) || (allowDeleted && upper === 'DELETED')) return upper as ProjectStatus;
-  throw new UsageError(`unknown status '${value}' (one of ${PROJECT_STATUSES.join(', ')}${allowDeleted ? ', DELETED' : ''})`);
-}
-
-function seconds(value: string | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value.replace(/s$/, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} must be a positive number of seconds`);
-  return n;
-}
-
-function emit(ctx: Ctx, r: OpResult, human: () => string): number {
-  if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-  else {
-    const text = human();
-    if (text) ctx.io.stdout.write(`${text}\n`);
-  }
-  return r.result ? 0 : 1;
-}
-
-function resultTable(items: ItemResult[]): string {
-  return table(
-    ['PROJECT', 'NAME', 'RESULT', 'STATUS', 'MESSAGE'],
-    items.map((i) => [i.projectId, i.name, i.result ? 'ok' : 'FAILED', (i.status as string | undefined) ?? '', i.msg]),
-  );
-}
-
-function summarize(op: string, items: ItemResult[]): OpResult {
-  const failed = items.filter((i) => !i.result).length;
-  return {
-    op,
-    result: failed === 0,
-    msg: failed === 0 ? '' : `${failed} of ${items.length} failed`,
-    projects: items,
-  };
-}
 
 async function projectsList(ctx: Ctx): Promise<number> {
   const status = statusArg(ctx.flags.status);
@@ -199,30 +98,8 @@ async function projectsList(ctx: Ctx): Promise<number> {
 }
 
 async function projectsGet(ctx: Ctx, id: string): Promise<number> {
-  const { body: p } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}`);
-  return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => {
-    const components = Object.entries(COMPONENT_FLAGS)
-      .filter(([, k]) => p.migrationType?.[k])
-      .map(([c]) => c)
-      .join(',');
-    const rows: [string, unknown][] = [
-      ['id', p.id],
-      ['name', p.name],
-      ['status', p.status],
-      ['version', p.version],
-      ['components', components],
-      ['source', p.sourceId],
-      ['destination', p.destinationId],
-      ['tables', p.tables === null ? '(all)' : (p.tables ?? []).map((t: any) => `${t.schema}.${t.table}`).join(', ')],
-      ['labels', (p.labels ?? []).join(', ')],
-      ['alert level', p.alertLevel],
-      ['created', shortTime(p.createdAt)],
-      ['updated', shortTime(p.updatedAt)],
-      ...(p.pauseExpiresAt ? ([['pause expires', shortTime(p.pauseExpiresAt)]] as [string, unknown][]) : []),
-      ['allowed actions', (p.allowedActions ?? []).join(', ')],
-    ];
-    return rows.map(([k, v]) => `${`${k}:`.padEnd(17)}${v ?? ''}`).join('\n');
-  });
+  const { body: p } = await ctx.api.request<ProjectBody>('GET', `/projects/${encodeURIComponent(id)}`);
+  return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => describeProject(p));
 }
 
 async function projectsCreate(ctx: Ctx): Promise<number> {
@@ -256,16 +133,17 @@ async function projectsCreate(ctx: Ctx): Promise<number> {
 }
 
 /** One POST per project; every project gets a result line, failures do not stop the others. */
-async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string) => string, body?: unknown): Promise<number> {
+async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string) => string, body?: unknown, method = 'POST'): Promise<number> {
   if (ids.length === 0) throw new UsageError('give at least one project id');
   const items: ItemResult[] = [];
   const bar = new ProgressBar(ctx.io.stderr, ids.length, op);
   for (const id of ids) {
     try {
       const headers = ctx.flags['if-match'] ? { 'if-match': `"${ctx.flags['if-match'].replace(/"/g, '')}"` } : undefined;
-      const { body: p } = await ctx.api.request('POST', path(id), { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+      const { body: p } = await ctx.api.request(method, path(id), { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
       items.push({ result: true, msg: '', projectId: id, name: p?.name ?? '', status: p?.status });
     } catch (e) {
+      if (e instanceof ApiError && e.problem.code === 'NETWORK_ERROR') throw e;
       items.push({ result: false, msg: errorMsg(e), projectId: id, name: '', ...(e instanceof ApiError && e.problem.currentStatus ? { status: e.problem.currentStatus } : {}) });
     }
     if (ids.length > 1) bar.update(items.length);
@@ -315,7 +193,7 @@ const OPERATION_ALIASES: Record<string, string> = { 'alert-config': 'modify-aler
 async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   const f = ctx.flags;
   const operation = OPERATION_ALIASES[need(opArg, 'batch operation')] ?? opArg!;
-  if (!(USER_OPERATIONS as readonly string[]).includes(operation)) throw new UsageError(`unknown operation '${opArg}' (one of ${USER_OPERATIONS.join(', ')})`);
+  if (!(BATCH_OPERATIONS as readonly string[]).includes(operation)) throw new UsageError(`unknown operation '${opArg}' (one of ${BATCH_OPERATIONS.join(', ')})`);
   const ids = f.ids?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const status = statusArg(f.status);
   const label = f.label?.[0];
@@ -339,7 +217,8 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
     }
     return lines.join('\n');
   };
-  const skipped: ItemResult[] = preview.ineligible.map((e) => ({ result: false, msg: `${e.code}: ${e.reason}`, projectId: e.projectId, name: e.name ?? '', ...(e.status ? { status: e.status } : {}) }));
+  // Projects the preview found ineligible are never sent: they are reported as skipped, not as failures.
+  const skipped: ItemResult[] = preview.ineligible.map((e) => ({ result: false, skipped: true, msg: `skipped: ${e.code}: ${e.reason}`, projectId: e.projectId, name: e.name ?? '', ...(e.status ? { status: e.status } : {}) }));
 
   if (f['dry-run']) {
     const items: ItemResult[] = [...preview.eligible.map((e) => ({ result: true, msg: 'eligible', projectId: e.projectId, name: e.name, status: e.status, version: e.version, updatedAt: e.updatedAt })), ...skipped];
@@ -347,7 +226,7 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
     return emit(ctx, r, previewText);
   }
   if (preview.eligible.length === 0) {
-    return emit(ctx, { ...summarize(op, skipped), msg: 'no eligible project' }, () => `${previewText()}\nNothing to do.`);
+    return emit(ctx, { op, result: true, msg: 'no eligible project', projects: skipped }, () => `${previewText()}\nNothing to do.`);
   }
   if (!f.yes) {
     // The preview goes to stderr with --json so stdout stays one JSON document.
@@ -382,33 +261,29 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
     if (eligible.length > BATCH_CHUNK) bar.update(items.length);
   }
   bar.finish();
-  const all = [...items, ...skipped];
-  const r = summarize(op, all);
-  return emit(ctx, r, () => `${resultTable(all)}\n${items.filter((i) => i.result).length} succeeded, ${all.filter((i) => !i.result).length} failed.`);
+  // The exit status follows the eligible projects only: a skipped one did not fail, it was not asked.
+  const failed = items.filter((i) => !i.result).length;
+  const counts = `${items.length - failed} succeeded, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`;
+  const r: OpResult = { op, result: failed === 0, msg: failed || skipped.length ? counts : '', projects: [...items, ...skipped] };
+  return emit(ctx, r, () => `${resultTable(r.projects)}\n${counts}.`);
 }
 
-async function switchover(ctx: Ctx, step: string | undefined, id: string | undefined): Promise<number> {
-  const paths: Record<string, string> = { enter: 'forward-switchover', start: 'forward-switchover/start', confirm: 'forward-switchover/confirm' };
-  const sub = paths[need(step, 'switchover step (enter|start|confirm)')];
-  if (!sub) throw new UsageError(`unknown switchover command '${step}' (enter, start, confirm)`);
-  const projectId = need(id, 'project id');
-  const body = step === 'confirm' ? { step: String(need(ctx.flags.step, '--step')).toUpperCase() } : undefined;
-  if (body && !/^[A-Z_]+$/.test(body.step)) throw new UsageError('--step must be a switchover step name, e.g. CONFIRM_SOURCE_WRITES_STOPPED');
-  return perProject(ctx, `switchover ${step}`, [projectId], (pid) => `/projects/${encodeURIComponent(pid)}/${sub}`, body);
+/** One lifecycle command (derived from its operation record) on the given projects. */
+function lifecycle(ctx: Ctx, op: string, c: LifecycleCommand, ids: string[]): Promise<number> {
+  let body: unknown;
+  if (c.body === 'alertLevel') body = { level: need(ctx.flags.level, '--level').toUpperCase() };
+  if (c.body === 'step') {
+    const step = need(ctx.flags.step, '--step').toUpperCase();
+    if (!/^[A-Z_]+$/.test(step)) throw new UsageError('--step must be a switchover step name, e.g. CONFIRM_SOURCE_WRITES_STOPPED');
+    body = { step };
+  }
+  return perProject(ctx, op, ids, c.path, body, c.method);
 }
 
-async function events(ctx: Ctx, id: string): Promise<number> {
-  // The trail is paged: follow nextToken to the end.
-  const items: any[] = [];
-  let nextToken: string | undefined;
-  do {
-    const { body } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}/events`, { query: { limit: 100, nextToken } });
-    items.push(...body.items);
-    nextToken = body.nextToken;
-  } while (nextToken);
-  return emit(ctx, { op: 'events', result: true, msg: `${items.length} event(s)`, projects: [{ result: true, msg: '', projectId: id, name: '', events: items }] }, () =>
-    table(['AT', 'OPERATION', 'FROM', 'TO', 'VERSION', 'ACTOR'], items.map((e) => [shortTime(e.at), e.operation, e.from ?? '-', e.to ?? '-', e.version, e.actor])),
-  );
+function switchover(ctx: Ctx, sub: string | undefined, id: string | undefined): Promise<number> {
+  const c = switchoverCommand(need(sub, `switchover step (${SWITCHOVER_SUBCOMMANDS.join('|')})`));
+  if (!c) throw new UsageError(`unknown switchover command '${sub}' (${SWITCHOVER_SUBCOMMANDS.join(', ')})`);
+  return lifecycle(ctx, `switchover ${sub}`, c, [need(id, 'project id')]);
 }
 
 async function wait(ctx: Ctx, id: string): Promise<number> {
@@ -458,24 +333,34 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
           return projectsGet(ctx, need(rest[0], 'project id'));
         case 'create':
           return projectsCreate(ctx);
-        case 'start':
-        case 'pause':
-        case 'resume':
-        case 'release':
-          return perProject(ctx, `projects ${sub}`, rest, (id) => `/projects/${encodeURIComponent(id)}/${sub}`);
         case 'delete':
           return projectsDelete(ctx, need(rest[0], 'project id'));
-        default:
-          throw new UsageError(`unknown projects command '${sub ?? ''}'`);
+        default: {
+          const c = sub === undefined ? undefined : lifecycleCommand(sub);
+          if (!c) throw new UsageError(`unknown projects command '${sub ?? ''}'`);
+          return lifecycle(ctx, `projects ${sub}`, c, rest);
+        }
       }
+    case 'alert-level': {
+      const c = lifecycleCommand('alert-config');
+      if (sub !== 'set' || !c) throw new UsageError(`usage: migctl alert-level set <id>...${c ? bodyFlag(c) : ''}`);
+      return lifecycle(ctx, 'alert-level set', c, rest);
+    }
     case 'batch':
       return batch(ctx, sub);
     case 'switchover':
       return switchover(ctx, sub, rest[0]);
     case 'events':
       return events(ctx, need(sub, 'project id'));
+    case 'alerts':
+      return alerts(ctx, need(sub, 'project id'));
+    case 'data-sources':
+    case 'ds':
+      return dataSources(ctx, sub, rest[0]);
     case 'wait':
       return wait(ctx, need(sub, 'project id'));
+    case 'watch':
+      return watch(ctx, need(sub, 'project id'));
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
   }
@@ -513,7 +398,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     const op = positionals.slice(0, 2).join(' ');
-    const msg = errorMsg(e);
+    const unreachable = e instanceof ApiError && e.problem.code === 'NETWORK_ERROR';
+    const source = flags.endpoint ? 'flag' : io.env.MIGCTL_ENDPOINT ? 'env' : 'default';
+    const msg = unreachable ? unreachableHelp(endpoint, source, String(e.problem.detail ?? '')) : errorMsg(e);
     if (json) io.stdout.write(`${JSON.stringify({ op, result: false, msg, projects: [] }, null, 2)}\n`);
     else io.stderr.write(`migctl: ${msg}\n`);
     return 1;
@@ -532,6 +419,10 @@ export function processIo(): Io {
       lines ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
       const next = await lines.next();
       return next.done ? undefined : next.value;
+    },
+    onInterrupt: (fn) => {
+      process.once('SIGINT', fn);
+      return () => process.off('SIGINT', fn);
     },
   };
 }

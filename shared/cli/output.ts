@@ -20,6 +20,8 @@ export function shortTime(iso: string | undefined): string {
 export interface Writable {
   write(s: string): unknown;
   isTTY?: boolean;
+  /** Terminal width, when it is a terminal. */
+  columns?: number;
 }
 
 /** A one-line bar redrawn in place; draws nothing when the stream is not a terminal. */

@@ -120,7 +120,7 @@ describe('migctl end to end against the local API', () => {
     ]);
   });
 
-  it('batch pause --label L shows the preview, asks, and prints per-project results', async () => {
+  it('batch pause --label L shows the preview, asks, sends only the eligible projects and reports the others as skipped', async () => {
     // Prepare
     const label = `cli-batch-${Date.now()}`;
     const a = await createProject(ds, { labels: [label] });
@@ -134,7 +134,7 @@ describe('migctl end to end against the local API', () => {
     const r = await migctl(endpoint, ['batch', 'pause', '--label', label], 'y\n');
 
     // Assess
-    expect(r.code).toBe(1); // c was NOT_STARTED: reported as a failed item
+    expect(r.code).toBe(0); // c was NOT_STARTED: never sent, reported as skipped, not as a failure
     expect(r.stdout).toContain('2 project(s) will pause:');
     expect(r.stdout).toContain(a.name);
     expect(r.stdout).toMatch(/Latest change: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
@@ -142,10 +142,15 @@ describe('migctl end to end against the local API', () => {
     expect(r.stderr).toContain('pause 2 project(s)? [y/N]');
     expect(r.stdout).toMatch(new RegExp(`${a.id}\\s+${a.name}\\s+ok\\s+PAUSED`));
     expect(r.stdout).toMatch(new RegExp(`${b.id}\\s+${b.name}\\s+ok\\s+PAUSED`));
-    expect(r.stdout).toMatch(new RegExp(`${c.id}\\s+${c.name}\\s+FAILED\\s+NOT_STARTED\\s+INVALID_STATE`));
-    expect(r.stdout).toContain('2 succeeded, 1 failed.');
+    expect(r.stdout).toMatch(new RegExp(`${c.id}\\s+${c.name}\\s+skipped\\s+NOT_STARTED\\s+skipped: INVALID_STATE`));
+    expect(r.stdout).toContain('2 succeeded, 0 failed, 1 skipped.');
     expect(batchLog.map((l) => l.body.dryRun ?? false)).toEqual([true, false]);
-    expect(batchLog[1]!.body).toMatchObject({ operation: 'pause', projectIds: [expect.any(String), expect.any(String)], expectedVersions: { [a.id]: 2, [b.id]: 2 } });
+    expect(batchLog[1]!.body.projectIds).toHaveLength(2);
+    expect(new Set(batchLog[1]!.body.projectIds)).toEqual(new Set([a.id, b.id]));
+    expect(batchLog[1]!.body).toMatchObject({ operation: 'pause', expectedVersions: { [a.id]: 2, [b.id]: 2 } });
+    expect(Object.keys(batchLog[1]!.body.expectedVersions)).toHaveLength(2);
+    expect(batchLog[1]!.body.selector).toBeUndefined();
+    expect((await call('GET', `/projects/${c.id}`)).body.status).toBe('NOT_STARTED');
     expect(batchLog[1]!.headers['idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);
     expect((await call('GET', `/projects/${a.id}`)).body.status).toBe('PAUSED');
   });
@@ -206,7 +211,71 @@ describe('migctl end to end against the local API', () => {
     expect(JSON.parse(timedOut.stdout).projects[0]).toMatchObject({ result: false, status: 'RUNNING', msg: expect.stringContaining('timed out') });
   });
 
-  it('usage errors exit 2; an unreachable endpoint exits 1', async () => {
+  it('data-sources create / list / get / test-connection / delete', async () => {
+    // Act
+    const created = await migctl(endpoint, ['data-sources', 'create', '--name', `cli-ds-${Date.now()}`, '--engine', 'mysql', '--host', 'db.internal', '--port', '3306', '--username', 'migrator', '--json']);
+    const id = JSON.parse(created.stdout).projects[0].projectId as string;
+    const listed = await migctl(endpoint, ['data-sources', 'list']);
+    const got = await migctl(endpoint, ['data-sources', 'get', id]);
+    const tested = await migctl(endpoint, ['data-sources', 'test-connection', id]);
+    const deleted = await migctl(endpoint, ['data-sources', 'delete', id]);
+    const gone = (await call('GET', `/data-sources/${id}`)).status;
+
+    // Assess
+    expect(created.code).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+ENGINE\s+HOST\s+PORT/);
+    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+cli-ds-\\d+\\s+mysql\\s+db.internal\\s+3306`));
+    expect(got.stdout).toMatch(/host:\s+db.internal/);
+    expect(tested.code).toBe(0);
+    expect(tested.stdout).toMatch(/checked:\s+NO/);
+    expect(deleted.code).toBe(0);
+    expect(gone).toBe(404);
+  });
+
+  it('projects precheck, alert-level set, skip-verification and alerts reach the API', async () => {
+    // Prepare
+    const p = await createProject(ds);
+
+    // Act
+    const prechecked = await migctl(endpoint, ['projects', 'precheck', p.id]);
+    const leveled = await migctl(endpoint, ['alert-level', 'set', p.id, '--level', 'high']);
+    const skipped = await migctl(endpoint, ['projects', 'skip-verification', p.id, '--json']);
+    const alerts = await migctl(endpoint, ['alerts', p.id]);
+    const got = await migctl(endpoint, ['projects', 'get', p.id]);
+
+    // Assess
+    expect(prechecked.code).toBe(0);
+    expect(leveled.code).toBe(0);
+    expect((await call('GET', `/projects/${p.id}`)).body.alertLevel).toBe('HIGH');
+    expect(skipped.code).toBe(1); // not at the full verification: refused by the API, reported per project
+    expect(JSON.parse(skipped.stdout).projects[0]).toMatchObject({ result: false, projectId: p.id, msg: expect.stringMatching(/^[A-Z_]+: /) });
+    expect(alerts.code).toBe(0);
+    expect(alerts.stdout).toContain('No alerts.');
+    expect(got.stdout).toMatch(/engine:\s+SIMULATED/);
+    expect(got.stdout).toMatch(/precheck:\s+(PASSED|RUNNING|FAILED)/);
+    expect(got.stdout).toMatch(/alert level:\s+HIGH/);
+  });
+
+  it('watch --once prints one line for a log (no terminal); watch of a project not running ends at once', async () => {
+    // Prepare
+    const running = await createProject(ds);
+    await call('POST', `/projects/${running.id}/start`);
+    const idle = await createProject(ds);
+
+    // Act
+    const once = await migctl(endpoint, ['watch', running.id, '--once']);
+    const ended = await migctl(endpoint, ['watch', idle.id]);
+
+    // Assess
+    expect(once.code).toBe(0);
+    expect(once.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z RUNNING stage=STRUCTURE_MIGRATION/);
+    expect(once.stdout.trim().split('\n')).toHaveLength(1);
+    expect(once.stdout).not.toContain('\x1b[');
+    expect(ended.code).toBe(0);
+    expect(ended.stdout).toMatch(/NOT_STARTED stage=/);
+  });
+
+  it('usage errors exit 2; an unreachable endpoint exits 1 and says what to check', async () => {
     // Act
     const usage = await migctl(endpoint, ['batch', 'pause']);
     const unknown = await migctl(endpoint, ['frobnicate']);
@@ -217,7 +286,9 @@ describe('migctl end to end against the local API', () => {
     expect(usage.stderr).toContain('choose projects with --ids, --status or --label');
     expect(unknown.code).toBe(2);
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain('NETWORK_ERROR');
+    expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9 (NETWORK_ERROR');
+    expect(down.stderr).toContain('`npm start`');
+    expect(down.stderr).toContain('from MIGCTL_ENDPOINT');
   }, 30_000);
 });
 
