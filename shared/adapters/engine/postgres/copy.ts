@@ -102,48 +102,51 @@ export async function upperKey(q: QueryClient, t: TableInfo, lo: readonly string
   return r.rows[0] ?? null;
 }
 
-/**
- * One chunk of the full load: the rows of the key range (lo, hi] read with COPY TO STDOUT on the source
- * and written with COPY FROM STDIN on the destination, inside the caller's destination transaction.
- * Idempotent: when the destination already holds rows of that range (a replayed chunk), the data goes
- * through a staging table and INSERT … ON CONFLICT (pk) DO UPDATE instead.
- */
-export async function copyChunk(
-  source: pg.Pool,
-  dest: pg.PoolClient,
-  src: TableInfo,
-  dst: TableInfo,
-  columns: ColumnInfo[],
-  lo: readonly string[] | null,
-  chunkRows: number,
-): Promise<{ rows: number; hi: string[] | null }> {
+/** A chunk read from the source: the rows of the key range (lo, hi] in COPY text format. */
+export interface Chunk {
+  lo: string[] | null;
+  hi: string[] | null;
+  data: Buffer[];
+  rows: number;
+}
+
+/** Reads the next chunk after `lo` with COPY TO STDOUT (the source side of a full-load chunk). */
+export async function readChunk(source: pg.Pool, src: TableInfo, columns: ColumnInfo[], lo: string[] | null, chunkRows: number): Promise<Chunk> {
   const key = keyColumns(src);
   const hi = await upperKey(source, src, lo, chunkRows);
   const names = columns.map((c) => ident(c.name)).join(', ');
-  const range = rangeSql(key, lo, hi);
   const s = await source.connect();
-  let out: { data: Buffer[]; rows: number };
   try {
-    out = await copyOut(s, `COPY (SELECT ${names} FROM ${regclassOf(src)} ${range} ORDER BY ${key.map((k) => ident(k.name)).join(', ')}) TO STDOUT`);
+    const out = await copyOut(s, `COPY (SELECT ${names} FROM ${regclassOf(src)} ${rangeSql(key, lo, hi)} ORDER BY ${key.map((k) => ident(k.name)).join(', ')}) TO STDOUT`);
+    return { lo, hi, data: out.data, rows: out.rows };
   } finally {
     s.release();
   }
-  if (out.rows === 0) return { rows: 0, hi };
-  // ORDER BY the key: an index probe even when a freshly loaded table has no statistics yet (no seq scan per chunk)
+}
+
+/**
+ * Writes a chunk with COPY FROM STDIN inside the caller's destination transaction. Idempotent: when
+ * the destination already holds rows of that range (a replayed chunk), the data goes through a staging
+ * table and INSERT … ON CONFLICT (pk) DO UPDATE instead.
+ */
+export async function writeChunk(dest: pg.PoolClient, dst: TableInfo, columns: ColumnInfo[], chunk: Chunk): Promise<number> {
+  if (chunk.rows === 0) return 0;
+  const names = columns.map((c) => ident(c.name)).join(', ');
+  // ORDER BY the key: an index probe even when a freshly loaded table has no statistics yet
   const dkey = keyColumns(dst);
-  const present = await dest.query(`SELECT 1 FROM ${regclassOf(dst)} ${rangeSql(dkey, lo, hi)} ORDER BY ${dkey.map((k) => ident(k.name)).join(', ')} LIMIT 1`);
+  const present = await dest.query(`SELECT 1 FROM ${regclassOf(dst)} ${rangeSql(dkey, chunk.lo, chunk.hi)} ORDER BY ${dkey.map((k) => ident(k.name)).join(', ')} LIMIT 1`);
   if (!present.rowCount) {
-    await copyIn(dest, `COPY ${regclassOf(dst)} (${names}) FROM STDIN`, out.data);
-    return { rows: out.rows, hi };
+    await copyIn(dest, `COPY ${regclassOf(dst)} (${names}) FROM STDIN`, chunk.data);
+    return chunk.rows;
   }
   const stage = ident(`_mig_stage_${createHash('sha1').update(`${dst.schema}.${dst.table}`).digest('hex').slice(0, 12)}`);
   await dest.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${regclassOf(dst)}) ON COMMIT DELETE ROWS`);
-  await copyIn(dest, `COPY ${stage} (${names}) FROM STDIN`, out.data);
+  await copyIn(dest, `COPY ${stage} (${names}) FROM STDIN`, chunk.data);
   const nonKey = columns.filter((c) => !dst.key.includes(c.name));
   const conflict = nonKey.length
     ? `DO UPDATE SET ${nonKey.map((c) => `${ident(c.name)} = EXCLUDED.${ident(c.name)}`).join(', ')}`
     : 'DO NOTHING';
   await dest.query(`INSERT INTO ${regclassOf(dst)} (${names}) OVERRIDING SYSTEM VALUE SELECT ${names} FROM ${stage} ON CONFLICT (${dst.key.map(ident).join(', ')}) ${conflict}`);
   await dest.query(`TRUNCATE ${stage}`);
-  return { rows: out.rows, hi };
+  return chunk.rows;
 }

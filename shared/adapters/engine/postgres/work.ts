@@ -5,7 +5,7 @@ import { describeTable, listTables, planStructure, regclassOf, type TableInfo } 
 import { captureName, ensureCapture, syncPass, syncTables, type SyncContext } from './cdc';
 import { inTransaction, lsnToBig, type Queryable } from './connections';
 import { getJob, initTableRows, jobsOfProject, listTableRows, patchJob, patchTableRow, type JobRow, type TableRow } from './registry';
-import { copyChunk } from './copy';
+import { readChunk, writeChunk, type Chunk } from './copy';
 import { writableColumns } from './rows';
 import { compareRange } from './verify';
 
@@ -121,19 +121,20 @@ export async function runFullLoad(ctx: WorkContext): Promise<boolean> {
     const src = infos[i] as TableInfo;
     const dst = await destInfo(ctx.dest, src);
     const cols = writableColumns(src, dst);
-    let lastKey = row.lastKey;
-    while (!ctx.stopping()) {
+    // The next chunk is read from the source while the current one is written to the destination.
+    let next: Promise<Chunk> | undefined = readChunk(ctx.source, src, cols, row.lastKey, ctx.chunkRows);
+    while (!ctx.stopping() && next) {
       const t0 = ctx.now();
-      const before = lastKey;
-      const { hi, done } = await inTransaction(ctx.dest, async (c) => {
-        const r = await copyChunk(ctx.source, c, src, dst, cols, before, ctx.chunkRows);
+      const chunk: Chunk = await next;
+      next = chunk.hi === null ? undefined : readChunk(ctx.source, src, cols, chunk.hi, ctx.chunkRows);
+      next?.catch(() => {}); // a failed read is seen when awaited
+      const done = chunk.hi === null;
+      await inTransaction(ctx.dest, async (c) => {
+        const rows = await writeChunk(c, dst, cols, chunk);
         // The checkpoint commits with the rows it covers.
         const seconds = Math.max(0.001, (ctx.now() - t0) / 1000);
-        const finished = r.hi === null;
-        await patchTableRow(c, ctx.job.jobId, src, { lastKey: r.hi ?? before, addRows: r.rows, ...(r.rows ? { rowsPerSecond: r.rows / seconds } : {}), done: finished });
-        return { ...r, done: finished };
+        await patchTableRow(c, ctx.job.jobId, src, { lastKey: chunk.hi ?? chunk.lo, addRows: rows, ...(rows ? { rowsPerSecond: rows / seconds } : {}), done });
       });
-      lastKey = hi ?? lastKey;
       const all = await listTableRows(ctx.dest, ctx.job.jobId);
       const progress = copyProgress(all);
       if (!(await report(ctx, { progress, checkpoint: `copy:${progress.tablesDone}/${progress.tablesTotal}:${progress.rows}` }))) return false;
