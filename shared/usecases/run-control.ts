@@ -48,7 +48,9 @@ export async function pauseRun(deps: Deps, paused: ProjectRecord, caughtRunning:
 export async function stopRunAndJobs(deps: Deps, project: ProjectRecord, reason: string): Promise<void> {
   await deps.orchestrator.stopRun(project, reason);
   for (const s of project.subtasks ?? []) {
-    if (s.status === 'PENDING' || s.status === 'SKIPPED') continue;
+    // A continuous subtask that never started may still own a change stream (a replication slot is made
+    // before the full load's first chunk, so nothing written during the copy is lost): stopped too.
+    if (s.status === 'SKIPPED' || (s.status === 'PENDING' && !s.continuous)) continue;
     await deps.engine.stopJob(jobRef(project, s.type, project.run));
   }
 }

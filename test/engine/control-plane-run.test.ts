@@ -30,7 +30,9 @@ beforeAll(async () => {
   await pair.sql('src', 'CREATE TABLE app.orders (id bigint PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), placed_at timestamptz DEFAULT now())');
   await pair.sql('src', "INSERT INTO app.orders SELECT g, 'c' || g, g * 1.25, '2026-01-01 00:00:00.123456+00' FROM generate_series(1, 2000) g");
   await pair.sql('src', 'CREATE TABLE app.notes (body text)');
-  engine = new PostgresEngine({ resolveConnection: (id) => connectionOf(getDeps().dataSources, id), pollIntervalMs: 100 });
+  await pair.sql('src', 'CREATE TABLE app.events (id bigint PRIMARY KEY, payload text)');
+  await pair.sql('src', "INSERT INTO app.events SELECT g, repeat('x', 50) FROM generate_series(1, 20000) g");
+  engine = new PostgresEngine({ resolveConnection: (id) => connectionOf(getDeps().dataSources, id), pollIntervalMs: 100, chunkRows: 500, chunkDelayMs: 50 });
   await useLocalRuns({ timeScale: 120, overrides: { engine: new EngineRouter({ simulated: new SimulatedMigrationEngine({ timeScale: 120 }), postgresql: engine }) } });
   const make = async (name: string, port: number) => {
     const r = await call('POST', '/data-sources', { body: { name, engine: 'postgresql', host: '127.0.0.1', port, username: 'postgres', database: DB } });
@@ -70,6 +72,27 @@ describe('a project on the real PostgreSQL engine, through the control plane', (
     expect(start.status).toBe(409);
     expect(start.body.code).toBe('PRECHECK_NOT_PASSED');
   });
+
+  it('a release during the full load drops the slot the sync was given before the copy began', async () => {
+    // Prepare: a copy of 40 chunks, caught mid-way
+    const created = await call('POST', '/projects', { body: { name: 'events', ...ds, migrationType: ALL, tables: [{ schema: 'app', table: 'events' }] } });
+    const id = created.body.id as string;
+    expect((await post(`/projects/${id}/start`)).status).toBe(200);
+    await waitForProject(id, (p) => subtask(p, 'FULL_MIGRATION').status === 'RUNNING', 'full migration running', 180_000);
+    const slotsDuringCopy = await waitFor(() => slots('src'), (n) => n === 1, 'the sync slot made before the first chunk');
+    const copiedBefore = Number(subtask(await getProject(id), 'FULL_MIGRATION').progress?.rows ?? 0);
+
+    // Act
+    expect((await post(`/projects/${id}/pause`)).status).toBe(200);
+    const released = await post(`/projects/${id}/release`);
+
+    // Assess: INCREMENTAL_SYNC never started, yet its slot is gone
+    expect(slotsDuringCopy).toBe(1);
+    expect(copiedBefore).toBeLessThan(20000);
+    expect(released.body.status).toBe('RELEASED');
+    expect(subtask(released.body, 'INCREMENTAL_SYNC').status).toBe('PENDING');
+    expect(await slots('src')).toBe(0);
+  }, 600_000);
 
   it('copies the rows, syncs changes both ways, verifies, switches over, and release drops every slot', async () => {
     // Prepare
