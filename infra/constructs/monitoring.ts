@@ -13,6 +13,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_STATUSES } from '../../shared/domain/project';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
+import { RESPONSE_NOT_STORED_METRIC } from '../../shared/idempotency/stored-body';
 import type { Stage } from './stage';
 import { controlPlaneFunction } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
@@ -98,6 +99,14 @@ export class Monitoring extends Construct {
     });
     alarm('DynamoDbThrottles', ddbThrottles, 1, 'DynamoDB throttled requests on the projects table');
     const conditionalFailures = props.table.metric('ConditionalCheckFailedRequests', { period: FIVE_MINUTES, statistic: 'Sum', label: 'conditional check failures (refused transitions)' });
+
+    // An Idempotency-Key answer that could not be stored (the key completed without it: a retry gets 409, never a second run).
+    alarm(
+      'IdempotencyResponseNotStored',
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: RESPONSE_NOT_STORED_METRIC, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: FIVE_MINUTES }),
+      1,
+      'An Idempotency-Key answer could not be stored (retries of that key get 409 IDEMPOTENCY_RESPONSE_UNAVAILABLE)',
+    );
 
     // Dead letters
     for (const [name, q] of Object.entries(props.deadLetterQueues)) {

@@ -750,6 +750,8 @@ describe('monitoring (dashboard and alarms)', () => {
     expect(alarmOn('5XXError')).toHaveLength(1);
     const ddb = all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('ThrottledRequests'));
     expect(ddb).toHaveLength(1);
+    // An Idempotency-Key answer that could not be stored is never silent.
+    expect(alarmOn('IdempotencyResponseNotStored', ['service', 'migration-control-plane'])).toHaveLength(1);
     expect(all.length).toBeGreaterThan(2 * Object.keys(dev.functionIds).length);
     for (const a of all) {
       expect(a.AlarmActions).toEqual([{ Ref: dev.alertTopicId }]);
