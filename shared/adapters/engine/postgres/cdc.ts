@@ -172,6 +172,23 @@ async function flushedLsn(pool: pg.Pool): Promise<string> {
 
 type Pending = { table: SyncTable; kind: 'upsert'; columns: ColumnInfo[]; rows: Map<string, (string | null)[]> } | { table: SyncTable; kind: 'delete'; keys: (string | null)[][] };
 
+/** TRUNCATE of source relations: the job's tables among them are truncated on the destination too. */
+async function truncateTargets(c: pg.PoolClient, ctx: SyncContext, relids: readonly number[]): Promise<void> {
+  const targets = relids.flatMap((id) => {
+    const rel = ctx.relations.get(id);
+    const st = rel && ctx.tables.get(tableKey(rel.schema, rel.table));
+    return st ? [regclassOf(st.dest)] : [];
+  });
+  if (targets.length) await c.query(`TRUNCATE ${targets.join(', ')}`);
+}
+
+/** The relation a change names, and the job's table for it (undefined: not one of the job's tables). */
+function tableOfChange(ctx: SyncContext, relid: number) {
+  const rel = ctx.relations.get(relid);
+  if (!rel) throw new Error(`pgoutput: change for unknown relation ${relid}`);
+  return { rel, st: ctx.tables.get(tableKey(rel.schema, rel.table)) };
+}
+
 async function applyTransaction(c: pg.PoolClient, ctx: SyncContext, t: Transaction): Promise<number> {
   let pending: Pending | undefined;
   const flushPending = async () => {
@@ -186,17 +203,10 @@ async function applyTransaction(c: pg.PoolClient, ctx: SyncContext, t: Transacti
     n++;
     if (ch.kind === 'truncate') {
       await flushPending();
-      const targets = ch.relids.flatMap((id) => {
-        const rel = ctx.relations.get(id);
-        const st = rel && ctx.tables.get(tableKey(rel.schema, rel.table));
-        return st ? [regclassOf(st.dest)] : [];
-      });
-      if (targets.length) await c.query(`TRUNCATE ${targets.join(', ')}`);
+      await truncateTargets(c, ctx, ch.relids);
       continue;
     }
-    const rel = ctx.relations.get(ch.relid);
-    if (!rel) throw new Error(`pgoutput: change for unknown relation ${ch.relid}`);
-    const st = ctx.tables.get(tableKey(rel.schema, rel.table));
+    const { rel, st } = tableOfChange(ctx, ch.relid);
     if (!st) continue; // not one of the job's tables
     const valueOf = (tuple: (string | null | undefined)[], name: string) => tuple[rel.columns.findIndex((x) => x.name === name)];
     const keyFrom = (tuple: (string | null | undefined)[]) => st.dest.key.map((k) => valueOf(tuple, k) ?? null);
@@ -280,17 +290,10 @@ async function applyNet(c: pg.PoolClient, ctx: SyncContext, txns: Transaction[])
       n++;
       if (ch.kind === 'truncate') {
         await flush();
-        const targets = ch.relids.flatMap((id) => {
-          const rel = ctx.relations.get(id);
-          const st = rel && ctx.tables.get(tableKey(rel.schema, rel.table));
-          return st ? [regclassOf(st.dest)] : [];
-        });
-        if (targets.length) await c.query(`TRUNCATE ${targets.join(', ')}`);
+        await truncateTargets(c, ctx, ch.relids);
         continue;
       }
-      const rel = ctx.relations.get(ch.relid);
-      if (!rel) throw new Error(`pgoutput: change for unknown relation ${ch.relid}`);
-      const st = ctx.tables.get(tableKey(rel.schema, rel.table));
+      const { rel, st } = tableOfChange(ctx, ch.relid);
       if (!st) continue;
       const index = new Map(rel.columns.map((x, i) => [x.name, i]));
       const valueOf = (tuple: (string | null | undefined)[], name: string) => {
