@@ -1,5 +1,5 @@
 import { IdPath, operationBody } from '../../shared/api/schemas';
-import { routeOf } from '../../shared/api/routes';
+import { routeOfEvent } from '../../shared/api/routes';
 import { httpHandler } from '../../shared/http/middleware';
 import { projectResponse } from '../../shared/http/project-response';
 import { getDeps } from '../../shared/runtime';
@@ -7,7 +7,7 @@ import { applyOperation } from '../../shared/usecases/lifecycle';
 
 /** start | pause | resume | release | alert-config | switchover …: the operation record the route belongs to. */
 const operationOf = (event: { httpMethod: string; resource: string }) => {
-  const operation = routeOf(event.httpMethod, event.resource)?.operation;
+  const operation = routeOfEvent(event)?.operation;
   if (!operation) throw new Error(`No lifecycle operation for ${event.httpMethod} ${event.resource}`);
   return operation;
 };

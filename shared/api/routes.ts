@@ -62,3 +62,15 @@ const ROUTE_INDEX = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
 export function routeOf(method: string, resource: string): (typeof ROUTES)[number] | undefined {
   return ROUTE_INDEX.get(`${method} ${resource}`);
 }
+
+const routeOfRequest = new WeakMap<object, (typeof ROUTES)[number] | null>();
+
+/** The route of a REST proxy event, looked up once per request (telemetry, validation and the handler share it). */
+export function routeOfEvent(event: { httpMethod: string; resource: string }): (typeof ROUTES)[number] | undefined {
+  let route = routeOfRequest.get(event);
+  if (route === undefined) {
+    route = routeOf(event.httpMethod, event.resource) ?? null;
+    routeOfRequest.set(event, route);
+  }
+  return route ?? undefined;
+}

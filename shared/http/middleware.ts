@@ -7,7 +7,7 @@ import { DomainError, isTransientError } from '../domain/errors';
 import type { RequestContext } from '../domain/project';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { routeOf } from '../api/routes';
+import { routeOfEvent } from '../api/routes';
 import { idempotency } from '../idempotency/middleware';
 import { logger, metrics, recordOutcome } from '../observability/telemetry';
 import { getDeps } from '../runtime';
@@ -163,7 +163,7 @@ const idempotencyDeps = () => {
  */
 export function requestTelemetry(): middy.MiddlewareObj<HttpEvent, APIGatewayProxyResult> {
   const operationOf = (event: HttpEvent) => {
-    const route = routeOf(event.httpMethod, event.resource);
+    const route = routeOfEvent(event);
     return route?.operation ?? `${event.httpMethod} ${event.resource}`;
   };
   const record = (request: HttpRequest) => {
