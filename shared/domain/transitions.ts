@@ -1,5 +1,6 @@
 import type { ProjectRecord, ProjectStatus } from './project';
 import { PROJECT_STATUSES } from './project';
+import { readPath, type AttributePath } from './paths';
 
 /**
  * THE operations table: one record per operation — the states it may start from and where it leads
@@ -265,7 +266,37 @@ export type GuardSubject = Pick<
   'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep' | 'precheck'
 >;
 
+/**
+ * A guard's condition, as data: written once, evaluated here against a record and the clock
+ * (`conditionHolds`) and rendered by each store into its own condition language (DynamoDB:
+ * shared/adapters/dynamodb/conditions.ts). Timestamps are ISO-8601 UTC strings of one format.
+ */
+export type GuardCondition =
+  | { absent: AttributePath }
+  | { present: AttributePath }
+  | { equals: AttributePath; value: string }
+  /** The timestamp at the path is after now (a deadline still ahead). */
+  | { afterNow: AttributePath }
+  /** The timestamp at the path is at or before now (a deadline reached). */
+  | { notAfterNow: AttributePath }
+  | { all: readonly GuardCondition[] }
+  | { any: readonly GuardCondition[] };
+
+/** Whether a guard condition holds for a record at an instant (the in-memory form of every store's condition). */
+export function conditionHolds(c: GuardCondition, p: Partial<GuardSubject>, nowMs: number): boolean {
+  if ('all' in c) return c.all.every((x) => conditionHolds(x, p, nowMs));
+  if ('any' in c) return c.any.some((x) => conditionHolds(x, p, nowMs));
+  if ('absent' in c) return readPath(p, c.absent) === undefined;
+  if ('present' in c) return readPath(p, c.present) !== undefined;
+  if ('equals' in c) return readPath(p, c.equals) === c.value;
+  const at = readPath(p, 'afterNow' in c ? c.afterNow : c.notAfterNow);
+  if (typeof at !== 'string') return false;
+  return 'afterNow' in c ? nowMs < Date.parse(at) : nowMs >= Date.parse(at);
+}
+
 export interface Guard {
+  /** When it holds, as data (every store renders the same condition). */
+  condition: GuardCondition;
   holds(p: Partial<GuardSubject>, nowMs: number): boolean;
   failureCode: string;
   title: string;
@@ -276,50 +307,50 @@ export interface Guard {
 const deadlineDetail = (p: Partial<GuardSubject>) => `Refused by the pause deadline (${p.pauseExpiresAt ?? 'none'}, expired: ${p.expiredAt ?? 'no'}).`;
 
 /** In-memory form of each guard, evaluated against a record and the clock. */
-export const GUARDS: Record<GuardName, Guard> = {
+const GUARD_ROWS: Record<GuardName, Omit<Guard, 'holds'>> = {
   /** Resumable: not marked expired, and the clock is before the deadline. */
   pauseNotExpired: {
-    holds: (p, nowMs) => p.expiredAt === undefined && (p.pauseExpiresAt === undefined || nowMs < Date.parse(p.pauseExpiresAt)),
+    condition: { all: [{ absent: ['expiredAt'] }, { any: [{ absent: ['pauseExpiresAt'] }, { afterNow: ['pauseExpiresAt'] }] }] },
     failureCode: 'PAUSE_EXPIRED',
     title: 'Pause deadline passed',
     detail: deadlineDetail,
   },
   /** Expirable: not marked yet, and the clock has reached the deadline. */
   pauseDeadlinePassed: {
-    holds: (p, nowMs) => p.expiredAt === undefined && p.pauseExpiresAt !== undefined && nowMs >= Date.parse(p.pauseExpiresAt),
+    condition: { all: [{ absent: ['expiredAt'] }, { notAfterNow: ['pauseExpiresAt'] }] },
     failureCode: 'NOT_EXPIRABLE',
     title: 'Pause not expirable (deadline not reached, or already expired)',
     detail: deadlineDetail,
   },
   /** The warning of this pause has not been given yet: a duplicate or repeated firing warns (and alerts) no second time. */
   pauseNotWarned: {
-    holds: (p) => p.pauseWarnedAt === undefined,
+    condition: { absent: ['pauseWarnedAt'] },
     failureCode: 'ALREADY_WARNED',
     title: 'Pause expiry already warned',
     detail: (p) => `The expiry of this pause was already warned at ${p.pauseWarnedAt ?? '?'}.`,
   },
   /** The full verification is the subtask the run stands at (running, paused or failed there). */
   atFullVerification: {
-    holds: (p) => p.currentStage === 'FULL_VERIFICATION',
+    condition: { equals: ['currentStage'], value: 'FULL_VERIFICATION' },
     failureCode: 'NOT_IN_FULL_VERIFICATION',
     title: 'Not in the full verification stage',
     detail: (p) => `The project is at stage ${p.currentStage ?? 'none'}, not FULL_VERIFICATION.`,
   },
   /** Everything before the forward switchover is done (full verification succeeded or skipped, or absent). */
   atForwardSwitchover: {
-    holds: (p) => p.currentStage === 'FORWARD_SWITCHOVER',
+    condition: { equals: ['currentStage'], value: 'FORWARD_SWITCHOVER' },
     failureCode: 'NOT_AT_FORWARD_SWITCHOVER',
     title: 'Not at the forward switchover stage',
     detail: (p) => `The project is at stage ${p.currentStage ?? 'none'}: the forward switchover needs every earlier subtask (incl. full verification) succeeded or skipped.`,
   },
   switchoverNotEntered: {
-    holds: (p) => p.switchoverEnteredAt === undefined,
+    condition: { absent: ['switchoverEnteredAt'] },
     failureCode: 'SWITCHOVER_ALREADY_ENTERED',
     title: 'Forward switchover already entered',
     detail: (p) => `The forward switchover stage was entered at ${p.switchoverEnteredAt ?? '?'}.`,
   },
   switchoverEnteredNotStarted: {
-    holds: (p) => p.switchoverEnteredAt !== undefined && p.switchoverStartedAt === undefined,
+    condition: { all: [{ present: ['switchoverEnteredAt'] }, { absent: ['switchoverStartedAt'] }] },
     failureCode: 'SWITCHOVER_NOT_STARTABLE',
     title: 'Forward switchover cannot be started',
     detail: (p) =>
@@ -330,7 +361,7 @@ export const GUARDS: Record<GuardName, Guard> = {
   /** A manual switchover step waits for its confirmation (the request names which: see `equals.waitingStep`). */
   /** The project's precheck passed (a record from before prechecks has none and starts as it always did). */
   precheckPassed: {
-    holds: (p) => p.precheck === undefined || p.precheck.status === 'PASSED',
+    condition: { any: [{ absent: ['precheck'] }, { equals: ['precheck', 'status'], value: 'PASSED' }] },
     failureCode: 'PRECHECK_NOT_PASSED',
     title: 'Precheck not passed',
     detail: (p) =>
@@ -339,12 +370,17 @@ export const GUARDS: Record<GuardName, Guard> = {
         : `The precheck failed: ${(p.precheck?.items ?? []).filter((i) => i.status === 'FAILED').map((i) => `${i.name}: ${i.message}`).join('; ') || 'see precheck.items'}. Fix it and run POST /projects/{id}/precheck again.`,
   },
   stepWaiting: {
-    holds: (p) => p.waitingStep !== undefined,
+    condition: { present: ['waitingStep'] },
     failureCode: 'STEP_NOT_WAITING',
     title: 'No switchover step waits for confirmation',
     detail: () => 'No manual switchover step is waiting for a confirmation right now.',
   },
 };
+
+/** The guards, each holding where its condition does. */
+export const GUARDS: Record<GuardName, Guard> = Object.fromEntries(
+  (Object.entries(GUARD_ROWS) as [GuardName, Omit<Guard, 'holds'>][]).map(([name, g]) => [name, { ...g, holds: (p: Partial<GuardSubject>, nowMs: number) => conditionHolds(g.condition, p, nowMs) }]),
+) as Record<GuardName, Guard>;
 
 /** The status a successful operation leaves the project in, or null when it deletes it. */
 export function resultingStatus(rule: TransitionRule, current: ProjectStatus): ProjectStatus | null {

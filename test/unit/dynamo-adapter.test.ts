@@ -62,7 +62,7 @@ describe('DynamoProjectStore (aws-sdk-client-mock)', () => {
     // Assess
     const update = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Update;
     expect(update?.ConditionExpression).toBe(
-      'attribute_exists(#pk) AND #status IN (:v0, :v1) AND #version = :v2 AND attribute_not_exists(#expiredAt) AND (attribute_not_exists(#pauseExpiresAt) OR #pauseExpiresAt > :v3)',
+      'attribute_exists(#pk) AND #status IN (:v0, :v1) AND #version = :v2 AND (attribute_not_exists(#expiredAt) AND (attribute_not_exists(#pauseExpiresAt) OR #pauseExpiresAt > :v3))',
     );
     expect(update?.ExpressionAttributeValues?.[':v3']).toBe('2026-01-01T00:00:00.000Z');
     expect(update?.UpdateExpression).toMatch(/REMOVE #pausedAt, #pauseExpiresAt$/);

@@ -65,7 +65,8 @@ describe('stage guards', () => {
     // Act / Assess
     expect(Object.keys(guardPieces).sort()).toEqual(Object.keys(GUARDS).sort());
     expect(render('atFullVerification')).toEqual({ expression: '#currentStage = :v0', values: ['FULL_VERIFICATION'], names: ['currentStage'] });
-    expect(render('switchoverEnteredNotStarted').expression).toBe('attribute_exists(#switchoverEnteredAt) AND attribute_not_exists(#switchoverStartedAt)');
+    expect(render('switchoverEnteredNotStarted').expression).toBe('(attribute_exists(#switchoverEnteredAt) AND attribute_not_exists(#switchoverStartedAt))');
+    expect(render('pauseNotExpired').expression).toBe('(attribute_not_exists(#expiredAt) AND (attribute_not_exists(#pauseExpiresAt) OR #pauseExpiresAt > :v0))');
     expect(render('stepWaiting').expression).toBe('attribute_exists(#waitingStep)');
     const x = new Expression();
     expect(x.path(['subtasks', 4, 'steps', 3, 'status'])).toBe('#subtasks[4].#steps[3].#status');

@@ -1,5 +1,5 @@
 import type { AttributePath } from '../../domain/paths';
-import type { GuardName } from '../../domain/transitions';
+import { GUARDS, type GuardCondition, type GuardName } from '../../domain/transitions';
 
 /**
  * Named condition pieces. Each piece registers its attribute names and values into one shared
@@ -61,22 +61,24 @@ export const attributeEquals =
   (x) =>
     `${x.name(attribute)} = ${x.value(value)}`;
 
-/** DynamoDB form of the domain guards in shared/domain/transitions.ts (same names, same meaning). */
-export const guardPieces: Record<GuardName, (nowIso: string) => ConditionPiece> = {
-  // ISO-8601 UTC timestamps of one format compare correctly as strings.
-  pauseNotExpired: (nowIso) => (x) =>
-    `attribute_not_exists(${x.name('expiredAt')}) AND (attribute_not_exists(${x.name('pauseExpiresAt')}) OR ${x.name('pauseExpiresAt')} > ${x.value(nowIso)})`,
-  pauseDeadlinePassed: (nowIso) => (x) =>
-    `attribute_not_exists(${x.name('expiredAt')}) AND ${x.name('pauseExpiresAt')} <= ${x.value(nowIso)}`,
-  pauseNotWarned: () => (x) => `attribute_not_exists(${x.name('pauseWarnedAt')})`,
-  atFullVerification: () => (x) => `${x.name('currentStage')} = ${x.value('FULL_VERIFICATION')}`,
-  atForwardSwitchover: () => (x) => `${x.name('currentStage')} = ${x.value('FORWARD_SWITCHOVER')}`,
-  switchoverNotEntered: () => (x) => `attribute_not_exists(${x.name('switchoverEnteredAt')})`,
-  switchoverEnteredNotStarted: () => (x) =>
-    `attribute_exists(${x.name('switchoverEnteredAt')}) AND attribute_not_exists(${x.name('switchoverStartedAt')})`,
-  stepWaiting: () => (x) => `attribute_exists(${x.name('waitingStep')})`,
-  precheckPassed: () => (x) => `(attribute_not_exists(${x.name('precheck')}) OR ${x.path(['precheck', 'status'])} = ${x.value('PASSED')})`,
-};
+/** A guard's condition (shared/domain/transitions.ts) in DynamoDB's condition language: the store's primitives only. */
+export function conditionPiece(c: GuardCondition, nowIso: string): ConditionPiece {
+  return (x) => {
+    // ISO-8601 UTC timestamps of one format compare correctly as strings.
+    if ('all' in c) return `(${c.all.map((y) => conditionPiece(y, nowIso)(x)).join(' AND ')})`;
+    if ('any' in c) return `(${c.any.map((y) => conditionPiece(y, nowIso)(x)).join(' OR ')})`;
+    if ('absent' in c) return `attribute_not_exists(${x.path(c.absent)})`;
+    if ('present' in c) return `attribute_exists(${x.path(c.present)})`;
+    if ('equals' in c) return `${x.path(c.equals)} = ${x.value(c.value)}`;
+    if ('afterNow' in c) return `${x.path(c.afterNow)} > ${x.value(nowIso)}`;
+    return `${x.path(c.notAfterNow)} <= ${x.value(nowIso)}`;
+  };
+}
+
+/** DynamoDB form of the domain guards: each guard's one condition, rendered. */
+export const guardPieces = Object.fromEntries(
+  (Object.keys(GUARDS) as GuardName[]).map((name) => [name, (nowIso: string) => conditionPiece(GUARDS[name].condition, nowIso)]),
+) as Record<GuardName, (nowIso: string) => ConditionPiece>;
 
 export const pathEquals =
   (path: AttributePath, value: unknown): ConditionPiece =>
