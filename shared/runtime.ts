@@ -190,3 +190,7 @@ export function resetDeps(): void {
   overrides = {};
   deps = undefined;
 }
+
+// Deployed (the construct sets CONTROL_PLANE_FUNCTION), the dependencies are built at init: a function whose
+// operations need a port it was not given fails its init with the error that names the missing setting.
+if (process.env.CONTROL_PLANE_FUNCTION !== undefined) getDeps();
