@@ -110,7 +110,7 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
     expect(counterexample).toMatch(/clock \+(43200000|46800000) ms/);
     // Caught by the answer of a late resume, or already by the view (resumable, allowedActions) after the clock move.
     expect(String(result.errorInstance)).toMatch(/PAUSE_EXPIRED|resumable|allowedActions/);
-  });
+  }, 300_000);
 
   it('self-test: a model in which release keeps the name reserved is caught', async () => {
     // Prepare + Act
@@ -121,5 +121,5 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
     const counterexample = String(result.counterexample?.[0]);
     expect(counterexample).toMatch(/release\(/);
     expect(String(result.errorInstance)).toMatch(/NAME_TAKEN/);
-  });
+  }, 300_000); // a limit for a loaded CI machine, not a timing assertion
 });

@@ -633,6 +633,7 @@ export const deadlineCommands: fc.Arbitrary<Cmd>[] = [allowedOp, allowedOp, fc.c
 export const nameCommands: fc.Arbitrary<Cmd>[] = [
   allowedOp,
   allowedOp,
+  opArgs('start').map((a) => new OpCmd('start', { ...a, target: 0, ifMatch: 'none' }) as Cmd),
   opArgs('release').map((a) => new OpCmd('release', { ...a, target: 0, ifMatch: 'none' }) as Cmd),
   actor.map((a) => new CreateCmd(0, undefined, a) as Cmd),
 ];
