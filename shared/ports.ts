@@ -97,6 +97,12 @@ export interface ListProjectsQuery {
   nextToken?: string;
 }
 
+/** One page of one shard's listing (shared/domain/shards.ts). */
+export interface ShardPageQuery {
+  limit: number;
+  nextToken?: string;
+}
+
 export interface ProjectStore {
   /** Creates the project, reserves its name and takes a reference on both data sources, atomically. */
   create(project: ProjectRecord, event: AuditEvent): Promise<void>;
@@ -106,7 +112,17 @@ export interface ProjectStore {
    * retried). Ids with no project are absent from the map; duplicates are read once.
    */
   getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>>;
+  /**
+   * Newest first; the page merges the index shards (about 1.5 x limit + SHARD_COUNT items read, a
+   * filtered page stops at a read budget). Records are as the indexes project them (shared/table.ts
+   * LIST_VIEW_ATTRIBUTES: no precheck, no subtask progress or checkpoints): read getMany for whole ones.
+   */
   list(query: ListProjectsQuery): Promise<Page<ProjectRecord>>;
+  /**
+   * The projects of one status in ONE shard (shardOf(id) === shard), newest first, paged: for work
+   * fanned out per shard (the reconciler). Records as list() gives them; tokens are bound to (status, shard).
+   */
+  listByStatusShard(status: ProjectStatus, shard: number, query: ShardPageQuery): Promise<Page<ProjectRecord>>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;
   /**

@@ -56,12 +56,17 @@ export class ProjectsTable extends Construct {
     });
 
     for (const gsi of def.GlobalSecondaryIndexes) {
-      if (gsi.Projection.ProjectionType !== 'ALL') throw new Error(`index ${gsi.IndexName}: only ALL projection is supported`);
-      this.table.addGlobalSecondaryIndex({
-        indexName: gsi.IndexName,
-        ...keys(gsi.KeySchema),
-        projectionType: dynamodb.ProjectionType.ALL,
-      });
+      const projection: { ProjectionType: string; NonKeyAttributes?: readonly string[] } = gsi.Projection;
+      const projected =
+        projection.ProjectionType === 'ALL'
+          ? { projectionType: dynamodb.ProjectionType.ALL }
+          : projection.ProjectionType === 'KEYS_ONLY'
+            ? { projectionType: dynamodb.ProjectionType.KEYS_ONLY }
+            : projection.ProjectionType === 'INCLUDE' && projection.NonKeyAttributes?.length
+              ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.NonKeyAttributes] }
+              : undefined;
+      if (!projected) throw new Error(`index ${gsi.IndexName}: unsupported projection ${JSON.stringify(projection)}`);
+      this.table.addGlobalSecondaryIndex({ indexName: gsi.IndexName, ...keys(gsi.KeySchema), ...projected });
     }
   }
 }

@@ -18,11 +18,14 @@ import {
   TransitionConflict,
   type ListProjectsQuery,
   type Page,
+  type ShardPageQuery,
   type ProjectStore,
   type RunWrite,
   type TransitionWrite,
 } from '../../ports';
-import { TABLE, keys } from '../../table';
+import { TABLE, keys, projectIndexKeys } from '../../table';
+import { ALL_SHARDS, shardOf } from '../../domain/shards';
+import { queryShardsPage } from './sharded-list';
 import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
 import { projectListing } from '../page-tokens';
 import { queryAllPages, queryPage } from './pagination';
@@ -53,10 +56,7 @@ function cancellationItem(reason: Pick<CancellationReason, 'Item'> | undefined):
 export function projectItem(p: ProjectRecord): Record<string, unknown> {
   return {
     ...keys.project(p.id),
-    gsi1pk: keys.kindProject,
-    gsi1sk: keys.createdSort(p.createdAt, p.id),
-    gsi2pk: keys.statusPartition(p.status),
-    gsi2sk: keys.createdSort(p.createdAt, p.id),
+    ...projectIndexKeys(p),
     ...p,
   };
 }
@@ -246,16 +246,39 @@ export class DynamoProjectStore implements ProjectStore {
 
   async list(query: ListProjectsQuery): Promise<Page<ProjectRecord>> {
     const ix = query.status ? TABLE.indexes.byStatus : TABLE.indexes.byKind;
-    const x = new Expression();
-    const input: QueryCommandInput = {
-      TableName: this.table,
-      IndexName: ix.indexName,
-      KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(query.status ? keys.statusPartition(query.status) : keys.kindProject)}`,
-      ScanIndexForward: false,
-    };
-    if (query.label !== undefined) input.FilterExpression = `contains(${x.name('labels')}, ${x.value(query.label)})`;
-    Object.assign(input, x.attributes());
-    const page = await queryPage(this.client, input, ix, query.limit, query.nextToken, projectListing(query));
+    const status = query.status;
+    const page = await queryShardsPage(
+      this.client,
+      {
+        table: this.table,
+        ix,
+        partition: (shard) => (status ? keys.statusPartition(status, shard) : keys.kindProject(shard)),
+        shards: ALL_SHARDS,
+        ...(query.label !== undefined
+          ? { filter: { FilterExpression: 'contains(#label, :label)', ExpressionAttributeNames: { '#label': 'labels' }, ExpressionAttributeValues: { ':label': query.label } } }
+          : {}),
+        listing: projectListing(query),
+      },
+      query.limit,
+      query.nextToken,
+    );
+    return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
+  async listByStatusShard(status: ProjectStatus, shard: number, query: ShardPageQuery): Promise<Page<ProjectRecord>> {
+    if (!ALL_SHARDS.includes(shard)) throw new Error(`no shard ${shard}`);
+    const page = await queryShardsPage(
+      this.client,
+      {
+        table: this.table,
+        ix: TABLE.indexes.byStatus,
+        partition: (s) => keys.statusPartition(status, s),
+        shards: [shard],
+        listing: JSON.stringify(['projects-shard', status, shard]),
+      },
+      query.limit,
+      query.nextToken,
+    );
     return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
@@ -283,7 +306,7 @@ export class DynamoProjectStore implements ProjectStore {
         status: w.to,
         version: w.expectedVersion + 1,
         updatedAt: nowIso,
-        gsi2pk: keys.statusPartition(w.to),
+        gsi2pk: keys.statusPartition(w.to, shardOf(w.projectId)),
       };
       const assignments = [
         ...Object.entries(set)
@@ -341,22 +364,28 @@ export class DynamoProjectStore implements ProjectStore {
     }
   }
 
+  /** Counts the status index, shard by shard (every item of the status is read: the repair path, not the gauge's). */
   async countByStatus(status: ProjectStatus): Promise<number> {
     const ix = TABLE.indexes.byStatus;
-    const x = new Expression();
-    let count = 0;
-    await queryAllPages(
-      this.client,
-      {
-        TableName: this.table,
-        IndexName: ix.indexName,
-        KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status))}`,
-        Select: 'COUNT',
-        ...x.attributes(),
-      },
-      (out) => (count += out.Count ?? 0),
+    const counts = await Promise.all(
+      ALL_SHARDS.map(async (shard) => {
+        const x = new Expression();
+        let count = 0;
+        await queryAllPages(
+          this.client,
+          {
+            TableName: this.table,
+            IndexName: ix.indexName,
+            KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status, shard))}`,
+            Select: 'COUNT',
+            ...x.attributes(),
+          },
+          (out) => (count += out.Count ?? 0),
+        );
+        return count;
+      }),
     );
-    return count;
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async updateRun(w: RunWrite): Promise<ProjectRecord> {

@@ -4,6 +4,7 @@ import type { DataSourceRecord } from '../../domain/data-source';
 import type { AuditEvent, ProjectRecord } from '../../domain/project';
 import { applyPaths, pathHolds } from '../../domain/paths';
 import { GUARDS } from '../../domain/transitions';
+import { shardOf } from '../../domain/shards';
 import {
   CreateConflict,
   DataSourceInUse,
@@ -12,6 +13,7 @@ import {
   type DataSourceStore,
   type ListProjectsQuery,
   type Page,
+  type ShardPageQuery,
   type ProjectStore,
   type RunWrite,
   type TransitionWrite,
@@ -107,6 +109,11 @@ export class InMemoryProjectStore implements ProjectStore {
     (t.events.get(w.projectId) ?? t.events.set(w.projectId, []).get(w.projectId))?.push(clone(w.event));
     if (w.freeName !== undefined && nameOwner !== undefined) t.names.delete(w.freeName);
     for (const id of w.releaseDataSources ?? []) (t.dataSources.get(id) as DataSourceRecord).refCount -= 1;
+  }
+
+  async listByStatusShard(status: ProjectRecord['status'], shard: number, q: ShardPageQuery): Promise<Page<ProjectRecord>> {
+    const all = [...this.table.projects.values()].filter((p) => p.status === status && shardOf(p.id) === shard);
+    return page(all, q.limit, q.nextToken, JSON.stringify(['projects-shard', status, shard]));
   }
 
   async countByStatus(status: ProjectRecord['status']): Promise<number> {
