@@ -136,8 +136,29 @@ export interface ProjectStore {
   listEvents(projectId: string): Promise<AuditEvent[]>;
   /** One page of the audit trail, oldest first (bounded reads, tokens bound to the project's trail). */
   listEventsPage(projectId: string, limit: number, nextToken?: string): Promise<Page<AuditEvent>>;
-  /** How many projects stand in a status (an index count, no items read). */
-  countByStatus(status: ProjectStatus): Promise<number>;
+  /**
+   * How many projects stand in a status in each shard, counted from the status index page by page
+   * (reads every index entry of the status: the repair path, not the gauge's).
+   */
+  recountStatus(status: ProjectStatus): Promise<number[]>;
+  /**
+   * Counts one committed status change (an audit event: project, version, from, to) into the per-status
+   * counters, once: a change already counted (a redelivered or replayed stream record) changes nothing
+   * and answers false.
+   */
+  countStatusChange(change: StatusChange): Promise<boolean>;
+  /** The counters per status (summed over shards), or undefined while they were never set by a recount. */
+  readStatusCounts(): Promise<Record<ProjectStatus, number> | undefined>;
+  /** Sets the counters (per status, one number per shard) and marks them ready. */
+  writeStatusCounts(perShard: Record<ProjectStatus, readonly number[]>): Promise<void>;
+}
+
+export interface StatusChange {
+  projectId: string;
+  /** The version the change created (its audit event's). */
+  version: number;
+  from: ProjectStatus | null;
+  to: ProjectStatus | null;
 }
 
 export class DataSourceInUse extends Error {

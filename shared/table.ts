@@ -46,10 +46,19 @@ export const keys = {
    * poll): an item of its own, with no index key, so the poll writes never reach an index.
    */
   projectProgress: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROGRESS' }),
-  /** Projects per status: one counter item per status and shard, maintained from the table stream. */
-  statusCounter: (status: string, shard: number) => ({ pk: `COUNTER#STATUS#${status}`, sk: `SHARD#${String(shard).padStart(2, '0')}` }),
-  /** The stream image of a project version already counted (idempotent counting); expires after a day. */
-  statusCounted: (projectId: string, version: number) => ({ pk: `COUNTED#${projectId}`, sk: `V#${String(version).padStart(10, '0')}` }),
+  /**
+   * Projects per status: one counter item per status and shard (its own partition, so a burst of
+   * transitions spreads like the index does), maintained from the table stream with ADD.
+   */
+  statusCounter: (status: string, shard: number) => ({ pk: `COUNTER#STATUS#${status}#${shard}`, sk: 'COUNT' }),
+  /** Present once the counters hold every project (written by a recount): until then the gauge recounts. */
+  statusCountersReady: { pk: 'COUNTER#READY', sk: 'COUNT' },
+  /**
+   * The audit event of a project version whose status change was counted: written with the counter ADDs
+   * in one transaction, on condition it is absent, so a redelivered or replayed event counts once.
+   * Expires (ttl) after the stream's 24 h retention, when no record can come again.
+   */
+  statusCounted: (projectId: string, version: number) => ({ pk: `PROJECT#${projectId}`, sk: `COUNTED#${String(version).padStart(10, '0')}` }),
   /** The byKind partition of one shard of projects. */
   kindProject: (shard: number) => `PROJECT#${shard}`,
   kindDataSource: 'DATASOURCE',

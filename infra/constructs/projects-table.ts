@@ -86,6 +86,7 @@ export const PARTITIONS = {
   idempotency: prefixOf(keys.idempotency('x').pk),
   simulatedJob: prefixOf(keys.simulatedJob('x').pk),
   simulatedFailure: prefixOf(keys.simulatedFailure('x', 'y').pk),
+  statusCounter: prefixOf(keys.statusCounter('x', 0).pk),
 } as const;
 export type Partition = keyof typeof PARTITIONS;
 
@@ -158,9 +159,11 @@ export const TABLE_ACCESS = {
   },
   // Expiry pauses the project's jobs (its 'jobs' capability, shared/wiring.ts).
   'pause-timer': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
-  // Alerts are items of the project's partition (ALERT#): recorded, then marked notified.
-  'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project'] },
-  'project-status-metrics': { read: [], queryIndexes: true },
+  // Alerts are items of the project's partition (ALERT#): recorded, then marked notified. Status changes are
+  // counted into the status counters, each with its counted marker in the project's partition (one transaction).
+  'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project', 'statusCounter'] },
+  // Reads the counters; recounts the status index and sets them when they were never set.
+  'project-status-metrics': { read: ['dynamodb:BatchGetItem'], queryIndexes: true, write: ['statusCounter'] },
 } as const satisfies Record<string, TableAccess>;
 
 export type TableAccessFunction = keyof typeof TABLE_ACCESS;

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException, type Can
 import {
   BatchGetCommand,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -11,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isTransientError } from '../../domain/errors';
 import { isoAt } from '../../domain/clock';
-import type { AuditEvent, ProjectRecord, ProjectStatus } from '../../domain/project';
+import { PROJECT_STATUSES, type AuditEvent, type ProjectRecord, type ProjectStatus } from '../../domain/project';
 import {
   CreateConflict,
   RunWriteRefused,
@@ -19,6 +20,7 @@ import {
   type ListProjectsQuery,
   type Page,
   type ShardPageQuery,
+  type StatusChange,
   type ProjectStore,
   type RunWrite,
   type TransitionWrite,
@@ -33,6 +35,8 @@ import { TransactionCombiner, type TransactItems } from './transaction-combiner'
 
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'] as const;
+/** How long a counted-change marker stays: longer than the stream keeps a record (24 h). */
+const COUNTED_TTL_SECONDS = 2 * 24 * 3600;
 /** Retries of a transaction that DynamoDB cancelled only because another transaction held an item. */
 const TRANSACTION_CONFLICT_RETRIES = 12;
 
@@ -364,10 +368,9 @@ export class DynamoProjectStore implements ProjectStore {
     }
   }
 
-  /** Counts the status index, shard by shard (every item of the status is read: the repair path, not the gauge's). */
-  async countByStatus(status: ProjectStatus): Promise<number> {
+  async recountStatus(status: ProjectStatus): Promise<number[]> {
     const ix = TABLE.indexes.byStatus;
-    const counts = await Promise.all(
+    return Promise.all(
       ALL_SHARDS.map(async (shard) => {
         const x = new Expression();
         let count = 0;
@@ -385,7 +388,79 @@ export class DynamoProjectStore implements ProjectStore {
         return count;
       }),
     );
-    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async countStatusChange(c: StatusChange): Promise<boolean> {
+    if (c.from === c.to) return false;
+    const shard = shardOf(c.projectId);
+    const mx = new Expression();
+    const items: TransactItems = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...keys.statusCounted(c.projectId, c.version), from: c.from, to: c.to, [TABLE.ttlAttribute]: Math.floor(Date.now() / 1000) + COUNTED_TTL_SECONDS },
+          ConditionExpression: itemAbsent(mx),
+          ...mx.attributes(),
+        },
+      },
+    ];
+    for (const [status, delta] of [[c.from, -1], [c.to, 1]] as const) {
+      if (status === null) continue;
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: keys.statusCounter(status, shard),
+          UpdateExpression: 'ADD #n :d',
+          ExpressionAttributeNames: { '#n': 'n' },
+          ExpressionAttributeValues: { ':d': delta },
+        },
+      });
+    }
+    try {
+      await transactWithRetry(this.client, items);
+      return true;
+    } catch (e) {
+      if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
+  }
+
+  async readStatusCounts(): Promise<Record<ProjectStatus, number> | undefined> {
+    const counterKeys = PROJECT_STATUSES.flatMap((status) => ALL_SHARDS.map((shard) => keys.statusCounter(status, shard)));
+    const items = await this.batchGetItems([keys.statusCountersReady, ...counterKeys]);
+    if (!items.some((i) => i.pk === keys.statusCountersReady.pk)) return undefined;
+    const counts = Object.fromEntries(PROJECT_STATUSES.map((s) => [s, 0])) as Record<ProjectStatus, number>;
+    for (const status of PROJECT_STATUSES) {
+      const prefix = `COUNTER#STATUS#${status}#`;
+      for (const item of items) if (String(item.pk).startsWith(prefix)) counts[status] += Number(item.n ?? 0);
+    }
+    return counts;
+  }
+
+  async writeStatusCounts(perShard: Record<ProjectStatus, readonly number[]>): Promise<void> {
+    const puts = PROJECT_STATUSES.flatMap((status) =>
+      ALL_SHARDS.map((shard) => ({ ...keys.statusCounter(status, shard), n: perShard[status]?.[shard] ?? 0 })),
+    );
+    for (let i = 0; i < puts.length; i += 16) {
+      await Promise.all(puts.slice(i, i + 16).map((Item) => this.client.send(new PutCommand({ TableName: this.table, Item }))));
+    }
+    await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.statusCountersReady, at: new Date().toISOString() } }));
+  }
+
+  /** Items by key (BatchGetItem, 100 keys a request, unprocessed keys retried), eventually consistent. */
+  private async batchGetItems(itemKeys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    for (let i = 0; i < itemKeys.length; i += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] = itemKeys.slice(i, i + BATCH_GET_LIMIT);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > UNPROCESSED_RETRIES) throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed`);
+        if (attempt > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+        const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
+        found.push(...(out.Responses?.[this.table] ?? []));
+        pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
   }
 
   async updateRun(w: RunWrite): Promise<ProjectRecord> {
