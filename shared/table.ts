@@ -35,6 +35,12 @@ export const keys = {
   /** The simulated migration engine's job state and failure injections (shared/adapters/engine). */
   simulatedJob: (jobId: string) => ({ pk: `SIMJOB#${jobId}`, sk: 'SIMJOB' }),
   simulatedFailure: (projectId: string, subtask: string) => ({ pk: `SIMFAIL#${projectId}#${subtask}`, sk: 'SIMFAIL' }),
+  /** A batch run as a resource, and one result item per project of it (written once). */
+  batch: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' }),
+  batchItem: (batchId: string, projectId: string) => ({ pk: `BATCH#${batchId}`, sk: `ITEM#${projectId}` }),
+  batchItemPrefix: 'ITEM#',
+  /** Every batch's place in the newest-first listing (one partition: batches are created at human rates). */
+  batchListing: (createdAt: string, batchId: string) => ({ pk: 'BATCHES#ALL', sk: `${createdAt}#${batchId}` }),
   kindProject: 'PROJECT',
   kindDataSource: 'DATASOURCE',
   statusPartition: (status: string) => `PROJECT#STATUS#${status}`,
