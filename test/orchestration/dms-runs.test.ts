@@ -73,7 +73,17 @@ function world(mode: Mode) {
     mode === 'serverless'
       ? clients.dmsMock.commandCalls(StartReplicationCommand).map((c) => `${c.args[0].input.ReplicationConfigArn?.split(':').pop()} ${c.args[0].input.StartReplicationType}`)
       : clients.dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => `${c.args[0].input.ReplicationTaskArn?.split(':').pop()} ${c.args[0].input.StartReplicationTaskType}`);
-  return { fake, engine, deps, orchestrator, project, subtask, op, runUntil, startTypes, dmsMock: clients.dmsMock };
+  /** The first start request of the reverse replication: its type and CdcStartPosition. */
+  const reverseStart = () => {
+    const rev = engine.idOf([...orchestrator.executions.values()][0]?.projectId ?? '', 'rev');
+    if (mode === 'serverless') {
+      const i = clients.dmsMock.commandCalls(StartReplicationCommand).map((c) => c.args[0].input).find((x) => x.ReplicationConfigArn?.endsWith(`:${rev}`));
+      return i && { type: i.StartReplicationType, position: i.CdcStartPosition };
+    }
+    const i = clients.dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => c.args[0].input).find((x) => x.ReplicationTaskArn?.endsWith(`:${rev}`));
+    return i && { type: i.StartReplicationTaskType, position: i.CdcStartPosition };
+  };
+  return { fake, engine, deps, orchestrator, project, subtask, op, runUntil, startTypes, reverseStart, dmsMock: clients.dmsMock };
 }
 
 async function newProject(w: ReturnType<typeof world>, migrationType: MigrationType) {
@@ -154,6 +164,9 @@ describe.each(['instance', 'serverless'] as const)('whole project runs on the AW
     expect(confirmed).toEqual(['CONFIRM_SOURCE_WRITES_STOPPED', 'PROCESS_DATABASE_OBJECTS', 'START_REVERSE_INCREMENTAL']);
     expect(forwardTags).toMatchObject({ 'migctl-stop': 'final' });
     expect(reverseTask).toMatchObject({ MigrationType: 'cdc', CdcStartPosition: forwardTags?.['migctl-write-stop'] });
+    // The reverse task's first start request carries the write-stop position captured at STOP_FORWARD_SYNC.
+    expect(w.reverseStart()).toEqual({ type: 'start-replication', position: forwardTags?.['migctl-write-stop'] });
+    expect(forwardTags?.['migctl-write-stop']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
     expect(releasing.status).toBe('RELEASING'); // DMS was still stopping the reverse task
     expect(released.status).toBe('RELEASED');
     expect(w.fake.tasks.size).toBe(0);

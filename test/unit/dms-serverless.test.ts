@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-database-migration-service';
 import { describe, expect, it } from 'vitest';
 import { replicationView } from '../../shared/adapters/engine/dms/backend';
-import { DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
+import { cdcPosition, DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
 import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
 import { fakeDmsClients } from '../../shared/adapters/engine/dms/fake-dms-mock';
 import type { DataSourceRecord } from '../../shared/domain/data-source';
@@ -158,5 +158,13 @@ describe('AWS DMS engine, serverless mode', () => {
       'stopped',
       'failed',
     ]);
+  });
+
+  it('a write-stop position is a DMS CdcStartPosition: a time as YYYY-MM-DDThh:mm:ss (UTC), a native position as it is', () => {
+    expect(cdcPosition('2026-05-01T11:30:05.250Z')).toBe('2026-05-01T11:30:05');
+    expect(cdcPosition('2026-05-01T13:30:05+02:00')).toBe('2026-05-01T11:30:05');
+    expect(cdcPosition('0/16B3748')).toBe('0/16B3748'); // PostgreSQL LSN
+    expect(cdcPosition('mysql-bin-changelog.000024:373')).toBe('mysql-bin-changelog.000024:373');
+    expect(cdcPosition('checkpoint:V1#27#mysql-bin-changelog.157832:1975:-1:2002:677883278264080:mysql-bin-changelog.157832:1876#0#0#*#0#93')).toMatch(/^checkpoint:V1#27/);
   });
 });
