@@ -10,7 +10,7 @@ import { call } from '../support/harness';
 import { createWorld, type World } from './faults/world';
 import { HEAVY, SEED, report, size } from './support/profile';
 import { DMS_SCENARIOS, dmsFaultKinds, runDmsCase, type DmsScenario } from './faults/dms-scenarios';
-import { createDmsWorld } from './faults/dms-world';
+import { createDmsWorld, type DmsMode } from './faults/dms-world';
 
 /**
  * Fault injection: every operation (the lifecycle calls, batch, the pause timers, the orchestration's
@@ -144,25 +144,29 @@ describe('fault injection: the AWS DMS adapter', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const started = Date.now();
     // Prepare: the fault-free run of each operation names its calls (and must itself be clean).
-    const combinations: { scenario: DmsScenario; fault: Fault; label: string }[] = [];
-    const baseline = [];
-    for (const scenario of DMS_SCENARIOS) {
-      const clean = await runDmsCase(scenario);
-      baseline.push(clean);
-      for (const c of clean.calls) {
-        for (const kind of dmsFaultKinds(c.method)) combinations.push({ scenario, fault: { at: c.index, kind }, label: `${scenario.name} / #${c.index} ${c.port}.${c.method} / ${kind}` });
+    // Both modes: replication tasks on an instance, DMS Serverless replication configs.
+    const combinations: { mode: DmsMode; scenario: DmsScenario; fault: Fault; label: string }[] = [];
+    const baseline: { mode: DmsMode; scenario: string; calls: { method: string }[]; violations: string[] }[] = [];
+    for (const mode of ['instance', 'serverless'] as const) {
+      for (const scenario of DMS_SCENARIOS) {
+        const clean = await runDmsCase(mode, scenario);
+        baseline.push({ mode, ...clean });
+        for (const c of clean.calls) {
+          for (const kind of dmsFaultKinds(c.method)) combinations.push({ mode, scenario, fault: { at: c.index, kind }, label: `${mode}: ${scenario.name} / #${c.index} ${c.port}.${c.method} / ${kind}` });
+        }
       }
     }
-    const methods = new Set(baseline.flatMap((b) => b.calls.map((c) => c.method)));
+    const methodsOf = (mode: DmsMode) => [...new Set(baseline.filter((b) => b.mode === mode).flatMap((b) => b.calls.map((c) => c.method)))].sort();
+    const methods = new Set([...methodsOf('instance'), ...methodsOf('serverless')]);
 
     // Act: every combination in the heavy run, a seeded sample inside npm test.
-    const sampleSize = size(Number.MAX_SAFE_INTEGER, 60);
+    const sampleSize = size(Number.MAX_SAFE_INTEGER, 80);
     const chosen =
       sampleSize >= combinations.length ? combinations : fc.sample(fc.shuffledSubarray(combinations, { minLength: sampleSize, maxLength: sampleSize }), { seed: SEED, numRuns: 1 })[0] ?? [];
     const failures: string[] = [];
     let faults = 0;
     for (const c of chosen) {
-      const result = await runDmsCase(c.scenario, c.fault);
+      const result = await runDmsCase(c.mode, c.scenario, c.fault);
       if (result.hit) faults++;
       for (const v of result.violations) failures.push(`${c.label}${result.hit ? '' : ' (not hit)'}: ${v}`);
     }
@@ -179,14 +183,15 @@ describe('fault injection: the AWS DMS adapter', () => {
       runs: baseline.length + chosen.length,
       faults,
       failures: failures.length,
-      notes: `case = DMS operation × DMS/CloudWatch call × fault kind (${combinations.length} in all, ${DMS_SCENARIOS.length} operations, ${methods.size} distinct calls); run = one operation on the DMS adapter over a fake DMS, repaired, checked, then released and checked for leaks; ${HEAVY ? 'every case' : 'seeded sample'}; ${Math.round((Date.now() - started) / 1000)} s`,
+      notes: `case = mode (instance, serverless) × DMS operation × DMS/CloudWatch call × fault kind (${combinations.length} in all, ${DMS_SCENARIOS.length} operations, ${methods.size} distinct calls); run = one operation on the DMS adapter over a fake DMS, repaired, checked, then released and checked for leaks; ${HEAVY ? 'every case' : 'seeded sample'}; ${Math.round((Date.now() - started) / 1000)} s`,
     });
-    expect(baseline.flatMap((b) => b.violations.map((v) => `${b.scenario} (no fault): ${v}`))).toEqual([]);
-    expect([...methods].sort()).toEqual(
-      expect.arrayContaining([
-        'AddTagsToResource', 'CreateEndpoint', 'CreateReplicationTask', 'DeleteEndpoint', 'DeleteReplicationTask', 'DescribeEndpoints',
-        'DescribeReplicationTasks', 'DescribeTableStatistics', 'GetMetricData', 'ListTagsForResource', 'StartReplicationTask', 'StopReplicationTask',
-      ]),
+    expect(baseline.flatMap((b) => b.violations.map((v) => `${b.mode}: ${b.scenario} (no fault): ${v}`))).toEqual([]);
+    const common = ['AddTagsToResource', 'CreateEndpoint', 'DeleteEndpoint', 'DescribeEndpoints', 'GetMetricData', 'ListTagsForResource'];
+    expect(methodsOf('instance')).toEqual(
+      [...common, 'CreateReplicationTask', 'DeleteReplicationTask', 'DescribeReplicationTasks', 'DescribeTableStatistics', 'StartReplicationTask', 'StopReplicationTask'].sort(),
+    );
+    expect(methodsOf('serverless')).toEqual(
+      [...common, 'CreateReplicationConfig', 'DeleteReplicationConfig', 'DescribeReplicationTableStatistics', 'DescribeReplications', 'StartReplication', 'StopReplication'].sort(),
     );
     expect(failures).toEqual([]);
     expect(faults).toBe(chosen.length);

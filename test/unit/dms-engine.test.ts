@@ -512,7 +512,7 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
     expect(retried?.state).toBe('SUCCEEDED');
     expect((await engine.resumeJob(spec('INCREMENTAL_SYNC', { migrationType: m, run: 3 }))).state).toBe('SUCCEEDED'); // stopped for good: never restarted
     expect(fake.taskById(idFor('fwd'))?.Status).toBe('stopped');
-    expect(fake.tagsOf(arnFor('task', 'fwd'))).toMatchObject({ 'migctl-stop': 'final', 'migctl-write-stop': '2026-05-01T10:15:00.000Z' });
+    expect(fake.tagsOf(arnFor('task', 'fwd'))).toMatchObject({ 'migctl-stop': 'final', 'migctl-write-stop': '2026-05-01T10:15:00' });
     expect(inputsOf(dmsMock, CreateEndpointCommand).slice(2).map((e) => [e.EndpointIdentifier, e.EndpointType, e.EngineName])).toEqual([
       [idFor('rsrc'), 'source', 'mysql'],
       [idFor('rdst'), 'target', 'postgres'],
@@ -522,11 +522,16 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
       SourceEndpointArn: arnFor('endpoint', 'rsrc'),
       TargetEndpointArn: arnFor('endpoint', 'rdst'),
       MigrationType: 'cdc',
-      CdcStartTime: new Date('2026-05-01T10:15:00Z'),
     });
+    expect(inputsOf(dmsMock, CreateReplicationTaskCommand).at(-1)).not.toHaveProperty('CdcStartTime');
     expect(reverse.state).toBe('STOPPED'); // being created
     expect(reverseStarted.state).toBe('RUNNING');
-    expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'rev'), StartReplicationTaskType: 'start-replication' });
+    // The reverse task's first run starts at the write-stop position captured when the forward sync stopped.
+    expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({
+      ReplicationTaskArn: arnFor('task', 'rev'),
+      StartReplicationTaskType: 'start-replication',
+      CdcStartPosition: '2026-05-01T10:15:00',
+    });
   });
 
   it('switchoverStep STOP_FORWARD_SYNC stops the forward task and is done only once DMS says it stopped', async () => {
@@ -542,7 +547,7 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
 
     // Assess
     expect(first).toMatchObject({ done: false, detail: { forwardTask: 'stopping' } });
-    expect(second).toMatchObject({ done: true, detail: { forwardTask: 'stopped', writeStop: '2026-05-01T09:00:00.000Z' } });
+    expect(second).toMatchObject({ done: true, detail: { forwardTask: 'stopped', writeStop: '2026-05-01T09:00:00' } });
     expect(other).toEqual({ done: true });
     expect(fake.taskById(idFor('fwd'))).toBeDefined(); // kept: the reverse sync starts from its write stop
   });

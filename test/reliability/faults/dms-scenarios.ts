@@ -1,6 +1,6 @@
 import type { MigrationType } from '../../../shared/domain/project';
 import { reconcileRuns } from '../../../shared/usecases/orchestration';
-import { createDmsWorld, type DmsWorld } from './dms-world';
+import { createDmsWorld, type DmsMode, type DmsWorld } from './dms-world';
 import { FAULT_KINDS, type CallRecord, type Fault, type FaultKind } from './fault-plan';
 
 /**
@@ -157,8 +157,8 @@ export interface DmsCaseResult {
 }
 
 /** One operation in a world of its own, with at most one fault; then the repair paths, the checks, and a release that must leave DMS empty. */
-export async function runDmsCase(scenario: DmsScenario, fault?: Fault): Promise<DmsCaseResult> {
-  const w = createDmsWorld();
+export async function runDmsCase(mode: DmsMode, scenario: DmsScenario, fault?: Fault): Promise<DmsCaseResult> {
+  const w = createDmsWorld(mode);
   const id = await scenario.setup(w);
   const failedBefore = (await w.project(id)).status === 'FAILED';
   const violations: string[] = [];

@@ -26,7 +26,9 @@ import { SimulatedOrchestrator } from './faulty-adapters';
 const ctx = { actor: 'arn:aws:iam::123456789012:user/operator', requestId: 'req-dms-fi' };
 export const INSTANCE_ARN = 'arn:aws:dms:eu-west-1:123456789012:rep:migration-instance';
 
-export function createDmsWorld() {
+export type DmsMode = 'instance' | 'serverless';
+
+export function createDmsWorld(mode: DmsMode = 'instance') {
   const plan = new FaultPlan();
   const fake = new FakeDms();
   /** Identifiers of every task and endpoint DMS created (a second create of one would show here twice). */
@@ -36,8 +38,9 @@ export function createDmsWorld() {
   const clients = fakeDmsClients(fake, (op, run) =>
     plan.around(op === 'GetMetricData' ? 'cloudwatch' : 'dms', op, async () => {
       try {
-        const out = run() as { ReplicationTask?: { ReplicationTaskIdentifier?: string }; Endpoint?: { EndpointIdentifier?: string } };
+        const out = run() as { ReplicationTask?: { ReplicationTaskIdentifier?: string }; ReplicationConfig?: { ReplicationConfigIdentifier?: string }; Endpoint?: { EndpointIdentifier?: string } };
         if (op === 'CreateReplicationTask') created.push(out.ReplicationTask?.ReplicationTaskIdentifier ?? '?');
+        if (op === 'CreateReplicationConfig') created.push(out.ReplicationConfig?.ReplicationConfigIdentifier ?? '?');
         if (op === 'CreateEndpoint') created.push(out.Endpoint?.EndpointIdentifier ?? '?');
         return out;
       } catch (e) {
@@ -49,7 +52,11 @@ export function createDmsWorld() {
   const orchestrator = new SimulatedOrchestrator();
   const holder: { deps?: ReturnType<typeof memoryDeps> } = {};
   const engine = new DmsMigrationEngine(
-    { replicationInstanceArn: INSTANCE_ARN, replicationInstanceId: 'migration-instance', accessRoleArn: 'arn:aws:iam::123456789012:role/dms-secrets', now: () => holder.deps!.clock.nowMs() },
+    {
+      ...(mode === 'serverless' ? { serverless: { maxCapacityUnits: 4, subnetGroupId: 'mig-subnets', securityGroupIds: ['sg-0123456789abcdef0'] } } : { replicationInstanceArn: INSTANCE_ARN, replicationInstanceId: 'migration-instance' }),
+      accessRoleArn: 'arn:aws:iam::123456789012:role/dms-secrets',
+      now: () => holder.deps!.clock.nowMs(),
+    },
     { resolveDataSource: (id) => holder.deps!.dataSources.get(id), dms: () => clients.dms, cloudwatch: () => clients.cloudwatch },
   );
   const deps = memoryDeps({ orchestrator, engine });

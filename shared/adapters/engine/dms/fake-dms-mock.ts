@@ -2,15 +2,21 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import {
   AddTagsToResourceCommand,
   CreateEndpointCommand,
+  CreateReplicationConfigCommand,
   CreateReplicationTaskCommand,
+  DeleteReplicationConfigCommand,
   DatabaseMigrationServiceClient,
   DeleteEndpointCommand,
   DeleteReplicationTaskCommand,
   DescribeEndpointsCommand,
+  DescribeReplicationsCommand,
+  DescribeReplicationTableStatisticsCommand,
   DescribeReplicationTasksCommand,
   DescribeTableStatisticsCommand,
   ListTagsForResourceCommand,
+  StartReplicationCommand,
   StartReplicationTaskCommand,
+  StopReplicationCommand,
   StopReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -42,6 +48,12 @@ export function fakeDmsClients(fake: FakeDms, around: FakeCallWrapper = (_op, ru
   dmsMock.on(ListTagsForResourceCommand).callsFake(fakeCall('ListTagsForResource', (i) => fake.listTagsForResource(i)));
   dmsMock.on(AddTagsToResourceCommand).callsFake(fakeCall('AddTagsToResource', (i) => fake.addTagsToResource(i)));
   dmsMock.on(DescribeTableStatisticsCommand).callsFake(fakeCall('DescribeTableStatistics', (i) => fake.describeTableStatistics(i)));
+  dmsMock.on(CreateReplicationConfigCommand).callsFake(fakeCall('CreateReplicationConfig', (i) => fake.createReplicationConfig(i)));
+  dmsMock.on(DescribeReplicationsCommand).callsFake(fakeCall('DescribeReplications', (i) => fake.describeReplications(i)));
+  dmsMock.on(StartReplicationCommand).callsFake(fakeCall('StartReplication', (i) => fake.startReplication(i)));
+  dmsMock.on(StopReplicationCommand).callsFake(fakeCall('StopReplication', (i) => fake.stopReplication(i)));
+  dmsMock.on(DeleteReplicationConfigCommand).callsFake(fakeCall('DeleteReplicationConfig', (i) => fake.deleteReplicationConfig(i)));
+  dmsMock.on(DescribeReplicationTableStatisticsCommand).callsFake(fakeCall('DescribeReplicationTableStatistics', (i) => fake.describeReplicationTableStatistics(i)));
   cwMock.on(GetMetricDataCommand).callsFake(fakeCall('GetMetricData', (i) => fake.getMetricData(i)));
   return { dms, cloudwatch, dmsMock, cwMock };
 }
