@@ -68,6 +68,11 @@ export class TransitionConflict extends Error {
 export interface RunWrite {
   projectId: string;
   run: number;
+  /**
+   * The leg of the execution writing (shared/domain/orchestration.ts currentLeg): the write holds only
+   * while that execution owns the run (a continued run refuses its earlier executions). Absent: not fenced on it.
+   */
+  leg?: number;
   statuses?: readonly ProjectStatus[];
   set: readonly PathValue[];
   remove?: readonly AttributePath[];
@@ -97,6 +102,36 @@ export interface ListProjectsQuery {
   nextToken?: string;
 }
 
+/**
+ * One page of the projects of one status in one shard (shared/domain/shards.ts), newest first. `cursor`
+ * resumes after the last item EXAMINED (a page may be short, even empty, and still carry a cursor: the
+ * read is bounded); absent when the shard has nothing more. Cursors are internal (a worker's checkpoint),
+ * not API tokens.
+ */
+export interface ShardPage {
+  items: ProjectRecord[];
+  cursor?: string;
+}
+
+/**
+ * Where a background worker stands in its pass (one item per worker in the table): the pass it is in,
+ * the cursor it resumes from, how many projects it visited. `version` fences two invocations of the same
+ * worker: a save with a stale version is refused.
+ */
+export interface SweepCheckpoint {
+  worker: string;
+  /** When the pass began (ISO); a new pass begins when the last one finished. */
+  passStartedAt: string;
+  cursor?: string;
+  /** The pass finished: the next invocation begins a new one. */
+  done: boolean;
+  visited: number;
+  /** Invocations this pass took so far. */
+  invocations: number;
+  updatedAt: string;
+  version: number;
+}
+
 export interface ProjectStore {
   /** Creates the project, reserves its name and takes a reference on both data sources, atomically. */
   create(project: ProjectRecord, event: AuditEvent): Promise<void>;
@@ -107,6 +142,15 @@ export interface ProjectStore {
    */
   getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>>;
   list(query: ListProjectsQuery): Promise<Page<ProjectRecord>>;
+  /** The projects of one status in one shard, newest first, from `cursor` on (a background worker's read). */
+  listByStatusShard(status: ProjectStatus, shard: number, page: { limit: number; cursor?: string }): Promise<ShardPage>;
+  /** A background worker's checkpoint, or undefined before its first pass. */
+  getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined>;
+  /**
+   * Saves the checkpoint if the stored one still has version `checkpoint.version - 1` (absent for version 1);
+   * false when another invocation saved first (this one must stop).
+   */
+  saveCheckpoint(checkpoint: SweepCheckpoint): Promise<boolean>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;
   /**
@@ -144,14 +188,19 @@ export interface DataSourceStore {
  * deployed, aws-local-stepfunctions under `npm start`).
  */
 export interface Orchestrator {
-  /** Starts the execution of the project's current run; starting the same run twice is harmless. */
+  /**
+   * Starts the execution of the project's current run — of its current leg (currentExecutionName), with
+   * the position a continued run carries (project.execution) —; starting the same one twice is harmless.
+   */
   startRun(project: ProjectRecord): Promise<void>;
-  /** Stops the execution of the project's current run, if it still runs. */
+  /** Stops the current execution of the project's run (its current leg), if it still runs. */
   stopRun(project: ProjectRecord, reason: string): Promise<void>;
   /** Whether the execution of the project's current run is running. */
   isRunActive(project: ProjectRecord): Promise<boolean>;
   /** Completes a waiting task (SendTaskSuccess); a token that no longer waits is ignored. */
   completeTask(taskToken: string, output?: Record<string, unknown>): Promise<void>;
+  /** The id the service gives the named execution (its ARN when deployed). Absent: the name is the id. */
+  executionId?(executionName: string): string;
 }
 
 /** The execution could not be started (the adapter already retried what it could). */

@@ -35,6 +35,8 @@ export const keys = {
   /** The simulated migration engine's job state and failure injections (shared/adapters/engine). */
   simulatedJob: (jobId: string) => ({ pk: `SIMJOB#${jobId}`, sk: 'SIMJOB' }),
   simulatedFailure: (projectId: string, subtask: string) => ({ pk: `SIMFAIL#${projectId}#${subtask}`, sk: 'SIMFAIL' }),
+  /** A background worker's checkpoint (the reconciler's shard workers: where a pass stands). */
+  checkpoint: (worker: string) => ({ pk: `CHECKPOINT#${worker}`, sk: 'CHECKPOINT' }),
   kindProject: 'PROJECT',
   kindDataSource: 'DATASOURCE',
   statusPartition: (status: string) => `PROJECT#STATUS#${status}`,

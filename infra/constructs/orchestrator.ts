@@ -12,6 +12,9 @@ import type { OrchestrationAction } from '../../shared/api/orchestration-schema'
 import type { Stage } from './stage';
 import { controlPlaneFunction, scopeLogicalPrefix } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
+import { RECONCILER_WORKERS, type ReconcilerWorkerEvent } from '../../shared/usecases/reconcile-shards';
+
+const workerLabel = (w: ReconcilerWorkerEvent) => (w.worker === 'runs' ? `runs/${w.shard}` : w.worker);
 
 /** Function folders of the orchestration (besides the API's). */
 export const ORCHESTRATION_FUNCTIONS = ['orchestration-step', 'orchestration-reconciler'] as const;
@@ -28,6 +31,9 @@ export const JOB_POLL_SECONDS = 30;
  * year, about 11,000 events, under the 25,000-event history limit within the one-year execution limit.
  */
 export const OPERATOR_WAIT_SECONDS = 12 * 60 * 60;
+
+/** The reconciler's invocation limit; each worker stops DEFAULT_SHARD_BUDGET.reserveMs before it, its checkpoint saved. */
+export const RECONCILER_TIMEOUT = Duration.minutes(4);
 
 /** Errors of our own tasks worth retrying (the handler names transient AWS errors TransientError). */
 const TRANSIENT_ERRORS = ['TransientError', 'Lambda.TooManyRequestsException'];
@@ -69,7 +75,9 @@ export class Orchestration extends Construct {
       PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds),
     };
     const stepFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-step', environment });
-    const reconcilerFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-reconciler', environment });
+    // A shard worker walks thousands of projects: minutes, not API Gateway's 29 s; under the 5-minute interval
+    // so one worker's invocations rarely overlap (its checkpoint's version fences them when they do).
+    const reconcilerFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-reconciler', environment, timeout: RECONCILER_TIMEOUT });
     this.functions = { 'orchestration-step': stepFn, 'orchestration-reconciler': reconcilerFn };
     for (const [fn, fun] of Object.entries(this.functions)) grantTableAccess(props.table, fun, tableAccessOf(fn));
 
@@ -180,11 +188,18 @@ export class Orchestration extends Construct {
     );
     // What the step and reconciler functions may do with runs follows from their operations (infra/constructs/wiring.ts).
 
-    new events.Rule(this, 'ReconcileSchedule', {
-      description: `Restart RUNNING projects whose execution is gone (${props.stage})`,
-      schedule: events.Schedule.rate(Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(reconcilerFn, { retryAttempts: 2 })],
-    });
+    // One pass = one invocation per worker (a shard's runs, the pause timers), each its own target with its
+    // own input, asynchronous and retried on its own: no worker waits behind another. A rule takes at most
+    // 5 targets, so the workers are spread over ceil(workers / 5) rules on the same schedule.
+    const perRule = 5;
+    for (let i = 0; i * perRule < RECONCILER_WORKERS.length; i++) {
+      const workers = RECONCILER_WORKERS.slice(i * perRule, (i + 1) * perRule);
+      new events.Rule(this, i === 0 ? 'ReconcileSchedule' : `ReconcileSchedule${i}`, {
+        description: `Reconciler workers ${workers.map(workerLabel).join(', ')} (${props.stage})`,
+        schedule: events.Schedule.rate(Duration.minutes(5)),
+        targets: workers.map((w) => new targets.LambdaFunction(reconcilerFn, { retryAttempts: 2, event: events.RuleTargetInput.fromObject(w) })),
+      });
+    }
   }
 
   /**

@@ -98,6 +98,18 @@ export function jobSpec(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtas
 /** Execution name of a run: a duplicate start of the same run is refused by Step Functions, hence harmless. */
 export const executionNameFor = (projectId: string, run: number) => `${projectId}-${run}`;
 
+/**
+ * A run outlives Step Functions' 25,000-event history by continuing as new executions of the same run:
+ * leg 0 is `<projectId>-<run>`, leg n `<projectId>-<run>-c<n>` (each name once: a duplicate start is harmless).
+ */
+export const legExecutionName = (projectId: string, run: number, leg: number) => (leg === 0 ? executionNameFor(projectId, run) : `${projectId}-${run}-c${leg}`);
+
+/** The leg of the run's current execution: the one the project records for its run, else the first. */
+export const currentLeg = (p: Pick<ProjectRecord, 'run' | 'execution'>): number => (p.execution !== undefined && p.execution.run === p.run ? p.execution.leg : 0);
+
+/** The name of the execution that owns the project's current run now. */
+export const currentExecutionName = (p: Pick<ProjectRecord, 'id' | 'run' | 'execution'>): string => legExecutionName(p.id, p.run ?? 0, currentLeg(p));
+
 export function subtaskIndex(p: Pick<ProjectRecord, 'subtasks'>, type: SubtaskType): number {
   const i = p.subtasks.findIndex((s) => s.type === type);
   if (i < 0) throw new Error(`project has no ${type} subtask`);

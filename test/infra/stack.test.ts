@@ -15,6 +15,7 @@ import { capabilitiesOf } from '../../shared/wiring';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { TABLE, tableDefinition } from '../../shared/table';
+import { RECONCILER_WORKERS } from '../../shared/usecases/reconcile-shards';
 
 /**
  * Synthesizes the stack once per stage (beforeAll) with the same context (feature flags) as cdk.json
@@ -217,8 +218,9 @@ describe('functions', () => {
           MemorySize: 512,
           TracingConfig: { Mode: 'Active' },
         });
-        expect(f.Properties.Timeout).toBeLessThanOrEqual(60);
       }
+      // The reconciler's shard workers run for minutes (below their 5-minute interval); every other function at most a minute.
+      for (const [id, f] of functions) expect(f.Properties.Timeout).toBeLessThanOrEqual(id === s.functionIds['orchestration-reconciler'] ? 240 : 60);
     }
   });
 
@@ -904,15 +906,16 @@ describe('orchestration state machine', () => {
     }
   });
 
-  it('the reconciler runs every 5 minutes', () => {
+  it('the reconciler runs every 5 minutes as independent workers: one target per shard, one for the pause timers', () => {
     for (const { s } of stages()) {
       const rules = ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(s.functionIds['orchestration-reconciler'] ?? '-'));
-      expect(rules).toHaveLength(1);
-      expect(rules[0]?.[1].Properties).toMatchObject({
-        ScheduleExpression: 'rate(5 minutes)',
-        State: 'ENABLED',
-        Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [s.functionIds['orchestration-reconciler'], 'Arn'] } })],
-      });
+      const targets = rules.flatMap(([, r]) => r.Properties.Targets as Json[]);
+      for (const [, r] of rules) expect(r.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      expect(targets.every((t) => JSON.stringify(t.Arn) === JSON.stringify({ 'Fn::GetAtt': [s.functionIds['orchestration-reconciler'], 'Arn'] }))).toBe(true);
+      expect(targets.map((t) => JSON.parse(t.Input as string))).toEqual(expect.arrayContaining([...RECONCILER_WORKERS]));
+      expect(targets).toHaveLength(RECONCILER_WORKERS.length);
+      const fn = resource(s, s.functionIds['orchestration-reconciler'] ?? '').Properties;
+      expect(fn.Timeout).toBe(240);
     }
   });
 });

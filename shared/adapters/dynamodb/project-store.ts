@@ -2,6 +2,8 @@ import { ConditionalCheckFailedException, TransactionCanceledException, type Can
 import {
   BatchGetCommand,
   GetCommand,
+  PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -20,10 +22,13 @@ import {
   type Page,
   type ProjectStore,
   type RunWrite,
+  type ShardPage,
+  type SweepCheckpoint,
   type TransitionWrite,
 } from '../../ports';
+import { SHARD_COUNT, shardOf } from '../../domain/shards';
 import { TABLE, keys } from '../../table';
-import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
+import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, legIs, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
 import { projectListing } from '../page-tokens';
 import { queryAllPages, queryPage } from './pagination';
 import { TransactionCombiner, type TransactItems } from './transaction-combiner';
@@ -79,6 +84,9 @@ const BATCH_GET_PARALLEL = 4;
 const UNPROCESSED_RETRIES = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Query requests one listByStatusShard call makes at most (each at most 1,000 items). */
+const SHARD_READ_QUERIES = 4;
 
 /** Retries of a transaction whose outcome a transient error left unknown (throttled, timed out, a 500). */
 const AMBIGUOUS_RETRIES = 2;
@@ -259,6 +267,64 @@ export class DynamoProjectStore implements ProjectStore {
     return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
+  /**
+   * Over today's unsharded status index: the status partition read newest first from the cursor (a
+   * `gsi2sk <` key condition, so a cursor whose project is gone still resumes), items of other shards
+   * dropped. Bounded like a list page: at most SHARD_READ_QUERIES requests, a short page carries a cursor.
+   * Once the index keys are sharded, this reads the shard's own partition.
+   */
+  async listByStatusShard(status: ProjectStatus, shard: number, page: { limit: number; cursor?: string }): Promise<ShardPage> {
+    const ix = TABLE.indexes.byStatus;
+    const items: ProjectRecord[] = [];
+    let cursor = page.cursor;
+    let startKey: Record<string, unknown> | undefined;
+    for (let queries = 0; queries < SHARD_READ_QUERIES; queries++) {
+      const x = new Expression();
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: ix.indexName,
+          KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status))}${page.cursor !== undefined ? ` AND ${x.name(ix.sortKey)} < ${x.value(page.cursor)}` : ''}`,
+          ScanIndexForward: false,
+          Limit: Math.min(1000, (page.limit - items.length) * SHARD_COUNT + 1),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          ...x.attributes(),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        cursor = item[ix.sortKey] as string;
+        if (shardOf(String(item.id)) !== shard) continue;
+        items.push(toProjectRecord(item));
+        if (items.length === page.limit) {
+          const more = out.LastEvaluatedKey !== undefined || item !== out.Items?.[out.Items.length - 1];
+          return { items, ...(more ? { cursor } : {}) };
+        }
+      }
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) return { items };
+    }
+    return { items, ...(cursor !== undefined ? { cursor } : {}) };
+  }
+
+  async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.checkpoint(worker), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...checkpoint } = out.Item;
+    return checkpoint as SweepCheckpoint;
+  }
+
+  async saveCheckpoint(c: SweepCheckpoint): Promise<boolean> {
+    const x = new Expression();
+    const condition = c.version === 1 ? itemAbsent(x) : `${x.name('version')} = ${x.value(c.version - 1)}`;
+    try {
+      await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.checkpoint(c.worker), ...c }, ConditionExpression: condition, ...x.attributes() }));
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
   async transition(w: TransitionWrite): Promise<void> {
     const nowIso = isoAt(w.nowMs);
     const x = new Expression();
@@ -364,6 +430,7 @@ export class DynamoProjectStore implements ProjectStore {
     const condition = allOf(x, [
       itemExists,
       attributeEquals('run', w.run),
+      ...(w.leg !== undefined ? [legIs(w.run, w.leg)] : []),
       statusIn(w.statuses ?? ['RUNNING']),
       ...(w.expect ?? []).map((e) => pathEquals(e.path, e.value)),
     ]);

@@ -4,6 +4,8 @@ import type { DataSourceRecord } from '../../domain/data-source';
 import type { AuditEvent, ProjectRecord } from '../../domain/project';
 import { applyPaths, pathHolds } from '../../domain/paths';
 import { GUARDS } from '../../domain/transitions';
+import { shardOf } from '../../domain/shards';
+import { currentLeg } from '../../domain/orchestration';
 import {
   CreateConflict,
   DataSourceInUse,
@@ -14,6 +16,8 @@ import {
   type Page,
   type ProjectStore,
   type RunWrite,
+  type ShardPage,
+  type SweepCheckpoint,
   type TransitionWrite,
 } from '../../ports';
 
@@ -26,6 +30,7 @@ export class InMemoryTable {
   readonly events = new Map<string, AuditEvent[]>();
   readonly names = new Map<string, string>();
   readonly dataSources = new Map<string, DataSourceRecord>();
+  readonly checkpoints = new Map<string, SweepCheckpoint>();
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -82,6 +87,28 @@ export class InMemoryProjectStore implements ProjectStore {
     return page(all, q.limit, q.nextToken, projectListing(q));
   }
 
+  async listByStatusShard(status: ProjectRecord['status'], shard: number, q: { limit: number; cursor?: string }): Promise<ShardPage> {
+    const sortKey = (p: ProjectRecord) => `${p.createdAt}#${p.id}`;
+    const all = [...this.table.projects.values()]
+      .filter((p) => p.status === status && shardOf(p.id) === shard && (q.cursor === undefined || sortKey(p) < q.cursor))
+      .sort((a, b) => sortKey(b).localeCompare(sortKey(a)));
+    const items = all.slice(0, q.limit);
+    const last = items[items.length - 1];
+    return { items: items.map(clone), ...(all.length > q.limit && last ? { cursor: sortKey(last) } : {}) };
+  }
+
+  async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
+    const c = this.table.checkpoints.get(worker);
+    return c && clone(c);
+  }
+
+  async saveCheckpoint(c: SweepCheckpoint): Promise<boolean> {
+    const stored = this.table.checkpoints.get(c.worker);
+    if ((stored?.version ?? 0) !== c.version - 1) return false;
+    this.table.checkpoints.set(c.worker, clone(c));
+    return true;
+  }
+
   async transition(w: TransitionWrite): Promise<void> {
     const t = this.table;
     const current = t.projects.get(w.projectId);
@@ -116,7 +143,11 @@ export class InMemoryProjectStore implements ProjectStore {
   async updateRun(w: RunWrite): Promise<ProjectRecord> {
     const current = this.table.projects.get(w.projectId);
     const holds =
-      current !== undefined && current.run === w.run && (w.statuses ?? ['RUNNING']).includes(current.status) && pathHolds(current, w.expect ?? []);
+      current !== undefined &&
+      current.run === w.run &&
+      (w.leg === undefined || currentLeg(current) === w.leg) &&
+      (w.statuses ?? ['RUNNING']).includes(current.status) &&
+      pathHolds(current, w.expect ?? []);
     if (!holds) throw new RunWriteRefused(current && clone(current));
     const next = applyPaths(current, w.set, w.remove ?? []);
     this.table.projects.set(w.projectId, next);
