@@ -14,8 +14,8 @@ import { ROUTES } from './api/routes';
 export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]; uses: readonly Capability[]; summary: string }> = {
   'orchestration-step': {
     operations: ['complete', 'fail'],
-    // Runs jobs; completes its own task when the operator answered first.
-    uses: ['jobs', 'runs:signal'],
+    // Runs jobs; completes its own task when the operator answered first; continues a run as a new execution before its history limit.
+    uses: ['jobs', 'runs:signal', 'runs:start'],
     summary: "The state machine's tasks: pick, start and poll work items, await operators, complete or fail the run.",
   },
   'orchestration-reconciler': {

@@ -86,6 +86,8 @@ export class Orchestration extends Construct {
       action,
       projectId: sfn.JsonPath.stringAt('$.projectId'),
       run: sfn.JsonPath.numberAt('$.run'),
+      // The history count (leg, events so far, limit): each task adds its events; see shared/usecases/run/history.ts.
+      history: sfn.JsonPath.objectAt('$.history'),
     });
     const withWork = (action: OrchestrationAction) => ({ ...base(action), work: sfn.JsonPath.objectAt('$.work') });
     const invoke = (name: string, payload: Record<string, unknown>, comment: string) =>
@@ -139,10 +141,17 @@ export class Orchestration extends Construct {
     catchInto(awaitOperator);
     const waitForJob = new sfn.Wait(this, 'Wait for job progress', { time: sfn.WaitTime.duration(Duration.seconds(JOB_POLL_SECONDS)) });
 
+    // Near the history limit the run continues as a new execution of the same run, which polls the same work item.
+    const continued = new sfn.Succeed(this, 'Continued as new execution', { comment: 'The run goes on in its next execution (same run; the project records it).' });
+    const continueRun = catchInto(
+      invoke('Continue as new execution', withWork('continue'), 'Records the next execution of this run on the project (fenced), then starts it with the work item to poll.'),
+    );
+    continueRun.next(new sfn.Choice(this, 'Handed over?').when(sfn.Condition.stringEquals('$.work.outcome', 'CONTINUED'), continued).otherwise(superseded));
     const workDone = new sfn.Choice(this, 'Work item done?')
       .when(sfn.Condition.stringEquals('$.work.outcome', 'DONE'), pickNext)
       .when(sfn.Condition.stringEquals('$.work.outcome', 'FAILED'), subtaskFailed)
       .when(sfn.Condition.stringEquals('$.work.outcome', 'FENCED'), superseded)
+      .when(sfn.Condition.stringEquals('$.work.outcome', 'CONTINUE'), continueRun)
       .otherwise(waitForJob);
     startWork.next(workDone);
     waitForJob.next(pollWork);
@@ -161,18 +170,29 @@ export class Orchestration extends Construct {
 
     // Every state after this one (and every Catch) may count on a work item in the state.
     const begin = new sfn.Pass(this, 'Begin run', {
-      comment: 'Input: {projectId, run}. The run continues from whatever the project item says is pending.',
+      comment: 'Input: {projectId, run, history}. The run continues from whatever the project item says is pending.',
       result: sfn.Result.fromObject({ action: 'BEGIN' }),
       resultPath: '$.work',
     });
     begin.next(pickNext);
+    const countFromZero = new sfn.Pass(this, 'Count history from zero', {
+      comment: 'An input without a history count: the first execution of the run, no events yet.',
+      result: sfn.Result.fromObject({ leg: 0, events: 0 }),
+      resultPath: '$.history',
+    });
+    countFromZero.next(begin);
+    // A continued execution carries the work item its previous execution polled: it waits and polls it.
+    const start = new sfn.Choice(this, 'Continued execution?')
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.work'), sfn.Condition.isPresent('$.history')), waitForJob)
+      .when(sfn.Condition.isPresent('$.history'), begin)
+      .otherwise(countFromZero);
 
     this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
     this.stateMachine = new sfn.StateMachine(this, 'Runs', {
       stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'One execution per project run: the orchestration list, subtask by subtask (JSONPath).',
-      definitionBody: sfn.DefinitionBody.fromChainable(begin),
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });

@@ -144,3 +144,20 @@ export function runningParts(p: Pick<ProjectRecord, 'subtasks'>): { subtasks: Su
   const steps = list.flatMap((s) => (s.steps ?? []).filter((st) => st.status === 'RUNNING').map((st) => st.name));
   return { subtasks, steps };
 }
+
+/**
+ * The input of the project's current execution: the run, the history count it begins with (its leg,
+ * no events yet, the limit it continues at when one is forced), and for a continued leg the work item
+ * the previous leg stood at (the new execution polls it first).
+ */
+export function executionInput(p: Pick<ProjectRecord, 'id' | 'run' | 'execution'>, historyLimit?: number): Record<string, unknown> {
+  if (p.run === undefined) throw new Error(`project ${p.id} has no run to start`);
+  const leg = currentLeg(p);
+  const carried = leg > 0 ? p.execution?.carried : undefined;
+  return {
+    projectId: p.id,
+    run: p.run,
+    history: { leg, events: 0, ...(historyLimit !== undefined ? { limit: historyLimit } : {}) },
+    ...(carried ? { work: carried } : {}),
+  };
+}
