@@ -110,12 +110,17 @@ export interface ProjectRecord {
    * the hand-over (a fenced run write); absent, or of an older run: the run's first execution. Internal.
    */
   execution?: RunExecution;
+  /**
+   * When the run's execution last recorded a poll of a running job (every 30 s while it polls): the
+   * reconciler takes a recent one as proof the execution lives and looks nothing up. Internal.
+   */
+  polledAt?: string;
   completedAt?: string;
   failedAt?: string;
 }
 
 /** The API view of a project: the record plus what is derived from the clock and the transitions table. */
-export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken' | 'execution'> {
+export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken' | 'execution' | 'polledAt'> {
   tables: TableRef[] | null;
   resumable: boolean;
   allowedActions: string[];

@@ -183,6 +183,7 @@ export async function reconcileRuns(deps: Deps, options: { graceMs?: number; req
   const all = shards.flat();
   return {
     checked: all.reduce((n, r) => n + r.checked, 0),
+    alive: all.reduce((n, r) => n + (r.alive ?? 0), 0),
     restarted: all.flatMap((r) => r.restarted),
     released: all.flatMap((r) => r.released),
     errors: all.flatMap((r) => r.errors),

@@ -20,12 +20,20 @@ const SYSTEM = (requestId: string, cause: string) => ({ actor: 'system', request
 
 export interface ReconcileReport {
   checked: number;
+  /** RUNNING projects whose recent poll showed their execution alive (no look-up made). */
+  alive?: number;
   restarted: { projectId: string; run: number }[];
   /** RELEASING projects whose release was finished here (its stop or second write had failed). */
   released: string[];
   errors: { projectId: string; error: string }[];
 }
 
+
+/**
+ * How recent a recorded poll proves the execution alive: 5 grace periods (5 minutes by default, 10 missed
+ * 30-second polls); a grace of 0 (boot, tests) trusts no poll and looks every execution up.
+ */
+export const pollFreshMs = (graceMs: number) => Math.min(graceMs * 5, 5 * 60_000);
 
 /**
  * Repairs one RUNNING project a pass found, in a bounded number of calls: a background sync the engine
@@ -51,7 +59,13 @@ export async function repairRun(deps: Deps, p: ProjectRecord, report: ReconcileR
     }
   }
   if (!needsExecution(p)) return;
-  if (deps.clock.nowMs() - Date.parse(p.updatedAt) < options.graceMs) return;
+  const now = deps.clock.nowMs();
+  if (now - Date.parse(p.updatedAt) < options.graceMs) return;
+  // An execution that recorded a poll lately lives: no look-up (most RUNNING projects, in steady state).
+  if (!p.awaiting && p.polledAt !== undefined && now - Date.parse(p.polledAt) < pollFreshMs(options.graceMs)) {
+    report.alive = (report.alive ?? 0) + 1;
+    return;
+  }
   try {
     if (await deps.orchestrator.isRunActive(p)) return;
     const { after } = await writeTransition(deps, 'restart-run', {

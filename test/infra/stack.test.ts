@@ -815,7 +815,7 @@ describe('orchestration state machine', () => {
 
   it('every Lambda task retries transient errors and catches the rest into "Record run failure"', () => {
     const tasks = states().filter(([, st]) => st.Type === 'Task');
-    expect(tasks.map(([name]) => name).sort()).toEqual(['Await operator', 'Mark project completed', 'Pick next work item', 'Poll work item', 'Record run failure', 'Start work item']);
+    expect(tasks.map(([name]) => name).sort()).toEqual(['Await operator', 'Continue as new execution', 'Mark project completed', 'Pick next work item', 'Poll work item', 'Record run failure', 'Start work item']);
     for (const [name, st] of tasks) {
       const retried = (st.Retry as Json[]).flatMap((r) => r.ErrorEquals as string[]);
       expect(retried, name).toEqual(expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
@@ -834,7 +834,11 @@ describe('orchestration state machine', () => {
       Parameters: { Payload: { action: 'await', 'taskToken.$': '$$.Task.Token' } },
       ResultPath: null,
     });
-    expect(definitionOf(dev).definition.StartAt).toBe('Begin run');
+    // A continued execution (history limit) starts at the poll of the work item it carries; a first one at "Begin run".
+    expect(definitionOf(dev).definition.StartAt).toBe('Continued execution?');
+    expect(byName['Continued execution?']).toMatchObject({ Type: 'Choice', Default: 'Count history from zero' });
+    expect((byName['Continued execution?'] as Json)?.Choices?.map((c: Json) => c.Next)).toEqual(['Wait for job progress', 'Begin run']);
+    expect((byName['Work item done?'] as Json)?.Choices).toContainEqual({ Variable: '$.work.outcome', StringEquals: 'CONTINUE', Next: 'Continue as new execution' });
   });
 
   it('is a Standard state machine with logging ALL to a log group with a retention, and tracing', () => {

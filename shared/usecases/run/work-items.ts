@@ -125,7 +125,9 @@ export async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, 
         await failRun(deps, p, input, background.failed, background.error, 'orchestration', background.set);
         return failed(input);
       }
-      const written = await runWrite(deps, p, input, [...progress, ...background.set], { expect: stillRunning });
+      // polledAt: the reconciler's proof of life for this execution (it looks nothing up while polls are recent).
+      const polled = { path: ['polledAt'], value: isoAt(deps.clock.nowMs()) };
+      const written = await runWrite(deps, p, input, [...progress, ...background.set, polled], { expect: stillRunning });
       if (!written) return done(input);
       // A continuous subtask is under way once its job runs: it goes on in the background.
       return s.continuous ? done(input) : waiting(input);
