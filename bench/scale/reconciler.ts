@@ -10,6 +10,7 @@ import { InMemoryAlertNotifier, InMemoryAlertStore } from '../../shared/adapters
 import { InMemoryEventBus } from '../../shared/adapters/memory/event-bus';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory/idempotency-store';
 import { InMemoryExpiryScheduler } from '../../shared/adapters/memory/scheduler';
+import { InMemoryBatchQueue, InMemoryBatchStore } from '../../shared/adapters/memory/batch-store';
 import { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
 import { isoAt, systemClock } from '../../shared/domain/clock';
 import { ALL_SHARDS, SHARD_COUNT } from '../../shared/domain/shards';
@@ -111,6 +112,8 @@ export async function measure(): Promise<{ title: string; markdown: string }> {
       alertNotifier: new InMemoryAlertNotifier(),
       clock: systemClock,
       idempotency: new MemoryIdempotencyStore(),
+      batches: new InMemoryBatchStore(),
+      batchQueue: new InMemoryBatchQueue(),
       newId: randomUUID,
       config: { pauseDeadlineMs: DEFAULT_PAUSE_DEADLINE_SECONDS * 1000, pauseWarningLeadMs: DEFAULT_PAUSE_WARNING_SECONDS * 1000 },
     };

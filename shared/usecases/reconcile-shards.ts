@@ -1,4 +1,5 @@
 import { isoAt } from '../domain/clock';
+import { DomainError } from '../domain/errors';
 import { ALL_SHARDS } from '../domain/shards';
 import type { ProjectStatus } from '../domain/project';
 import type { SweepCheckpoint } from '../ports';
@@ -125,11 +126,14 @@ export async function reconcileShard(
     }
     const { status, cursor } = positionOf(checkpoint.cursor);
     const phase = phases.findIndex((p) => p.status === status);
-    const page = await deps.projects.listByStatusShard(status, options.shard, { limit: Math.min(budget.pageSize, budget.projects - report.visited), ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await listPage(deps, status, options.shard, Math.min(budget.pageSize, budget.projects - report.visited), cursor);
     const repair = phases[phase]?.repair ?? repairRun;
-    await mapWithConcurrency(page.items, budget.concurrency, (p) => repair(counted.deps, p, report, repairOptions));
+    // The index holds what list views need: the repairs read whole records (BatchGetItem, 100 a request).
+    const whole = await deps.projects.getMany(page.items.map((p) => p.id));
+    const records = page.items.flatMap((p) => whole.get(p.id) ?? []).filter((p) => p.status === status);
+    await mapWithConcurrency(records, budget.concurrency, (p) => repair(counted.deps, p, report, repairOptions));
     report.visited += page.items.length;
-    const next = page.cursor !== undefined ? cursorAt(status, page.cursor) : phases[phase + 1] ? cursorAt(phases[phase + 1]!.status, undefined) : undefined;
+    const next = page.nextToken !== undefined ? cursorAt(status, page.nextToken) : phases[phase + 1] ? cursorAt(phases[phase + 1]!.status, undefined) : undefined;
     const { cursor: _dropped, ...rest } = checkpoint;
     checkpoint = {
       ...rest,
@@ -147,6 +151,19 @@ export async function reconcileShard(
   }
   report.calls = counted.calls();
   return report;
+}
+
+/**
+ * One page of the shard's projects of a status from a saved position. A position the store no longer
+ * accepts (a token of another key: it was rotated) begins that status again rather than failing every invocation.
+ */
+async function listPage(deps: Deps, status: ProjectStatus, shard: number, limit: number, nextToken: string | undefined) {
+  try {
+    return await deps.projects.listByStatusShard(status, shard, { limit, ...(nextToken !== undefined ? { nextToken } : {}) });
+  } catch (e) {
+    if (nextToken === undefined || !(e instanceof DomainError && e.status === 400)) throw e;
+    return deps.projects.listByStatusShard(status, shard, { limit });
+  }
 }
 
 /** A checkpoint cursor: the status the worker stands in and the position inside it ("RUNNING" alone: its start). */
