@@ -69,6 +69,11 @@ export class TransitionConflict extends Error {
 export interface RunWrite {
   projectId: string;
   run: number;
+  /**
+   * The leg of the execution writing (shared/domain/orchestration.ts currentLeg): the write holds only
+   * while that execution owns the run (a continued run refuses its earlier executions). Absent: not fenced on it.
+   */
+  leg?: number;
   statuses?: readonly ProjectStatus[];
   set: readonly PathValue[];
   remove?: readonly AttributePath[];
@@ -98,6 +103,25 @@ export interface ListProjectsQuery {
   nextToken?: string;
 }
 
+/**
+ * Where a background worker stands in its pass (one item per worker in the table): the pass it is in,
+ * the cursor it resumes from, how many projects it visited. `version` fences two invocations of the same
+ * worker: a save with a stale version is refused.
+ */
+export interface SweepCheckpoint {
+  worker: string;
+  /** When the pass began (ISO); a new pass begins when the last one finished. */
+  passStartedAt: string;
+  cursor?: string;
+  /** The pass finished: the next invocation begins a new one. */
+  done: boolean;
+  visited: number;
+  /** Invocations this pass took so far. */
+  invocations: number;
+  updatedAt: string;
+  version: number;
+}
+
 /** One page of one shard's listing (shared/domain/shards.ts). */
 export interface ShardPageQuery {
   limit: number;
@@ -124,6 +148,13 @@ export interface ProjectStore {
    * fanned out per shard (the reconciler). Records as list() gives them; tokens are bound to (status, shard).
    */
   listByStatusShard(status: ProjectStatus, shard: number, query: ShardPageQuery): Promise<Page<ProjectRecord>>;
+  /** A background worker's checkpoint, or undefined before its first pass. */
+  getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined>;
+  /**
+   * Saves the checkpoint if the stored one still has version `checkpoint.version - 1` (absent for version 1);
+   * false when another invocation saved first (this one must stop).
+   */
+  saveCheckpoint(checkpoint: SweepCheckpoint): Promise<boolean>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;
   /**
@@ -182,14 +213,19 @@ export interface DataSourceStore {
  * deployed, aws-local-stepfunctions under `npm start`).
  */
 export interface Orchestrator {
-  /** Starts the execution of the project's current run; starting the same run twice is harmless. */
+  /**
+   * Starts the execution of the project's current run — of its current leg (currentExecutionName), with
+   * the position a continued run carries (project.execution) —; starting the same one twice is harmless.
+   */
   startRun(project: ProjectRecord): Promise<void>;
-  /** Stops the execution of the project's current run, if it still runs. */
+  /** Stops the current execution of the project's run (its current leg), if it still runs. */
   stopRun(project: ProjectRecord, reason: string): Promise<void>;
   /** Whether the execution of the project's current run is running. */
   isRunActive(project: ProjectRecord): Promise<boolean>;
   /** Completes a waiting task (SendTaskSuccess); a token that no longer waits is ignored. */
   completeTask(taskToken: string, output?: Record<string, unknown>): Promise<void>;
+  /** The id the service gives the named execution (its ARN when deployed). Absent: the name is the id. */
+  executionId?(executionName: string): string;
 }
 
 /** The execution could not be started (the adapter already retried what it could). */

@@ -41,6 +41,8 @@ export const keys = {
   /** The simulated migration engine's job state and failure injections (shared/adapters/engine). */
   simulatedJob: (jobId: string) => ({ pk: `SIMJOB#${jobId}`, sk: 'SIMJOB' }),
   simulatedFailure: (projectId: string, subtask: string) => ({ pk: `SIMFAIL#${projectId}#${subtask}`, sk: 'SIMFAIL' }),
+  /** A background worker's checkpoint (the reconciler's shard workers: where a pass stands). */
+  checkpoint: (worker: string) => ({ pk: `CHECKPOINT#${worker}`, sk: 'CHECKPOINT' }),
   /**
    * A project's fast-changing run measurements (each subtask's progress and checkpoint, written by every
    * poll): an item of its own, with no index key, so the poll writes never reach an index.

@@ -15,8 +15,8 @@ import { BATCH_OPERATIONS } from './domain/transitions';
 export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]; uses: readonly Capability[]; summary: string }> = {
   'orchestration-step': {
     operations: ['complete', 'fail'],
-    // Runs jobs; completes its own task when the operator answered first.
-    uses: ['jobs', 'runs:signal'],
+    // Runs jobs; completes its own task when the operator answered first; continues a run as a new execution before its history limit.
+    uses: ['jobs', 'runs:signal', 'runs:start'],
     summary: "The state machine's tasks: pick, start and poll work items, await operators, complete or fail the run.",
   },
   'orchestration-reconciler': {

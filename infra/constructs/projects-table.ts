@@ -86,6 +86,7 @@ export const PARTITIONS = {
   idempotency: prefixOf(keys.idempotency('x').pk),
   simulatedJob: prefixOf(keys.simulatedJob('x').pk),
   simulatedFailure: prefixOf(keys.simulatedFailure('x', 'y').pk),
+  checkpoint: prefixOf(keys.checkpoint('x').pk),
   statusCounter: prefixOf(keys.statusCounter('x', 0).pk),
   /** A batch resource: its record and its per-project claims and results. */
   batch: prefixOf(keys.batch('x').pk),
@@ -165,10 +166,11 @@ export const TABLE_ACCESS = {
     delete: ['project', 'projectName', ...ENGINE.delete],
   },
   'orchestration-step': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
+  // Each shard worker saves its checkpoint (CHECKPOINT#): a pass resumes where the last invocation stopped.
   'orchestration-reconciler': {
     read: ['dynamodb:GetItem'],
     queryIndexes: true,
-    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write],
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, 'checkpoint'],
     delete: ['projectName', ...ENGINE.delete],
   },
   // Expiry pauses the project's jobs (its 'jobs' capability, shared/wiring.ts).

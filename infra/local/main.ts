@@ -146,7 +146,11 @@ async function main() {
   // and sweeps the pause timers (missing ones created, those of pauses a crash left behind deleted).
   const { handler: reconcile } = await import('../../functions/orchestration-reconciler/handler');
   const reconciled = await reconcile({ graceSeconds: 0, allPauses: true }, { awsRequestId: randomUUID() } as Context);
-  const reconcileTimer = setInterval(() => void reconcile({}, { awsRequestId: randomUUID() } as Context).catch((e: unknown) => console.error('reconciler', e)), 5 * 60_000);
+  // Then as deployed: every 5 minutes one independent invocation per worker (a shard's runs, the pause timers).
+  const { RECONCILER_WORKERS } = await import('../../shared/usecases/reconcile-shards');
+  const reconcileTimer = setInterval(() => {
+    for (const worker of RECONCILER_WORKERS) void reconcile(worker, { awsRequestId: randomUUID() } as Context).catch((e: unknown) => console.error('reconciler', worker, e));
+  }, 5 * 60_000);
   reconcileTimer.unref();
   lifecycle.own('the reconciler', () => clearInterval(reconcileTimer));
   // Counted after the boot reconcile, which creates the timers a crash lost and deletes those it left behind.

@@ -60,7 +60,7 @@ const EXPECTED: Record<string, Expected> = {
   'orchestration-reconciler': {
     actions: [GET, QUERY, PUT, UPDATE, DELETE],
     indexes: true,
-    writeIn: ['DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
+    writeIn: ['CHECKPOINT#*', 'DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: ['PROJECTNAME#*', 'SIMFAIL#*'],
   },
   'pause-timer': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },

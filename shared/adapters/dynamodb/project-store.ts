@@ -23,12 +23,13 @@ import {
   type StatusChange,
   type ProjectStore,
   type RunWrite,
+  type SweepCheckpoint,
   type TransitionWrite,
 } from '../../ports';
 import { TABLE, keys, projectIndexKeys } from '../../table';
 import { ALL_SHARDS, shardOf } from '../../domain/shards';
 import { queryShardsPage } from './sharded-list';
-import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
+import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, legIs, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
 import { projectListing } from '../page-tokens';
 import { queryAllPages, queryPage } from './pagination';
 import { TransactionCombiner, type TransactItems } from './transaction-combiner';
@@ -286,6 +287,25 @@ export class DynamoProjectStore implements ProjectStore {
     return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
+  async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.checkpoint(worker), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...checkpoint } = out.Item;
+    return checkpoint as SweepCheckpoint;
+  }
+
+  async saveCheckpoint(c: SweepCheckpoint): Promise<boolean> {
+    const x = new Expression();
+    const condition = c.version === 1 ? itemAbsent(x) : `${x.name('version')} = ${x.value(c.version - 1)}`;
+    try {
+      await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.checkpoint(c.worker), ...c }, ConditionExpression: condition, ...x.attributes() }));
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
   async transition(w: TransitionWrite): Promise<void> {
     const nowIso = isoAt(w.nowMs);
     const x = new Expression();
@@ -468,6 +488,7 @@ export class DynamoProjectStore implements ProjectStore {
     const condition = allOf(x, [
       itemExists,
       attributeEquals('run', w.run),
+      ...(w.leg !== undefined ? [legIs(w.run, w.leg)] : []),
       statusIn(w.statuses ?? ['RUNNING']),
       ...(w.expect ?? []).map((e) => pathEquals(e.path, e.value)),
     ]);

@@ -5,6 +5,7 @@ import { PROJECT_STATUSES, type AuditEvent, type ProjectRecord, type ProjectStat
 import { applyPaths, pathHolds } from '../../domain/paths';
 import { GUARDS } from '../../domain/transitions';
 import { ALL_SHARDS, shardOf } from '../../domain/shards';
+import { currentLeg } from '../../domain/orchestration';
 import {
   CreateConflict,
   DataSourceInUse,
@@ -17,6 +18,7 @@ import {
   type StatusChange,
   type ProjectStore,
   type RunWrite,
+  type SweepCheckpoint,
   type TransitionWrite,
 } from '../../ports';
 
@@ -29,6 +31,7 @@ export class InMemoryTable {
   readonly events = new Map<string, AuditEvent[]>();
   readonly names = new Map<string, string>();
   readonly dataSources = new Map<string, DataSourceRecord>();
+  readonly checkpoints = new Map<string, SweepCheckpoint>();
   /** Status counters (no stream here: a caller counts changes itself), and the changes counted. */
   readonly statusCounts = new Map<ProjectStatus, number>();
   readonly counted = new Set<string>();
@@ -87,6 +90,18 @@ export class InMemoryProjectStore implements ProjectStore {
       (p) => (q.status === undefined || p.status === q.status) && (q.label === undefined || p.labels.includes(q.label)),
     );
     return page(all, q.limit, q.nextToken, projectListing(q));
+  }
+
+  async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
+    const c = this.table.checkpoints.get(worker);
+    return c && clone(c);
+  }
+
+  async saveCheckpoint(c: SweepCheckpoint): Promise<boolean> {
+    const stored = this.table.checkpoints.get(c.worker);
+    if ((stored?.version ?? 0) !== c.version - 1) return false;
+    this.table.checkpoints.set(c.worker, clone(c));
+    return true;
   }
 
   async transition(w: TransitionWrite): Promise<void> {
@@ -150,7 +165,11 @@ export class InMemoryProjectStore implements ProjectStore {
   async updateRun(w: RunWrite): Promise<ProjectRecord> {
     const current = this.table.projects.get(w.projectId);
     const holds =
-      current !== undefined && current.run === w.run && (w.statuses ?? ['RUNNING']).includes(current.status) && pathHolds(current, w.expect ?? []);
+      current !== undefined &&
+      current.run === w.run &&
+      (w.leg === undefined || currentLeg(current) === w.leg) &&
+      (w.statuses ?? ['RUNNING']).includes(current.status) &&
+      pathHolds(current, w.expect ?? []);
     if (!holds) throw new RunWriteRefused(current && clone(current));
     const next = applyPaths(current, w.set, w.remove ?? []);
     this.table.projects.set(w.projectId, next);
