@@ -52,10 +52,11 @@ ${lifecycleHelp()}
   projects skip-verification <id>...                   Same as projects skip-full-verification
   alert-level set <id>... --level LEVEL                Same as projects alert-config (NONE, LOW, MEDIUM, HIGH)
   batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
-  batch get <batch id>             a batch run as a resource: status, counters, every project's result
-  batch list [--limit N]           batches run as resources, newest first
                                                        Apply ${BATCH_OPERATIONS.join('|')} to many projects:
                                                        shows the preview, asks, then runs only the eligible ones
+                                                       (over 100 projects: batch resources, waited for with a progress bar)
+  batch get <batch id>                                 A batch resource: status, counters, every project's result
+  batch list [--limit N]                               Batch resources, newest first
   watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
   events <id>                                          The audit trail of a project (every page)
   alerts <id>                                          The alerts raised for a project (every page)
