@@ -34,6 +34,7 @@ import { runBatch, DEFAULT_BATCH_CONCURRENCY, type BatchExecution } from '../sha
 import { createDataSource } from '../shared/usecases/data-sources';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../shared/usecases/deps';
 import { bulkSeedProjects } from '../test/support/bulk-seed';
+import { shardOf } from '../shared/domain/shards';
 
 interface Row {
   size: number;
@@ -254,7 +255,7 @@ async function measureCeiling(endpoint: string): Promise<CeilingRow[]> {
         UpdateExpression: 'SET #s = :to, #v = :next, #g = :g',
         ConditionExpression: 'attribute_exists(pk) AND #s = :from AND #v = :v',
         ExpressionAttributeNames: { '#s': 'status', '#v': 'version', '#g': 'gsi2pk' },
-        ExpressionAttributeValues: { ':to': 'PAUSED', ':from': 'RUNNING', ':v': 2, ':next': 3, ':g': keys.statusPartition('PAUSED') },
+        ExpressionAttributeValues: { ':to': 'PAUSED', ':from': 'RUNNING', ':v': 2, ':next': 3, ':g': keys.statusPartition('PAUSED', shardOf(id)) },
       });
       const event = (id: string) => ({
         TableName: table,

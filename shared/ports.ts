@@ -98,6 +98,12 @@ export interface ListProjectsQuery {
   nextToken?: string;
 }
 
+/** One page of one shard's listing (shared/domain/shards.ts). */
+export interface ShardPageQuery {
+  limit: number;
+  nextToken?: string;
+}
+
 export interface ProjectStore {
   /** Creates the project, reserves its name and takes a reference on both data sources, atomically. */
   create(project: ProjectRecord, event: AuditEvent): Promise<void>;
@@ -107,7 +113,17 @@ export interface ProjectStore {
    * retried). Ids with no project are absent from the map; duplicates are read once.
    */
   getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>>;
+  /**
+   * Newest first; the page merges the index shards (about 1.5 x limit + SHARD_COUNT items read, a
+   * filtered page stops at a read budget). Records are as the indexes project them (shared/table.ts
+   * LIST_VIEW_ATTRIBUTES: no precheck, no subtask progress or checkpoints): read getMany for whole ones.
+   */
   list(query: ListProjectsQuery): Promise<Page<ProjectRecord>>;
+  /**
+   * The projects of one status in ONE shard (shardOf(id) === shard), newest first, paged: for work
+   * fanned out per shard (the reconciler). Records as list() gives them; tokens are bound to (status, shard).
+   */
+  listByStatusShard(status: ProjectStatus, shard: number, query: ShardPageQuery): Promise<Page<ProjectRecord>>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;
   /**
@@ -121,8 +137,29 @@ export interface ProjectStore {
   listEvents(projectId: string): Promise<AuditEvent[]>;
   /** One page of the audit trail, oldest first (bounded reads, tokens bound to the project's trail). */
   listEventsPage(projectId: string, limit: number, nextToken?: string): Promise<Page<AuditEvent>>;
-  /** How many projects stand in a status (an index count, no items read). */
-  countByStatus(status: ProjectStatus): Promise<number>;
+  /**
+   * How many projects stand in a status in each shard, counted from the status index page by page
+   * (reads every index entry of the status: the repair path, not the gauge's).
+   */
+  recountStatus(status: ProjectStatus): Promise<number[]>;
+  /**
+   * Counts one committed status change (an audit event: project, version, from, to) into the per-status
+   * counters, once: a change already counted (a redelivered or replayed stream record) changes nothing
+   * and answers false.
+   */
+  countStatusChange(change: StatusChange): Promise<boolean>;
+  /** The counters per status (summed over shards), or undefined while they were never set by a recount. */
+  readStatusCounts(): Promise<Record<ProjectStatus, number> | undefined>;
+  /** Sets the counters (per status, one number per shard) and marks them ready. */
+  writeStatusCounts(perShard: Record<ProjectStatus, readonly number[]>): Promise<void>;
+}
+
+export interface StatusChange {
+  projectId: string;
+  /** The version the change created (its audit event's). */
+  version: number;
+  from: ProjectStatus | null;
+  to: ProjectStatus | null;
 }
 
 export class DataSourceInUse extends Error {

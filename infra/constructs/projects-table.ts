@@ -56,12 +56,17 @@ export class ProjectsTable extends Construct {
     });
 
     for (const gsi of def.GlobalSecondaryIndexes) {
-      if (gsi.Projection.ProjectionType !== 'ALL') throw new Error(`index ${gsi.IndexName}: only ALL projection is supported`);
-      this.table.addGlobalSecondaryIndex({
-        indexName: gsi.IndexName,
-        ...keys(gsi.KeySchema),
-        projectionType: dynamodb.ProjectionType.ALL,
-      });
+      const projection: { ProjectionType: string; NonKeyAttributes?: readonly string[] } = gsi.Projection;
+      const projected =
+        projection.ProjectionType === 'ALL'
+          ? { projectionType: dynamodb.ProjectionType.ALL }
+          : projection.ProjectionType === 'KEYS_ONLY'
+            ? { projectionType: dynamodb.ProjectionType.KEYS_ONLY }
+            : projection.ProjectionType === 'INCLUDE' && projection.NonKeyAttributes?.length
+              ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.NonKeyAttributes] }
+              : undefined;
+      if (!projected) throw new Error(`index ${gsi.IndexName}: unsupported projection ${JSON.stringify(projection)}`);
+      this.table.addGlobalSecondaryIndex({ indexName: gsi.IndexName, ...keys(gsi.KeySchema), ...projected });
     }
   }
 }
@@ -81,6 +86,7 @@ export const PARTITIONS = {
   idempotency: prefixOf(keys.idempotency('x').pk),
   simulatedJob: prefixOf(keys.simulatedJob('x').pk),
   simulatedFailure: prefixOf(keys.simulatedFailure('x', 'y').pk),
+  statusCounter: prefixOf(keys.statusCounter('x', 0).pk),
   /** A batch resource: its record and its per-project claims and results. */
   batch: prefixOf(keys.batch('x').pk),
   batchListing: prefixOf(keys.batchListing('x', 'y').pk),
@@ -167,9 +173,11 @@ export const TABLE_ACCESS = {
   },
   // Expiry pauses the project's jobs (its 'jobs' capability, shared/wiring.ts).
   'pause-timer': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
-  // Alerts are items of the project's partition (ALERT#): recorded, then marked notified.
-  'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project'] },
-  'project-status-metrics': { read: [], queryIndexes: true },
+  // Alerts are items of the project's partition (ALERT#): recorded, then marked notified. Status changes are
+  // counted into the status counters, each with its counted marker in the project's partition (one transaction).
+  'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project', 'statusCounter'] },
+  // Reads the counters; recounts the status index and sets them when they were never set.
+  'project-status-metrics': { read: ['dynamodb:BatchGetItem'], queryIndexes: true, write: ['statusCounter'] },
 } as const satisfies Record<string, TableAccess>;
 
 export type TableAccessFunction = keyof typeof TABLE_ACCESS;

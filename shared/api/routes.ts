@@ -59,11 +59,20 @@ export const ROUTES: readonly (Route & { operations: readonly UserOperation[] })
 /** Function folders, each bundled into one Lambda function. */
 export const FUNCTION_NAMES = [...new Set(ROUTES.map((r) => r.fn))];
 
+/**
+ * The HTTP methods a route is served under: every GET route also answers HEAD, as GET without a body
+ * (same status, ETag and headers). API Gateway declares both methods, the local server matches both.
+ */
+export function methodsOf(route: Pick<Route, 'method'>): readonly string[] {
+  return route.method === 'GET' ? ['GET', 'HEAD'] : [route.method];
+}
+
 /** The route a REST proxy event came through (`resource` is the path template, e.g. /projects/{id}/pause). */
 const ROUTE_INDEX = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
 
+/** The route of a method and path template; HEAD is the GET route's. */
 export function routeOf(method: string, resource: string): (typeof ROUTES)[number] | undefined {
-  return ROUTE_INDEX.get(`${method} ${resource}`);
+  return ROUTE_INDEX.get(`${method === 'HEAD' ? 'GET' : method} ${resource}`);
 }
 
 const routeOfRequest = new WeakMap<object, (typeof ROUTES)[number] | null>();

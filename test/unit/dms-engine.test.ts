@@ -404,6 +404,39 @@ describe('AWS DMS engine: pause, resume, fencing', () => {
     expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'fwd'), StartReplicationTaskType: 'resume-processing' });
   });
 
+  it("a start or stop the SDK sent again after DMS had done it (InvalidResourceStateFault) answers the task as it is: no error", async () => {
+    // Prepare: the first attempt of each request reaches DMS and its answer is lost; the retry meets the changed task
+    const fake = new FakeDms();
+    const replayed = new Set(['StartReplicationTask', 'StopReplicationTask']);
+    const clients = fakeDmsClients(fake, (op, run) => {
+      if (!replayed.has(op)) return run();
+      run();
+      return run();
+    });
+    const engine = new DmsMigrationEngine(
+      { replicationInstanceArn: INSTANCE, replicationInstanceId: 'migration-instance', accessRoleArn: ROLE },
+      { resolveDataSource: async (id) => ({ 'ds-src': source, 'ds-dst': destination })[id], dms: () => clients.dms, cloudwatch: () => clients.cloudwatch },
+    );
+    await engine.startJob(spec('FULL_MIGRATION'));
+    fake.advance();
+
+    // Act
+    const started = await engine.pollJob(spec('FULL_MIGRATION'));
+    fake.advance();
+    const paused = await engine.pauseJob(spec('FULL_MIGRATION'));
+
+    // Assess
+    expect(fake.calls.filter((c) => c.op === 'StartReplicationTask' || c.op === 'StopReplicationTask').map((c) => c.op)).toEqual([
+      'StartReplicationTask',
+      'StartReplicationTask',
+      'StopReplicationTask',
+      'StopReplicationTask',
+    ]);
+    expect(started?.state).toBe('RUNNING');
+    expect(paused?.state).toBe('PAUSED');
+    expect(fake.taskById(idFor('fwd'))?.Status).toBe('stopping');
+  });
+
   it('a cdc task resumed from a checkpoint other than its own starts there (CdcStartPosition)', async () => {
     // Prepare
     const cdcOnly = { ...LOAD_AND_SYNC, fullMigration: false };

@@ -23,6 +23,11 @@ export type ClientSource<C> = () => C | Promise<C>;
 export const errorName = (e: unknown): string => (e as { name?: string } | undefined)?.name ?? '';
 export const isNotFound = (e: unknown) => errorName(e) === 'ResourceNotFoundFault';
 export const isAlreadyExists = (e: unknown) => errorName(e) === 'ResourceAlreadyExistsFault';
+export const isInvalidState = (e: unknown) => errorName(e) === 'InvalidResourceStateFault';
+
+/** Task states a start (or a stop) leads to: met after InvalidResourceStateFault, the request had its effect already. */
+const STARTED = new Set(['starting', 'running']);
+const STOPPED = new Set(['stopping', 'stopped']);
 
 export class DmsApi {
   constructor(
@@ -114,13 +119,33 @@ export class DmsApi {
   }
 
   async startTask(input: { ReplicationTaskArn: string; StartReplicationTaskType: 'start-replication' | 'resume-processing'; CdcStartPosition?: string }): Promise<ReplicationTask | undefined> {
-    const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StartReplicationTaskCommand(input));
-    return out.ReplicationTask;
+    try {
+      const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StartReplicationTaskCommand(input));
+      return out.ReplicationTask;
+    } catch (e) {
+      return this.alreadyIn(e, input.ReplicationTaskArn, STARTED);
+    }
   }
 
   async stopTask(arn: string): Promise<ReplicationTask | undefined> {
-    const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StopReplicationTaskCommand({ ReplicationTaskArn: arn }));
-    return out.ReplicationTask;
+    try {
+      const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StopReplicationTaskCommand({ ReplicationTaskArn: arn }));
+      return out.ReplicationTask;
+    } catch (e) {
+      return this.alreadyIn(e, arn, STOPPED);
+    }
+  }
+
+  /**
+   * InvalidResourceStateFault on a start or stop whose task is already where the request leads: the
+   * SDK's retry of a request that went through (its answer lost), or a concurrent caller's. The task
+   * as it is now is the answer; any other state, or any other error, is rethrown.
+   */
+  private async alreadyIn(e: unknown, arn: string, states: ReadonlySet<string>): Promise<ReplicationTask> {
+    if (!isInvalidState(e)) throw e;
+    const [task] = await this.describeTasks([arn]);
+    if (task && states.has(task.Status ?? '')) return task;
+    throw e;
   }
 
   async deleteTask(arn: string): Promise<ReplicationTask | undefined> {
