@@ -7,6 +7,7 @@ import {
   AuditEventList,
   BatchExecutionView,
   BatchJobDetail,
+  BatchJobResult,
   BatchJobList,
   BatchJobView,
   BatchOperationResult,
@@ -289,7 +290,7 @@ function requestSchema(schema: z.ZodType): Json {
 
 function responseComponents(): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
-  for (const s of [SubtaskView, ProjectView, DataSourceView, ConnectionTestView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, BatchPreviewView, BatchExecutionView, BatchOperationResult, Problem]) {
+  for (const s of [SubtaskView, ProjectView, DataSourceView, ConnectionTestView, AlertView, ProjectList, DataSourceList, AuditEventList, AlertList, BatchPreviewView, BatchExecutionView, BatchOperationResult, BatchJobView, BatchJobResult, BatchJobDetail, BatchJobList, Problem]) {
     const id = (s.meta() as { id?: string } | undefined)?.id;
     if (!id) throw new Error('response component without id');
     registry.add(s, { id });

@@ -1,6 +1,9 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BATCH_OPERATIONS } from '../domain/transitions';
+import { MAX_BATCH_SIZE } from '../domain/batch';
+import { ASYNC_BATCH_THRESHOLD } from '../domain/batch-jobs';
+import { awaitBatch, batchGet, batchList } from './batch-jobs';
 import { ApiClient, ApiError, type RequestSigner } from './client';
 import {
   BATCH_CHUNK,
@@ -51,6 +54,9 @@ ${lifecycleHelp()}
   batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
                                                        Apply ${BATCH_OPERATIONS.join('|')} to many projects:
                                                        shows the preview, asks, then runs only the eligible ones
+                                                       (over 100 projects: batch resources, waited for with a progress bar)
+  batch get <batch id>                                 A batch resource: status, counters, every project's result
+  batch list [--limit N]                               Batch resources, newest first
   watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
   events <id>                                          The audit trail of a project (every page)
   alerts <id>                                          The alerts raised for a project (every page)
@@ -240,11 +246,13 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   // Execute exactly what was previewed: the eligible ids at the versions shown.
   const eligible = preview.eligible;
   const items: ItemResult[] = [];
+  // A large selection goes as batch resources (202): the server runs them; migctl waits on their counters.
+  const chunkSize = eligible.length > ASYNC_BATCH_THRESHOLD ? MAX_BATCH_SIZE : BATCH_CHUNK;
   const bar = new ProgressBar(ctx.io.stderr, eligible.length, operation);
-  for (let i = 0; i < eligible.length; i += BATCH_CHUNK) {
-    const chunk = eligible.slice(i, i + BATCH_CHUNK);
+  for (let i = 0; i < eligible.length; i += chunkSize) {
+    const chunk = eligible.slice(i, i + chunkSize);
     try {
-      const { body: done } = await ctx.api.request<Execution>('POST', '/batch-operations', {
+      const { status: answered, body: done } = await ctx.api.request<Execution>('POST', '/batch-operations', {
         body: {
           operation,
           projectIds: chunk.map((e) => e.projectId),
@@ -252,13 +260,17 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
           ...(parameters ? { parameters } : {}),
         },
       });
+      if (answered === 202) {
+        items.push(...(await awaitBatch(ctx, done as unknown as Parameters<typeof awaitBatch>[1], chunk.length)));
+        continue;
+      }
       for (const r of done.results) {
         items.push({ result: r.ok, msg: r.ok ? '' : `${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`, projectId: r.projectId, name: r.name, ...(r.status ? { status: r.status } : {}) });
       }
     } catch (e) {
       for (const c of chunk) items.push({ result: false, msg: errorMsg(e), projectId: c.projectId, name: c.name });
     }
-    if (eligible.length > BATCH_CHUNK) bar.update(items.length);
+    if (eligible.length > BATCH_CHUNK && chunkSize === BATCH_CHUNK) bar.update(items.length);
   }
   bar.finish();
   // The exit status follows the eligible projects only: a skipped one did not fail, it was not asked.
@@ -347,6 +359,8 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
       return lifecycle(ctx, 'alert-level set', c, rest);
     }
     case 'batch':
+      if (sub === 'get') return batchGet(ctx, need(rest[0], 'batch id'));
+      if (sub === 'list') return batchList(ctx);
       return batch(ctx, sub);
     case 'switchover':
       return switchover(ctx, sub, rest[0]);

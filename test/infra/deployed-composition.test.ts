@@ -186,7 +186,7 @@ describe('deployed composition with the aws-dms engine', () => {
   });
 });
 
-describe('the deployed batch function', () => {
+describe('the deployed batch functions', () => {
   const sfn = mockClient(SFNClient);
   afterEach(() => sfn.reset());
 
@@ -212,11 +212,6 @@ describe('the deployed batch function', () => {
     const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
     expect(names.sort()).toEqual([`${a.id}-1`, `${b.id}-1`].sort());
   });
-});
-
-describe('the deployed batch worker', () => {
-  const sfn = mockClient(SFNClient);
-  afterEach(() => sfn.reset());
 
   it('is built from its template environment with the SQS batch queue, and starts an execution for each project of a large batch start', async () => {
     // Prepare: the worker's own runtime (its template environment), its stores in memory

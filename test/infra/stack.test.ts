@@ -80,6 +80,7 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
       'pause-timer': logicalId(stack.pauseTimers.function),
       'publish-domain-events': logicalId(stack.domainEvents.publisher),
       'project-status-metrics': logicalId(stack.monitoring.statusMetrics),
+      'batch-worker': logicalId(stack.batchQueue.worker),
     },
     eventIds: { bus: logicalId(stack.domainEvents.bus), queue: logicalId(stack.domainEvents.deadLetterQueue) },
     pauseTimerIds: {
@@ -206,7 +207,7 @@ describe('functions', () => {
   it('has exactly one Node.js 24 arm64 function per function folder', () => {
     for (const { s } of stages()) {
       // Prepare
-      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events', 'project-status-metrics', ...ORCHESTRATION_FUNCTIONS].map((fn) => s.functionIds[fn]);
+      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events', 'project-status-metrics', 'batch-worker', ...ORCHESTRATION_FUNCTIONS].map((fn) => s.functionIds[fn]);
 
       // Act
       const functions = ofType(s, 'AWS::Lambda::Function');
@@ -222,8 +223,10 @@ describe('functions', () => {
           TracingConfig: { Mode: 'Active' },
         });
       }
-      // The reconciler's shard workers run for minutes (below their 5-minute interval); every other function at most a minute.
-      for (const [id, f] of functions) expect(f.Properties.Timeout).toBeLessThanOrEqual(id === s.functionIds['orchestration-reconciler'] ? 240 : 60);
+      // The reconciler's shard workers run for minutes (below their 5-minute interval), the batch worker takes a queue
+      // message of 25 projects (BATCH_WORKER_TIMEOUT); every other function at most a minute.
+      const longer: Record<string, number> = { [s.functionIds['orchestration-reconciler'] as string]: 240, [s.functionIds['batch-worker'] as string]: 120 };
+      for (const [id, f] of functions) expect(f.Properties.Timeout).toBeLessThanOrEqual(longer[id] ?? 60);
     }
   });
 
@@ -246,7 +249,7 @@ describe('functions', () => {
         expect(variables.EVENT_BUS_NAME).toBeUndefined();
         const powertools = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'];
         expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'migration-control-plane', POWERTOOLS_METRICS_NAMESPACE: 'MigrationControlPlane' });
-        const derived = ['CONTROL_PLANE_FUNCTION', 'STATE_MACHINE_ARN', 'MIGRATION_ENGINES', 'SIMULATION_TIME_SCALE'];
+        const derived = ['CONTROL_PLANE_FUNCTION', 'STATE_MACHINE_ARN', 'MIGRATION_ENGINES', 'SIMULATION_TIME_SCALE', 'BATCH_QUEUE_URL'];
         expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...derived, ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
         expect(variables.CONTROL_PLANE_FUNCTION).toBe(fn);
         // Functions one of whose operations has a run effect know the state machine; the others do not.
@@ -324,7 +327,7 @@ describe('IAM', () => {
     const readOnly = FUNCTION_NAMES.filter(isReadOnly);
 
     // Assess
-    expect(readOnly.sort()).toEqual(['get-data-source', 'get-openapi', 'get-project', 'list-data-sources', 'list-project-alerts', 'list-project-events', 'list-projects']);
+    expect(readOnly.sort()).toEqual(['get-batch-operation', 'get-data-source', 'get-openapi', 'get-project', 'list-batch-operations', 'list-data-sources', 'list-project-alerts', 'list-project-events', 'list-projects']);
   });
 
   // The exact DynamoDB actions and partitions of every function: table-access.test.ts.
@@ -534,7 +537,8 @@ function statementsOf(s: Synthesized, fn: string): Json[] {
 const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
 
 describe('pause timers (EventBridge Scheduler)', () => {
-  const managers = FUNCTION_NAMES.filter((fn) => capabilitiesOf(fn).includes('timers'));
+  // API functions and the batch worker (it applies the batch operations, pause and resume among them).
+  const managers = [...FUNCTION_NAMES, 'batch-worker'].filter((fn) => capabilitiesOf(fn).includes('timers'));
 
   it('has a dedicated schedule group, and a Scheduler role that may invoke only the pause-timer function', () => {
     // Prepare
@@ -625,7 +629,8 @@ describe('pause timers (EventBridge Scheduler)', () => {
 describe('domain events (table stream → EventBridge)', () => {
   it('the table streams new images, and only inserted EVENT# items trigger the publisher', () => {
     // Prepare
-    const mappings = ofType(dev, 'AWS::Lambda::EventSourceMapping');
+    // The stream's mapping (the batch queue's mapping reads SQS).
+    const mappings = ofType(dev, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => !JSON.stringify(m.Properties.EventSourceArn).includes('Batches'));
 
     // Assess
     expect(resource(dev, dev.tableId).Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
@@ -751,7 +756,7 @@ describe('monitoring (dashboard and alarms)', () => {
     const all = alarms();
 
     // Assess
-    expect(alarmOn('ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(alarmOn('ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(alarmOn('5XXError')).toHaveLength(1);
     const ddb = all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('ThrottledRequests'));
     expect(ddb).toHaveLength(1);

@@ -58,7 +58,8 @@ describe('the API answers as its OpenAPI document says', () => {
 
   it('HEAD on a route that has no GET is 405, as any other missing method', async () => {
     // Act
-    const res = await fetch(`${base}/batch-operations`, { method: 'HEAD' });
+    // (/batch-operations has a GET now: the listing of batch resources)
+    const res = await fetch(`${base}/projects/3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b/pause`, { method: 'HEAD' });
 
     // Assess
     expect(res.status).toBe(405);

@@ -68,6 +68,10 @@ export function schemasOf(route: Route): RouteSchemas {
     }
     case 'batch-operations':
       return { body: BatchOperationBody };
+    case 'get-batch-operation':
+      return { path: IdPath, query: ListQuery };
+    case 'list-batch-operations':
+      return { query: ListQuery };
     case 'list-project-alerts':
       return { path: IdPath, query: ListQuery };
     case 'get-openapi':
