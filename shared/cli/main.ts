@@ -44,6 +44,10 @@ Commands:
   projects create --name N --source ID --destination ID [--components C,..] [--tables schema.table,..]
                   [--label L]... [--alert-level LEVEL] [--description D]
                                                        Create a project (components: structure,full,incremental,verification,reverse)
+  projects clone <id> --name N [--source ID] [--destination ID] [--components C,..] [--tables ..] [--label L]...
+                  [--alert-level LEVEL] [--description D]
+                                                       Create a NOT_STARTED project like <id> (released ones too);
+                                                       the options given replace the original's
   projects delete <id> [--confirm-name NAME]           Delete a project; asks for its name
 ${lifecycleHelp()}
   projects skip-verification <id>...                   Same as projects skip-full-verification
@@ -102,33 +106,48 @@ async function projectsGet(ctx: Ctx, id: string): Promise<number> {
   return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => describeProject(p));
 }
 
-async function projectsCreate(ctx: Ctx): Promise<number> {
-  const f = ctx.flags;
-  const components = (f.components ?? 'structure,full,incremental').split(',').map((c) => c.trim());
-  const migrationType = Object.fromEntries(Object.values(COMPONENT_FLAGS).map((k) => [k, false]));
-  for (const c of components) {
-    const key = COMPONENT_FLAGS[c];
-    if (!key) throw new UsageError(`unknown component '${c}' (one of ${Object.keys(COMPONENT_FLAGS).join(', ')})`);
-    migrationType[key] = true;
+/** The create-body fields the flags give (create: all of them with defaults; clone: only those given). */
+function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unknown> {
+  const componentList = f.components ?? (defaults ? 'structure,full,incremental' : undefined);
+  let migrationType: Record<string, boolean> | undefined;
+  if (componentList !== undefined) {
+    migrationType = Object.fromEntries(Object.values(COMPONENT_FLAGS).map((k) => [k, false]));
+    for (const c of componentList.split(',').map((x) => x.trim())) {
+      const key = COMPONENT_FLAGS[c];
+      if (!key) throw new UsageError(`unknown component '${c}' (one of ${Object.keys(COMPONENT_FLAGS).join(', ')})`);
+      migrationType[key] = true;
+    }
   }
   const tables = f.tables?.split(',').map((t) => {
     const [schema, table, ...rest] = t.trim().split('.');
     if (!schema || !table || rest.length) throw new UsageError(`--tables takes schema.table, got '${t}'`);
     return { schema, table };
   });
-  const body = {
+  return {
     name: need(f.name, '--name'),
-    sourceId: need(f.source, '--source'),
-    destinationId: need(f.destination, '--destination'),
-    migrationType,
+    ...(defaults ? { sourceId: need(f.source, '--source'), destinationId: need(f.destination, '--destination') } : {}),
+    ...(!defaults && f.source ? { sourceId: f.source } : {}),
+    ...(!defaults && f.destination ? { destinationId: f.destination } : {}),
+    ...(migrationType ? { migrationType } : {}),
     ...(tables ? { tables } : {}),
     ...(f.label ? { labels: f.label } : {}),
     ...(f['alert-level'] ? { alertLevel: f['alert-level'].toUpperCase() } : {}),
     ...(f.description ? { description: f.description } : {}),
   };
-  const { body: p } = await ctx.api.request('POST', '/projects', { body });
+}
+
+async function projectsCreate(ctx: Ctx): Promise<number> {
+  const { body: p } = await ctx.api.request('POST', '/projects', { body: projectFields(ctx.flags, true) });
   return emit(ctx, { op: 'projects create', result: true, msg: '', projects: [{ result: true, msg: 'created', projectId: p.id, name: p.name, status: p.status }] }, () =>
     `Created project ${p.name} (${p.id}), ${p.status}.`,
+  );
+}
+
+/** A new NOT_STARTED project like an existing one (released ones too); the flags given override its fields. */
+async function projectsClone(ctx: Ctx, id: string): Promise<number> {
+  const { body: p } = await ctx.api.request('POST', `/projects/${encodeURIComponent(id)}/clone`, { body: projectFields(ctx.flags, false) });
+  return emit(ctx, { op: 'projects clone', result: true, msg: '', projects: [{ result: true, msg: 'created', projectId: p.id, name: p.name, status: p.status, clonedFrom: id }] }, () =>
+    `Created project ${p.name} (${p.id}), ${p.status}, as a clone of ${id}.`,
   );
 }
 
@@ -333,6 +352,8 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
           return projectsGet(ctx, need(rest[0], 'project id'));
         case 'create':
           return projectsCreate(ctx);
+        case 'clone':
+          return projectsClone(ctx, need(rest[0], 'project id'));
         case 'delete':
           return projectsDelete(ctx, need(rest[0], 'project id'));
         default: {
