@@ -61,6 +61,9 @@ ${lifecycleHelp()}
   data-sources list | get <id> | delete <id> | test-connection <id>
   data-sources create --name N --engine E --host H --port P --username U [--database D] [--secret-arn ARN]
                                                        Manage data sources; test-connection connects as the jobs would
+  fail-subtask <id> [--subtask TYPE] [--at-percent N] [--message M]
+                                                       LOCAL server only: make the SIMULATED engine fail the project's
+                                                       current subtask (or TYPE) at its next poll (or at N %)
   wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
                                                        Wait until a project reaches STATUS (or DELETED)
 
@@ -341,6 +344,27 @@ async function wait(ctx: Ctx, id: string): Promise<number> {
   }
 }
 
+/** The local server's failure injection (POST /local/projects/{id}/fail-subtask; not a deployed route). */
+async function failSubtask(ctx: Ctx, id: string): Promise<number> {
+  const f = ctx.flags;
+  const atPercent = f['at-percent'] === undefined ? undefined : Number(f['at-percent']);
+  if (atPercent !== undefined && !(atPercent >= 0 && atPercent <= 100)) throw new UsageError('--at-percent takes a number from 0 to 100');
+  const body = { ...(f.subtask ? { subtask: f.subtask.toUpperCase() } : {}), ...(atPercent !== undefined ? { atPercent } : {}), ...(f.message ? { message: f.message } : {}) };
+  let r;
+  try {
+    r = await ctx.api.request('POST', `/local/projects/${encodeURIComponent(id)}/fail-subtask`, { body });
+  } catch (e) {
+    if (e instanceof ApiError && (e.problem.code === 'ROUTE_NOT_FOUND' || e.problem.code === 'ROUTE_NOT_FOUND_OR_UNSIGNED')) {
+      throw new ApiError(e.status, { ...e.problem, detail: 'fail-subtask works against the local server (npm start) only; this endpoint has no such route.' });
+    }
+    throw e;
+  }
+  const p = r.body as { projectId: string; name: string; subtask: string; atPercent: number; message: string };
+  return emit(ctx, { op: 'fail-subtask', result: true, msg: '', projects: [{ result: true, msg: `${p.subtask} fails at ${p.atPercent} %`, projectId: p.projectId, name: p.name, subtask: p.subtask }] }, () =>
+    `${p.subtask} of ${p.name} will fail ${p.atPercent === 0 ? 'at its next poll' : `at ${p.atPercent} %`}: "${p.message}". Watch it: migctl projects get ${p.projectId}`,
+  );
+}
+
 async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
   const [command, sub, ...rest] = positionals;
   switch (command) {
@@ -382,6 +406,8 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
       return wait(ctx, need(sub, 'project id'));
     case 'watch':
       return watch(ctx, need(sub, 'project id'));
+    case 'fail-subtask':
+      return failSubtask(ctx, need(sub, 'project id'));
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
   }
