@@ -2,7 +2,7 @@ import './promise-with-resolvers';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { ExecutionAbortedError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { executionNameFor } from '../../shared/domain/orchestration';
+import { currentExecutionName, executionInput } from '../../shared/domain/orchestration';
 import type { ProjectRecord } from '../../shared/domain/project';
 import type { Orchestrator } from '../../shared/ports';
 import type { AslDefinition, LocalStateMachine } from './state-machine';
@@ -39,6 +39,8 @@ export interface LocalStepFunctionsOptions {
   timeScale: number;
   load?: FunctionLoader;
   log?: (line: string) => void;
+  /** The history estimate at which a run continues as a new execution (tests force a low one; default: the step's own). */
+  historyEventLimit?: number;
 }
 
 /** The end state of a run the project no longer belongs to (paused, released, or resumed as a newer run). */
@@ -90,12 +92,12 @@ export class LocalStepFunctions implements Orchestrator {
       throw e;
     }
     if (project.run === undefined) throw new Error(`project ${project.id} has no run`);
-    const name = executionNameFor(project.id, project.run);
+    const name = currentExecutionName(project);
     if (this.executions.has(name)) return; // ExecutionAlreadyExists: a duplicate start is harmless
     const machine = new StateMachine(this.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
     const history: string[] = [];
     const execution = machine.run(
-      { projectId: project.id, run: project.run },
+      executionInput(project, this.options.historyEventLimit) as never,
       {
         overrides: this.overrides(name),
         context: { Execution: { Name: name, StartTime: new Date().toISOString() }, Task: { Token: `local-${name}` } },
@@ -144,7 +146,7 @@ export class LocalStepFunctions implements Orchestrator {
 
   async stopRun(project: ProjectRecord, reason: string): Promise<void> {
     if (project.run === undefined) return;
-    const name = executionNameFor(project.id, project.run);
+    const name = currentExecutionName(project);
     const execution = this.executions.get(name);
     if (!execution || execution.status !== 'RUNNING') return;
     execution.status = 'ABORTED';
@@ -155,7 +157,11 @@ export class LocalStepFunctions implements Orchestrator {
 
   async isRunActive(project: ProjectRecord): Promise<boolean> {
     if (project.run === undefined) return false;
-    return this.executions.get(executionNameFor(project.id, project.run))?.status === 'RUNNING';
+    return this.executions.get(currentExecutionName(project))?.status === 'RUNNING';
+  }
+
+  executionId(executionName: string): string {
+    return `arn:aws:states:local:000000000000:execution:runs:${executionName}`;
   }
 
   async completeTask(taskToken: string, output: Record<string, unknown> = {}): Promise<void> {

@@ -43,8 +43,11 @@ const ROUTE_ROWS: readonly Route[] = [
     fn: 'batch-operations',
     // Every operation record marked `batch`: the function's environment and grants follow from their effects.
     operations: BATCH_OPERATIONS,
-    summary: 'One operation on up to 1000 projects (projectIds or selector): dryRun previews eligible/ineligible, else per-project results.',
+    summary:
+      'One operation on many projects (projectIds or selector): dryRun previews eligible/ineligible; a small batch answers with per-project results, a large one is accepted (202) as a batch resource.',
   },
+  { method: 'GET', path: '/batch-operations', fn: 'list-batch-operations', summary: 'Batches run as resources (accepted with 202), newest first.' },
+  { method: 'GET', path: '/batch-operations/{id}', fn: 'get-batch-operation', summary: "A batch's status and counters, and its per-project results, paged." },
   { method: 'GET', path: '/projects/{id}/events', fn: 'list-project-events', summary: 'The audit trail, oldest first.' },
   { method: 'GET', path: '/projects/{id}/alerts', fn: 'list-project-alerts', summary: 'Alerts raised for the project (by its alert level), newest first.' },
   { method: 'GET', path: '/openapi.json', fn: 'get-openapi', summary: 'The OpenAPI 3.1 document of this API.' },

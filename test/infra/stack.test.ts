@@ -15,6 +15,7 @@ import { capabilitiesOf } from '../../shared/wiring';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { TABLE, tableDefinition } from '../../shared/table';
+import { RECONCILER_WORKERS } from '../../shared/usecases/reconcile-shards';
 
 /**
  * Synthesizes the stack once per stage (beforeAll) with the same context (feature flags) as cdk.json
@@ -220,8 +221,9 @@ describe('functions', () => {
           MemorySize: 512,
           TracingConfig: { Mode: 'Active' },
         });
-        expect(f.Properties.Timeout).toBeLessThanOrEqual(60);
       }
+      // The reconciler's shard workers run for minutes (below their 5-minute interval); every other function at most a minute.
+      for (const [id, f] of functions) expect(f.Properties.Timeout).toBeLessThanOrEqual(id === s.functionIds['orchestration-reconciler'] ? 240 : 60);
     }
   });
 
@@ -773,12 +775,14 @@ describe('monitoring (dashboard and alarms)', () => {
     for (const status of ['NOT_STARTED', 'RUNNING', 'PAUSED', 'FAILED', 'RELEASING', 'RELEASED', 'COMPLETED']) expect(body).toContain(status);
   });
 
-  it('counts projects by status every 5 minutes with a read-only function', () => {
+  it('counts projects by status every 5 minutes with a function that writes nothing but the status counters', () => {
     const rules = ofType(dev, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(dev.functionIds['project-status-metrics'] ?? '-'));
     expect(rules).toHaveLength(1);
     expect(rules[0]?.[1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
-    const actions = statementsOf(dev, 'project-status-metrics').flatMap((st) => asList(st.Action) as string[]);
-    expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a))).toEqual([]);
+    const writes = statementsOf(dev, 'project-status-metrics').filter((st) => (asList(st.Action) as string[]).some((a) => DYNAMODB_WRITE_ACTIONS.includes(a)));
+    // It sets the counters when they were never set (a recount): puts and updates in the COUNTER# partitions only, no delete.
+    expect(writes.flatMap((st) => asList(st.Action) as string[]).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(writes.map((st) => st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])).toEqual([['COUNTER#*']]);
   });
 });
 
@@ -816,7 +820,7 @@ describe('orchestration state machine', () => {
 
   it('every Lambda task retries transient errors and catches the rest into "Record run failure"', () => {
     const tasks = states().filter(([, st]) => st.Type === 'Task');
-    expect(tasks.map(([name]) => name).sort()).toEqual(['Await operator', 'Mark project completed', 'Pick next work item', 'Poll work item', 'Record run failure', 'Start work item']);
+    expect(tasks.map(([name]) => name).sort()).toEqual(['Await operator', 'Continue as new execution', 'Mark project completed', 'Pick next work item', 'Poll work item', 'Record run failure', 'Start work item']);
     for (const [name, st] of tasks) {
       const retried = (st.Retry as Json[]).flatMap((r) => r.ErrorEquals as string[]);
       expect(retried, name).toEqual(expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
@@ -835,7 +839,11 @@ describe('orchestration state machine', () => {
       Parameters: { Payload: { action: 'await', 'taskToken.$': '$$.Task.Token' } },
       ResultPath: null,
     });
-    expect(definitionOf(dev).definition.StartAt).toBe('Begin run');
+    // A continued execution (history limit) starts at the poll of the work item it carries; a first one at "Begin run".
+    expect(definitionOf(dev).definition.StartAt).toBe('Continued execution?');
+    expect(byName['Continued execution?']).toMatchObject({ Type: 'Choice', Default: 'Count history from zero' });
+    expect((byName['Continued execution?'] as Json)?.Choices?.map((c: Json) => c.Next)).toEqual(['Wait for job progress', 'Begin run']);
+    expect((byName['Work item done?'] as Json)?.Choices).toContainEqual({ Variable: '$.work.outcome', StringEquals: 'CONTINUE', Next: 'Continue as new execution' });
   });
 
   it('is a Standard state machine with logging ALL to a log group with a retention, and tracing', () => {
@@ -907,15 +915,16 @@ describe('orchestration state machine', () => {
     }
   });
 
-  it('the reconciler runs every 5 minutes', () => {
+  it('the reconciler runs every 5 minutes as independent workers: one target per shard, one for the pause timers', () => {
     for (const { s } of stages()) {
       const rules = ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(s.functionIds['orchestration-reconciler'] ?? '-'));
-      expect(rules).toHaveLength(1);
-      expect(rules[0]?.[1].Properties).toMatchObject({
-        ScheduleExpression: 'rate(5 minutes)',
-        State: 'ENABLED',
-        Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [s.functionIds['orchestration-reconciler'], 'Arn'] } })],
-      });
+      const targets = rules.flatMap(([, r]) => r.Properties.Targets as Json[]);
+      for (const [, r] of rules) expect(r.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      expect(targets.every((t) => JSON.stringify(t.Arn) === JSON.stringify({ 'Fn::GetAtt': [s.functionIds['orchestration-reconciler'], 'Arn'] }))).toBe(true);
+      expect(targets.map((t) => JSON.parse(t.Input as string))).toEqual(expect.arrayContaining([...RECONCILER_WORKERS]));
+      expect(targets).toHaveLength(RECONCILER_WORKERS.length);
+      const fn = resource(s, s.functionIds['orchestration-reconciler'] ?? '').Properties;
+      expect(fn.Timeout).toBe(240);
     }
   });
 });

@@ -60,12 +60,14 @@ const EXPECTED: Record<string, Expected> = {
   'orchestration-reconciler': {
     actions: [GET, QUERY, PUT, UPDATE, DELETE],
     indexes: true,
-    writeIn: ['DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
+    writeIn: ['CHECKPOINT#*', 'DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: ['PROJECTNAME#*', 'SIMFAIL#*'],
   },
   'pause-timer': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
-  'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['PROJECT#*'] },
-  'project-status-metrics': { actions: [QUERY], indexes: true },
+  // Counts status changes: a counted marker in the project's partition and ADDs on the status counters.
+  'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['COUNTER#*', 'PROJECT#*'] },
+  // Reads the counters (BatchGetItem); when never set, recounts the status index and puts them.
+  'project-status-metrics': { actions: [BATCH_GET, QUERY, PUT, UPDATE], indexes: true, writeIn: ['COUNTER#*'] },
 };
 
 /** Functions that may delete an item of a project's partition (the project item; IAM cannot exclude its audit events). */
