@@ -132,11 +132,13 @@ export class ControlPlaneApi extends Construct {
         .reduce<apigateway.IResource>((parent, segment) => parent.getResource(segment) ?? parent.addResource(segment), this.api.root);
       const body = CONTRACT[routeKey(route)]?.request.body;
       const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => `method.request.path.${m[1]}`);
+      // One model per function and method; a second route of both (POST /projects/{id}/clone) adds its operation's name.
+      const modelId = `${pascalCase(route.fn)}${route.method}Body`;
       const requestModels =
         body && !body.safeParse(undefined).success
           ? {
               requestModels: {
-                'application/json': this.api.addModel(`${pascalCase(route.fn)}${route.method}Body`, {
+                'application/json': this.api.addModel(this.api.node.tryFindChild(modelId) ? `${pascalCase(route.fn)}${route.method}${CONTRACT[routeKey(route)]?.operationId ?? ''}Body` : modelId, {
                   contentType: 'application/json',
                   schema: apiGatewayModelSchema(body) as apigateway.JsonSchema,
                 }),

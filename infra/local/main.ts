@@ -6,7 +6,8 @@ import { localBatchQueue } from './local-batch-queue';
 import { getDeps, overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
 import { localEngines, registerLocalDataSources } from './local-engines';
 import { TABLE } from '../../shared/table';
-import { createApiServer } from './api-server';
+import { createApiServer, loadFunctionHandler } from './api-server';
+import { failSubtaskRoute } from './failure-injection';
 import { dataLayout } from './data-layout';
 import { DynamoDbPortTaken, ensureTable, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { InstanceLifecycle } from './instance-lifecycle';
@@ -132,7 +133,8 @@ async function main() {
   stream.start();
   lifecycle.own('the stream poller', () => stream.stop());
 
-  const server = createApiServer();
+  // The local-only route to try the failure paths on the SIMULATED engine (never deployed).
+  const server = createApiServer(loadFunctionHandler, [failSubtaskRoute(getDeps, base.engine)]);
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? portTaken({ port, setting: 'PORT' }) : e));
     server.listen(port, '127.0.0.1', ok);

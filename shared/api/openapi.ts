@@ -30,6 +30,7 @@ import { ASYNC_BATCH_THRESHOLD } from '../domain/batch-jobs';
 import { GUARDS, HTTP_OPERATIONS, ruleFor, type UserOperation } from '../domain/transitions';
 import {
   BatchOperationBody,
+  CloneProjectBody,
   CreateDataSourceBody,
   CreateProjectBody,
   DeleteProjectQuery,
@@ -160,6 +161,14 @@ export const CONTRACT: Record<string, OperationContract> = {
     bodyExample: CREATE_PROJECT_EXAMPLE,
     success: { status: 201, description: 'The new project (NOT_STARTED).', schema: ProjectView, example: 'newProject', etag: true },
     errors: ['NAME_TAKEN'],
+  },
+  'POST /projects/{id}/clone': {
+    operationId: 'cloneProject',
+    tag: 'projects',
+    request: { path: IdPath, body: CloneProjectBody },
+    bodyExample: { name: 'orders-to-oceanbase-again', alertLevel: 'HIGH' },
+    success: { status: 201, description: 'The new project (NOT_STARTED), like the original but for the fields the body gives; its first audit event names the original (detail.clonedFrom).', schema: ProjectView, example: 'newProject', etag: true },
+    errors: ['PROJECT_NOT_FOUND', 'NAME_TAKEN'],
   },
   'GET /projects': {
     operationId: 'listProjects',

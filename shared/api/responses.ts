@@ -375,6 +375,16 @@ export const PROBLEM_CODES = {
     detail: 'PROCESS_DATABASE_OBJECTS is not the step waiting for confirmation (CONFIRM_SOURCE_WRITES_STOPPED).',
     extra: { currentStatus: 'RUNNING', waitingStep: 'CONFIRM_SOURCE_WRITES_STOPPED' },
   },
+  NOT_SIMULATED: {
+    status: 409,
+    title: 'Not on the simulated engine',
+    detail: 'Local server only (POST /local/projects/{id}/fail-subtask): failures are injected into the SIMULATED engine only.',
+  },
+  NO_SUCH_SUBTASK: {
+    status: 409,
+    title: 'No such subtask',
+    detail: 'Local server only (POST /local/projects/{id}/fail-subtask): the project has no such subtask to fail.',
+  },
   PRECHECK_NOT_PASSED: {
     status: 409,
     title: 'Precheck not passed',

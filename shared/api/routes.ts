@@ -29,6 +29,12 @@ const ROUTE_ROWS: readonly Route[] = [
   { method: 'POST', path: '/projects', fn: 'create-project', summary: 'Create a migration project (NOT_STARTED).' },
   { method: 'GET', path: '/projects', fn: 'list-projects', summary: 'List projects, newest first; filter by status or label.' },
   { method: 'GET', path: '/projects/{id}', fn: 'get-project', summary: 'Read a project (ETag = version).' },
+  {
+    method: 'POST',
+    path: '/projects/{id}/clone',
+    fn: 'create-project',
+    summary: 'Create a NOT_STARTED project like an existing one (any status, RELEASED included): body {name, ...fields of the create body to change}.',
+  },
   // One route per user-facing operation record (shared/domain/transitions.ts): its method, path, function and summary.
   ...HTTP_OPERATIONS.map((r) => ({ method: r.http.method, path: r.http.path, fn: r.http.fn, operation: r.operation, summary: r.http.routeSummary })),
   {
