@@ -245,7 +245,9 @@ export const SCENARIOS: Scenario[] = [
       const p = await project(w, id);
       const exec = execOf(w, p);
       if (exec) exec.status = 'FAILED'; // the execution died outside the state machine's Catch
-      w.clock.advance(61_000);
+      // Past the grace period and past the freshness of its last recorded poll (a recent poll proves an
+      // execution alive without a look-up: shared/usecases/reconcile.ts), so the reconciler looks it up.
+      w.clock.advance(301_000);
       return single(id);
     },
     act: async () => {
