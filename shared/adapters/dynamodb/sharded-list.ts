@@ -18,7 +18,7 @@ import { invalidNextToken, openPageToken, sealPageToken } from '../page-tokens';
  * reads at most about 1.5 x limit + SHARD_COUNT items plus what a skewed shard doubles. A filtered page stops at the read budget (items examined,
  * Query calls) with a short page and a token at the boundary.
  */
-export const SHARDED_READ_BUDGET = { items: 1000, queries: 3 * SHARD_COUNT } as const;
+export const SHARDED_READ_BUDGET = { items: 1000, queries: 3 * SHARD_COUNT, bytes: 4 * 1024 * 1024 } as const;
 
 type Cursor = string | 0;
 
@@ -123,6 +123,9 @@ export async function queryShardsPage(
 
   const items: Record<string, unknown>[] = [];
   const sortOf = (item: Record<string, unknown>) => String(item[ix.sortKey]);
+  // A page also stops at a byte budget (its items as JSON), so the answer stays under Lambda's 6 MB
+  // response limit whatever the items hold; the first item is always returned.
+  let bytes = 0;
   while (items.length < limit) {
     // The newest item buffered, and the highest position of a shard with nothing buffered but more to read.
     let best: ShardState | undefined;
@@ -143,6 +146,9 @@ export async function queryShardsPage(
       continue;
     }
     if (!best) break;
+    const size = Buffer.byteLength(JSON.stringify(best.buffer[0]), 'utf8');
+    if (items.length > 0 && bytes + size > SHARDED_READ_BUDGET.bytes) break;
+    bytes += size;
     const item = best.buffer.shift() as Record<string, unknown>;
     items.push(item);
     best.returned = sortOf(item);
