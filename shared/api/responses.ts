@@ -50,15 +50,55 @@ export const SubtaskView = z
       )
       .optional()
       .meta({ description: 'FORWARD_SWITCHOVER only.' }),
+    sources: z
+      .array(
+        z.object({
+          sourceId: Id,
+          status: SubtaskStatus,
+          jobId: z.string().optional(),
+          startedAt: Timestamp.optional(),
+          finishedAt: Timestamp.optional(),
+          progress: z.looseObject({ percent: z.number() }).optional(),
+          checkpoint: z.string().optional(),
+          lastError: z.object({ code: z.string(), message: z.string(), at: Timestamp }).optional(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'FULL_MIGRATION and INCREMENTAL_SYNC of a multi-source project: one part (one job, its progress, checkpoint and lag) per source.' }),
   })
   .meta({ id: 'Subtask' });
+
+const SOURCE_STATUSES = ['NOT_STARTED', 'RUNNING', 'PAUSED', 'EXPIRED', 'FAILED', 'COMPLETED', 'RELEASING', 'RELEASED'] as const;
+
+export const SourceStatusView = z
+  .object({
+    sourceId: Id,
+    status: z.enum(SOURCE_STATUSES),
+    pausedAt: Timestamp.optional().meta({ description: 'Paused on its own, or with the whole project.' }),
+    pauseExpiresAt: Timestamp.optional().meta({ description: 'It can be resumed until this time.' }),
+    expiredAt: Timestamp.optional().meta({ description: 'Its own pause passed the deadline: its change stream is released; the project is FAILED for good.' }),
+    resumable: z.boolean(),
+  })
+  .meta({ id: 'SourceStatus' });
+
+export const OperationOutcomeView = z
+  .object({
+    op: z.string(),
+    result: z.boolean(),
+    msg: z.string(),
+    sources: z.array(z.object({ source: Id, result: z.boolean(), msg: z.string() })),
+  })
+  .meta({ id: 'OperationOutcome', description: 'dmctl-shaped outcome of a lifecycle operation on a multi-source project, one entry per source it was meant for.' });
 
 export const ProjectView = z
   .object({
     id: Id,
     name: z.string(),
     description: z.string().optional(),
-    sourceId: Id,
+    sourceId: Id.meta({ description: 'The first (or only) source.' }),
+    sourceIds: z.array(Id).optional().meta({ description: 'Every source of the project, in order.' }),
+    sources: z.array(SourceStatusView).optional().meta({ description: "Each source's status, pause time and deadline." }),
+    outcome: OperationOutcomeView.optional().meta({ description: 'Lifecycle answers of a multi-source project: the outcome per source.' }),
     destinationId: Id,
     migrationType: MigrationTypeView,
     tables: z.array(z.object({ schema: z.string(), table: z.string() })).nullable().meta({ description: 'null = every table of the source' }),

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { BATCH_OPERATIONS, MAX_BATCH_SIZE } from '../domain/batch';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { ALERT_LEVELS, PROJECT_STATUSES } from '../domain/project';
+import { MAX_SOURCES } from '../domain/sources';
 import { SWITCHOVER_STEPS } from '../domain/subtasks';
 import { ruleFor, type UserOperation } from '../domain/transitions';
 
@@ -113,7 +114,8 @@ export const CreateProjectBody = /* @__PURE__ */ schema(() =>
     .strictObject({
       name: ResourceName,
       description: z.string().max(1024).optional(),
-      sourceId: Id,
+      sourceId: Id.optional(),
+      sourceIds: z.array(Id).min(1).max(MAX_SOURCES).optional(),
       destinationId: Id,
       migrationType: MigrationTypeSchema,
       tables: z
@@ -128,7 +130,17 @@ export const CreateProjectBody = /* @__PURE__ */ schema(() =>
       alertLevel: AlertLevel.optional(),
       labels: z.array(Label).max(20).optional(),
     })
-    .refine((p) => p.sourceId !== p.destinationId, { message: 'source and destination must differ', path: ['destinationId'] }),
+    .superRefine((p, ctx) => {
+      if (p.sourceId === undefined && p.sourceIds === undefined) ctx.addIssue({ code: 'custom', path: ['sourceIds'], message: 'give sourceIds (or the shorthand sourceId)' });
+      if (p.sourceId !== undefined && p.sourceIds !== undefined && p.sourceIds[0] !== p.sourceId) {
+        ctx.addIssue({ code: 'custom', path: ['sourceId'], message: 'sourceId, when given with sourceIds, must be its first entry' });
+      }
+      (p.sourceIds ?? []).forEach((id, i) => {
+        if ((p.sourceIds ?? []).indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['sourceIds', i], message: `source '${id}' is listed twice` });
+      });
+      const sources = p.sourceIds ?? (p.sourceId !== undefined ? [p.sourceId] : []);
+      if (sources.includes(p.destinationId)) ctx.addIssue({ code: 'custom', path: ['destinationId'], message: 'source and destination must differ' });
+    }),
 );
 
 export const ListProjectsQuery = /* @__PURE__ */ schema(() =>
@@ -157,14 +169,31 @@ export const AlertConfigBody = /* @__PURE__ */ schema(() => z.strictObject({ lev
 export const SwitchoverStepName = /* @__PURE__ */ schema(() => z.enum(SWITCHOVER_STEPS.map((s) => s.name) as [(typeof SWITCHOVER_STEPS)[number]['name'], ...(typeof SWITCHOVER_STEPS)[number]['name'][]]));
 export const ConfirmStepBody = /* @__PURE__ */ schema(() => z.strictObject({ step: SwitchoverStepName }));
 
+/** Pause and resume: optionally only some sources of a multi-source project (TiDB DM's `-s source`). */
+export const SourcesBody = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      sources: z
+        .array(Id)
+        .min(1)
+        .max(MAX_SOURCES)
+        .refine((l) => new Set(l).size === l.length, { message: 'sources must not repeat' })
+        .optional()
+        .meta({ description: 'Only these sources of a multi-source project; absent: the whole project.' }),
+    })
+    .optional(),
+);
+
 /** The named bodies operation records refer to (`http.body`); an operation without one takes none. */
 export const OPERATION_BODIES = {
   alertLevel: AlertConfigBody,
   step: ConfirmStepBody,
+  sources: SourcesBody,
 } as const;
 
 /** The body schema of a user-facing operation, from its record. */
 export function operationBody(operation: UserOperation): (typeof OPERATION_BODIES)[keyof typeof OPERATION_BODIES] | typeof EmptyBody {
+  // (pause/resume take `sources`)
   const body = ruleFor(operation).http?.body;
   return body ? OPERATION_BODIES[body] : EmptyBody;
 }
