@@ -122,8 +122,8 @@ export const TRANSITIONS = [
     to: 'UNCHANGED',
     guards: ['multiSource'],
     userFacing: true,
-    summary: 'Pause some sources of a multi-source project (POST .../pause {"sources": [...]}): their jobs pause, each source with its own deadline; the project stays RUNNING (pausing every source still running is a whole pause).',
-    effects: ['pause-source-jobs', 'schedule-pause-expiry'],
+    summary: 'Pause some sources of a multi-source project (POST .../pause {"sources": [...]}): their jobs pause, each source with its own deadline; the project stays RUNNING under a new run (pausing every source still running is a whole pause).',
+    effects: ['pause-source-jobs', 'schedule-pause-expiry', 'start-run'],
   },
   {
     operation: 'resume',
@@ -140,8 +140,8 @@ export const TRANSITIONS = [
     to: 'UNCHANGED',
     guards: ['multiSource', 'someSourceResumable'],
     userFacing: true,
-    summary: 'Resume sources paused on their own (POST .../resume {"sources": [...]}) from their checkpoints; refused with SOURCE_PAUSE_EXPIRED for a source past its deadline.',
-    effects: ['resume-source-jobs', 'cancel-source-pause-expiry'],
+    summary: 'Resume sources paused on their own (POST .../resume {"sources": [...]}) from their checkpoints, under a new run; refused with SOURCE_PAUSE_EXPIRED for a source past its deadline.',
+    effects: ['resume-source-jobs', 'cancel-source-pause-expiry', 'start-run'],
   },
   {
     operation: 'release',

@@ -20,7 +20,7 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
   if (req.operation === 'confirm-switchover-step' && !req.parameters?.step) {
     throw new DomainError(400, 'VALIDATION_FAILED', 'Request validation failed', 'parameters.step is required.');
   }
-  if (req.sources?.length) return applyOperation(deps, await perSourceRequest(deps, req));
+  if (req.sources?.length && (req.operation === 'pause' || req.operation === 'resume')) return applyOperation(deps, await perSourceRequest(deps, req));
   const rule = ruleFor(req.operation);
   const { before, after } = await writeTransition(deps, req.operation, req, req.current);
   if (after === null) return null;
@@ -34,7 +34,6 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
  */
 async function perSourceRequest(deps: Deps, req: LifecycleRequest & { operation: UserOperation }): Promise<LifecycleRequest & { operation: UserOperation }> {
   if (req.operation === 'resume') return { ...req, operation: 'resume-sources' };
-  if (req.operation !== 'pause') return { ...req, sources: undefined };
   const current = req.current ?? (await deps.projects.get(req.projectId));
   const wanted = req.sources ?? [];
   const known = current?.sources?.length ? current.sources : undefined;

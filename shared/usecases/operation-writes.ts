@@ -39,6 +39,9 @@ const releaseBookkeeping = (p: ProjectRecord) => ({ freeName: p.name, releaseDat
 /** A new run: the execution of run n+1 alone may write from now on (fencing). */
 const newRun = (current: ProjectRecord): Partial<ProjectRecord> => ({ run: (current.run ?? 0) + 1, currentStage: stageOf(current.subtasks) });
 
+/** A per-source change with a new run, when it changes anything (an empty change lets the write's condition refuse). */
+const withNewRun = (current: ProjectRecord, change: Partial<ProjectRecord>): Partial<ProjectRecord> => (Object.keys(change).length ? { ...newRun(current), ...change } : change);
+
 /** What the execution waited for belongs to the run that waited. */
 const RUN_WAIT_STATE: (keyof ProjectRecord)[] = ['waitingStep', 'awaiting', 'taskToken'];
 
@@ -88,8 +91,9 @@ export const SPECS: Record<Operation, OperationSpec> = {
     remove: RUN_WAIT_STATE,
     paths: (current) => pausePaths(current),
   },
-  'pause-sources': { set: (req, deps, now, current) => pauseSourcesSet(req, deps.config.pauseDeadlineMs, now, current), paths: (current, req) => pauseSourcesPaths(current, req) },
-  'resume-sources': { set: (req, _d, now, current) => resumeSourcesSet(req, now, current), paths: (current, req) => resumeSourcesPaths(current, req) },
+  // A per-source pause or resume begins a new run (fencing: the engine then refuses the older run's calls on those jobs).
+  'pause-sources': { set: (req, deps, now, current) => withNewRun(current, pauseSourcesSet(req, deps.config.pauseDeadlineMs, now, current)), paths: (current, req) => pauseSourcesPaths(current, req), remove: RUN_WAIT_STATE },
+  'resume-sources': { set: (req, _d, now, current) => withNewRun(current, resumeSourcesSet(req, now, current)), paths: (current, req) => resumeSourcesPaths(current, req), remove: RUN_WAIT_STATE },
   'expire-source-pause': { set: (req, _d, now, current) => expireSourceSet(req, now, current), paths: (current, req, now) => expireSourcePaths(current, req, now), remove: RUN_WAIT_STATE },
   resume: { set: (_r, _d, _n, current) => ({ ...newRun(current), ...resumeAllSources(current) }), remove: ['pausedAt', 'pauseExpiresAt', 'pauseWarnedAt', 'failedAt', ...RUN_WAIT_STATE] },
   'skip-full-verification': {
