@@ -255,6 +255,7 @@ export const BatchExecutionView = z
         message: z.string().optional(),
         updatedAt: Timestamp.optional().meta({ description: 'The latest timestamp of the project.' }),
         version: z.number().int().optional(),
+        outcome: OperationOutcomeView.optional().meta({ description: 'A multi-source project: the outcome per source.' }),
       }),
     ),
     nextToken: NextToken,

@@ -205,11 +205,16 @@ export const BatchOperationBody = /* @__PURE__ */ schema(() =>
       operation: z.enum(BATCH_OPERATIONS),
       projectIds: z.array(Id).min(1).max(MAX_BATCH_SIZE).optional(),
       selector: z
-        .strictObject({ status: ProjectStatus.optional(), label: Label.optional() })
-        .refine((s) => s.status !== undefined || s.label !== undefined, { message: 'name a status, a label, or both' })
+        .strictObject({ status: ProjectStatus.optional(), label: Label.optional(), sourceId: Id.optional().meta({ description: 'Every project that reads this data source.' }) })
+        .refine((s) => s.status !== undefined || s.label !== undefined || s.sourceId !== undefined, { message: 'name a status, a label, a sourceId, or several' })
         .optional(),
       dryRun: z.boolean().optional(),
-      parameters: z.strictObject({ level: AlertLevel.optional() }).optional(),
+      parameters: z
+        .strictObject({
+          level: AlertLevel.optional(),
+          sources: z.array(Id).min(1).max(MAX_SOURCES).optional().meta({ description: 'pause/resume: only these sources in each selected project (a project reading none of them is ineligible: SOURCE_NOT_IN_PROJECT).' }),
+        })
+        .optional(),
       expectedVersions: z
         .record(Id, z.number().int().min(1))
         .refine((v) => Object.keys(v).length <= MAX_BATCH_SIZE, { message: `at most ${MAX_BATCH_SIZE} entries` })

@@ -119,3 +119,43 @@ describe('a project with two sources', () => {
     expect(single.body.sources).toEqual([{ sourceId: fixture.ds.sourceId, status: 'NOT_STARTED', resumable: false }]);
   });
 });
+
+describe('batch by source', () => {
+  it('selects every project reading a source and pauses that source alone in each, then resumes it; the preview names the ineligible', async () => {
+    // Prepare: two two-source projects sharing s2, one single-source project on s2, one project without s2
+    const s1 = fixture.ds.sourceId;
+    const s2 = await secondSource('batch-src');
+    const s3 = await secondSource('batch-other');
+    const make = async (name: string, sourceIds: string[]) => {
+      const r = await call('POST', '/projects', { body: { name: `${name}-${Date.now()}`, sourceIds, destinationId: fixture.ds.destinationId, migrationType: { ...NO_COMPONENTS, incrementalSync: true } } });
+      expect(r.status).toBe(201);
+      expect((await post(`/projects/${r.body.id}/start`)).status).toBe(200);
+      return r.body.id as string;
+    };
+    const a = await make('bs-a', [s1, s2]);
+    const b = await make('bs-b', [s2, s3]);
+    const single = await make('bs-single', [s2]);
+    const other = await make('bs-other', [s1, s3]);
+    for (const id of [a, b]) await waitForProject(id, (p) => (subtask(p, 'INCREMENTAL_SYNC').sources as ProjectBody[]).every((x) => x.status === 'RUNNING'), 'syncs running');
+
+    // Act
+    const preview = await post('/batch-operations', { operation: 'pause', selector: { sourceId: s2, status: 'RUNNING' }, parameters: { sources: [s2] }, dryRun: true });
+    const paused = await post('/batch-operations', { operation: 'pause', projectIds: [a, b, single, other], parameters: { sources: [s2] } });
+    const jobsWhilePaused = { a2: (await job(a, 'INCREMENTAL_SYNC', s2))?.state, a1: (await job(a, 'INCREMENTAL_SYNC', s1))?.state, b3: (await job(b, 'INCREMENTAL_SYNC', s3))?.state };
+    const resumed = await post('/batch-operations', { operation: 'resume', selector: { sourceId: s2 }, parameters: { sources: [s2] } });
+
+    // Assess
+    const previewIds = preview.body.eligible.map((e: ProjectBody) => e.projectId);
+    expect(previewIds).toEqual(expect.arrayContaining([a, b, single]));
+    expect(previewIds).not.toContain(other);
+    const byId = new Map(paused.body.results.map((r: ProjectBody) => [r.projectId, r]));
+    expect(byId.get(a)).toMatchObject({ ok: true, status: 'RUNNING', outcome: { op: 'pause-sources', result: true, sources: [{ source: s2, result: true }] } });
+    expect(byId.get(b)).toMatchObject({ ok: true, status: 'RUNNING', outcome: { op: 'pause-sources', result: true, sources: [{ source: s2, result: true }] } });
+    expect(byId.get(single)).toMatchObject({ ok: true, status: 'PAUSED' });
+    expect(byId.get(other)).toMatchObject({ ok: false, code: 'SOURCE_NOT_IN_PROJECT' });
+    expect(jobsWhilePaused).toEqual({ a2: 'PAUSED', a1: 'RUNNING', b3: 'RUNNING' });
+    const resumedIds = resumed.body.results.filter((r: ProjectBody) => r.ok).map((r: ProjectBody) => r.projectId);
+    expect(resumedIds).toEqual(expect.arrayContaining([a, b, single]));
+    expect((await job(b, 'INCREMENTAL_SYNC', s2))?.state).toBe('RUNNING');
+  });
+});
