@@ -316,6 +316,36 @@ export const PROBLEM_CODES = {
     detail: 'The project was paused too long to be resumed (deadline 2026-01-01T12:00:00.000Z).',
     extra: { currentStatus: 'PAUSED', pauseExpiresAt: '2026-01-01T12:00:00.000Z' },
   },
+  NOT_MULTI_SOURCE: {
+    status: 409,
+    title: 'Not a multi-source project',
+    detail: 'The project reads one source: pause or resume the whole project (no sources in the body).',
+    extra: { currentStatus: 'RUNNING' },
+  },
+  SOURCE_NOT_RUNNING: {
+    status: 409,
+    title: 'Source not running',
+    detail: 'Source a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817 is paused on its own since 2026-01-01T00:00:00.000Z.',
+    extra: { currentStatus: 'RUNNING', sourceId: 'a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817' },
+  },
+  SOURCE_NOT_PAUSED: {
+    status: 409,
+    title: 'Source not paused',
+    detail: 'Source a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817 is not paused on its own.',
+    extra: { currentStatus: 'RUNNING', sourceId: 'a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817' },
+  },
+  NO_SOURCE_RESUMABLE: {
+    status: 409,
+    title: 'No source to resume',
+    detail: 'No source is paused on its own and resumable.',
+    extra: { currentStatus: 'RUNNING' },
+  },
+  SOURCE_PAUSE_EXPIRED: {
+    status: 409,
+    title: "A source's pause deadline passed",
+    detail: 'Source a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817 paused past its deadline: its change stream is released, the project cannot resume; release it.',
+    extra: { currentStatus: 'FAILED' },
+  },
   NAME_TAKEN: { status: 409, title: 'Project name taken', detail: "A project named 'orders' exists and is not released.", extra: { name: 'orders' } },
   DATA_SOURCE_IN_USE: {
     status: 409,
