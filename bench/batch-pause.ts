@@ -29,10 +29,12 @@ import { logger } from '../shared/observability/telemetry';
 import { BATCH_JSON, type BatchFigures } from './lib/report';
 import { InMemoryOrchestrator } from '../shared/adapters/memory/orchestrator';
 import { InMemoryExpiryScheduler } from '../shared/adapters/memory/scheduler';
+import { InMemoryBatchQueue, InMemoryBatchStore } from '../shared/adapters/memory/batch-store';
 import { runBatch, DEFAULT_BATCH_CONCURRENCY, type BatchExecution } from '../shared/usecases/batch';
 import { createDataSource } from '../shared/usecases/data-sources';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../shared/usecases/deps';
 import { bulkSeedProjects } from '../test/support/bulk-seed';
+import { shardOf } from '../shared/domain/shards';
 
 interface Row {
   size: number;
@@ -105,6 +107,9 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
     events: new InMemoryEventBus(),
     alerts: new InMemoryAlertStore(),
     alertNotifier: new InMemoryAlertNotifier(),
+    // The batch runs within the call (runBatch): no batch resource, no queue.
+    batches: new InMemoryBatchStore(),
+    batchQueue: new InMemoryBatchQueue(),
     clock: systemClock,
     idempotency: new MemoryIdempotencyStore(),
     newId: randomUUID,
@@ -250,7 +255,7 @@ async function measureCeiling(endpoint: string): Promise<CeilingRow[]> {
         UpdateExpression: 'SET #s = :to, #v = :next, #g = :g',
         ConditionExpression: 'attribute_exists(pk) AND #s = :from AND #v = :v',
         ExpressionAttributeNames: { '#s': 'status', '#v': 'version', '#g': 'gsi2pk' },
-        ExpressionAttributeValues: { ':to': 'PAUSED', ':from': 'RUNNING', ':v': 2, ':next': 3, ':g': keys.statusPartition('PAUSED') },
+        ExpressionAttributeValues: { ':to': 'PAUSED', ':from': 'RUNNING', ':v': 2, ':next': 3, ':g': keys.statusPartition('PAUSED', shardOf(id)) },
       });
       const event = (id: string) => ({
         TableName: table,

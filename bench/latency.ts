@@ -26,6 +26,7 @@ import { seedProjects, startLocalStack } from './lib/local-stack';
 import { formatNumber, machineFacts, mdTable, writeSection, type Figure, runMain } from './lib/report';
 import { ratio, round, summarize, type Summary } from './lib/stats';
 import { interleave } from './lib/timing';
+import { shardOf } from '../shared/domain/shards';
 
 const GET_WARMUP = iterations(300);
 const GET_ITERATIONS = iterations(2000);
@@ -82,7 +83,7 @@ async function main() {
         ':version': current,
         ':next': current + 1,
         ':now': now.toISOString(),
-        ':gsi': keys.statusPartition(to),
+        ':gsi': keys.statusPartition(to, shardOf(id)),
         ...(pausing ? { ':exp': new Date(now.getTime() + 12 * 3600_000).toISOString() } : {}),
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,

@@ -10,6 +10,7 @@ import { seconds } from './lib/config';
 import { seedProjects, startLocalStack, type HttpClient } from './lib/local-stack';
 import { formatNumber, machineFacts, mdTable, writeSection, type Figure, runMain } from './lib/report';
 import { round, summarize } from './lib/stats';
+import { shardOf } from '../shared/domain/shards';
 
 const CLIENTS = 16;
 const WARMUP_S = seconds(3);
@@ -84,7 +85,7 @@ async function main() {
               UpdateExpression: 'SET #v = :next, #s = :to, #g = :g, #u = :now',
               ConditionExpression: '#v = :v AND #s = :from',
               ExpressionAttributeNames: { '#v': 'version', '#s': 'status', '#g': 'gsi2pk', '#u': 'updatedAt' },
-              ExpressionAttributeValues: { ':v': version, ':next': version + 1, ':from': status, ':to': to, ':g': keys.statusPartition(to), ':now': new Date().toISOString() },
+              ExpressionAttributeValues: { ':v': version, ':next': version + 1, ':from': status, ':to': to, ':g': keys.statusPartition(to, shardOf(floorIds[c] as string)), ':now': new Date().toISOString() },
             },
           },
           { Put: { TableName: stack.tableName, Item: { ...keys.projectEvent(floorIds[c] as string, version + 1), operation: 'bench', from: status, to }, ConditionExpression: 'attribute_not_exists(pk)' } },

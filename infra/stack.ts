@@ -36,6 +36,9 @@ export class MigrationControlPlaneStack extends Stack {
   get monitoring() {
     return this.controlPlane.monitoring;
   }
+  get batchQueue() {
+    return this.controlPlane.batchQueue;
+  }
   get orchestration() {
     return this.controlPlane.orchestration;
   }

@@ -9,6 +9,7 @@ import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
 import type { Alert } from './domain/alerts';
 import type { AlertEvent } from './events/alert-events';
+import type { BatchItemOutcome, BatchJobRecord, BatchMessage } from './domain/batch-jobs';
 import type { DomainEvent } from './events/domain-events';
 
 /**
@@ -68,6 +69,11 @@ export class TransitionConflict extends Error {
 export interface RunWrite {
   projectId: string;
   run: number;
+  /**
+   * The leg of the execution writing (shared/domain/orchestration.ts currentLeg): the write holds only
+   * while that execution owns the run (a continued run refuses its earlier executions). Absent: not fenced on it.
+   */
+  leg?: number;
   statuses?: readonly ProjectStatus[];
   set: readonly PathValue[];
   remove?: readonly AttributePath[];
@@ -97,6 +103,31 @@ export interface ListProjectsQuery {
   nextToken?: string;
 }
 
+/**
+ * Where a background worker stands in its pass (one item per worker in the table): the pass it is in,
+ * the cursor it resumes from, how many projects it visited. `version` fences two invocations of the same
+ * worker: a save with a stale version is refused.
+ */
+export interface SweepCheckpoint {
+  worker: string;
+  /** When the pass began (ISO); a new pass begins when the last one finished. */
+  passStartedAt: string;
+  cursor?: string;
+  /** The pass finished: the next invocation begins a new one. */
+  done: boolean;
+  visited: number;
+  /** Invocations this pass took so far. */
+  invocations: number;
+  updatedAt: string;
+  version: number;
+}
+
+/** One page of one shard's listing (shared/domain/shards.ts). */
+export interface ShardPageQuery {
+  limit: number;
+  nextToken?: string;
+}
+
 export interface ProjectStore {
   /** Creates the project, reserves its name and takes a reference on both data sources, atomically. */
   create(project: ProjectRecord, event: AuditEvent): Promise<void>;
@@ -106,7 +137,24 @@ export interface ProjectStore {
    * retried). Ids with no project are absent from the map; duplicates are read once.
    */
   getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>>;
+  /**
+   * Newest first; the page merges the index shards (about 1.5 x limit + SHARD_COUNT items read, a
+   * filtered page stops at a read budget). Records are as the indexes project them (shared/table.ts
+   * LIST_VIEW_ATTRIBUTES: no precheck, no subtask progress or checkpoints): read getMany for whole ones.
+   */
   list(query: ListProjectsQuery): Promise<Page<ProjectRecord>>;
+  /**
+   * The projects of one status in ONE shard (shardOf(id) === shard), newest first, paged: for work
+   * fanned out per shard (the reconciler). Records as list() gives them; tokens are bound to (status, shard).
+   */
+  listByStatusShard(status: ProjectStatus, shard: number, query: ShardPageQuery): Promise<Page<ProjectRecord>>;
+  /** A background worker's checkpoint, or undefined before its first pass. */
+  getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined>;
+  /**
+   * Saves the checkpoint if the stored one still has version `checkpoint.version - 1` (absent for version 1);
+   * false when another invocation saved first (this one must stop).
+   */
+  saveCheckpoint(checkpoint: SweepCheckpoint): Promise<boolean>;
   /** Applies a transition; throws TransitionConflict with the current item when the condition fails. */
   transition(write: TransitionWrite): Promise<void>;
   /**
@@ -120,8 +168,29 @@ export interface ProjectStore {
   listEvents(projectId: string): Promise<AuditEvent[]>;
   /** One page of the audit trail, oldest first (bounded reads, tokens bound to the project's trail). */
   listEventsPage(projectId: string, limit: number, nextToken?: string): Promise<Page<AuditEvent>>;
-  /** How many projects stand in a status (an index count, no items read). */
-  countByStatus(status: ProjectStatus): Promise<number>;
+  /**
+   * How many projects stand in a status in each shard, counted from the status index page by page
+   * (reads every index entry of the status: the repair path, not the gauge's).
+   */
+  recountStatus(status: ProjectStatus): Promise<number[]>;
+  /**
+   * Counts one committed status change (an audit event: project, version, from, to) into the per-status
+   * counters, once: a change already counted (a redelivered or replayed stream record) changes nothing
+   * and answers false.
+   */
+  countStatusChange(change: StatusChange): Promise<boolean>;
+  /** The counters per status (summed over shards), or undefined while they were never set by a recount. */
+  readStatusCounts(): Promise<Record<ProjectStatus, number> | undefined>;
+  /** Sets the counters (per status, one number per shard) and marks them ready. */
+  writeStatusCounts(perShard: Record<ProjectStatus, readonly number[]>): Promise<void>;
+}
+
+export interface StatusChange {
+  projectId: string;
+  /** The version the change created (its audit event's). */
+  version: number;
+  from: ProjectStatus | null;
+  to: ProjectStatus | null;
 }
 
 export class DataSourceInUse extends Error {
@@ -144,14 +213,19 @@ export interface DataSourceStore {
  * deployed, aws-local-stepfunctions under `npm start`).
  */
 export interface Orchestrator {
-  /** Starts the execution of the project's current run; starting the same run twice is harmless. */
+  /**
+   * Starts the execution of the project's current run — of its current leg (currentExecutionName), with
+   * the position a continued run carries (project.execution) —; starting the same one twice is harmless.
+   */
   startRun(project: ProjectRecord): Promise<void>;
-  /** Stops the execution of the project's current run, if it still runs. */
+  /** Stops the current execution of the project's run (its current leg), if it still runs. */
   stopRun(project: ProjectRecord, reason: string): Promise<void>;
   /** Whether the execution of the project's current run is running. */
   isRunActive(project: ProjectRecord): Promise<boolean>;
   /** Completes a waiting task (SendTaskSuccess); a token that no longer waits is ignored. */
   completeTask(taskToken: string, output?: Record<string, unknown>): Promise<void>;
+  /** The id the service gives the named execution (its ARN when deployed). Absent: the name is the id. */
+  executionId?(executionName: string): string;
 }
 
 /** The execution could not be started (the adapter already retried what it could). */
@@ -277,4 +351,71 @@ export interface AlertStore {
 /** Sends an alert out (the bus and the SNS topic when deployed). Succeeds only when every channel accepted it. */
 export interface AlertNotifier {
   notify(alert: Alert): Promise<void>;
+}
+
+/** A project's result in a batch, as stored (one item per project and batch, written once). */
+export interface StoredBatchItem {
+  projectId: string;
+  outcome: BatchItemOutcome;
+  name?: string;
+  ok: boolean;
+  status?: ProjectStatus;
+  deleted?: boolean;
+  code?: string;
+  message?: string;
+  updatedAt?: string;
+  version?: number;
+  recordedAt: string;
+}
+
+/** What a claim found: the projects now this owner's, those already done, those another message holds. */
+export interface BatchClaim {
+  claimed: string[];
+  /** Claimed by this owner before (an earlier delivery of the same message): it may have applied the operation. */
+  reclaimed: string[];
+  done: Map<string, StoredBatchItem>;
+  taken: string[];
+}
+
+/**
+ * Batches as resources (DynamoDB when deployed): the record with its counters and expansion cursor, and
+ * one result item per project. Results are recorded exactly once: a result that exists already is never
+ * written nor counted again, and the counters move in the same transaction as the results.
+ */
+export interface BatchStore {
+  /** Creates the record (and its place in the newest-first listing). */
+  create(batch: BatchJobRecord): Promise<void>;
+  get(batchId: string): Promise<BatchJobRecord | undefined>;
+  /** Batches, newest first. */
+  list(limit: number, nextToken?: string): Promise<Page<BatchJobRecord>>;
+  /**
+   * One expansion step: moves the cursor from `from` (undefined: the start) to `to` (undefined: done),
+   * adds `added` to `requested`. Conditional on the cursor still being `from`: returns false when another
+   * delivery of the same step got there first (nothing changed then).
+   */
+  advanceExpansion(batchId: string, step: { from?: string; to?: string; added: number; nowIso: string }): Promise<boolean>;
+  /**
+   * Claims projects of the batch for one message (`owner`: the queue message's id, the same on every
+   * redelivery of it), each with a conditional write: a project is claimed when it has no item yet, or
+   * when this owner claimed it and recorded no result. `done` are the results already recorded; `taken`
+   * the projects another message holds (that message finishes them, or its redelivery does).
+   */
+  claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string): Promise<BatchClaim>;
+  /**
+   * Records the results of projects this owner claimed, each only if it has none yet, and moves the
+   * counters by exactly those, atomically (one transaction). Returns the projects recorded by this call.
+   */
+  recordResults(batchId: string, results: readonly StoredBatchItem[], owner: string, nowIso: string): Promise<string[]>;
+  /** Marks the batch COMPLETED when it is expanded and every result is in (conditional; no-op otherwise). */
+  completeIfDone(batchId: string, nowIso: string): Promise<boolean>;
+  /** The recorded results, by project id, paged. */
+  listResults(batchId: string, limit: number, nextToken?: string): Promise<Page<StoredBatchItem>>;
+}
+
+/**
+ * Where batch work waits for a worker (SQS with a Lambda consumer when deployed; run in-process by the
+ * local runtime). Delivery is at least once: every consumer is idempotent (see BatchStore).
+ */
+export interface BatchQueue {
+  send(messages: readonly BatchMessage[]): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import { shardOf } from './domain/shards';
+
 /**
  * The single definition of the projects table: key schema, indexes, TTL attribute and item layout.
  * CDK builds the deployed table from it; the local runtime and the tests create DynamoDB Local tables
@@ -11,9 +13,13 @@ export const TABLE = {
   /** Every committed audit event flows from the table's stream to the event bus (at least once, in order per project). */
   streamView: 'NEW_IMAGE',
   indexes: {
-    /** Every item of a kind, newest first: gsi1pk = kind, gsi1sk = createdAt#id. */
+    /**
+     * Every item of a kind, newest first: gsi1sk = createdAt#id. Projects are spread over SHARD_COUNT
+     * partitions (gsi1pk = PROJECT#<shard>, shared/domain/shards.ts): a listing merges them; data
+     * sources (few, rarely written) keep one partition, gsi1pk = DATASOURCE.
+     */
     byKind: { indexName: 'byKind', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    /** Projects of one status, newest first: gsi2pk = PROJECT#STATUS#<status>, gsi2sk = createdAt#id. */
+    /** Projects of one status, newest first: gsi2pk = PROJECT#STATUS#<status>#<shard>, gsi2sk = createdAt#id. */
     byStatus: { indexName: 'byStatus', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   },
 } as const;
@@ -35,11 +41,65 @@ export const keys = {
   /** The simulated migration engine's job state and failure injections (shared/adapters/engine). */
   simulatedJob: (jobId: string) => ({ pk: `SIMJOB#${jobId}`, sk: 'SIMJOB' }),
   simulatedFailure: (projectId: string, subtask: string) => ({ pk: `SIMFAIL#${projectId}#${subtask}`, sk: 'SIMFAIL' }),
-  kindProject: 'PROJECT',
+  /** A background worker's checkpoint (the reconciler's shard workers: where a pass stands). */
+  checkpoint: (worker: string) => ({ pk: `CHECKPOINT#${worker}`, sk: 'CHECKPOINT' }),
+  /**
+   * A project's fast-changing run measurements (each subtask's progress and checkpoint, written by every
+   * poll): an item of its own, with no index key, so the poll writes never reach an index.
+   */
+  projectProgress: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROGRESS' }),
+  /**
+   * Projects per status: one counter item per status and shard (its own partition, so a burst of
+   * transitions spreads like the index does), maintained from the table stream with ADD.
+   */
+  statusCounter: (status: string, shard: number) => ({ pk: `COUNTER#STATUS#${status}#${shard}`, sk: 'COUNT' }),
+  /** Present once the counters hold every project (written by a recount): until then the gauge recounts. */
+  statusCountersReady: { pk: 'COUNTER#READY', sk: 'COUNT' },
+  /**
+   * The audit event of a project version whose status change was counted: written with the counter ADDs
+   * in one transaction, on condition it is absent, so a redelivered or replayed event counts once.
+   * Expires (ttl) after the stream's 24 h retention, when no record can come again.
+   */
+  statusCounted: (projectId: string, version: number) => ({ pk: `PROJECT#${projectId}`, sk: `COUNTED#${String(version).padStart(10, '0')}` }),
+  /** The byKind partition of one shard of projects. */
+  kindProject: (shard: number) => `PROJECT#${shard}`,
+  /** A batch run as a resource, and one result item per project of it (written once). */
+  batch: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' }),
+  batchItem: (batchId: string, projectId: string) => ({ pk: `BATCH#${batchId}`, sk: `ITEM#${projectId}` }),
+  batchItemPrefix: 'ITEM#',
+  /** Every batch's place in the newest-first listing (one partition: batches are created at human rates). */
+  batchListing: (createdAt: string, batchId: string) => ({ pk: 'BATCHES#ALL', sk: `${createdAt}#${batchId}` }),
   kindDataSource: 'DATASOURCE',
-  statusPartition: (status: string) => `PROJECT#STATUS#${status}`,
+  /** The byStatus partition of one status and shard. */
+  statusPartition: (status: string, shard: number) => `PROJECT#STATUS#${status}#${shard}`,
   createdSort: (createdAt: string, id: string) => `${createdAt}#${id}`,
+  /** The id in a createdSort key (createdAt is an ISO instant: it holds no '#'). */
+  idOfCreatedSort: (sort: string) => sort.slice(sort.indexOf('#') + 1),
 } as const;
+
+/** The index keys of a project item: both partitions are sharded by the project id. */
+export function projectIndexKeys(p: { id: string; createdAt: string; status: string }) {
+  const shard = shardOf(p.id);
+  const sort = keys.createdSort(p.createdAt, p.id);
+  return { gsi1pk: keys.kindProject(shard), gsi1sk: sort, gsi2pk: keys.statusPartition(p.status, shard), gsi2sk: sort };
+}
+
+/**
+ * What list views need, projected into both indexes (INCLUDE): every project attribute a list page,
+ * a selector or a background sweep reads, and the data source attributes (data sources share byKind).
+ * Not projected: a project's precheck (its items and messages are for the project's own view) and its
+ * run measurements (subtask progress and checkpoints, in their own unindexed item, keys.projectProgress).
+ * A transition writes the index; a poll does not.
+ */
+export const LIST_VIEW_ATTRIBUTES = [
+  // projects
+  'id', 'name', 'description', 'sourceId', 'sourceIds', 'sources', 'destinationId', 'migrationType', 'tables', 'labels', 'alertLevel', 'engine',
+  'status', 'version', 'createdAt', 'updatedAt', 'startedAt', 'pausedAt', 'pauseExpiresAt', 'expiredAt', 'pauseWarnedAt',
+  'releasedAt', 'subtasks', 'run', 'currentStage', 'switchoverEnteredAt', 'switchoverStartedAt', 'waitingStep', 'awaiting',
+  'taskToken', 'completedAt', 'failedAt',
+  // data sources
+  'engine', 'host', 'port', 'username', 'database', 'secretArn', 'refCount',
+].filter((a, i, all) => all.indexOf(a) === i);
 
 /** Attribute definitions and key schema in the form both CloudFormation and CreateTable accept. */
 export function tableDefinition(tableName: string) {
@@ -49,7 +109,7 @@ export function tableDefinition(tableName: string) {
       { AttributeName: ix.partitionKey, KeyType: 'HASH' as const },
       { AttributeName: ix.sortKey, KeyType: 'RANGE' as const },
     ],
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...LIST_VIEW_ATTRIBUTES] },
   });
   const indexes = Object.values(TABLE.indexes);
   const attributeNames = [TABLE.partitionKey, TABLE.sortKey, ...indexes.flatMap((ix) => [ix.partitionKey, ix.sortKey])];

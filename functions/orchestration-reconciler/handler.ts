@@ -1,29 +1,51 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { SHARD_COUNT } from '../../shared/domain/shards';
 import { logger } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
-import { reconcileRuns, type ReconcileReport } from '../../shared/usecases/orchestration';
-import { reconcilePauses, type PauseReconcileReport } from '../../shared/usecases/reconcile';
+import { reconcilePauses, type PauseReconcileReport, type ReconcileReport } from '../../shared/usecases/reconcile';
+import { reconcileRuns, reconcileShard, type ShardReport } from '../../shared/usecases/reconcile-shards';
 
 /** Pauses younger than this get their jobs checked on every scheduled run (3 chances at 5-minute intervals). */
 const RECENT_PAUSE_MS = 15 * 60_000;
 
+type Event = { worker?: unknown; shard?: unknown; graceSeconds?: unknown; allPauses?: unknown } | null;
+/** Every mode answers with the run report (empty for the pause worker) and, where it swept them, the pauses. */
+type Result = (ReconcileReport & { pauses?: PauseReconcileReport }) | ShardReport;
+
 /**
- * Scheduled (every 5 minutes) and run once at `npm start` boot: restarts RUNNING projects whose execution
- * is gone and finishes releases left RELEASING (reconcileRuns); sweeps the pause timers against the
- * PAUSED projects — missing ones created, those of pauses that are over deleted — and pauses jobs still
- * running under a recent pause, at boot (allPauses) under every pause (reconcilePauses).
+ * Every 5 minutes, one invocation per worker, independent of each other (RECONCILER_WORKERS, one schedule
+ * target each):
+ *  - `{worker: 'runs', shard}`: that shard's run worker (reconcileShard) — restarts RUNNING projects whose
+ *    execution is gone, completes tasks of opened gates, finishes releases left RELEASING — within its
+ *    budget and the invocation's time, continuing the shard's pass from its checkpoint;
+ *  - `{worker: 'pauses'}`: the pause-timer sweep (reconcilePauses), no longer behind the runs.
+ * Without a worker (`npm start` at boot, with {graceSeconds: 0, allPauses: true}, and tests): all of it in
+ * this process, the shards concurrently, every shard's pass to its end.
  */
-export const handler = middy<unknown, ReconcileReport & { pauses: PauseReconcileReport }>().handler(async (event, context: Context) => {
-  // The schedule sends its own event; a caller may pass {graceSeconds} and {allPauses} (npm start does at boot: 0, true).
-  const grace = (event as { graceSeconds?: unknown } | null)?.graceSeconds;
-  const allPauses = (event as { allPauses?: unknown } | null)?.allPauses === true;
+export const handler = middy<unknown, Result>().handler(async (event, context: Context) => {
+  const e = (event ?? null) as Event;
+  const grace = typeof e?.graceSeconds === 'number' && e.graceSeconds >= 0 ? { graceMs: e.graceSeconds * 1000 } : {};
+  const allPauses = e?.allPauses === true;
+  const requestId = context?.awsRequestId ?? 'reconciler';
   const deps = getDeps();
-  const report = await reconcileRuns(deps, {
-    requestId: context?.awsRequestId ?? 'reconciler',
-    ...(typeof grace === 'number' && grace >= 0 ? { graceMs: grace * 1000 } : {}),
-  });
-  const pauses = await reconcilePauses(deps, allPauses ? {} : { jobsPausedSinceMs: deps.clock.nowMs() - RECENT_PAUSE_MS });
+  const pauseSweep = () => reconcilePauses(deps, allPauses ? {} : { jobsPausedSinceMs: deps.clock.nowMs() - RECENT_PAUSE_MS });
+
+  if (e?.worker === 'runs') {
+    const shard = e.shard;
+    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT) throw new Error(`reconciler: shard must be 0..${SHARD_COUNT - 1}, got ${String(shard)}`);
+    const timeLeftMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+    const report = await reconcileShard(deps, { shard, requestId, ...grace, ...(timeLeftMs ? { timeLeftMs } : {}) });
+    const { restarted, released, errors, ...rest } = report;
+    (errors.length ? logger.warn : logger.info).call(logger, 'reconciled shard', { ...rest, restarted, released, errors });
+    return report;
+  }
+  if (e?.worker === 'pauses') {
+    const pauses = await pauseSweep();
+    (pauses.errors.length ? logger.warn : logger.info).call(logger, 'reconciled pauses', { ...pauses });
+    return { checked: 0, restarted: [], released: [], errors: [], pauses };
+  }
+  const [report, pauses] = await Promise.all([reconcileRuns(deps, { requestId, ...grace }), pauseSweep()]);
   const summary = {
     checked: report.checked,
     restarted: report.restarted,
@@ -33,7 +55,7 @@ export const handler = middy<unknown, ReconcileReport & { pauses: PauseReconcile
     pausesRepaired: pauses.jobsPaused,
     errors: [...report.errors, ...pauses.errors],
   };
-  if (summary.errors.length) logger.warn('reconciled runs', summary);
-  else logger.info('reconciled runs', summary);
-  return { ...report, pauses };
+  (summary.errors.length ? logger.warn : logger.info).call(logger, 'reconciled runs', summary);
+  const { shards: _shards, ...runs } = report;
+  return { ...runs, pauses };
 });

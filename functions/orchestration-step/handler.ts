@@ -3,11 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { OrchestrationStepEvent } from '../../shared/api/orchestration-schema';
 import { executionArnFor } from '../../shared/adapters/stepfunctions/sfn-orchestrator';
-import { executionNameFor } from '../../shared/domain/orchestration';
+import { legExecutionName } from '../../shared/domain/orchestration';
 import { logger } from '../../shared/observability/telemetry';
 import { isTransientError } from '../../shared/domain/errors';
 import { getDeps } from '../../shared/runtime';
 import { awaitOperator, completeRun, pickNext, pollWork, recordFailure, startWork, type RunState } from '../../shared/usecases/orchestration';
+import { continueAsNewExecution, counted } from '../../shared/usecases/run/history';
 
 
 export class TransientError extends Error {
@@ -31,26 +32,29 @@ export const handler = middy<unknown, RunState | { awaiting: true }>()
       projectId: input.projectId,
       run: input.run,
       operation: `orchestration:${input.action}`,
-      ...(stateMachineArn ? { executionArn: executionArnFor(stateMachineArn, executionNameFor(input.projectId, input.run)) } : {}),
+      ...(stateMachineArn ? { executionArn: executionArnFor(stateMachineArn, legExecutionName(input.projectId, input.run, input.history?.leg ?? 0)) } : {}),
     });
     logger.info('orchestration step');
     const deps = getDeps();
     const requestId = context?.awsRequestId ?? 'orchestration';
     try {
+      // Every answer carries the execution's history count on (shared/usecases/run/history.ts).
       switch (input.action) {
         case 'next':
-          return await pickNext(deps, input);
+          return counted(input, 'next', await pickNext(deps, input));
         case 'start':
-          return await startWork(deps, { ...input, work: required(input.work, 'work') });
+          return counted(input, 'start', await startWork(deps, { ...input, work: required(input.work, 'work') }));
         case 'poll':
-          return await pollWork(deps, { ...input, work: required(input.work, 'work') });
+          return counted(input, 'poll', await pollWork(deps, { ...input, work: required(input.work, 'work') }));
         case 'await':
           await awaitOperator(deps, { ...input, work: required(input.work, 'work'), taskToken: required(input.taskToken, 'taskToken') });
           return { awaiting: true };
         case 'complete':
-          return await completeRun(deps, input, requestId);
+          return counted(input, 'complete', await completeRun(deps, input, requestId));
         case 'fail':
-          return await recordFailure(deps, input, requestId);
+          return counted(input, 'fail', await recordFailure(deps, input, requestId));
+        case 'continue':
+          return counted(input, 'continue', await continueAsNewExecution(deps, { ...input, work: required(input.work, 'work') }));
       }
     } catch (e) {
       if (isTransientError(e)) throw new TransientError(e as Error); // the state machine's Retry names TransientError

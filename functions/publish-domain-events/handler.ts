@@ -4,13 +4,14 @@ import { auditEventsOf, measurementsOf } from '../../shared/adapters/dynamodb/st
 import { getDeps } from '../../shared/runtime';
 import { raiseAuditEventAlerts, raiseMeasurementAlerts } from '../../shared/usecases/alerts';
 import { publishAuditEvents } from '../../shared/usecases/publish-events';
+import { countStatusChanges } from '../../shared/usecases/status-counts';
 
 /** Batch size of one PutEvents call: a failed chunk and everything after it are retried, in order. */
 const CHUNK = 10;
 
 /**
- * Table stream → EventBridge, and the alerts those events raise (project FAILED, pause expiring soon)
- * → alert store, bus and SNS. Audit events are published in stream order; when a chunk fails (its
+ * Table stream → EventBridge, the alerts those events raise (project FAILED, pause expiring soon)
+ * → alert store, bus and SNS, and the status changes they record → the per-status counters. Audit events are published in stream order; when a chunk fails (its
  * events or its alerts), the batch reports its first record as failed so Lambda retries from there
  * (nothing skipped, order kept). Alerts are stored and notified once whatever the redeliveries.
  */
@@ -22,6 +23,7 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handl
     try {
       await publishAuditEvents(deps.events, chunk);
       await raiseAuditEventAlerts(deps, chunk);
+      await countStatusChanges(deps, chunk.map(({ projectId, event: e }) => ({ projectId, version: e.version, from: e.from, to: e.to })));
     } catch (e) {
       console.error(JSON.stringify({ level: 'ERROR', message: 'publishing domain events or alerts failed', error: (e as Error).message, from: chunk[0]?.sequenceNumber }));
       return { batchItemFailures: [{ itemIdentifier: chunk[0]?.sequenceNumber ?? '' }] };

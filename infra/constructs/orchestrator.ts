@@ -12,6 +12,9 @@ import type { OrchestrationAction } from '../../shared/api/orchestration-schema'
 import type { Stage } from './stage';
 import { controlPlaneFunction, scopeLogicalPrefix } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
+import { RECONCILER_WORKERS, type ReconcilerWorkerEvent } from '../../shared/usecases/reconcile-shards';
+
+const workerLabel = (w: ReconcilerWorkerEvent) => (w.worker === 'runs' ? `runs/${w.shard}` : w.worker);
 
 /** Function folders of the orchestration (besides the API's). */
 export const ORCHESTRATION_FUNCTIONS = ['orchestration-step', 'orchestration-reconciler'] as const;
@@ -28,6 +31,9 @@ export const JOB_POLL_SECONDS = 30;
  * year, about 11,000 events, under the 25,000-event history limit within the one-year execution limit.
  */
 export const OPERATOR_WAIT_SECONDS = 12 * 60 * 60;
+
+/** The reconciler's invocation limit; each worker stops DEFAULT_SHARD_BUDGET.reserveMs before it, its checkpoint saved. */
+export const RECONCILER_TIMEOUT = Duration.minutes(4);
 
 /** Errors of our own tasks worth retrying (the handler names transient AWS errors TransientError). */
 const TRANSIENT_ERRORS = ['TransientError', 'Lambda.TooManyRequestsException'];
@@ -69,7 +75,9 @@ export class Orchestration extends Construct {
       PAUSE_DEADLINE_SECONDS: String(props.pauseDeadlineSeconds),
     };
     const stepFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-step', environment });
-    const reconcilerFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-reconciler', environment });
+    // A shard worker walks thousands of projects: minutes, not API Gateway's 29 s; under the 5-minute interval
+    // so one worker's invocations rarely overlap (its checkpoint's version fences them when they do).
+    const reconcilerFn = controlPlaneFunction(this, { stage: props.stage, fn: 'orchestration-reconciler', environment, timeout: RECONCILER_TIMEOUT });
     this.functions = { 'orchestration-step': stepFn, 'orchestration-reconciler': reconcilerFn };
     for (const [fn, fun] of Object.entries(this.functions)) grantTableAccess(props.table, fun, tableAccessOf(fn));
 
@@ -78,6 +86,8 @@ export class Orchestration extends Construct {
       action,
       projectId: sfn.JsonPath.stringAt('$.projectId'),
       run: sfn.JsonPath.numberAt('$.run'),
+      // The history count (leg, events so far, limit): each task adds its events; see shared/usecases/run/history.ts.
+      history: sfn.JsonPath.objectAt('$.history'),
     });
     const withWork = (action: OrchestrationAction) => ({ ...base(action), work: sfn.JsonPath.objectAt('$.work') });
     const invoke = (name: string, payload: Record<string, unknown>, comment: string) =>
@@ -97,7 +107,6 @@ export class Orchestration extends Construct {
       'Marks the work item and the project FAILED, fenced on the run.',
     );
     recordFailure.addCatch(runFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    recordFailure.next(runFailed);
     const catchInto = <T extends sfn.TaskStateBase>(task: T): T => {
       task.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
       return task;
@@ -107,6 +116,10 @@ export class Orchestration extends Construct {
     const subtaskFailed = new sfn.Fail(this, 'Subtask failed', { error: 'SubtaskFailed', cause: 'A subtask failed; the project is FAILED (see its subtasks).' });
     const backgroundOnly = new sfn.Succeed(this, 'Continuous sync running', { comment: 'Only continuous sync is left; it runs until release.' });
     const completed = new sfn.Succeed(this, 'Migration completed');
+    // A failure in a run the project no longer belongs to is no failure of the project: the run was superseded.
+    recordFailure.next(
+      new sfn.Choice(this, 'Failure recorded?').when(sfn.Condition.stringEquals('$.work.outcome', 'FENCED'), superseded).otherwise(runFailed),
+    );
 
     // The first pick has no work item yet: only projectId and run.
     const pickNext = catchInto(invoke('Pick next work item', base('next'), 'Reads the project: the next pending subtask, switchover step or operator gate.'));
@@ -131,10 +144,17 @@ export class Orchestration extends Construct {
     catchInto(awaitOperator);
     const waitForJob = new sfn.Wait(this, 'Wait for job progress', { time: sfn.WaitTime.duration(Duration.seconds(JOB_POLL_SECONDS)) });
 
+    // Near the history limit the run continues as a new execution of the same run, which polls the same work item.
+    const continued = new sfn.Succeed(this, 'Continued as new execution', { comment: 'The run goes on in its next execution (same run; the project records it).' });
+    const continueRun = catchInto(
+      invoke('Continue as new execution', withWork('continue'), 'Records the next execution of this run on the project (fenced), then starts it with the work item to poll.'),
+    );
+    continueRun.next(new sfn.Choice(this, 'Handed over?').when(sfn.Condition.stringEquals('$.work.outcome', 'CONTINUED'), continued).otherwise(superseded));
     const workDone = new sfn.Choice(this, 'Work item done?')
       .when(sfn.Condition.stringEquals('$.work.outcome', 'DONE'), pickNext)
       .when(sfn.Condition.stringEquals('$.work.outcome', 'FAILED'), subtaskFailed)
       .when(sfn.Condition.stringEquals('$.work.outcome', 'FENCED'), superseded)
+      .when(sfn.Condition.stringEquals('$.work.outcome', 'CONTINUE'), continueRun)
       .otherwise(waitForJob);
     startWork.next(workDone);
     waitForJob.next(pollWork);
@@ -153,18 +173,29 @@ export class Orchestration extends Construct {
 
     // Every state after this one (and every Catch) may count on a work item in the state.
     const begin = new sfn.Pass(this, 'Begin run', {
-      comment: 'Input: {projectId, run}. The run continues from whatever the project item says is pending.',
+      comment: 'Input: {projectId, run, history}. The run continues from whatever the project item says is pending.',
       result: sfn.Result.fromObject({ action: 'BEGIN' }),
       resultPath: '$.work',
     });
     begin.next(pickNext);
+    const countFromZero = new sfn.Pass(this, 'Count history from zero', {
+      comment: 'An input without a history count: the first execution of the run, no events yet.',
+      result: sfn.Result.fromObject({ leg: 0, events: 0 }),
+      resultPath: '$.history',
+    });
+    countFromZero.next(begin);
+    // A continued execution carries the work item its previous execution polled: it waits and polls it.
+    const start = new sfn.Choice(this, 'Continued execution?')
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.work'), sfn.Condition.isPresent('$.history')), waitForJob)
+      .when(sfn.Condition.isPresent('$.history'), begin)
+      .otherwise(countFromZero);
 
     this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
     this.stateMachine = new sfn.StateMachine(this, 'Runs', {
       stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'One execution per project run: the orchestration list, subtask by subtask (JSONPath).',
-      definitionBody: sfn.DefinitionBody.fromChainable(begin),
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
@@ -180,11 +211,18 @@ export class Orchestration extends Construct {
     );
     // What the step and reconciler functions may do with runs follows from their operations (infra/constructs/wiring.ts).
 
-    new events.Rule(this, 'ReconcileSchedule', {
-      description: `Restart RUNNING projects whose execution is gone (${props.stage})`,
-      schedule: events.Schedule.rate(Duration.minutes(5)),
-      targets: [new targets.LambdaFunction(reconcilerFn, { retryAttempts: 2 })],
-    });
+    // One pass = one invocation per worker (a shard's runs, the pause timers), each its own target with its
+    // own input, asynchronous and retried on its own: no worker waits behind another. A rule takes at most
+    // 5 targets, so the workers are spread over ceil(workers / 5) rules on the same schedule.
+    const perRule = 5;
+    for (let i = 0; i * perRule < RECONCILER_WORKERS.length; i++) {
+      const workers = RECONCILER_WORKERS.slice(i * perRule, (i + 1) * perRule);
+      new events.Rule(this, i === 0 ? 'ReconcileSchedule' : `ReconcileSchedule${i}`, {
+        description: `Reconciler workers ${workers.map(workerLabel).join(', ')} (${props.stage})`,
+        schedule: events.Schedule.rate(Duration.minutes(5)),
+        targets: workers.map((w) => new targets.LambdaFunction(reconcilerFn, { retryAttempts: 2, event: events.RuleTargetInput.fromObject(w) })),
+      });
+    }
   }
 
   /**

@@ -56,12 +56,17 @@ export class ProjectsTable extends Construct {
     });
 
     for (const gsi of def.GlobalSecondaryIndexes) {
-      if (gsi.Projection.ProjectionType !== 'ALL') throw new Error(`index ${gsi.IndexName}: only ALL projection is supported`);
-      this.table.addGlobalSecondaryIndex({
-        indexName: gsi.IndexName,
-        ...keys(gsi.KeySchema),
-        projectionType: dynamodb.ProjectionType.ALL,
-      });
+      const projection: { ProjectionType: string; NonKeyAttributes?: readonly string[] } = gsi.Projection;
+      const projected =
+        projection.ProjectionType === 'ALL'
+          ? { projectionType: dynamodb.ProjectionType.ALL }
+          : projection.ProjectionType === 'KEYS_ONLY'
+            ? { projectionType: dynamodb.ProjectionType.KEYS_ONLY }
+            : projection.ProjectionType === 'INCLUDE' && projection.NonKeyAttributes?.length
+              ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.NonKeyAttributes] }
+              : undefined;
+      if (!projected) throw new Error(`index ${gsi.IndexName}: unsupported projection ${JSON.stringify(projection)}`);
+      this.table.addGlobalSecondaryIndex({ indexName: gsi.IndexName, ...keys(gsi.KeySchema), ...projected });
     }
   }
 }
@@ -81,6 +86,11 @@ export const PARTITIONS = {
   idempotency: prefixOf(keys.idempotency('x').pk),
   simulatedJob: prefixOf(keys.simulatedJob('x').pk),
   simulatedFailure: prefixOf(keys.simulatedFailure('x', 'y').pk),
+  checkpoint: prefixOf(keys.checkpoint('x').pk),
+  statusCounter: prefixOf(keys.statusCounter('x', 0).pk),
+  /** A batch resource: its record and its per-project claims and results. */
+  batch: prefixOf(keys.batch('x').pk),
+  batchListing: prefixOf(keys.batchListing('x', 'y').pk),
 } as const;
 export type Partition = keyof typeof PARTITIONS;
 
@@ -113,8 +123,8 @@ const ENGINE = { write: ['simulatedJob'], delete: ['simulatedFailure'] } as cons
 
 /**
  * Per function (folder name), the table access its handler's use cases need (read from the adapters in
- * shared/adapters/dynamodb and shared/adapters/engine). Only delete-project and batch-operations (which
- * may delete) may delete items of a project's partition — the project item; no function may delete in
+ * shared/adapters/dynamodb and shared/adapters/engine). Only delete-project, batch-operations and batch-worker
+ * (which may delete) may delete items of a project's partition — the project item; no function may delete in
  * a project's partition otherwise, so none can delete an audit event. Putting/updating in a project's
  * partition cannot be narrowed further by IAM: tampering with an audit event is detected instead (Alerts.watchAuditTrail).
  */
@@ -138,24 +148,38 @@ export const TABLE_ACCESS = {
     write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write],
     delete: ['projectName', ...ENGINE.delete, ...IDEMPOTENT.delete],
   },
+  // A small batch runs within the request; a large one is created (record + listing entry) for the worker.
   'batch-operations': {
     read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
     queryIndexes: true,
-    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write],
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write, 'batch', 'batchListing'],
     delete: ['project', 'projectName', ...ENGINE.delete, ...IDEMPOTENT.delete],
   },
+  'get-batch-operation': { read: ['dynamodb:GetItem', 'dynamodb:Query'] },
+  'list-batch-operations': { read: ['dynamodb:Query', 'dynamodb:BatchGetItem'] },
+  // Expands a selector (index listings), claims and records its projects' results (BATCH#), applies the
+  // operation as the batch route does, and reads a project's audit trail when a redelivery may have applied it.
+  'batch-worker': {
+    read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+    queryIndexes: true,
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, 'batch'],
+    delete: ['project', 'projectName', ...ENGINE.delete],
+  },
   'orchestration-step': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
+  // Each shard worker saves its checkpoint (CHECKPOINT#): a pass resumes where the last invocation stopped.
   'orchestration-reconciler': {
     read: ['dynamodb:GetItem'],
     queryIndexes: true,
-    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write],
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, 'checkpoint'],
     delete: ['projectName', ...ENGINE.delete],
   },
   // Expiry pauses the project's jobs (its 'jobs' capability, shared/wiring.ts).
   'pause-timer': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
-  // Alerts are items of the project's partition (ALERT#): recorded, then marked notified.
-  'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project'] },
-  'project-status-metrics': { read: [], queryIndexes: true },
+  // Alerts are items of the project's partition (ALERT#): recorded, then marked notified. Status changes are
+  // counted into the status counters, each with its counted marker in the project's partition (one transaction).
+  'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project', 'statusCounter'] },
+  // Reads the counters; recounts the status index and sets them when they were never set.
+  'project-status-metrics': { read: ['dynamodb:BatchGetItem'], queryIndexes: true, write: ['statusCounter'] },
 } as const satisfies Record<string, TableAccess>;
 
 export type TableAccessFunction = keyof typeof TABLE_ACCESS;

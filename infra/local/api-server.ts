@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ROUTES, type Route } from '../../shared/api/routes';
+import { methodsOf, ROUTES, type Route } from '../../shared/api/routes';
+import type { LocalRoute } from './failure-injection';
 
 /**
  * Serves the API on localhost by turning each HTTP request into the API Gateway REST proxy event the
@@ -45,7 +46,7 @@ export function matchRoute(method: string, path: string): { match?: Match; pathK
     const m = regex.exec(path);
     if (!m) continue;
     pathKnown = true;
-    if (route.method !== method) continue;
+    if (!methodsOf(route).includes(method)) continue;
     const pathParameters: Record<string, string> = {};
     for (const [k, v] of Object.entries(m.groups ?? {})) pathParameters[k] = decodeSegment(v);
     return { match: { route, pathParameters }, pathKnown };
@@ -100,10 +101,12 @@ export function toProxyEvent(req: IncomingMessage, url: URL, match: Match, body:
   const requestId = randomUUID();
   const actor = req.headers['x-actor'];
   const hasQuery = Object.keys(query).length > 0;
+  // HEAD reaches the GET route's function as HEAD, as API Gateway sends it.
+  const httpMethod = req.method === 'HEAD' ? 'HEAD' : match.route.method;
   return {
     resource: match.route.path,
     path: url.pathname,
-    httpMethod: match.route.method,
+    httpMethod,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
@@ -117,7 +120,7 @@ export function toProxyEvent(req: IncomingMessage, url: URL, match: Match, body:
       apiId: 'local',
       authorizer: undefined,
       protocol: `HTTP/${req.httpVersion}`,
-      httpMethod: match.route.method,
+      httpMethod,
       path: url.pathname,
       stage: 'local',
       requestId,
@@ -220,7 +223,33 @@ function answerClientError(error: NodeJS.ErrnoException & { code?: string }, soc
   );
 }
 
-export function createApiServer(load: HandlerLoader = loadFunctionHandler): Server {
+/** The local-only route a request names, with its path parameters (local routes are never deployed). */
+function matchLocal(routes: readonly LocalRoute[], method: string, path: string): { route?: LocalRoute; pathParameters: Record<string, string>; pathKnown: boolean } {
+  for (const route of routes) {
+    const m = templateRegex(route.path).exec(path);
+    if (!m) continue;
+    const pathParameters: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m.groups ?? {})) pathParameters[k] = decodeSegment(v);
+    return route.method === method ? { route, pathParameters, pathKnown: true } : { pathParameters, pathKnown: true };
+  }
+  return { pathParameters: {}, pathKnown: false };
+}
+
+async function serveLocal(req: IncomingMessage, res: ServerResponse, route: LocalRoute, pathParameters: Record<string, string>): Promise<void> {
+  const raw = await readBody(req, 64 * 1024);
+  if (raw === 'too-large') return problem(res, 413, 'PAYLOAD_TOO_LARGE', 'Payload too large', 'The body exceeds 64 KiB.');
+  let body: unknown;
+  try {
+    body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+  } catch {
+    return problem(res, 400, 'MALFORMED_JSON', 'Malformed JSON', 'The body is not valid JSON.');
+  }
+  const result = await route.handle(pathParameters, body);
+  res.writeHead(result.status, { 'content-type': result.status >= 400 ? 'application/problem+json' : 'application/json' });
+  res.end(JSON.stringify(result.body));
+}
+
+export function createApiServer(load: HandlerLoader = loadFunctionHandler, localRoutes: readonly LocalRoute[] = []): Server {
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const handlerFor = (fn: string) => {
     let h = handlers.get(fn);
@@ -242,6 +271,12 @@ export function createApiServer(load: HandlerLoader = loadFunctionHandler): Serv
         return;
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
+      const local = matchLocal(localRoutes, req.method ?? 'GET', url.pathname);
+      if (local.route) return serveLocal(req, res, local.route, local.pathParameters);
+      if (local.pathKnown) {
+        req.resume();
+        return problem(res, 405, 'METHOD_NOT_ALLOWED', 'Method not allowed', `${req.method} is not supported on ${url.pathname}.`);
+      }
       const { match, pathKnown } = matchRoute(req.method ?? 'GET', url.pathname);
       if (!match) {
         req.resume();

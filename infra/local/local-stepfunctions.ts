@@ -2,7 +2,7 @@ import './promise-with-resolvers';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { ExecutionAbortedError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { executionNameFor } from '../../shared/domain/orchestration';
+import { currentExecutionName, executionInput } from '../../shared/domain/orchestration';
 import type { ProjectRecord } from '../../shared/domain/project';
 import type { Orchestrator } from '../../shared/ports';
 import type { AslDefinition, LocalStateMachine } from './state-machine';
@@ -39,6 +39,31 @@ export interface LocalStepFunctionsOptions {
   timeScale: number;
   load?: FunctionLoader;
   log?: (line: string) => void;
+  /** The history estimate at which a run continues as a new execution (tests force a low one; default: the step's own). */
+  historyEventLimit?: number;
+}
+
+/** The end state of a run the project no longer belongs to (paused, released, or resumed as a newer run). */
+export const SUPERSEDED_STATE = 'Run superseded or stopped';
+
+const oneLine = (text: string, max: number) => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/**
+ * One short log line for an ended execution: what it ended as and where, never the whole history (a
+ * long run polls thousands of times) nor a whole stack trace. A superseded run is said to be one: the
+ * project moved on without it, which is no failure.
+ */
+export function executionLogLine(e: Pick<LocalExecution, 'name' | 'status' | 'history' | 'error'>): string {
+  const last = e.history.at(-1) ?? '(no state)';
+  const states = `${e.history.length} state(s)`;
+  if (e.status === 'SUCCEEDED' && last === SUPERSEDED_STATE) {
+    return `[stepfunctions] ${e.name} superseded: the project no longer belongs to this run (paused, released or resumed); ended after ${states}`;
+  }
+  if (e.status === 'FAILED') return `[stepfunctions] ${e.name} FAILED at "${last}" after ${states}: ${oneLine(e.error ?? 'no cause', 200)}`;
+  return `[stepfunctions] ${e.name} ${e.status}: "${last}" after ${states}`;
 }
 
 const LAMBDA_INVOKE = /^arn:[^:]+:states:::lambda:invoke(\.waitForTaskToken)?$/;
@@ -67,12 +92,12 @@ export class LocalStepFunctions implements Orchestrator {
       throw e;
     }
     if (project.run === undefined) throw new Error(`project ${project.id} has no run`);
-    const name = executionNameFor(project.id, project.run);
+    const name = currentExecutionName(project);
     if (this.executions.has(name)) return; // ExecutionAlreadyExists: a duplicate start is harmless
     const machine = new StateMachine(this.definition as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
     const history: string[] = [];
     const execution = machine.run(
-      { projectId: project.id, run: project.run },
+      executionInput(project, this.options.historyEventLimit) as never,
       {
         overrides: this.overrides(name),
         context: { Execution: { Name: name, StartTime: new Date().toISOString() }, Task: { Token: `local-${name}` } },
@@ -85,32 +110,43 @@ export class LocalStepFunctions implements Orchestrator {
       abort: execution.abort,
       done: Promise.resolve(),
     };
-    record.done = execution.result.then(
+    // The event log closes when the execution ends: its history is complete before the end is logged.
+    const historyRecorded = (async () => {
+      for await (const event of execution.eventLogs) {
+        if (event.type === 'StateEntered') history.push(event.state.name);
+      }
+    })().catch(() => undefined);
+    const ended = execution.result.then(
+      async (output: unknown) => {
+        await historyRecorded;
+        return output;
+      },
+      async (e: unknown) => {
+        await historyRecorded;
+        throw e;
+      },
+    );
+    record.done = ended.then(
       () => {
         if (record.status === 'RUNNING') record.status = 'SUCCEEDED';
-        this.log(`[stepfunctions] ${name} ${record.status}: ${history.join(' → ')}`);
+        this.log(executionLogLine(record));
       },
       (e: unknown) => {
         if (e instanceof ExecutionAbortedError) record.status = 'ABORTED';
         else {
           record.status = 'FAILED';
           record.error = (e as Error)?.message;
-          this.log(`[stepfunctions] ${name} FAILED (${record.error}): ${history.join(' → ')}`);
+          this.log(executionLogLine(record));
         }
         this.dropTokens(name);
       },
     );
-    void (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered') history.push(event.state.name);
-      }
-    })().catch(() => undefined);
     this.executions.set(name, record);
   }
 
   async stopRun(project: ProjectRecord, reason: string): Promise<void> {
     if (project.run === undefined) return;
-    const name = executionNameFor(project.id, project.run);
+    const name = currentExecutionName(project);
     const execution = this.executions.get(name);
     if (!execution || execution.status !== 'RUNNING') return;
     execution.status = 'ABORTED';
@@ -121,7 +157,11 @@ export class LocalStepFunctions implements Orchestrator {
 
   async isRunActive(project: ProjectRecord): Promise<boolean> {
     if (project.run === undefined) return false;
-    return this.executions.get(executionNameFor(project.id, project.run))?.status === 'RUNNING';
+    return this.executions.get(currentExecutionName(project))?.status === 'RUNNING';
+  }
+
+  executionId(executionName: string): string {
+    return `arn:aws:states:local:000000000000:execution:runs:${executionName}`;
   }
 
   async completeTask(taskToken: string, output: Record<string, unknown> = {}): Promise<void> {

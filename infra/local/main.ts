@@ -2,10 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { localBatchQueue } from './local-batch-queue';
 import { getDeps, overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
 import { localEngines, registerLocalDataSources } from './local-engines';
 import { TABLE } from '../../shared/table';
-import { createApiServer } from './api-server';
+import { createApiServer, loadFunctionHandler } from './api-server';
+import { failSubtaskRoute } from './failure-injection';
 import { dataLayout } from './data-layout';
 import { DynamoDbPortTaken, ensureTable, localClient, startDynamoDbLocal } from './dynamodb-local';
 import { InstanceLifecycle } from './instance-lifecycle';
@@ -110,7 +112,9 @@ async function main() {
   // Engines: the real PostgreSQL engine for PostgreSQL → PostgreSQL projects, the SIMULATED one for the others.
   const base = getDeps();
   const engines = localEngines(base.dataSources, base.engine);
-  overrideDeps({ expiry: scheduler, events, alertNotifier, orchestrator: stepFunctions, engine: engines.router });
+  // Large batches: the batch worker's handler module, run in-process with bounded concurrency.
+  const batchQueue = await localBatchQueue();
+  overrideDeps({ expiry: scheduler, events, alertNotifier, orchestrator: stepFunctions, engine: engines.router, batchQueue });
   lifecycle.own('the PostgreSQL engine', () => engines.postgres.close());
   const registered = await registerLocalDataSources(getDeps(), pgDataSources);
   scheduler.start();
@@ -129,7 +133,8 @@ async function main() {
   stream.start();
   lifecycle.own('the stream poller', () => stream.stop());
 
-  const server = createApiServer();
+  // The local-only route to try the failure paths on the SIMULATED engine (never deployed).
+  const server = createApiServer(loadFunctionHandler, [failSubtaskRoute(getDeps, base.engine)]);
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? portTaken({ port, setting: 'PORT' }) : e));
     server.listen(port, '127.0.0.1', ok);
@@ -143,7 +148,11 @@ async function main() {
   // and sweeps the pause timers (missing ones created, those of pauses a crash left behind deleted).
   const { handler: reconcile } = await import('../../functions/orchestration-reconciler/handler');
   const reconciled = await reconcile({ graceSeconds: 0, allPauses: true }, { awsRequestId: randomUUID() } as Context);
-  const reconcileTimer = setInterval(() => void reconcile({}, { awsRequestId: randomUUID() } as Context).catch((e: unknown) => console.error('reconciler', e)), 5 * 60_000);
+  // Then as deployed: every 5 minutes one independent invocation per worker (a shard's runs, the pause timers).
+  const { RECONCILER_WORKERS } = await import('../../shared/usecases/reconcile-shards');
+  const reconcileTimer = setInterval(() => {
+    for (const worker of RECONCILER_WORKERS) void reconcile(worker, { awsRequestId: randomUUID() } as Context).catch((e: unknown) => console.error('reconciler', worker, e));
+  }, 5 * 60_000);
   reconcileTimer.unref();
   lifecycle.own('the reconciler', () => clearInterval(reconcileTimer));
   // Counted after the boot reconcile, which creates the timers a crash lost and deletes those it left behind.

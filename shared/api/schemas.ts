@@ -109,6 +109,17 @@ const TableRefSchema = /* @__PURE__ */ schema(() =>
   }),
 );
 
+const TablesSchema = /* @__PURE__ */ schema(() =>
+  z
+    .array(TableRefSchema)
+    .min(1)
+    .max(1000)
+    .refine((t) => new Set(t.map((r) => `${r.schema}\u0000${r.table}`)).size === t.length, { message: 'tables must not repeat' })
+    .refine((t) => utf8Bytes(JSON.stringify(t)) <= MAX_TABLES_BYTES, {
+      message: `tables must be at most ${MAX_TABLES_BYTES} bytes as UTF-8 JSON (names in CJK scripts take 3 bytes a character)`,
+    }),
+);
+
 export const CreateProjectBody = /* @__PURE__ */ schema(() =>
   z
     .strictObject({
@@ -118,15 +129,7 @@ export const CreateProjectBody = /* @__PURE__ */ schema(() =>
       sourceIds: z.array(Id).min(1).max(MAX_SOURCES).optional(),
       destinationId: Id,
       migrationType: MigrationTypeSchema,
-      tables: z
-        .array(TableRefSchema)
-        .min(1)
-        .max(1000)
-        .refine((t) => new Set(t.map((r) => `${r.schema}\u0000${r.table}`)).size === t.length, { message: 'tables must not repeat' })
-        .refine((t) => utf8Bytes(JSON.stringify(t)) <= MAX_TABLES_BYTES, {
-          message: `tables must be at most ${MAX_TABLES_BYTES} bytes as UTF-8 JSON (names in CJK scripts take 3 bytes a character)`,
-        })
-        .optional(),
+      tables: TablesSchema.optional(),
       alertLevel: AlertLevel.optional(),
       labels: z.array(Label).max(20).optional(),
     })
@@ -141,6 +144,23 @@ export const CreateProjectBody = /* @__PURE__ */ schema(() =>
       const sources = p.sourceIds ?? (p.sourceId !== undefined ? [p.sourceId] : []);
       if (sources.includes(p.destinationId)) ctx.addIssue({ code: 'custom', path: ['destinationId'], message: 'source and destination must differ' });
     }),
+);
+
+/**
+ * POST /projects/{id}/clone: a new name, and optionally any field of the create body to change; the
+ * others are the original project's (the merged body must then be a valid create body).
+ */
+export const CloneProjectBody = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    name: ResourceName,
+    description: z.string().max(1024).optional(),
+    sourceId: Id.optional(),
+    destinationId: Id.optional(),
+    migrationType: MigrationTypeSchema.optional(),
+    tables: TablesSchema.optional(),
+    alertLevel: AlertLevel.optional(),
+    labels: z.array(Label).max(20).optional(),
+  }),
 );
 
 export const ListProjectsQuery = /* @__PURE__ */ schema(() =>

@@ -70,6 +70,9 @@ export const OPTIONS = {
   username: { type: 'string' },
   database: { type: 'string' },
   'secret-arn': { type: 'string' },
+  subtask: { type: 'string' },
+  'at-percent': { type: 'string' },
+  message: { type: 'string' },
 } as const;
 
 export type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];

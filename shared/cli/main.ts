@@ -1,6 +1,9 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BATCH_OPERATIONS } from '../domain/transitions';
+import { MAX_BATCH_SIZE } from '../domain/batch';
+import { ASYNC_BATCH_THRESHOLD } from '../domain/batch-jobs';
+import { awaitBatch, batchGet, batchList } from './batch-jobs';
 import { ApiClient, ApiError, type RequestSigner } from './client';
 import {
   BATCH_CHUNK,
@@ -44,6 +47,10 @@ Commands:
   projects create --name N --source ID --destination ID [--components C,..] [--tables schema.table,..]
                   [--label L]... [--alert-level LEVEL] [--description D]
                                                        Create a project (components: structure,full,incremental,verification,reverse)
+  projects clone <id> --name N [--source ID] [--destination ID] [--components C,..] [--tables ..] [--label L]...
+                  [--alert-level LEVEL] [--description D]
+                                                       Create a NOT_STARTED project like <id> (released ones too);
+                                                       the options given replace the original's
   projects delete <id> [--confirm-name NAME]           Delete a project; asks for its name
 ${lifecycleHelp()}
   projects skip-verification <id>...                   Same as projects skip-full-verification
@@ -51,12 +58,18 @@ ${lifecycleHelp()}
   batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
                                                        Apply ${BATCH_OPERATIONS.join('|')} to many projects:
                                                        shows the preview, asks, then runs only the eligible ones
+                                                       (over 100 projects: batch resources, waited for with a progress bar)
+  batch get <batch id>                                 A batch resource: status, counters, every project's result
+  batch list [--limit N]                               Batch resources, newest first
   watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
   events <id>                                          The audit trail of a project (every page)
   alerts <id>                                          The alerts raised for a project (every page)
   data-sources list | get <id> | delete <id> | test-connection <id>
   data-sources create --name N --engine E --host H --port P --username U [--database D] [--secret-arn ARN]
                                                        Manage data sources; test-connection connects as the jobs would
+  fail-subtask <id> [--subtask TYPE] [--at-percent N] [--message M]
+                                                       LOCAL server only: make the SIMULATED engine fail the project's
+                                                       current subtask (or TYPE) at its next poll (or at N %)
   wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
                                                        Wait until a project reaches STATUS (or DELETED)
 
@@ -102,33 +115,48 @@ async function projectsGet(ctx: Ctx, id: string): Promise<number> {
   return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => describeProject(p));
 }
 
-async function projectsCreate(ctx: Ctx): Promise<number> {
-  const f = ctx.flags;
-  const components = (f.components ?? 'structure,full,incremental').split(',').map((c) => c.trim());
-  const migrationType = Object.fromEntries(Object.values(COMPONENT_FLAGS).map((k) => [k, false]));
-  for (const c of components) {
-    const key = COMPONENT_FLAGS[c];
-    if (!key) throw new UsageError(`unknown component '${c}' (one of ${Object.keys(COMPONENT_FLAGS).join(', ')})`);
-    migrationType[key] = true;
+/** The create-body fields the flags give (create: all of them with defaults; clone: only those given). */
+function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unknown> {
+  const componentList = f.components ?? (defaults ? 'structure,full,incremental' : undefined);
+  let migrationType: Record<string, boolean> | undefined;
+  if (componentList !== undefined) {
+    migrationType = Object.fromEntries(Object.values(COMPONENT_FLAGS).map((k) => [k, false]));
+    for (const c of componentList.split(',').map((x) => x.trim())) {
+      const key = COMPONENT_FLAGS[c];
+      if (!key) throw new UsageError(`unknown component '${c}' (one of ${Object.keys(COMPONENT_FLAGS).join(', ')})`);
+      migrationType[key] = true;
+    }
   }
   const tables = f.tables?.split(',').map((t) => {
     const [schema, table, ...rest] = t.trim().split('.');
     if (!schema || !table || rest.length) throw new UsageError(`--tables takes schema.table, got '${t}'`);
     return { schema, table };
   });
-  const body = {
+  return {
     name: need(f.name, '--name'),
-    sourceId: need(f.source, '--source'),
-    destinationId: need(f.destination, '--destination'),
-    migrationType,
+    ...(defaults ? { sourceId: need(f.source, '--source'), destinationId: need(f.destination, '--destination') } : {}),
+    ...(!defaults && f.source ? { sourceId: f.source } : {}),
+    ...(!defaults && f.destination ? { destinationId: f.destination } : {}),
+    ...(migrationType ? { migrationType } : {}),
     ...(tables ? { tables } : {}),
     ...(f.label ? { labels: f.label } : {}),
     ...(f['alert-level'] ? { alertLevel: f['alert-level'].toUpperCase() } : {}),
     ...(f.description ? { description: f.description } : {}),
   };
-  const { body: p } = await ctx.api.request('POST', '/projects', { body });
+}
+
+async function projectsCreate(ctx: Ctx): Promise<number> {
+  const { body: p } = await ctx.api.request('POST', '/projects', { body: projectFields(ctx.flags, true) });
   return emit(ctx, { op: 'projects create', result: true, msg: '', projects: [{ result: true, msg: 'created', projectId: p.id, name: p.name, status: p.status }] }, () =>
     `Created project ${p.name} (${p.id}), ${p.status}.`,
+  );
+}
+
+/** A new NOT_STARTED project like an existing one (released ones too); the flags given override its fields. */
+async function projectsClone(ctx: Ctx, id: string): Promise<number> {
+  const { body: p } = await ctx.api.request('POST', `/projects/${encodeURIComponent(id)}/clone`, { body: projectFields(ctx.flags, false) });
+  return emit(ctx, { op: 'projects clone', result: true, msg: '', projects: [{ result: true, msg: 'created', projectId: p.id, name: p.name, status: p.status, clonedFrom: id }] }, () =>
+    `Created project ${p.name} (${p.id}), ${p.status}, as a clone of ${id}.`,
   );
 }
 
@@ -240,11 +268,13 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   // Execute exactly what was previewed: the eligible ids at the versions shown.
   const eligible = preview.eligible;
   const items: ItemResult[] = [];
+  // A large selection goes as batch resources (202): the server runs them; migctl waits on their counters.
+  const chunkSize = eligible.length > ASYNC_BATCH_THRESHOLD ? MAX_BATCH_SIZE : BATCH_CHUNK;
   const bar = new ProgressBar(ctx.io.stderr, eligible.length, operation);
-  for (let i = 0; i < eligible.length; i += BATCH_CHUNK) {
-    const chunk = eligible.slice(i, i + BATCH_CHUNK);
+  for (let i = 0; i < eligible.length; i += chunkSize) {
+    const chunk = eligible.slice(i, i + chunkSize);
     try {
-      const { body: done } = await ctx.api.request<Execution>('POST', '/batch-operations', {
+      const { status: answered, body: done } = await ctx.api.request<Execution>('POST', '/batch-operations', {
         body: {
           operation,
           projectIds: chunk.map((e) => e.projectId),
@@ -252,13 +282,17 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
           ...(parameters ? { parameters } : {}),
         },
       });
+      if (answered === 202) {
+        items.push(...(await awaitBatch(ctx, done as unknown as Parameters<typeof awaitBatch>[1], chunk.length)));
+        continue;
+      }
       for (const r of done.results) {
         items.push({ result: r.ok, msg: r.ok ? '' : `${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`, projectId: r.projectId, name: r.name, ...(r.status ? { status: r.status } : {}) });
       }
     } catch (e) {
       for (const c of chunk) items.push({ result: false, msg: errorMsg(e), projectId: c.projectId, name: c.name });
     }
-    if (eligible.length > BATCH_CHUNK) bar.update(items.length);
+    if (eligible.length > BATCH_CHUNK && chunkSize === BATCH_CHUNK) bar.update(items.length);
   }
   bar.finish();
   // The exit status follows the eligible projects only: a skipped one did not fail, it was not asked.
@@ -322,6 +356,27 @@ async function wait(ctx: Ctx, id: string): Promise<number> {
   }
 }
 
+/** The local server's failure injection (POST /local/projects/{id}/fail-subtask; not a deployed route). */
+async function failSubtask(ctx: Ctx, id: string): Promise<number> {
+  const f = ctx.flags;
+  const atPercent = f['at-percent'] === undefined ? undefined : Number(f['at-percent']);
+  if (atPercent !== undefined && !(atPercent >= 0 && atPercent <= 100)) throw new UsageError('--at-percent takes a number from 0 to 100');
+  const body = { ...(f.subtask ? { subtask: f.subtask.toUpperCase() } : {}), ...(atPercent !== undefined ? { atPercent } : {}), ...(f.message ? { message: f.message } : {}) };
+  let r;
+  try {
+    r = await ctx.api.request('POST', `/local/projects/${encodeURIComponent(id)}/fail-subtask`, { body });
+  } catch (e) {
+    if (e instanceof ApiError && (e.problem.code === 'ROUTE_NOT_FOUND' || e.problem.code === 'ROUTE_NOT_FOUND_OR_UNSIGNED')) {
+      throw new ApiError(e.status, { ...e.problem, detail: 'fail-subtask works against the local server (npm start) only; this endpoint has no such route.' });
+    }
+    throw e;
+  }
+  const p = r.body as { projectId: string; name: string; subtask: string; atPercent: number; message: string };
+  return emit(ctx, { op: 'fail-subtask', result: true, msg: '', projects: [{ result: true, msg: `${p.subtask} fails at ${p.atPercent} %`, projectId: p.projectId, name: p.name, subtask: p.subtask }] }, () =>
+    `${p.subtask} of ${p.name} will fail ${p.atPercent === 0 ? 'at its next poll' : `at ${p.atPercent} %`}: "${p.message}". Watch it: migctl projects get ${p.projectId}`,
+  );
+}
+
 async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
   const [command, sub, ...rest] = positionals;
   switch (command) {
@@ -333,6 +388,8 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
           return projectsGet(ctx, need(rest[0], 'project id'));
         case 'create':
           return projectsCreate(ctx);
+        case 'clone':
+          return projectsClone(ctx, need(rest[0], 'project id'));
         case 'delete':
           return projectsDelete(ctx, need(rest[0], 'project id'));
         default: {
@@ -347,6 +404,8 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
       return lifecycle(ctx, 'alert-level set', c, rest);
     }
     case 'batch':
+      if (sub === 'get') return batchGet(ctx, need(rest[0], 'batch id'));
+      if (sub === 'list') return batchList(ctx);
       return batch(ctx, sub);
     case 'switchover':
       return switchover(ctx, sub, rest[0]);
@@ -361,6 +420,8 @@ async function dispatch(ctx: Ctx, positionals: string[]): Promise<number> {
       return wait(ctx, need(sub, 'project id'));
     case 'watch':
       return watch(ctx, need(sub, 'project id'));
+    case 'fail-subtask':
+      return failSubtask(ctx, need(sub, 'project id'));
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
   }

@@ -130,6 +130,18 @@ export const partPath = (p: Pick<ProjectRecord, 'subtasks'>, type: SubtaskType, 
 /** Execution name of a run: a duplicate start of the same run is refused by Step Functions, hence harmless. */
 export const executionNameFor = (projectId: string, run: number) => `${projectId}-${run}`;
 
+/**
+ * A run outlives Step Functions' 25,000-event history by continuing as new executions of the same run:
+ * leg 0 is `<projectId>-<run>`, leg n `<projectId>-<run>-c<n>` (each name once: a duplicate start is harmless).
+ */
+export const legExecutionName = (projectId: string, run: number, leg: number) => (leg === 0 ? executionNameFor(projectId, run) : `${projectId}-${run}-c${leg}`);
+
+/** The leg of the run's current execution: the one the project records for its run, else the first. */
+export const currentLeg = (p: Pick<ProjectRecord, 'run' | 'execution'>): number => (p.execution !== undefined && p.execution.run === p.run ? p.execution.leg : 0);
+
+/** The name of the execution that owns the project's current run now. */
+export const currentExecutionName = (p: Pick<ProjectRecord, 'id' | 'run' | 'execution'>): string => legExecutionName(p.id, p.run ?? 0, currentLeg(p));
+
 export function subtaskIndex(p: Pick<ProjectRecord, 'subtasks'>, type: SubtaskType): number {
   const i = p.subtasks.findIndex((s) => s.type === type);
   if (i < 0) throw new Error(`project has no ${type} subtask`);
@@ -163,4 +175,21 @@ export function runningParts(p: Pick<ProjectRecord, 'subtasks'>): { subtasks: Su
   const subtasks = list.filter((s) => s.status === 'RUNNING').map((s) => s.type);
   const steps = list.flatMap((s) => (s.steps ?? []).filter((st) => st.status === 'RUNNING').map((st) => st.name));
   return { subtasks, steps };
+}
+
+/**
+ * The input of the project's current execution: the run, the history count it begins with (its leg,
+ * no events yet, the limit it continues at when one is forced), and for a continued leg the work item
+ * the previous leg stood at (the new execution polls it first).
+ */
+export function executionInput(p: Pick<ProjectRecord, 'id' | 'run' | 'execution'>, historyLimit?: number): Record<string, unknown> {
+  if (p.run === undefined) throw new Error(`project ${p.id} has no run to start`);
+  const leg = currentLeg(p);
+  const carried = leg > 0 ? p.execution?.carried : undefined;
+  return {
+    projectId: p.id,
+    run: p.run,
+    history: { leg, events: 0, ...(historyLimit !== undefined ? { limit: historyLimit } : {}) },
+    ...(carried ? { work: carried } : {}),
+  };
 }

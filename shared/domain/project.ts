@@ -54,6 +54,15 @@ export interface ProjectPrecheck {
 export type AwaitedGate = 'SWITCHOVER_ENTRY' | 'SWITCHOVER_START' | 'STEP_CONFIRMATION';
 
 /** What DynamoDB holds for a project (without key attributes). */
+/** A continued run's current execution: its leg, its ARN (id locally) and the position it carries on from. */
+export interface RunExecution {
+  run: number;
+  leg: number;
+  arn: string;
+  /** The work item the previous leg stood at (the new one waits and polls it first). */
+  carried?: { action: string; subtask?: SubtaskType; step?: SwitchoverStepName; gate?: AwaitedGate; outcome?: string };
+}
+
 export interface ProjectRecord {
   id: string;
   name: string;
@@ -102,12 +111,22 @@ export interface ProjectRecord {
   awaiting?: AwaitedGate;
   /** Step Functions task token of that wait (never shown by the API). */
   taskToken?: string;
+  /**
+   * The execution that owns the run since it continued as a new execution (history limit), written by
+   * the hand-over (a fenced run write); absent, or of an older run: the run's first execution. Internal.
+   */
+  execution?: RunExecution;
+  /**
+   * When the run's execution last recorded a poll of a running job (every 30 s while it polls): the
+   * reconciler takes a recent one as proof the execution lives and looks nothing up. Internal.
+   */
+  polledAt?: string;
   completedAt?: string;
   failedAt?: string;
 }
 
 /** The API view of a project: the record plus what is derived from the clock and the transitions table. */
-export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken' | 'sources' | 'sourceIds'> {
+export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken' | 'sources' | 'sourceIds' | 'execution' | 'polledAt'> {
   tables: TableRef[] | null;
   sourceIds: string[];
   /** Each source's status, pause time and deadline. */

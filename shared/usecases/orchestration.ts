@@ -11,4 +11,5 @@ export { type Work, type WorkAction, type WorkOutcome, type RunState, type StepI
 export { pickNext, startWork, pollWork } from './run/work-items';
 export { awaitOperator } from './run/operator-gates';
 export { completeRun, recordFailure } from './run/run-end';
-export { reconcileRuns, type ReconcileReport } from './reconcile';
+export { type ReconcileReport } from './reconcile';
+export { reconcileRuns, reconcileShard } from './reconcile-shards';

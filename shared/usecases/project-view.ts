@@ -4,7 +4,7 @@ import { allowedActions, isAllowed, ruleFor } from '../domain/transitions';
 
 /** The API view of a project: derived fields come from the transitions table and the clock, never from storage. */
 export function toProjectView(p: ProjectRecord, nowMs: number): ProjectView {
-  const { taskToken: _token, sources: _sources, ...shown } = p; // the execution's task token stays server-side
+  const { taskToken: _token, sources: _sources, execution: _execution, polledAt: _polledAt, ...shown } = p; // the execution's task token and hand-over stay server-side
   return {
     ...shown,
     sourceIds: sourceIdsOf(p),

@@ -29,7 +29,7 @@ export interface CreateProjectInput {
  * for the simulated engine (nothing to check: PASSED), in the engine for a real one (recorded on the
  * project; a failed precheck keeps it from starting until POST /projects/{id}/precheck passes).
  */
-export async function createProject(deps: Deps, input: CreateProjectInput, ctx: RequestContext): Promise<ProjectRecord> {
+export async function createProject(deps: Deps, input: CreateProjectInput, ctx: RequestContext, origin?: { clonedFrom: string }): Promise<ProjectRecord> {
   const nowMs = deps.clock.nowMs();
   const at = isoAt(nowMs);
   const sourceIds = sourcesOfInput(input);
@@ -68,6 +68,8 @@ export async function createProject(deps: Deps, input: CreateProjectInput, ctx: 
     actor: ctx.actor,
     requestId: ctx.requestId,
     version: 1,
+    // A clone's first event names the project it was made from.
+    ...(origin ? { detail: { clonedFrom: origin.clonedFrom } } : {}),
   };
   try {
     await deps.projects.create(project, event);

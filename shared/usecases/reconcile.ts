@@ -16,10 +16,12 @@ import { keepContinuousJobsRunning, pauseRun } from './run-control';
  */
 const SYSTEM = (requestId: string, cause: string) => ({ actor: 'system', requestId, cause });
 
-// ---- the reconciler ----
+// ---- the reconciler: one project's repair (the shard workers of reconcile-shards.ts call it) ----
 
 export interface ReconcileReport {
   checked: number;
+  /** RUNNING projects whose recent poll showed their execution alive (no look-up made). */
+  alive?: number;
   restarted: { projectId: string; run: number }[];
   /** RELEASING projects whose release was finished here (its stop or second write had failed). */
   released: string[];
@@ -28,81 +30,71 @@ export interface ReconcileReport {
 
 
 /**
- * Finds RUNNING projects that need an execution but whose run has none (it failed outside our Catch,
- * was stopped by hand, or its start was lost) and restarts them: a `restart-run` transition fenced on
- * the run they were at (so two reconcilers cannot both restart), then a new execution that continues
- * from the pending subtasks. Running it again changes nothing.
+ * How recent a recorded poll proves the execution alive: 5 grace periods (5 minutes by default, 10 missed
+ * 30-second polls); a grace of 0 (boot, tests) trusts no poll and looks every execution up.
  */
-export async function reconcileRuns(deps: Deps, options: { graceMs?: number; requestId?: string } = {}): Promise<ReconcileReport> {
-  const graceMs = options.graceMs ?? 60_000;
-  const report: ReconcileReport = { checked: 0, restarted: [], released: [], errors: [] };
-  let nextToken: string | undefined;
-  do {
-    const page = await deps.projects.list({ status: 'RUNNING', limit: 100, ...(nextToken ? { nextToken } : {}) });
-    for (const p of page.items) {
-      report.checked++;
-      // A background sync the engine reports PAUSED or STOPPED under this RUNNING project is resumed (fenced on its run).
-      await keepContinuousJobsRunning(deps, p).catch((e) => report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) }));
-      if (p.taskToken && p.awaiting) {
-        // The operator opened the gate but completing the waiting task failed: complete it now.
-        const plan = planNext(p);
-        const stillWaits = plan.action === 'AWAIT' && plan.gate === p.awaiting && (plan.step ?? undefined) === (p.waitingStep ?? undefined);
-        if (!stillWaits) {
-          try {
-            await deps.orchestrator.completeTask(p.taskToken, { gate: p.awaiting });
-          } catch (e) {
-            report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
-          }
-        }
-      }
-      if (!needsExecution(p)) continue;
-      if (deps.clock.nowMs() - Date.parse(p.updatedAt) < graceMs) continue;
+export const pollFreshMs = (graceMs: number) => Math.min(graceMs * 5, 5 * 60_000);
+
+/**
+ * Repairs one RUNNING project a pass found, in a bounded number of calls: a background sync the engine
+ * reports PAUSED or STOPPED is resumed (fenced on its run; one poll per continuous subtask), an operator
+ * gate opened while completing its task failed is completed (one call), and a run that needs an
+ * execution but has none (it failed outside our Catch, was stopped by hand, or its start was lost) gets
+ * a `restart-run` transition fenced on the run and version it was seen at (two reconcilers cannot both
+ * restart) and a new execution (one look-up, one write, one start). Running it again changes nothing.
+ */
+export async function repairRun(deps: Deps, p: ProjectRecord, report: ReconcileReport, options: { graceMs: number; requestId: string }): Promise<void> {
+  report.checked++;
+  await keepContinuousJobsRunning(deps, p).catch((e) => report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) }));
+  if (p.taskToken && p.awaiting) {
+    // The operator opened the gate but completing the waiting task failed: complete it now.
+    const plan = planNext(p);
+    const stillWaits = plan.action === 'AWAIT' && plan.gate === p.awaiting && (plan.step ?? undefined) === (p.waitingStep ?? undefined);
+    if (!stillWaits) {
       try {
-        if (await deps.orchestrator.isRunActive(p)) continue;
-        const { after } = await writeTransition(deps, 'restart-run', {
-          operation: 'restart-run',
-          projectId: p.id,
-          run: p.run ?? 0,
-          expectedVersion: p.version,
-          detail: { previousRun: p.run ?? 0 },
-          ctx: SYSTEM(options.requestId ?? 'reconciler', 'execution-gone'),
-        }, p);
-        if (!after) continue;
-        await deps.orchestrator.startRun(after);
-        report.restarted.push({ projectId: p.id, run: after.run ?? 0 });
+        await deps.orchestrator.completeTask(p.taskToken, { gate: p.awaiting });
       } catch (e) {
-        if (e instanceof DomainError && e.status < 500) continue; // the project moved on: nothing to restart
         report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
       }
     }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  await finishReleases(deps, graceMs, options.requestId ?? 'reconciler', report);
-  return report;
-}
-
-/** Every project of a status, page by page. */
-async function forEachIn(deps: Deps, status: 'RELEASING', body: (p: ProjectRecord) => Promise<void>): Promise<void> {
-  let nextToken: string | undefined;
-  do {
-    const page = await deps.projects.list({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
-    for (const p of page.items) await body(p);
-    nextToken = page.nextToken;
-  } while (nextToken);
+  }
+  if (!needsExecution(p)) return;
+  const now = deps.clock.nowMs();
+  if (now - Date.parse(p.updatedAt) < options.graceMs) return;
+  // An execution that recorded a poll lately lives: no look-up (most RUNNING projects, in steady state).
+  if (!p.awaiting && p.polledAt !== undefined && now - Date.parse(p.polledAt) < pollFreshMs(options.graceMs)) {
+    report.alive = (report.alive ?? 0) + 1;
+    return;
+  }
+  try {
+    if (await deps.orchestrator.isRunActive(p)) return;
+    const { after } = await writeTransition(deps, 'restart-run', {
+      operation: 'restart-run',
+      projectId: p.id,
+      run: p.run ?? 0,
+      expectedVersion: p.version,
+      detail: { previousRun: p.run ?? 0 },
+      ctx: SYSTEM(options.requestId, 'execution-gone'),
+    }, p);
+    if (!after) return;
+    await deps.orchestrator.startRun(after);
+    report.restarted.push({ projectId: p.id, run: after.run ?? 0 });
+  } catch (e) {
+    if (e instanceof DomainError && e.status < 500) return; // the project moved on: nothing to restart
+    report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+  }
 }
 
 /** A release whose stop or second write failed stays RELEASING: stop everything again and finish it. */
-async function finishReleases(deps: Deps, graceMs: number, requestId: string, report: ReconcileReport): Promise<void> {
-  await forEachIn(deps, 'RELEASING', async (p) => {
-    if (deps.clock.nowMs() - Date.parse(p.updatedAt) < graceMs) return; // its own request may still be finishing it
-    try {
-      const done = await finishRelease(deps, p, { operation: 'release', projectId: p.id, ctx: SYSTEM(requestId, 'release-unfinished') });
-      if (done !== undefined) report.released.push(p.id);
-      else report.errors.push({ projectId: p.id, error: 'release could not be finished' });
-    } catch (e) {
-      if (!(e instanceof DomainError && e.status < 500)) report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
-    }
-  });
+export async function finishUnfinishedRelease(deps: Deps, p: ProjectRecord, report: ReconcileReport, options: { graceMs: number; requestId: string }): Promise<void> {
+  if (deps.clock.nowMs() - Date.parse(p.updatedAt) < options.graceMs) return; // its own request may still be finishing it
+  try {
+    const done = await finishRelease(deps, p, { operation: 'release', projectId: p.id, ctx: SYSTEM(options.requestId, 'release-unfinished') });
+    if (done !== undefined) report.released.push(p.id);
+    else report.errors.push({ projectId: p.id, error: 'release could not be finished' });
+  } catch (e) {
+    if (!(e instanceof DomainError && e.status < 500)) report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+  }
 }
 
 // ---- pauses ----

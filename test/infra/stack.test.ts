@@ -15,6 +15,7 @@ import { capabilitiesOf } from '../../shared/wiring';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { TABLE, tableDefinition } from '../../shared/table';
+import { RECONCILER_WORKERS } from '../../shared/usecases/reconcile-shards';
 
 /**
  * Synthesizes the stack once per stage (beforeAll) with the same context (feature flags) as cdk.json
@@ -79,6 +80,7 @@ function synthesize(stage: Stage, context: Record<string, unknown>, pauseDeadlin
       'pause-timer': logicalId(stack.pauseTimers.function),
       'publish-domain-events': logicalId(stack.domainEvents.publisher),
       'project-status-metrics': logicalId(stack.monitoring.statusMetrics),
+      'batch-worker': logicalId(stack.batchQueue.worker),
     },
     eventIds: { bus: logicalId(stack.domainEvents.bus), queue: logicalId(stack.domainEvents.deadLetterQueue) },
     pauseTimerIds: {
@@ -124,6 +126,9 @@ function methodsOf(s: Synthesized): { key: string; resource: CfnResource }[] {
     resource: m,
   }));
 }
+
+/** Every route under each method it answers: a GET route answers HEAD too (re-derived here: the test is the oracle). */
+const SERVED = ROUTES.flatMap((r) => (r.method === 'GET' ? [r, { ...r, method: 'HEAD' }] : [r]));
 
 /** Deliberately re-derived here rather than imported from infra/constructs/api.ts: the test is the oracle. */
 const isReadOnly = (fn: string) => ROUTES.filter((r) => r.fn === fn).every((r) => r.method === 'GET');
@@ -202,7 +207,7 @@ describe('functions', () => {
   it('has exactly one Node.js 24 arm64 function per function folder', () => {
     for (const { s } of stages()) {
       // Prepare
-      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events', 'project-status-metrics', ...ORCHESTRATION_FUNCTIONS].map((fn) => s.functionIds[fn]);
+      const ids = [...FUNCTION_NAMES, 'pause-timer', 'publish-domain-events', 'project-status-metrics', 'batch-worker', ...ORCHESTRATION_FUNCTIONS].map((fn) => s.functionIds[fn]);
 
       // Act
       const functions = ofType(s, 'AWS::Lambda::Function');
@@ -217,8 +222,11 @@ describe('functions', () => {
           MemorySize: 512,
           TracingConfig: { Mode: 'Active' },
         });
-        expect(f.Properties.Timeout).toBeLessThanOrEqual(60);
       }
+      // The reconciler's shard workers run for minutes (below their 5-minute interval), the batch worker takes a queue
+      // message of 25 projects (BATCH_WORKER_TIMEOUT); every other function at most a minute.
+      const longer: Record<string, number> = { [s.functionIds['orchestration-reconciler'] as string]: 240, [s.functionIds['batch-worker'] as string]: 120 };
+      for (const [id, f] of functions) expect(f.Properties.Timeout).toBeLessThanOrEqual(longer[id] ?? 60);
     }
   });
 
@@ -241,7 +249,7 @@ describe('functions', () => {
         expect(variables.EVENT_BUS_NAME).toBeUndefined();
         const powertools = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'];
         expect(variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'migration-control-plane', POWERTOOLS_METRICS_NAMESPACE: 'MigrationControlPlane' });
-        const derived = ['CONTROL_PLANE_FUNCTION', 'STATE_MACHINE_ARN', 'MIGRATION_ENGINES', 'SIMULATION_TIME_SCALE'];
+        const derived = ['CONTROL_PLANE_FUNCTION', 'STATE_MACHINE_ARN', 'MIGRATION_ENGINES', 'SIMULATION_TIME_SCALE', 'BATCH_QUEUE_URL'];
         expect(Object.keys(variables).filter((k) => !['TABLE_NAME', 'PAUSE_DEADLINE_SECONDS', 'NODE_OPTIONS', ...derived, ...powertools, ...pauseTimerSettings].includes(k))).toEqual([]);
         expect(variables.CONTROL_PLANE_FUNCTION).toBe(fn);
         // Functions one of whose operations has a run effect know the state machine; the others do not.
@@ -319,7 +327,7 @@ describe('IAM', () => {
     const readOnly = FUNCTION_NAMES.filter(isReadOnly);
 
     // Assess
-    expect(readOnly.sort()).toEqual(['get-data-source', 'get-openapi', 'get-project', 'list-data-sources', 'list-project-alerts', 'list-project-events', 'list-projects']);
+    expect(readOnly.sort()).toEqual(['get-batch-operation', 'get-data-source', 'get-openapi', 'get-project', 'list-batch-operations', 'list-data-sources', 'list-project-alerts', 'list-project-events', 'list-projects']);
   });
 
   // The exact DynamoDB actions and partitions of every function: table-access.test.ts.
@@ -350,10 +358,10 @@ describe('IAM', () => {
 });
 
 describe('REST API', () => {
-  it('has exactly the (method, path) pairs of ROUTES', () => {
+  it('has exactly the (method, path) pairs of ROUTES, and HEAD beside every GET', () => {
     for (const { s } of stages()) {
       // Prepare
-      const expected = ROUTES.map((r) => `${r.method} ${r.path}`).sort();
+      const expected = SERVED.map((r) => `${r.method} ${r.path}`).sort();
 
       // Act
       const actual = methodsOf(s)
@@ -372,7 +380,7 @@ describe('REST API', () => {
       const methods = methodsOf(s).filter((m) => !m.key.startsWith('OPTIONS '));
 
       // Assess
-      expect(methods).toHaveLength(ROUTES.length);
+      expect(methods).toHaveLength(SERVED.length);
       for (const m of methods) expect(m.resource.Properties.AuthorizationType, m.key).toBe('AWS_IAM');
     }
   });
@@ -434,7 +442,7 @@ describe('REST API', () => {
     expect(validators[0]?.[1].Properties).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
     const validatorId = validators[0]?.[0];
     for (const { key, resource: m } of methods) {
-      const route = ROUTES.find((r) => `${r.method} ${r.path}` === key);
+      const route = SERVED.find((r) => `${r.method} ${r.path}` === key);
       expect(route, key).toBeDefined();
       expect(m.Properties.RequestValidatorId).toEqual({ Ref: validatorId });
       const params = [...(route?.path ?? '').matchAll(/\{(\w+)\}/g)].map((x) => `method.request.path.${x[1]}`);
@@ -462,7 +470,7 @@ describe('REST API', () => {
     }
   });
 
-  it('exports a read-only policy (exactly the GET routes) and an operator policy (every route)', () => {
+  it('exports a read-only policy (exactly the GET and HEAD routes) and an operator policy (every route)', () => {
     // Prepare
     const policies = ofType(dev, 'AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties);
     const routesOf = (p: Json) => {
@@ -473,7 +481,7 @@ describe('REST API', () => {
         return String(parts[parts.length - 1]).replace(/^\//, '');
       });
     };
-    const expected = (routes: typeof ROUTES) => routes.map((r) => `${r.method}${r.path.replace(/\{\w+\}/g, '*')}`).sort();
+    const expected = (routes: typeof SERVED) => routes.map((r) => `${r.method}${r.path.replace(/\{\w+\}/g, '*')}`).sort();
 
     // Act
     const readOnly = policies.find((p) => String(p.Description).startsWith('Read-only'));
@@ -481,8 +489,8 @@ describe('REST API', () => {
 
     // Assess
     expect(policies).toHaveLength(2);
-    expect(routesOf(readOnly).sort()).toEqual(expected(ROUTES.filter((r) => r.method === 'GET')));
-    expect(routesOf(operator).sort()).toEqual(expected(ROUTES));
+    expect(routesOf(readOnly).sort()).toEqual(expected(SERVED.filter((r) => r.method === 'GET' || r.method === 'HEAD')));
+    expect(routesOf(operator).sort()).toEqual(expected(SERVED));
   });
 });
 
@@ -529,7 +537,8 @@ function statementsOf(s: Synthesized, fn: string): Json[] {
 const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
 
 describe('pause timers (EventBridge Scheduler)', () => {
-  const managers = FUNCTION_NAMES.filter((fn) => capabilitiesOf(fn).includes('timers'));
+  // API functions and the batch worker (it applies the batch operations, pause and resume among them).
+  const managers = [...FUNCTION_NAMES, 'batch-worker'].filter((fn) => capabilitiesOf(fn).includes('timers'));
 
   it('has a dedicated schedule group, and a Scheduler role that may invoke only the pause-timer function', () => {
     // Prepare
@@ -620,7 +629,8 @@ describe('pause timers (EventBridge Scheduler)', () => {
 describe('domain events (table stream → EventBridge)', () => {
   it('the table streams new images, and only inserted EVENT# items trigger the publisher', () => {
     // Prepare
-    const mappings = ofType(dev, 'AWS::Lambda::EventSourceMapping');
+    // The stream's mapping (the batch queue's mapping reads SQS).
+    const mappings = ofType(dev, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => !JSON.stringify(m.Properties.EventSourceArn).includes('Batches'));
 
     // Assess
     expect(resource(dev, dev.tableId).Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
@@ -746,7 +756,7 @@ describe('monitoring (dashboard and alarms)', () => {
     const all = alarms();
 
     // Assess
-    expect(alarmOn('ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(alarmOn('ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(alarmOn('5XXError')).toHaveLength(1);
     const ddb = all.filter((a) => JSON.stringify(a.Metrics ?? []).includes('ThrottledRequests'));
     expect(ddb).toHaveLength(1);
@@ -770,12 +780,14 @@ describe('monitoring (dashboard and alarms)', () => {
     for (const status of ['NOT_STARTED', 'RUNNING', 'PAUSED', 'FAILED', 'RELEASING', 'RELEASED', 'COMPLETED']) expect(body).toContain(status);
   });
 
-  it('counts projects by status every 5 minutes with a read-only function', () => {
+  it('counts projects by status every 5 minutes with a function that writes nothing but the status counters', () => {
     const rules = ofType(dev, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(dev.functionIds['project-status-metrics'] ?? '-'));
     expect(rules).toHaveLength(1);
     expect(rules[0]?.[1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
-    const actions = statementsOf(dev, 'project-status-metrics').flatMap((st) => asList(st.Action) as string[]);
-    expect(actions.filter((a) => DYNAMODB_WRITE_ACTIONS.includes(a))).toEqual([]);
+    const writes = statementsOf(dev, 'project-status-metrics').filter((st) => (asList(st.Action) as string[]).some((a) => DYNAMODB_WRITE_ACTIONS.includes(a)));
+    // It sets the counters when they were never set (a recount): puts and updates in the COUNTER# partitions only, no delete.
+    expect(writes.flatMap((st) => asList(st.Action) as string[]).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(writes.map((st) => st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])).toEqual([['COUNTER#*']]);
   });
 });
 
@@ -813,7 +825,7 @@ describe('orchestration state machine', () => {
 
   it('every Lambda task retries transient errors and catches the rest into "Record run failure"', () => {
     const tasks = states().filter(([, st]) => st.Type === 'Task');
-    expect(tasks.map(([name]) => name).sort()).toEqual(['Await operator', 'Mark project completed', 'Pick next work item', 'Poll work item', 'Record run failure', 'Start work item']);
+    expect(tasks.map(([name]) => name).sort()).toEqual(['Await operator', 'Continue as new execution', 'Mark project completed', 'Pick next work item', 'Poll work item', 'Record run failure', 'Start work item']);
     for (const [name, st] of tasks) {
       const retried = (st.Retry as Json[]).flatMap((r) => r.ErrorEquals as string[]);
       expect(retried, name).toEqual(expect.arrayContaining(['TransientError', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
@@ -832,7 +844,11 @@ describe('orchestration state machine', () => {
       Parameters: { Payload: { action: 'await', 'taskToken.$': '$$.Task.Token' } },
       ResultPath: null,
     });
-    expect(definitionOf(dev).definition.StartAt).toBe('Begin run');
+    // A continued execution (history limit) starts at the poll of the work item it carries; a first one at "Begin run".
+    expect(definitionOf(dev).definition.StartAt).toBe('Continued execution?');
+    expect(byName['Continued execution?']).toMatchObject({ Type: 'Choice', Default: 'Count history from zero' });
+    expect((byName['Continued execution?'] as Json)?.Choices?.map((c: Json) => c.Next)).toEqual(['Wait for job progress', 'Begin run']);
+    expect((byName['Work item done?'] as Json)?.Choices).toContainEqual({ Variable: '$.work.outcome', StringEquals: 'CONTINUE', Next: 'Continue as new execution' });
   });
 
   it('is a Standard state machine with logging ALL to a log group with a retention, and tracing', () => {
@@ -904,15 +920,16 @@ describe('orchestration state machine', () => {
     }
   });
 
-  it('the reconciler runs every 5 minutes', () => {
+  it('the reconciler runs every 5 minutes as independent workers: one target per shard, one for the pause timers', () => {
     for (const { s } of stages()) {
       const rules = ofType(s, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(s.functionIds['orchestration-reconciler'] ?? '-'));
-      expect(rules).toHaveLength(1);
-      expect(rules[0]?.[1].Properties).toMatchObject({
-        ScheduleExpression: 'rate(5 minutes)',
-        State: 'ENABLED',
-        Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [s.functionIds['orchestration-reconciler'], 'Arn'] } })],
-      });
+      const targets = rules.flatMap(([, r]) => r.Properties.Targets as Json[]);
+      for (const [, r] of rules) expect(r.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      expect(targets.every((t) => JSON.stringify(t.Arn) === JSON.stringify({ 'Fn::GetAtt': [s.functionIds['orchestration-reconciler'], 'Arn'] }))).toBe(true);
+      expect(targets.map((t) => JSON.parse(t.Input as string))).toEqual(expect.arrayContaining([...RECONCILER_WORKERS]));
+      expect(targets).toHaveLength(RECONCILER_WORKERS.length);
+      const fn = resource(s, s.functionIds['orchestration-reconciler'] ?? '').Properties;
+      expect(fn.Timeout).toBe(240);
     }
   });
 });

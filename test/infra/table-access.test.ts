@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ACCESS } from '../../infra/constructs/projects-table';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
-import { capabilitiesOf } from '../../shared/wiring';
+import { capabilitiesOf, operationsOf } from '../../shared/wiring';
 import { type Json, type Synthesized, asList, logicalId, roleOfFunction, statementsOfRole, synthesizeStack } from './template';
 
 /**
@@ -50,26 +50,38 @@ const EXPECTED: Record<string, Expected> = {
     writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: [IDEMPOTENCY, 'PROJECTNAME#*', 'SIMFAIL#*'],
   },
+  // A small batch within the request; a large one's record and listing entry (BATCH#, BATCHES#).
   'batch-operations': {
     actions: [GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE],
     indexes: true,
-    writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'SIMJOB#*'],
+    writeIn: ['BATCH#*', 'BATCHES#*', 'DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: [IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*', 'SIMFAIL#*'],
+  },
+  'get-batch-operation': { actions: [GET, QUERY] },
+  'list-batch-operations': { actions: [BATCH_GET, QUERY] },
+  // Expands selectors (indexes), claims and records results (BATCH#), applies the operations, reads audit trails.
+  'batch-worker': {
+    actions: [GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE],
+    indexes: true,
+    writeIn: ['BATCH#*', 'DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
+    deleteIn: ['PROJECT#*', 'PROJECTNAME#*', 'SIMFAIL#*'],
   },
   'orchestration-step': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   'orchestration-reconciler': {
     actions: [GET, QUERY, PUT, UPDATE, DELETE],
     indexes: true,
-    writeIn: ['DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
+    writeIn: ['CHECKPOINT#*', 'DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: ['PROJECTNAME#*', 'SIMFAIL#*'],
   },
   'pause-timer': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
-  'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['PROJECT#*'] },
-  'project-status-metrics': { actions: [QUERY], indexes: true },
+  // Counts status changes: a counted marker in the project's partition and ADDs on the status counters.
+  'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['COUNTER#*', 'PROJECT#*'] },
+  // Reads the counters (BatchGetItem); when never set, recounts the status index and puts them.
+  'project-status-metrics': { actions: [BATCH_GET, QUERY, PUT, UPDATE], indexes: true, writeIn: ['COUNTER#*'] },
 };
 
 /** Functions that may delete an item of a project's partition (the project item; IAM cannot exclude its audit events). */
-const MAY_DELETE_PROJECT_ITEMS = ['batch-operations', 'delete-project'];
+const MAY_DELETE_PROJECT_ITEMS = ['batch-operations', 'batch-worker', 'delete-project'];
 
 const s = synthesizeStack('dev');
 const tableId = logicalId(s, s.cp.table.table);
@@ -78,6 +90,7 @@ const functionIds: Record<string, string> = {
   ...Object.fromEntries(Object.entries(s.cp.orchestration.functions).map(([fn, f]) => [fn, logicalId(s, f)])),
   'pause-timer': logicalId(s, s.cp.pauseTimers.function),
   'publish-domain-events': logicalId(s, s.cp.domainEvents.publisher),
+  'batch-worker': logicalId(s, s.cp.batchQueue.worker),
   'project-status-metrics': logicalId(s, s.cp.monitoring.statusMetrics),
 };
 
@@ -131,7 +144,7 @@ describe('projects table access, per function', () => {
     }
   });
 
-  it('only delete-project and batch-operations may delete in a project partition; no other function can delete an audit event', () => {
+  it('only the functions that apply delete (delete-project, batch-operations, batch-worker) may delete in a project partition; no other function can delete an audit event', () => {
     // Act
     const deleters = Object.keys(functionIds).filter((fn) =>
       dynamoStatements(s, fn).some((st) => actionsOf(st).includes(DELETE) && (leadingKeysOf(st).length === 0 || leadingKeysOf(st).some((k) => 'PROJECT#x'.startsWith(k.replace('*', ''))))),
@@ -139,7 +152,8 @@ describe('projects table access, per function', () => {
 
     // Assess
     expect(deleters.sort()).toEqual(MAY_DELETE_PROJECT_ITEMS);
-    expect(ROUTES.filter((r) => r.operations.includes('delete')).map((r) => r.fn).sort()).toEqual(MAY_DELETE_PROJECT_ITEMS);
+    expect(ROUTES.filter((r) => r.operations.includes('delete')).map((r) => r.fn).sort()).toEqual(MAY_DELETE_PROJECT_ITEMS.filter((fn) => fn !== 'batch-worker'));
+    expect(Object.keys(functionIds).filter((fn) => operationsOf(fn).includes('delete')).sort()).toEqual(MAY_DELETE_PROJECT_ITEMS);
   });
 
   it("exactly the functions that run jobs (capability 'jobs', shared/wiring.ts) may write the simulated engine's items", () => {
@@ -191,7 +205,7 @@ describe('audit trail integrity', () => {
   });
 
   it('the domain-event publisher still sees only inserted audit events (the two stream readers do not overlap)', () => {
-    const mapping = Object.values(s.resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const mapping = Object.values(s.resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName).includes(functionIds['publish-domain-events'] ?? '-'));
     expect(JSON.parse(mapping?.Properties.FilterCriteria.Filters[0].Pattern).eventName).toEqual(['INSERT']);
   });
 });

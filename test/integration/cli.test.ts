@@ -75,7 +75,7 @@ describe('migctl end to end against the local API', () => {
 
     // Assess
     expect(r.code).toBe(0);
-    for (const cmd of ['projects list', 'projects get', 'projects create', 'projects start', 'projects pause', 'projects resume', 'projects release', 'projects delete', 'batch <op>', 'switchover enter', 'switchover start', 'switchover confirm', 'events <id>', 'wait <id> --for']) {
+    for (const cmd of ['projects list', 'projects get', 'projects create', 'projects start', 'projects pause', 'projects resume', 'projects release', 'projects clone', 'projects delete', 'batch <op>', 'switchover enter', 'switchover start', 'switchover confirm', 'events <id>', 'wait <id> --for']) {
       expect(r.stdout).toContain(cmd);
     }
   });
@@ -99,6 +99,25 @@ describe('migctl end to end against the local API', () => {
     expect(listed.stdout).toContain('cli-orders');
     expect(events.stdout).toMatch(/create\s+-\s+NOT_STARTED/);
     expect(events.stdout).toMatch(/start\s+NOT_STARTED\s+RUNNING/);
+  });
+
+  it('projects clone: a project like another, the flags given replacing its fields; an unknown id exits 1', async () => {
+    // Prepare
+    const original = await createProject(ds, { labels: ['team:cli-clone'], alertLevel: 'LOW', tables: [{ schema: 's', table: 't' }] });
+
+    // Act
+    const cloned = await migctl(endpoint, ['projects', 'clone', original.id, '--name', `${original.name}-again`, '--alert-level', 'high', '--json']);
+    const missing = await migctl(endpoint, ['projects', 'clone', 'no-such-project', '--name', 'whatever']);
+    const noName = await migctl(endpoint, ['projects', 'clone', original.id]);
+
+    // Assess
+    expect(cloned.code).toBe(0);
+    const id = JSON.parse(cloned.stdout).projects[0].projectId as string;
+    const got = await call('GET', `/projects/${id}`);
+    expect(got.body).toMatchObject({ name: `${original.name}-again`, status: 'NOT_STARTED', alertLevel: 'HIGH', labels: ['team:cli-clone'], tables: [{ schema: 's', table: 't' }] });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr + missing.stdout).toContain('PROJECT_NOT_FOUND');
+    expect(noName.code).toBe(2);
   });
 
   it('a failed item makes the exit status non-zero, and JSON says which', async () => {

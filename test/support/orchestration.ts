@@ -9,10 +9,15 @@ import { call, createDataSources, createProject, useLocalTable } from './harness
  * Runs on DynamoDB Local with the synthesized state machine executed by aws-local-stepfunctions (the
  * same wiring as `npm start`) and the simulated engine sped up by `timeScale`.
  */
-export async function useLocalRuns(options: { timeScale: number; overrides?: Partial<Deps> }) {
+export async function useLocalRuns(options: { timeScale: number; overrides?: Partial<Deps>; historyEventLimit?: number }) {
   const engine = new SimulatedMigrationEngine({ timeScale: options.timeScale });
   const log: string[] = [];
-  const sfn = new LocalStepFunctions({ stateMachine: loadStateMachine(), timeScale: options.timeScale, log: (l) => log.push(l) });
+  const sfn = new LocalStepFunctions({
+    stateMachine: loadStateMachine(),
+    timeScale: options.timeScale,
+    log: (l) => log.push(l),
+    ...(options.historyEventLimit !== undefined ? { historyEventLimit: options.historyEventLimit } : {}),
+  });
   const table = await useLocalTable({ orchestrator: sfn, engine, ...options.overrides });
   return { engine, sfn, log, ...table };
 }
@@ -75,10 +80,10 @@ export const running = (type: string, minPercent = 0) => (p: ProjectBody) =>
  * The shared set-up of the orchestration test files: the local stack (registered in beforeAll) and
  * helpers that read its engine jobs, executions and audit trail.
  */
-export function useRunFixture(prefix: string, timeScale = 400) {
+export function useRunFixture(prefix: string, timeScale = 400, options: { historyEventLimit?: number } = {}) {
   const fixture = {} as { run: Awaited<ReturnType<typeof useLocalRuns>>; ds: { sourceId: string; destinationId: string } };
   beforeAll(async () => {
-    fixture.run = await useLocalRuns({ timeScale });
+    fixture.run = await useLocalRuns({ timeScale, ...options });
     fixture.ds = await createDataSources(prefix);
   });
   const engine = () => fixture.run.engine as SimulatedMigrationEngine;

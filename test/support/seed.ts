@@ -4,6 +4,7 @@ import { localDocumentClient } from '../../infra/local/dynamodb-local';
 import type { ProjectStatus } from '../../shared/domain/project';
 import { keys } from '../../shared/table';
 import { call, createProject } from './harness';
+import { shardOf } from '../../shared/domain/shards';
 
 /**
  * Puts a project created through the API into a status the lifecycle API alone cannot reach yet
@@ -17,7 +18,7 @@ export async function forceStatus(projectId: string, status: ProjectStatus): Pro
       Key: keys.project(projectId),
       UpdateExpression: 'SET #s = :s, gsi2pk = :g',
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': status, ':g': keys.statusPartition(status) },
+      ExpressionAttributeValues: { ':s': status, ':g': keys.statusPartition(status, shardOf(projectId)) },
     }),
   );
   client.destroy();

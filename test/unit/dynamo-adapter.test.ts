@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoProjectStore } from '../../shared/adapters/dynamodb/project-store';
 import { TransitionConflict, type TransitionWrite } from '../../shared/ports';
+import { shardOf } from '../../shared/domain/shards';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const store = new DynamoProjectStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), 'projects');
@@ -47,7 +48,7 @@ describe('DynamoProjectStore (aws-sdk-client-mock)', () => {
     expect(assigned('status')).toBe('PAUSED');
     expect(assigned('version')).toBe(5);
     expect(assigned('pauseExpiresAt')).toBe('2026-01-01T12:00:00.000Z');
-    expect(assigned('gsi2pk')).toBe('PROJECT#STATUS#PAUSED');
+    expect(assigned('gsi2pk')).toBe(`PROJECT#STATUS#PAUSED#${shardOf('p1')}`);
     expect(event?.Put?.Item).toMatchObject({ pk: 'PROJECT#p1', sk: 'EVENT#0000000005', operation: 'pause' });
     expect(event?.Put?.ConditionExpression).toBe('attribute_not_exists(#sk)');
   });

@@ -23,7 +23,7 @@ const project = { id: 'p-1', run: 3 } as ProjectRecord;
 beforeEach(() => sfn.reset());
 
 describe('Step Functions orchestrator adapter', () => {
-  it('starts one execution per run, named <projectId>-<run>, with {projectId, run}; a duplicate start is harmless', async () => {
+  it('starts one execution per run, named <projectId>-<run>, with {projectId, run, history}; a duplicate start is harmless', async () => {
     // Prepare
     sfn.on(StartExecutionCommand).resolvesOnce({ executionArn: 'x', startDate: new Date() }).rejectsOnce(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
 
@@ -32,7 +32,24 @@ describe('Step Functions orchestrator adapter', () => {
     await orchestrator.startRun(project);
 
     // Assess
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: SM, name: 'p-1-3', input: JSON.stringify({ projectId: 'p-1', run: 3 }) });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: SM, name: 'p-1-3', input: JSON.stringify({ projectId: 'p-1', run: 3, history: { leg: 0, events: 0 } }) });
+  });
+
+  it('a continued run starts, describes and stops its current leg, carrying the work item it stood at', async () => {
+    // Prepare
+    const carried = { action: 'RUN', subtask: 'FULL_MIGRATION' as const, outcome: 'WAITING' };
+    const continued = { ...project, execution: { run: 3, leg: 2, arn: 'arn', carried } };
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: new Date() });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' } as never);
+
+    // Act
+    await orchestrator.startRun(continued);
+    const active = await orchestrator.isRunActive(continued);
+
+    // Assess
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: 'p-1-3-c2', input: JSON.stringify({ projectId: 'p-1', run: 3, history: { leg: 2, events: 0 }, work: carried }) });
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: orchestrator.executionId('p-1-3-c2') });
+    expect(active).toBe(true);
   });
 
   it('any other StartExecution failure is OrchestratorUnavailable (the use case compensates)', async () => {

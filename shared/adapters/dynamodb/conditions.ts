@@ -88,3 +88,14 @@ export const pathEquals =
 export function allOf(x: Expression, pieces: readonly ConditionPiece[]): string {
   return pieces.map((piece) => piece(x)).join(' AND ');
 }
+
+/**
+ * The execution of leg `leg` still owns run `run` (a continued run: shared/domain/orchestration.ts
+ * currentLeg): the first leg while no hand-over of this run is recorded, a later one while it is the one recorded.
+ */
+export const legIs =
+  (run: number, leg: number): ConditionPiece =>
+  (x) =>
+    leg === 0
+      ? `(attribute_not_exists(${x.name('execution')}) OR ${x.path(['execution', 'run'])} <> ${x.value(run)} OR ${x.path(['execution', 'leg'])} = ${x.value(0)})`
+      : `(${x.path(['execution', 'run'])} = ${x.value(run)} AND ${x.path(['execution', 'leg'])} = ${x.value(leg)})`;

@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException, type Can
 import {
   BatchGetCommand,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -12,25 +13,32 @@ import { randomUUID } from 'node:crypto';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isTransientError } from '../../domain/errors';
 import { isoAt } from '../../domain/clock';
-import type { AuditEvent, ProjectRecord, ProjectStatus } from '../../domain/project';
+import { PROJECT_STATUSES, type AuditEvent, type ProjectRecord, type ProjectStatus } from '../../domain/project';
 import {
   CreateConflict,
   RunWriteRefused,
   TransitionConflict,
   type ListProjectsQuery,
   type Page,
+  type ShardPageQuery,
+  type StatusChange,
   type ProjectStore,
   type RunWrite,
+  type SweepCheckpoint,
   type TransitionWrite,
 } from '../../ports';
-import { TABLE, keys } from '../../table';
-import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
+import { TABLE, keys, projectIndexKeys } from '../../table';
+import { ALL_SHARDS, shardOf } from '../../domain/shards';
+import { queryShardsPage } from './sharded-list';
+import { Expression, allOf, attributeEquals, guardPieces, itemAbsent, itemExists, legIs, pathEquals, statusIn, versionIs, type ConditionPiece } from './conditions';
 import { projectListing } from '../page-tokens';
 import { queryAllPages, queryPage } from './pagination';
 import { TransactionCombiner, type TransactItems } from './transaction-combiner';
 
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'] as const;
+/** How long a counted-change marker stays: longer than the stream keeps a record (24 h). */
+const COUNTED_TTL_SECONDS = 2 * 24 * 3600;
 /** Retries of a transaction that DynamoDB cancelled only because another transaction held an item. */
 const TRANSACTION_CONFLICT_RETRIES = 12;
 
@@ -54,10 +62,7 @@ function cancellationItem(reason: Pick<CancellationReason, 'Item'> | undefined):
 export function projectItem(p: ProjectRecord): Record<string, unknown> {
   return {
     ...keys.project(p.id),
-    gsi1pk: keys.kindProject,
-    gsi1sk: keys.createdSort(p.createdAt, p.id),
-    gsi2pk: keys.statusPartition(p.status),
-    gsi2sk: keys.createdSort(p.createdAt, p.id),
+    ...projectIndexKeys(p),
     ...p,
   };
 }
@@ -249,17 +254,59 @@ export class DynamoProjectStore implements ProjectStore {
 
   async list(query: ListProjectsQuery): Promise<Page<ProjectRecord>> {
     const ix = query.status ? TABLE.indexes.byStatus : TABLE.indexes.byKind;
-    const x = new Expression();
-    const input: QueryCommandInput = {
-      TableName: this.table,
-      IndexName: ix.indexName,
-      KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(query.status ? keys.statusPartition(query.status) : keys.kindProject)}`,
-      ScanIndexForward: false,
-    };
-    if (query.label !== undefined) input.FilterExpression = `contains(${x.name('labels')}, ${x.value(query.label)})`;
-    Object.assign(input, x.attributes());
-    const page = await queryPage(this.client, input, ix, query.limit, query.nextToken, projectListing(query));
+    const status = query.status;
+    const page = await queryShardsPage(
+      this.client,
+      {
+        table: this.table,
+        ix,
+        partition: (shard) => (status ? keys.statusPartition(status, shard) : keys.kindProject(shard)),
+        shards: ALL_SHARDS,
+        ...(query.label !== undefined
+          ? { filter: { FilterExpression: 'contains(#label, :label)', ExpressionAttributeNames: { '#label': 'labels' }, ExpressionAttributeValues: { ':label': query.label } } }
+          : {}),
+        listing: projectListing(query),
+      },
+      query.limit,
+      query.nextToken,
+    );
     return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
+  async listByStatusShard(status: ProjectStatus, shard: number, query: ShardPageQuery): Promise<Page<ProjectRecord>> {
+    if (!ALL_SHARDS.includes(shard)) throw new Error(`no shard ${shard}`);
+    const page = await queryShardsPage(
+      this.client,
+      {
+        table: this.table,
+        ix: TABLE.indexes.byStatus,
+        partition: (s) => keys.statusPartition(status, s),
+        shards: [shard],
+        listing: JSON.stringify(['projects-shard', status, shard]),
+      },
+      query.limit,
+      query.nextToken,
+    );
+    return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
+  async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.checkpoint(worker), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...checkpoint } = out.Item;
+    return checkpoint as SweepCheckpoint;
+  }
+
+  async saveCheckpoint(c: SweepCheckpoint): Promise<boolean> {
+    const x = new Expression();
+    const condition = c.version === 1 ? itemAbsent(x) : `${x.name('version')} = ${x.value(c.version - 1)}`;
+    try {
+      await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.checkpoint(c.worker), ...c }, ConditionExpression: condition, ...x.attributes() }));
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
   }
 
   async transition(w: TransitionWrite): Promise<void> {
@@ -286,7 +333,7 @@ export class DynamoProjectStore implements ProjectStore {
         status: w.to,
         version: w.expectedVersion + 1,
         updatedAt: nowIso,
-        gsi2pk: keys.statusPartition(w.to),
+        gsi2pk: keys.statusPartition(w.to, shardOf(w.projectId)),
       };
       const assignments = [
         ...Object.entries(set)
@@ -344,22 +391,99 @@ export class DynamoProjectStore implements ProjectStore {
     }
   }
 
-  async countByStatus(status: ProjectStatus): Promise<number> {
+  async recountStatus(status: ProjectStatus): Promise<number[]> {
     const ix = TABLE.indexes.byStatus;
-    const x = new Expression();
-    let count = 0;
-    await queryAllPages(
-      this.client,
-      {
-        TableName: this.table,
-        IndexName: ix.indexName,
-        KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status))}`,
-        Select: 'COUNT',
-        ...x.attributes(),
-      },
-      (out) => (count += out.Count ?? 0),
+    return Promise.all(
+      ALL_SHARDS.map(async (shard) => {
+        const x = new Expression();
+        let count = 0;
+        await queryAllPages(
+          this.client,
+          {
+            TableName: this.table,
+            IndexName: ix.indexName,
+            KeyConditionExpression: `${x.name(ix.partitionKey)} = ${x.value(keys.statusPartition(status, shard))}`,
+            Select: 'COUNT',
+            ...x.attributes(),
+          },
+          (out) => (count += out.Count ?? 0),
+        );
+        return count;
+      }),
     );
-    return count;
+  }
+
+  async countStatusChange(c: StatusChange): Promise<boolean> {
+    if (c.from === c.to) return false;
+    const shard = shardOf(c.projectId);
+    const mx = new Expression();
+    const items: TransactItems = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...keys.statusCounted(c.projectId, c.version), from: c.from, to: c.to, [TABLE.ttlAttribute]: Math.floor(Date.now() / 1000) + COUNTED_TTL_SECONDS },
+          ConditionExpression: itemAbsent(mx),
+          ...mx.attributes(),
+        },
+      },
+    ];
+    for (const [status, delta] of [[c.from, -1], [c.to, 1]] as const) {
+      if (status === null) continue;
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: keys.statusCounter(status, shard),
+          UpdateExpression: 'ADD #n :d',
+          ExpressionAttributeNames: { '#n': 'n' },
+          ExpressionAttributeValues: { ':d': delta },
+        },
+      });
+    }
+    try {
+      await transactWithRetry(this.client, items);
+      return true;
+    } catch (e) {
+      if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
+  }
+
+  async readStatusCounts(): Promise<Record<ProjectStatus, number> | undefined> {
+    const counterKeys = PROJECT_STATUSES.flatMap((status) => ALL_SHARDS.map((shard) => keys.statusCounter(status, shard)));
+    const items = await this.batchGetItems([keys.statusCountersReady, ...counterKeys]);
+    if (!items.some((i) => i.pk === keys.statusCountersReady.pk)) return undefined;
+    const counts = Object.fromEntries(PROJECT_STATUSES.map((s) => [s, 0])) as Record<ProjectStatus, number>;
+    for (const status of PROJECT_STATUSES) {
+      const prefix = `COUNTER#STATUS#${status}#`;
+      for (const item of items) if (String(item.pk).startsWith(prefix)) counts[status] += Number(item.n ?? 0);
+    }
+    return counts;
+  }
+
+  async writeStatusCounts(perShard: Record<ProjectStatus, readonly number[]>): Promise<void> {
+    const puts = PROJECT_STATUSES.flatMap((status) =>
+      ALL_SHARDS.map((shard) => ({ ...keys.statusCounter(status, shard), n: perShard[status]?.[shard] ?? 0 })),
+    );
+    for (let i = 0; i < puts.length; i += 16) {
+      await Promise.all(puts.slice(i, i + 16).map((Item) => this.client.send(new PutCommand({ TableName: this.table, Item }))));
+    }
+    await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.statusCountersReady, at: new Date().toISOString() } }));
+  }
+
+  /** Items by key (BatchGetItem, 100 keys a request, unprocessed keys retried), eventually consistent. */
+  private async batchGetItems(itemKeys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    for (let i = 0; i < itemKeys.length; i += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] = itemKeys.slice(i, i + BATCH_GET_LIMIT);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > UNPROCESSED_RETRIES) throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed`);
+        if (attempt > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+        const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
+        found.push(...(out.Responses?.[this.table] ?? []));
+        pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
   }
 
   async updateRun(w: RunWrite): Promise<ProjectRecord> {
@@ -367,6 +491,7 @@ export class DynamoProjectStore implements ProjectStore {
     const condition = allOf(x, [
       itemExists,
       attributeEquals('run', w.run),
+      ...(w.leg !== undefined ? [legIs(w.run, w.leg)] : []),
       statusIn(w.statuses ?? ['RUNNING']),
       ...(w.expect ?? []).map((e) => pathEquals(e.path, e.value)),
     ]);

@@ -1,4 +1,4 @@
-import { executionNameFor } from '../../domain/orchestration';
+import { currentExecutionName, executionNameFor } from '../../domain/orchestration';
 import type { ProjectRecord } from '../../domain/project';
 import type { Orchestrator } from '../../ports';
 
@@ -15,19 +15,19 @@ export class InMemoryOrchestrator implements Orchestrator {
   private readonly active = new Set<string>();
 
   async startRun(project: ProjectRecord): Promise<void> {
-    const name = executionNameFor(project.id, project.run ?? 0);
+    const name = currentExecutionName(project);
     if (this.started.includes(name)) return;
     this.started.push(name);
     this.active.add(name);
   }
 
   async stopRun(project: ProjectRecord, reason: string): Promise<void> {
-    const name = executionNameFor(project.id, project.run ?? 0);
+    const name = currentExecutionName(project);
     if (this.active.delete(name)) this.stopped.push({ name, reason });
   }
 
   async isRunActive(project: ProjectRecord): Promise<boolean> {
-    return this.active.has(executionNameFor(project.id, project.run ?? 0));
+    return this.active.has(currentExecutionName(project));
   }
 
   async completeTask(taskToken: string, output?: Record<string, unknown>): Promise<void> {

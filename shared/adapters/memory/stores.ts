@@ -2,9 +2,11 @@ import { sourceIdsOf } from '../../domain/sources';
 import { isoAt } from '../../domain/clock';
 import { invalidNextToken, openPageToken, projectListing, sealPageToken } from '../page-tokens';
 import type { DataSourceRecord } from '../../domain/data-source';
-import type { AuditEvent, ProjectRecord } from '../../domain/project';
+import { PROJECT_STATUSES, type AuditEvent, type ProjectRecord, type ProjectStatus } from '../../domain/project';
 import { applyPaths, pathHolds } from '../../domain/paths';
 import { GUARDS } from '../../domain/transitions';
+import { ALL_SHARDS, shardOf } from '../../domain/shards';
+import { currentLeg } from '../../domain/orchestration';
 import {
   CreateConflict,
   DataSourceInUse,
@@ -13,8 +15,11 @@ import {
   type DataSourceStore,
   type ListProjectsQuery,
   type Page,
+  type ShardPageQuery,
+  type StatusChange,
   type ProjectStore,
   type RunWrite,
+  type SweepCheckpoint,
   type TransitionWrite,
 } from '../../ports';
 
@@ -27,6 +32,11 @@ export class InMemoryTable {
   readonly events = new Map<string, AuditEvent[]>();
   readonly names = new Map<string, string>();
   readonly dataSources = new Map<string, DataSourceRecord>();
+  readonly checkpoints = new Map<string, SweepCheckpoint>();
+  /** Status counters (no stream here: a caller counts changes itself), and the changes counted. */
+  readonly statusCounts = new Map<ProjectStatus, number>();
+  readonly counted = new Set<string>();
+  countsReady = false;
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -83,6 +93,18 @@ export class InMemoryProjectStore implements ProjectStore {
     return page(all, q.limit, q.nextToken, projectListing(q));
   }
 
+  async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
+    const c = this.table.checkpoints.get(worker);
+    return c && clone(c);
+  }
+
+  async saveCheckpoint(c: SweepCheckpoint): Promise<boolean> {
+    const stored = this.table.checkpoints.get(c.worker);
+    if ((stored?.version ?? 0) !== c.version - 1) return false;
+    this.table.checkpoints.set(c.worker, clone(c));
+    return true;
+  }
+
   async transition(w: TransitionWrite): Promise<void> {
     const t = this.table;
     const current = t.projects.get(w.projectId);
@@ -110,14 +132,45 @@ export class InMemoryProjectStore implements ProjectStore {
     for (const id of w.releaseDataSources ?? []) (t.dataSources.get(id) as DataSourceRecord).refCount -= 1;
   }
 
-  async countByStatus(status: ProjectRecord['status']): Promise<number> {
-    return [...this.table.projects.values()].filter((p) => p.status === status).length;
+  async listByStatusShard(status: ProjectRecord['status'], shard: number, q: ShardPageQuery): Promise<Page<ProjectRecord>> {
+    const all = [...this.table.projects.values()].filter((p) => p.status === status && shardOf(p.id) === shard);
+    return page(all, q.limit, q.nextToken, JSON.stringify(['projects-shard', status, shard]));
+  }
+
+  async recountStatus(status: ProjectStatus): Promise<number[]> {
+    const counts = ALL_SHARDS.map(() => 0);
+    for (const p of this.table.projects.values()) if (p.status === status) counts[shardOf(p.id)] = (counts[shardOf(p.id)] ?? 0) + 1;
+    return counts;
+  }
+
+  async countStatusChange(c: StatusChange): Promise<boolean> {
+    const marker = `${c.projectId}#${c.version}`;
+    if (c.from === c.to || this.table.counted.has(marker)) return false;
+    this.table.counted.add(marker);
+    const t = this.table.statusCounts;
+    if (c.from !== null) t.set(c.from, (t.get(c.from) ?? 0) - 1);
+    if (c.to !== null) t.set(c.to, (t.get(c.to) ?? 0) + 1);
+    return true;
+  }
+
+  async readStatusCounts(): Promise<Record<ProjectStatus, number> | undefined> {
+    if (!this.table.countsReady) return undefined;
+    return Object.fromEntries(PROJECT_STATUSES.map((s) => [s, this.table.statusCounts.get(s) ?? 0])) as Record<ProjectStatus, number>;
+  }
+
+  async writeStatusCounts(perShard: Record<ProjectStatus, readonly number[]>): Promise<void> {
+    for (const s of PROJECT_STATUSES) this.table.statusCounts.set(s, (perShard[s] ?? []).reduce((a, b) => a + b, 0));
+    this.table.countsReady = true;
   }
 
   async updateRun(w: RunWrite): Promise<ProjectRecord> {
     const current = this.table.projects.get(w.projectId);
     const holds =
-      current !== undefined && current.run === w.run && (w.statuses ?? ['RUNNING']).includes(current.status) && pathHolds(current, w.expect ?? []);
+      current !== undefined &&
+      current.run === w.run &&
+      (w.leg === undefined || currentLeg(current) === w.leg) &&
+      (w.statuses ?? ['RUNNING']).includes(current.status) &&
+      pathHolds(current, w.expect ?? []);
     if (!holds) throw new RunWriteRefused(current && clone(current));
     const next = applyPaths(current, w.set, w.remove ?? []);
     this.table.projects.set(w.projectId, next);

@@ -1,6 +1,6 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { lazyClient, onFirstUse } from '../aws/lazy-sdk';
-import { executionNameFor } from '../../domain/orchestration';
+import { currentExecutionName, executionInput } from '../../domain/orchestration';
 import type { ProjectRecord } from '../../domain/project';
 import { OrchestratorUnavailable, type Orchestrator } from '../../ports';
 
@@ -31,14 +31,14 @@ export class StepFunctionsOrchestrator implements Orchestrator {
   ) {}
 
   async startRun(project: ProjectRecord): Promise<void> {
-    const run = runOf(project);
+    runOf(project);
     const { ExecutionAlreadyExists, StartExecutionCommand } = await sfnSdk();
     try {
       await (await this.client()).send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
-          name: executionNameFor(project.id, run),
-          input: JSON.stringify({ projectId: project.id, run }),
+          name: currentExecutionName(project),
+          input: JSON.stringify(executionInput(project)),
         }),
       );
     } catch (e) {
@@ -53,7 +53,7 @@ export class StepFunctionsOrchestrator implements Orchestrator {
     try {
       await (await this.client()).send(
         new StopExecutionCommand({
-          executionArn: executionArnFor(this.stateMachineArn, executionNameFor(project.id, project.run)),
+          executionArn: executionArnFor(this.stateMachineArn, currentExecutionName(project)),
           error: 'Project.Stopped',
           cause: reason,
         }),
@@ -69,13 +69,17 @@ export class StepFunctionsOrchestrator implements Orchestrator {
     const { DescribeExecutionCommand, ExecutionDoesNotExist } = await sfnSdk();
     try {
       const out = await (await this.client()).send(
-        new DescribeExecutionCommand({ executionArn: executionArnFor(this.stateMachineArn, executionNameFor(project.id, project.run)) }),
+        new DescribeExecutionCommand({ executionArn: executionArnFor(this.stateMachineArn, currentExecutionName(project)) }),
       );
       return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE';
     } catch (e) {
       if (e instanceof ExecutionDoesNotExist) return false;
       throw e;
     }
+  }
+
+  executionId(executionName: string): string {
+    return executionArnFor(this.stateMachineArn, executionName);
   }
 
   async completeTask(taskToken: string, output: Record<string, unknown> = {}): Promise<void> {

@@ -3,7 +3,7 @@ import { isFinished, stepPath, subtaskPath } from '../../domain/orchestration';
 import { type PathValue } from '../../domain/paths';
 import type { ProjectRecord } from '../../domain/project';
 import type { Deps } from '../deps';
-import { Fenced, runWrite, ownedBy, type StepInput, type Work } from './run-state';
+import { Fenced, legOf, runWrite, ownedBy, type StepInput, type Work } from './run-state';
 
 // ---- waiting for an operator ----
 
@@ -22,7 +22,7 @@ const gateOpen = (p: ProjectRecord, work: Work): boolean => {
 export async function awaitOperator(deps: Deps, input: StepInput & { work: Work; taskToken: string }): Promise<void> {
   const { work, taskToken } = input;
   const p = await deps.projects.get(input.projectId);
-  if (!ownedBy(p, input.run)) {
+  if (!ownedBy(p, input.run, legOf(input))) {
     await deps.orchestrator.completeTask(taskToken, { fenced: true });
     return;
   }
@@ -44,7 +44,7 @@ export async function awaitOperator(deps: Deps, input: StepInput & { work: Work;
   }
   let after: ProjectRecord | undefined;
   try {
-    after = await runWrite(deps, p, input.run, set, { expect });
+    after = await runWrite(deps, p, input, set, { expect });
   } catch (e) {
     if (!(e instanceof Fenced)) throw e;
     await deps.orchestrator.completeTask(taskToken, { fenced: true });

@@ -1,5 +1,5 @@
 import { DomainError } from '../../domain/errors';
-import { stageOf, subtaskPath } from '../../domain/orchestration';
+import { currentLeg, stageOf, subtaskPath } from '../../domain/orchestration';
 import { applyPaths, type AttributePath, type PathValue } from '../../domain/paths';
 import type { AwaitedGate, ProjectRecord } from '../../domain/project';
 import type { Subtask, SubtaskType, SwitchoverStepName } from '../../domain/subtasks';
@@ -15,8 +15,11 @@ import { writeTransition } from '../lifecycle';
 
 /** What the state machine routes on. */
 export type WorkAction = 'BEGIN' | 'RUN' | 'AWAIT' | 'IDLE' | 'COMPLETE' | 'FENCED';
-/** Outcome of starting or polling a work item: WAITING = poll again after the Wait state. */
-export type WorkOutcome = 'WAITING' | 'DONE' | 'FAILED' | 'FENCED';
+/**
+ * Outcome of starting or polling a work item: WAITING = poll again after the Wait state; CONTINUE = the
+ * history is near its limit: continue as a new execution (which polls again); CONTINUED = handed over.
+ */
+export type WorkOutcome = 'WAITING' | 'DONE' | 'FAILED' | 'FENCED' | 'CONTINUE' | 'CONTINUED';
 
 export interface Work {
   action: WorkAction;
@@ -26,24 +29,41 @@ export interface Work {
   outcome?: WorkOutcome;
 }
 
+/**
+ * The execution's history, as the state carries it: which leg of the run this execution is (0: its
+ * first), an estimate of the events its history holds, and the estimate at which it continues as a new
+ * execution (absent: DEFAULT_CONTINUE_AT_EVENTS, shared/usecases/run/history.ts).
+ */
+export interface HistoryCount {
+  leg: number;
+  events: number;
+  limit?: number;
+}
+
 export interface RunState {
   projectId: string;
   run: number;
   work: Work;
+  history?: HistoryCount;
 }
 
 export interface StepInput {
   projectId: string;
   run: number;
   work?: Work;
+  history?: HistoryCount;
 }
+
+/** The leg of the execution a step runs in. */
+export const legOf = (input: StepInput): number => input.history?.leg ?? 0;
 
 export const SYSTEM = (requestId: string, cause: string) => ({ actor: 'system', requestId, cause });
 
 export const fencedState = (input: StepInput): RunState => ({ projectId: input.projectId, run: input.run, work: { action: 'FENCED', outcome: 'FENCED' } });
 
-/** Whether the project still belongs to this run's execution. */
-export const ownedBy = (p: ProjectRecord | undefined, run: number): p is ProjectRecord => p !== undefined && p.run === run && p.status === 'RUNNING';
+/** Whether the project still belongs to this run's execution (of leg `leg`, when given). */
+export const ownedBy = (p: ProjectRecord | undefined, run: number, leg?: number): p is ProjectRecord =>
+  p !== undefined && p.run === run && p.status === 'RUNNING' && (leg === undefined || currentLeg(p) === leg);
 
 export class Fenced extends Error {
   constructor(readonly current: ProjectRecord | undefined) {
@@ -58,25 +78,27 @@ export class Fenced extends Error {
 export async function runWrite(
   deps: Deps,
   p: ProjectRecord,
-  run: number,
+  input: StepInput,
   set: PathValue[],
   opts: { expect?: PathValue[]; remove?: AttributePath[] } = {},
 ): Promise<ProjectRecord | undefined> {
   const projected = applyPaths(p, set, opts.remove ?? []);
   const stage = stageOf(projected.subtasks);
   const withStage = stage !== (p.currentStage ?? null) ? [...set, { path: ['currentStage'], value: stage }] : set;
+  const { run } = input;
+  const leg = legOf(input);
   try {
-    return await deps.projects.updateRun({ projectId: p.id, run, set: withStage, ...(opts.remove ? { remove: opts.remove } : {}), ...(opts.expect ? { expect: opts.expect } : {}) });
+    return await deps.projects.updateRun({ projectId: p.id, run, leg, set: withStage, ...(opts.remove ? { remove: opts.remove } : {}), ...(opts.expect ? { expect: opts.expect } : {}) });
   } catch (e) {
     if (!(e instanceof RunWriteRefused)) throw e;
-    if (!ownedBy(e.current, run)) throw new Fenced(e.current);
+    if (!ownedBy(e.current, run, leg)) throw new Fenced(e.current);
     return undefined;
   }
 }
 
 export async function load(deps: Deps, input: StepInput): Promise<ProjectRecord> {
   const p = await deps.projects.get(input.projectId);
-  if (!ownedBy(p, input.run)) throw new Fenced(p);
+  if (!ownedBy(p, input.run, legOf(input))) throw new Fenced(p);
   return p;
 }
 
@@ -114,7 +136,7 @@ export async function failRun(
 ): Promise<void> {
   if (type) {
     const at = (field: string) => subtaskPath(p, type, field);
-    await runWrite(deps, p, input.run, [
+    await runWrite(deps, p, input, [
       ...progress, // the checkpoint the failed job reached: a resume retries from there
       { path: at('status'), value: 'FAILED' },
       { path: at('lastError'), value: error },

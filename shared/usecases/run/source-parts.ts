@@ -72,7 +72,7 @@ export async function stepSourceParts(deps: Deps, p: ProjectRecord, input: StepI
   }
   const allDone = after.every((x) => x.status === 'SUCCEEDED');
   if (allDone) set.push({ path: subtaskPath(p, type, 'status'), value: 'SUCCEEDED' }, { path: subtaskPath(p, type, 'finishedAt'), value: now });
-  const written = await runWrite(deps, p, input.run, set, { expect: [{ path: subtaskPath(p, type, 'status'), value: 'RUNNING' }] });
+  const written = await runWrite(deps, p, input, set, { expect: [{ path: subtaskPath(p, type, 'status'), value: 'RUNNING' }] });
   if (!written || allDone) return done(input);
   // A continuous subtask goes on in the background once every active part runs.
   const activeStarted = after.every((x) => !isActive(p, x.sourceId) || x.status === 'RUNNING' || isFinished(x.status));

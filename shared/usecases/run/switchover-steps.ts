@@ -16,7 +16,7 @@ export async function startStep(deps: Deps, p: ProjectRecord, input: StepInput, 
   const claimed = await runWrite(
     deps,
     p,
-    input.run,
+    input,
     [
       { path: subtaskPath(p, 'FORWARD_SWITCHOVER', 'status'), value: 'RUNNING' },
       { path: stepPath(p, step, 'status'), value: 'RUNNING' },
@@ -37,13 +37,13 @@ export async function pollStep(deps: Deps, p: ProjectRecord, input: StepInput, s
 export async function runStep(deps: Deps, p: ProjectRecord, input: StepInput, step: SwitchoverStepName): Promise<RunState> {
   const now = isoAt(deps.clock.nowMs());
   const succeed = async (extra: PathValue[] = []) => {
-    await runWrite(deps, p, input.run, [...extra, { path: stepPath(p, step, 'status'), value: 'SUCCEEDED' }, { path: stepPath(p, step, 'finishedAt'), value: now }], {
+    await runWrite(deps, p, input, [...extra, { path: stepPath(p, step, 'status'), value: 'SUCCEEDED' }, { path: stepPath(p, step, 'finishedAt'), value: now }], {
       expect: [{ path: stepPath(p, step, 'status'), value: 'RUNNING' }],
     });
     return done(input);
   };
   const failStep = async (code: string, message: string) => {
-    await runWrite(deps, p, input.run, [{ path: stepPath(p, step, 'status'), value: 'FAILED' }]);
+    await runWrite(deps, p, input, [{ path: stepPath(p, step, 'status'), value: 'FAILED' }]);
     await failRun(deps, p, input, 'FORWARD_SWITCHOVER', { code, message: `${step}: ${message}`, at: now });
     return failed(input);
   };
@@ -102,7 +102,7 @@ const STEP_WORK: Partial<Record<SwitchoverStepName, StepWork>> = {
       progress.push(...syncProgress(p, j, status));
     }
     if (!caughtUp) {
-      await runWrite(deps, p, input.run, progress);
+      await runWrite(deps, p, input, progress);
       return waiting(input);
     }
     return succeed(progress);

@@ -19,13 +19,13 @@ export async function pickNext(deps: Deps, input: StepInput): Promise<RunState> 
       const state = (work: Work): RunState => ({ projectId: p.id, run: input.run, work });
       if (p.awaiting !== undefined && plan.action !== 'AWAIT') {
         // The gate it waited at is open: the project no longer shows a wait.
-        await runWrite(deps, p, input.run, [], { remove: [['awaiting'], ['taskToken']] });
+        await runWrite(deps, p, input, [], { remove: [['awaiting'], ['taskToken']] });
         continue;
       }
       switch (plan.action) {
         case 'FINISH_SWITCHOVER': {
           const i = subtaskPath(p, 'FORWARD_SWITCHOVER', 'status');
-          await runWrite(deps, p, input.run, [
+          await runWrite(deps, p, input, [
             { path: i, value: 'SUCCEEDED' },
             { path: subtaskPath(p, 'FORWARD_SWITCHOVER', 'finishedAt'), value: isoAt(deps.clock.nowMs()) },
           ], { expect: [{ path: i, value: readPath(p, i) }] });
@@ -36,7 +36,7 @@ export async function pickNext(deps: Deps, input: StepInput): Promise<RunState> 
         case 'AWAIT':
           return state({ action: 'AWAIT', subtask: plan.subtask, gate: plan.gate, ...(plan.step ? { step: plan.step } : {}) });
         case 'IDLE':
-          if ((p.currentStage ?? null) !== stageOf(p.subtasks)) await runWrite(deps, p, input.run, [{ path: ['currentStage'], value: stageOf(p.subtasks) }]);
+          if ((p.currentStage ?? null) !== stageOf(p.subtasks)) await runWrite(deps, p, input, [{ path: ['currentStage'], value: stageOf(p.subtasks) }]);
           return state({ action: 'IDLE' });
         case 'COMPLETE':
           return state({ action: 'COMPLETE' });
@@ -59,7 +59,7 @@ export async function startWork(deps: Deps, input: StepInput & { work: Work }): 
     const claimed = await runWrite(
       deps,
       p,
-      input.run,
+      input,
       [
         { path: subtaskPath(p, type, 'status'), value: 'RUNNING' },
         { path: subtaskPath(p, type, 'jobId'), value: jobId },
@@ -128,13 +128,15 @@ export async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, 
         await failRun(deps, p, input, background.failed, background.error, 'orchestration', background.set);
         return failed(input);
       }
-      const written = await runWrite(deps, p, input.run, [...progress, ...background.set], { expect: stillRunning });
+      // polledAt: the reconciler's proof of life for this execution (it looks nothing up while polls are recent).
+      const polled = { path: ['polledAt'], value: isoAt(deps.clock.nowMs()) };
+      const written = await runWrite(deps, p, input, [...progress, ...background.set, polled], { expect: stillRunning });
       if (!written) return done(input);
       // A continuous subtask is under way once its job runs: it goes on in the background.
       return s.continuous ? done(input) : waiting(input);
     }
     case 'SUCCEEDED': {
-      await runWrite(deps, p, input.run, [...progress, { path: at('status'), value: 'SUCCEEDED' }, { path: at('finishedAt'), value: isoAt(deps.clock.nowMs()) }], {
+      await runWrite(deps, p, input, [...progress, { path: at('status'), value: 'SUCCEEDED' }, { path: at('finishedAt'), value: isoAt(deps.clock.nowMs()) }], {
         expect: stillRunning,
       });
       return done(input);

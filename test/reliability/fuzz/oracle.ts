@@ -2,6 +2,7 @@ import * as z from 'zod';
 import {
   AlertConfigBody,
   BatchOperationBody,
+  CloneProjectBody,
   ConfirmStepBody,
   CreateDataSourceBody,
   CreateProjectBody,
@@ -56,7 +57,7 @@ export function schemasOf(route: Route): RouteSchemas {
     case 'list-project-events':
       return { path: IdPath };
     case 'create-project':
-      return { body: CreateProjectBody };
+      return route.path === '/projects/{id}/clone' ? { path: IdPath, body: CloneProjectBody } : { body: CreateProjectBody };
     case 'list-projects':
       return { query: ListProjectsQuery };
     case 'delete-project':
@@ -68,6 +69,10 @@ export function schemasOf(route: Route): RouteSchemas {
     }
     case 'batch-operations':
       return { body: BatchOperationBody };
+    case 'get-batch-operation':
+      return { path: IdPath, query: ListQuery };
+    case 'list-batch-operations':
+      return { query: ListQuery };
     case 'list-project-alerts':
       return { path: IdPath, query: ListQuery };
     case 'get-openapi':
