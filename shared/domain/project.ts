@@ -128,9 +128,10 @@ export interface ProjectRecord {
 /** The API view of a project: the record plus what is derived from the clock and the transitions table. */
 export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken' | 'sources' | 'sourceIds' | 'execution' | 'polledAt'> {
   tables: TableRef[] | null;
-  sourceIds: string[];
-  /** Each source's status, pause time and deadline. */
-  sources: SourceView[];
+  /** Multi-source projects only (a single-source view shows sourceId alone). */
+  sourceIds?: string[];
+  /** Multi-source projects only: each source's status, pause time and deadline. */
+  sources?: SourceView[];
   /** On a lifecycle answer of a multi-source project: the outcome per source (dmctl-shaped). */
   outcome?: OperationOutcome;
   resumable: boolean;

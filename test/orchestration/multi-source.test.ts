@@ -116,7 +116,8 @@ describe('a project with two sources', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('NOT_MULTI_SOURCE');
     expect(single.body.outcome).toBeUndefined();
-    expect(single.body.sources).toEqual([{ sourceId: fixture.ds.sourceId, status: 'NOT_STARTED', resumable: false }]);
+    expect(single.body.sources).toBeUndefined(); // a single-source view stays exactly as it was
+    expect(single.body.sourceIds).toBeUndefined();
   });
 });
 
