@@ -319,7 +319,7 @@ export interface ConnectionTest {
 export interface ExpiryScheduler {
   schedulePauseExpiry(project: ProjectRecord): Promise<void>;
   /** Deletes the timers of that pause (they are named after the project and its pausedAt). */
-  cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): Promise<void>;
+  cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'> & Partial<Pick<ProjectRecord, 'sources'>>): Promise<void>;
   /** Every pause timer that exists now (the reconciler's sweep compares them with the PAUSED projects). */
   listPauseTimers(): Promise<PauseTimerRef[]>;
 }

@@ -93,7 +93,7 @@ export function projectIndexKeys(p: { id: string; createdAt: string; status: str
  */
 export const LIST_VIEW_ATTRIBUTES = [
   // projects
-  'id', 'name', 'description', 'sourceId', 'destinationId', 'migrationType', 'tables', 'labels', 'alertLevel', 'engine',
+  'id', 'name', 'description', 'sourceId', 'sourceIds', 'sources', 'destinationId', 'migrationType', 'tables', 'labels', 'alertLevel', 'engine',
   'status', 'version', 'createdAt', 'updatedAt', 'startedAt', 'pausedAt', 'pauseExpiresAt', 'expiredAt', 'pauseWarnedAt',
   'releasedAt', 'subtasks', 'run', 'currentStage', 'switchoverEnteredAt', 'switchoverStartedAt', 'waitingStep', 'awaiting',
   'taskToken', 'completedAt', 'failedAt',

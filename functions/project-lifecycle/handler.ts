@@ -1,7 +1,7 @@
 import { IdPath, operationBody } from '../../shared/api/schemas';
 import { routeOfEvent } from '../../shared/api/routes';
 import { httpHandler } from '../../shared/http/middleware';
-import { projectResponse } from '../../shared/http/project-response';
+import { lifecycleResponse } from '../../shared/http/project-response';
 import { getDeps } from '../../shared/runtime';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 
@@ -22,9 +22,11 @@ export const handler = httpHandler(
       expectedVersion,
       ...(body && 'level' in body ? { parameters: { level: body.level } } : {}),
       ...(body && 'step' in body ? { parameters: { step: body.step } } : {}),
+      ...(body && 'sources' in body && body.sources ? { sources: body.sources } : {}),
       ctx,
     });
     if (!project) throw new Error('lifecycle operation deleted the project');
-    return projectResponse(200, project, deps.clock.nowMs());
+    const sources = body && 'sources' in body ? body.sources : undefined;
+    return lifecycleResponse(project, deps.clock.nowMs(), operationOf(event), sources);
   },
 );

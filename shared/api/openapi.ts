@@ -98,7 +98,7 @@ export function operationProblems(operation: UserOperation): ProblemCode[] {
 }
 
 /** Example bodies of the operations that take one (parsed with the body schema in the tests). */
-const BODY_EXAMPLES: Record<keyof typeof OPERATION_BODIES, unknown> = { alertLevel: { level: 'HIGH' }, step: { step: 'CONFIRM_SOURCE_WRITES_STOPPED' } };
+const BODY_EXAMPLES: Record<keyof typeof OPERATION_BODIES, unknown> = { alertLevel: { level: 'HIGH' }, step: { step: 'CONFIRM_SOURCE_WRITES_STOPPED' }, sources: { sources: ['a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817'] } };
 
 /** The contract of an operation's route, from its record. */
 function operationContract(r: (typeof HTTP_OPERATIONS)[number]): OperationContract {

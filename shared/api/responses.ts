@@ -51,15 +51,55 @@ export const SubtaskView = z
       )
       .optional()
       .meta({ description: 'FORWARD_SWITCHOVER only.' }),
+    sources: z
+      .array(
+        z.object({
+          sourceId: Id,
+          status: SubtaskStatus,
+          jobId: z.string().optional(),
+          startedAt: Timestamp.optional(),
+          finishedAt: Timestamp.optional(),
+          progress: z.looseObject({ percent: z.number() }).optional(),
+          checkpoint: z.string().optional(),
+          lastError: z.object({ code: z.string(), message: z.string(), at: Timestamp }).optional(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'FULL_MIGRATION and INCREMENTAL_SYNC of a multi-source project: one part (one job, its progress, checkpoint and lag) per source.' }),
   })
   .meta({ id: 'Subtask' });
+
+const SOURCE_STATUSES = ['NOT_STARTED', 'RUNNING', 'PAUSED', 'EXPIRED', 'FAILED', 'COMPLETED', 'RELEASING', 'RELEASED'] as const;
+
+export const SourceStatusView = z
+  .object({
+    sourceId: Id,
+    status: z.enum(SOURCE_STATUSES),
+    pausedAt: Timestamp.optional().meta({ description: 'Paused on its own, or with the whole project.' }),
+    pauseExpiresAt: Timestamp.optional().meta({ description: 'It can be resumed until this time.' }),
+    expiredAt: Timestamp.optional().meta({ description: 'Its own pause passed the deadline: its change stream is released; the project is FAILED for good.' }),
+    resumable: z.boolean(),
+  })
+  .meta({ id: 'SourceStatus' });
+
+export const OperationOutcomeView = z
+  .object({
+    op: z.string(),
+    result: z.boolean(),
+    msg: z.string(),
+    sources: z.array(z.object({ source: Id, result: z.boolean(), msg: z.string() })),
+  })
+  .meta({ id: 'OperationOutcome', description: 'dmctl-shaped outcome of a lifecycle operation on a multi-source project, one entry per source it was meant for.' });
 
 export const ProjectView = z
   .object({
     id: Id,
     name: z.string(),
     description: z.string().optional(),
-    sourceId: Id,
+    sourceId: Id.meta({ description: 'The first (or only) source.' }),
+    sourceIds: z.array(Id).optional().meta({ description: 'Every source of the project, in order.' }),
+    sources: z.array(SourceStatusView).optional().meta({ description: "Each source's status, pause time and deadline." }),
+    outcome: OperationOutcomeView.optional().meta({ description: 'Lifecycle answers of a multi-source project: the outcome per source.' }),
     destinationId: Id,
     migrationType: MigrationTypeView,
     tables: z.array(z.object({ schema: z.string(), table: z.string() })).nullable().meta({ description: 'null = every table of the source' }),
@@ -216,6 +256,7 @@ export const BatchExecutionView = z
         message: z.string().optional(),
         updatedAt: Timestamp.optional().meta({ description: 'The latest timestamp of the project.' }),
         version: z.number().int().optional(),
+        outcome: OperationOutcomeView.optional().meta({ description: 'A multi-source project: the outcome per source.' }),
       }),
     ),
     nextToken: NextToken,
@@ -319,6 +360,36 @@ export const PROBLEM_CODES = {
     title: 'Pause deadline passed',
     detail: 'The project was paused too long to be resumed (deadline 2026-01-01T12:00:00.000Z).',
     extra: { currentStatus: 'PAUSED', pauseExpiresAt: '2026-01-01T12:00:00.000Z' },
+  },
+  NOT_MULTI_SOURCE: {
+    status: 409,
+    title: 'Not a multi-source project',
+    detail: 'The project reads one source: pause or resume the whole project (no sources in the body).',
+    extra: { currentStatus: 'RUNNING' },
+  },
+  SOURCE_NOT_RUNNING: {
+    status: 409,
+    title: 'Source not running',
+    detail: 'Source a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817 is paused on its own since 2026-01-01T00:00:00.000Z.',
+    extra: { currentStatus: 'RUNNING', sourceId: 'a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817' },
+  },
+  SOURCE_NOT_PAUSED: {
+    status: 409,
+    title: 'Source not paused',
+    detail: 'Source a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817 is not paused on its own.',
+    extra: { currentStatus: 'RUNNING', sourceId: 'a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817' },
+  },
+  NO_SOURCE_RESUMABLE: {
+    status: 409,
+    title: 'No source to resume',
+    detail: 'No source is paused on its own and resumable.',
+    extra: { currentStatus: 'RUNNING' },
+  },
+  SOURCE_PAUSE_EXPIRED: {
+    status: 409,
+    title: "A source's pause deadline passed",
+    detail: 'Source a1f0e9d8-c7b6-4a59-8e7d-6c5b4a392817 paused past its deadline: its change stream is released, the project cannot resume; release it.',
+    extra: { currentStatus: 'FAILED' },
   },
   NAME_TAKEN: { status: 409, title: 'Project name taken', detail: "A project named 'orders' exists and is not released.", extra: { name: 'orders' } },
   DATA_SOURCE_IN_USE: {

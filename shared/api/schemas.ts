@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { BATCH_OPERATIONS, MAX_BATCH_SIZE } from '../domain/batch';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { ALERT_LEVELS, PROJECT_STATUSES } from '../domain/project';
+import { MAX_SOURCES } from '../domain/sources';
 import { SWITCHOVER_STEPS } from '../domain/subtasks';
 import { ruleFor, type UserOperation } from '../domain/transitions';
 
@@ -124,14 +125,25 @@ export const CreateProjectBody = /* @__PURE__ */ schema(() =>
     .strictObject({
       name: ResourceName,
       description: z.string().max(1024).optional(),
-      sourceId: Id,
+      sourceId: Id.optional(),
+      sourceIds: z.array(Id).min(1).max(MAX_SOURCES).optional(),
       destinationId: Id,
       migrationType: MigrationTypeSchema,
       tables: TablesSchema.optional(),
       alertLevel: AlertLevel.optional(),
       labels: z.array(Label).max(20).optional(),
     })
-    .refine((p) => p.sourceId !== p.destinationId, { message: 'source and destination must differ', path: ['destinationId'] }),
+    .superRefine((p, ctx) => {
+      if (p.sourceId === undefined && p.sourceIds === undefined) ctx.addIssue({ code: 'custom', path: ['sourceIds'], message: 'give sourceIds (or the shorthand sourceId)' });
+      if (p.sourceId !== undefined && p.sourceIds !== undefined && p.sourceIds[0] !== p.sourceId) {
+        ctx.addIssue({ code: 'custom', path: ['sourceId'], message: 'sourceId, when given with sourceIds, must be its first entry' });
+      }
+      (p.sourceIds ?? []).forEach((id, i) => {
+        if ((p.sourceIds ?? []).indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['sourceIds', i], message: `source '${id}' is listed twice` });
+      });
+      const sources = p.sourceIds ?? (p.sourceId !== undefined ? [p.sourceId] : []);
+      if (sources.includes(p.destinationId)) ctx.addIssue({ code: 'custom', path: ['destinationId'], message: 'source and destination must differ' });
+    }),
 );
 
 /**
@@ -177,14 +189,31 @@ export const AlertConfigBody = /* @__PURE__ */ schema(() => z.strictObject({ lev
 export const SwitchoverStepName = /* @__PURE__ */ schema(() => z.enum(SWITCHOVER_STEPS.map((s) => s.name) as [(typeof SWITCHOVER_STEPS)[number]['name'], ...(typeof SWITCHOVER_STEPS)[number]['name'][]]));
 export const ConfirmStepBody = /* @__PURE__ */ schema(() => z.strictObject({ step: SwitchoverStepName }));
 
+/** Pause and resume: optionally only some sources of a multi-source project (TiDB DM's `-s source`). */
+export const SourcesBody = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      sources: z
+        .array(Id)
+        .min(1)
+        .max(MAX_SOURCES)
+        .refine((l) => new Set(l).size === l.length, { message: 'sources must not repeat' })
+        .optional()
+        .meta({ description: 'Only these sources of a multi-source project; absent: the whole project.' }),
+    })
+    .optional(),
+);
+
 /** The named bodies operation records refer to (`http.body`); an operation without one takes none. */
 export const OPERATION_BODIES = {
   alertLevel: AlertConfigBody,
   step: ConfirmStepBody,
+  sources: SourcesBody,
 } as const;
 
 /** The body schema of a user-facing operation, from its record. */
 export function operationBody(operation: UserOperation): (typeof OPERATION_BODIES)[keyof typeof OPERATION_BODIES] | typeof EmptyBody {
+  // (pause/resume take `sources`)
   const body = ruleFor(operation).http?.body;
   return body ? OPERATION_BODIES[body] : EmptyBody;
 }
@@ -196,11 +225,16 @@ export const BatchOperationBody = /* @__PURE__ */ schema(() =>
       operation: z.enum(BATCH_OPERATIONS),
       projectIds: z.array(Id).min(1).max(MAX_BATCH_SIZE).optional(),
       selector: z
-        .strictObject({ status: ProjectStatus.optional(), label: Label.optional() })
-        .refine((s) => s.status !== undefined || s.label !== undefined, { message: 'name a status, a label, or both' })
+        .strictObject({ status: ProjectStatus.optional(), label: Label.optional(), sourceId: Id.optional().meta({ description: 'Every project that reads this data source.' }) })
+        .refine((s) => s.status !== undefined || s.label !== undefined || s.sourceId !== undefined, { message: 'name a status, a label, a sourceId, or several' })
         .optional(),
       dryRun: z.boolean().optional(),
-      parameters: z.strictObject({ level: AlertLevel.optional() }).optional(),
+      parameters: z
+        .strictObject({
+          level: AlertLevel.optional(),
+          sources: z.array(Id).min(1).max(MAX_SOURCES).optional().meta({ description: 'pause/resume: only these sources in each selected project (a project reading none of them is ineligible: SOURCE_NOT_IN_PROJECT).' }),
+        })
+        .optional(),
       expectedVersions: z
         .record(Id, z.number().int().min(1))
         .refine((v) => Object.keys(v).length <= MAX_BATCH_SIZE, { message: `at most ${MAX_BATCH_SIZE} entries` })

@@ -50,6 +50,11 @@ export const EFFECTS = {
   'run-precheck': { needs: ['jobs'], problems: [], summary: 'run the precheck in the engine and record the result' },
   'schedule-pause-expiry': { needs: ['timers'], problems: [], summary: 'schedule the pause expiry and its warning' },
   'cancel-pause-expiry': { needs: ['timers'], problems: [], summary: 'delete the timers of the pause' },
+  /** Pauses the jobs of the sources a per-source pause named (each part's checkpoint recorded). */
+  'pause-source-jobs': { needs: ['jobs'], problems: [], summary: "pause the named sources' jobs (checkpoints recorded)" },
+  /** Resumes the jobs of the sources a per-source resume named, from their checkpoints. */
+  'resume-source-jobs': { needs: ['jobs'], problems: [], summary: "resume the named sources' jobs from their checkpoints" },
+  'cancel-source-pause-expiry': { needs: ['timers'], problems: [], summary: "delete the timers of the named sources' pauses" },
 } as const satisfies Record<string, { needs: readonly Capability[]; problems: readonly string[]; summary: string }>;
 
 export type EffectName = keyof typeof EFFECTS;

@@ -1,6 +1,7 @@
 import type { AttributePath } from './paths';
 import type { AwaitedGate, EngineKind, MigrationType, ProjectRecord, TableRef } from './project';
 import type { Subtask, SubtaskStatus, SubtaskType, SwitchoverStepName } from './subtasks';
+import { sourceIdsOf } from './sources';
 
 /**
  * How a run walks the orchestration list: pure decisions over the stored project, shared by the
@@ -84,16 +85,47 @@ export interface JobSpec extends JobRef {
   migrationType: MigrationType;
 }
 
-/** How the engine port names the job of a project's subtask (its recorded job id, else the derived one). */
-export function jobRef(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks' | 'sourceId' | 'destinationId'>, subtask: SubtaskType, run: number | undefined = p.run): JobRef {
-  const jobId = p.subtasks?.find((s) => s.type === subtask)?.jobId ?? jobIdFor(p.id, subtask);
-  return { jobId, projectId: p.id, subtask, engine: p.engine ?? 'simulated', sourceIds: [p.sourceId], destinationId: p.destinationId, ...(run !== undefined ? { run } : {}) };
+/** The job of one source's part of a per-source subtask (multi-source projects). */
+export const sourceJobIdFor = (projectId: string, subtask: SubtaskType, sourceId: string) => `${projectId}.${subtask}.${sourceId}`;
+
+type JobSubject = Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks' | 'sourceId' | 'sourceIds' | 'destinationId'>;
+
+/**
+ * How the engine port names the job of a project's subtask (its recorded job id, else the derived one).
+ * With `sourceId`, the job of that source's part of a per-source subtask (it reads that source alone);
+ * without, the project's job, which reads every source.
+ */
+export function jobRef(p: JobSubject, subtask: SubtaskType, run: number | undefined = p.run, sourceId?: string): JobRef {
+  const s = p.subtasks?.find((x) => x.type === subtask);
+  const base = { projectId: p.id, subtask, engine: p.engine ?? 'simulated', destinationId: p.destinationId, ...(run !== undefined ? { run } : {}) };
+  if (sourceId !== undefined && s?.sources?.length) {
+    const jobId = s.sources.find((x) => x.sourceId === sourceId)?.jobId ?? sourceJobIdFor(p.id, subtask, sourceId);
+    return { jobId, ...base, sourceIds: [sourceId] };
+  }
+  return { jobId: s?.jobId ?? jobIdFor(p.id, subtask), ...base, sourceIds: sourceIdsOf(p) };
 }
 
 /** What a job of the project moves (its data sources, tables and migration type). */
-export function jobSpec(p: Pick<ProjectRecord, 'id' | 'engine' | 'run' | 'subtasks' | 'sourceId' | 'destinationId' | 'tables' | 'migrationType'>, subtask: SubtaskType, run?: number): JobSpec {
-  return { ...jobRef(p, subtask, run), tables: p.tables, migrationType: p.migrationType };
+export function jobSpec(p: JobSubject & Pick<ProjectRecord, 'tables' | 'migrationType'>, subtask: SubtaskType, run?: number, sourceId?: string): JobSpec {
+  return { ...jobRef(p, subtask, run, sourceId), tables: p.tables, migrationType: p.migrationType };
 }
+
+/** One engine job of a subtask: the subtask's own, or one per source part (with its index in `sources`). */
+export interface SubtaskJob {
+  ref: JobRef;
+  /** The part's index in the subtask's `sources`, for per-source jobs. */
+  part?: number;
+  sourceId?: string;
+}
+
+/** Every engine job a subtask has: one, or one per source part of a per-source subtask. */
+export function jobsOf(p: JobSubject, subtask: SubtaskType, run: number | undefined = p.run): SubtaskJob[] {
+  const s = p.subtasks?.find((x) => x.type === subtask);
+  if (!s?.sources?.length) return [{ ref: jobRef(p, subtask, run) }];
+  return s.sources.map((part, i) => ({ ref: jobRef(p, subtask, run, part.sourceId), part: i, sourceId: part.sourceId }));
+}
+
+export const partPath = (p: Pick<ProjectRecord, 'subtasks'>, type: SubtaskType, part: number, field: string): AttributePath => ['subtasks', subtaskIndex(p, type), 'sources', part, field];
 
 /** Execution name of a run: a duplicate start of the same run is refused by Step Functions, hence harmless. */
 export const executionNameFor = (projectId: string, run: number) => `${projectId}-${run}`;

@@ -34,6 +34,7 @@ export interface TableRef {
 }
 
 import type { Subtask, SubtaskType, SwitchoverStepName } from './subtasks';
+import type { OperationOutcome, ProjectSource, SourceView } from './sources';
 
 /** One check of a project's precheck (OMS runs one before a project can start). */
 export interface PrecheckItem {
@@ -66,7 +67,12 @@ export interface ProjectRecord {
   id: string;
   name: string;
   description?: string;
+  /** The first (or only) source: the shorthand older clients read and write. */
   sourceId: string;
+  /** Every source, in order (1..MAX_SOURCES, shared/domain/sources.ts); absent on records made before multi-source projects. */
+  sourceIds?: string[];
+  /** Per-source state of a multi-source project (paused on its own, its deadline); absent with one source. */
+  sources?: ProjectSource[];
   destinationId: string;
   migrationType: MigrationType;
   /** null = every table of the source */
@@ -120,8 +126,14 @@ export interface ProjectRecord {
 }
 
 /** The API view of a project: the record plus what is derived from the clock and the transitions table. */
-export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken' | 'execution' | 'polledAt'> {
+export interface ProjectView extends Omit<ProjectRecord, 'tables' | 'taskToken' | 'sources' | 'sourceIds' | 'execution' | 'polledAt'> {
   tables: TableRef[] | null;
+  /** Multi-source projects only (a single-source view shows sourceId alone). */
+  sourceIds?: string[];
+  /** Multi-source projects only: each source's status, pause time and deadline. */
+  sources?: SourceView[];
+  /** On a lifecycle answer of a multi-source project: the outcome per source (dmctl-shaped). */
+  outcome?: OperationOutcome;
   resumable: boolean;
   allowedActions: string[];
 }

@@ -53,6 +53,18 @@ export interface SwitchoverStep {
   confirmedAt?: string;
 }
 
+/** The part of a per-source subtask (full migration, incremental sync) that reads one source: its own job. */
+export interface SourcePart {
+  sourceId: string;
+  status: SubtaskStatus;
+  jobId?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  progress?: SubtaskProgress;
+  checkpoint?: string;
+  lastError?: SubtaskError;
+}
+
 export interface Subtask {
   type: SubtaskType;
   status: SubtaskStatus;
@@ -68,11 +80,15 @@ export interface Subtask {
   jobId?: string;
   /** FORWARD_SWITCHOVER only. */
   steps?: SwitchoverStep[];
+  /** FULL_MIGRATION and INCREMENTAL_SYNC of a multi-source project: one part per source (progress, checkpoint, lag each). */
+  sources?: SourcePart[];
 }
 
-export function buildSubtasks(m: MigrationType): Subtask[] {
+export function buildSubtasks(m: MigrationType, sourceIds: readonly string[] = []): Subtask[] {
   const list: Subtask[] = [];
-  const add = (type: SubtaskType, continuous = false) => list.push({ type, status: 'PENDING', continuous });
+  const perSource = (type: SubtaskType) => sourceIds.length > 1 && (type === 'FULL_MIGRATION' || type === 'INCREMENTAL_SYNC');
+  const add = (type: SubtaskType, continuous = false) =>
+    list.push({ type, status: 'PENDING', continuous, ...(perSource(type) ? { sources: sourceIds.map((sourceId) => ({ sourceId, status: 'PENDING' as const })) } : {}) });
   if (m.structureMigration) add('STRUCTURE_MIGRATION');
   if (m.fullMigration) add('FULL_MIGRATION');
   if (m.incrementalSync) add('INCREMENTAL_SYNC', true);

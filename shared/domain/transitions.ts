@@ -11,6 +11,7 @@ import { readPath, type AttributePath } from './paths';
  * environment and IAM grants (infra/constructs/wiring.ts). Adding an operation is adding a record.
  */
 import type { EffectName } from './effects';
+import { MAX_SOURCES } from './sources';
 
 /**
  * Named extra conditions a write must also satisfy; each has an in-memory form (GUARDS, below) and a
@@ -25,7 +26,10 @@ export type GuardName =
   | 'switchoverNotEntered'
   | 'switchoverEnteredNotStarted'
   | 'stepWaiting'
-  | 'precheckPassed';
+  | 'precheckPassed'
+  | 'multiSource'
+  | 'someSourceResumable'
+  | 'noSourcePauseExpired';
 
 export interface TransitionRule {
   readonly operation: string;
@@ -56,7 +60,12 @@ export interface OperationHttp {
   readonly fn: string;
   readonly operationId: string;
   /** Named body (shared/api/schemas.ts OPERATION_BODIES); absent = no body. */
-  readonly body?: 'alertLevel' | 'step';
+  readonly body?: 'alertLevel' | 'step' | 'sources';
+  /**
+   * Rows without a route of their own: the route (and operation) that serves them, chosen by its body
+   * (pause/resume with `sources` apply pause-sources/resume-sources).
+   */
+  readonly servedBy?: string;
   /** Problem codes of its own beyond those of its guards and effects (shared/api/openapi.ts adds the common ones). */
   readonly problems?: readonly string[];
   readonly routeSummary: string;
@@ -105,16 +114,34 @@ export const TRANSITIONS = [
     to: 'PAUSED',
     userFacing: true,
     summary: 'Pause running subtasks and stop scheduling later ones; records pausedAt and pauseExpiresAt.',
-    effects: ['pause-run', 'schedule-pause-expiry'], batch: true, http: lifecycleRoute('pause', 'pauseProject', 'Pause the project.'),
+    effects: ['pause-run', 'schedule-pause-expiry'], batch: true, http: lifecycleRoute('pause', 'pauseProject', 'Pause the project; with body {"sources": [...]}, only those sources (pause-sources).', { body: 'sources', problems: ['NOT_MULTI_SOURCE', 'SOURCE_NOT_RUNNING'] }),
+  },
+  {
+    operation: 'pause-sources',
+    from: ['RUNNING'],
+    to: 'UNCHANGED',
+    guards: ['multiSource'],
+    userFacing: true,
+    summary: 'Pause some sources of a multi-source project (POST .../pause {"sources": [...]}): their jobs pause, each source with its own deadline; the project stays RUNNING under a new run (pausing every source still running is a whole pause).',
+    effects: ['pause-source-jobs', 'schedule-pause-expiry', 'start-run'],
   },
   {
     operation: 'resume',
     from: ['PAUSED', 'FAILED'],
     to: 'RUNNING',
-    guards: ['pauseNotExpired'],
+    guards: ['pauseNotExpired', 'noSourcePauseExpired'],
     userFacing: true,
-    summary: 'Run the pending subtasks again; refused with PAUSE_EXPIRED once the pause deadline has passed.',
-    effects: ['start-run', 'cancel-pause-expiry'], batch: true, http: lifecycleRoute('resume', 'resumeProject', 'Resume a paused or failed project.'),
+    summary: 'Run the pending subtasks again, every source that can still resume included; refused with PAUSE_EXPIRED once the pause deadline has passed (SOURCE_PAUSE_EXPIRED once a source paused on its own passed its deadline).',
+    effects: ['start-run', 'cancel-pause-expiry'], batch: true, http: lifecycleRoute('resume', 'resumeProject', 'Resume a paused or failed project; with body {"sources": [...]}, only those sources of a RUNNING project (resume-sources).', { body: 'sources', problems: ['NOT_MULTI_SOURCE', 'SOURCE_NOT_PAUSED', 'NO_SOURCE_RESUMABLE'] }),
+  },
+  {
+    operation: 'resume-sources',
+    from: ['RUNNING'],
+    to: 'UNCHANGED',
+    guards: ['multiSource', 'someSourceResumable'],
+    userFacing: true,
+    summary: 'Resume sources paused on their own (POST .../resume {"sources": [...]}) from their checkpoints, under a new run; refused with SOURCE_PAUSE_EXPIRED for a source past its deadline.',
+    effects: ['resume-source-jobs', 'cancel-source-pause-expiry', 'start-run'],
   },
   {
     operation: 'release',
@@ -132,6 +159,15 @@ export const TRANSITIONS = [
     guards: ['pauseDeadlinePassed'],
     userFacing: false,
     summary: 'Fired by the pause-expiry schedule: the pause outlived its deadline; the project can no longer be resumed.',
+    effects: ['stop-run-and-jobs'],
+  },
+  {
+    operation: 'expire-source-pause',
+    from: ['RUNNING', 'PAUSED', 'FAILED'],
+    to: 'FAILED',
+    guards: ['multiSource'],
+    userFacing: false,
+    summary: "Fired by a source's pause-expiry schedule: that source's own pause outlived its deadline, its change stream is released; the project is FAILED for good (resume refused: only release remains).",
     effects: ['stop-run-and-jobs'],
   },
   {
@@ -263,8 +299,19 @@ export function ruleFor(operation: Operation): TransitionRule {
 /** The attributes the guards read (all optional: a record that lacks them fails the stage guards). */
 export type GuardSubject = Pick<
   ProjectRecord,
-  'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep' | 'precheck'
+  'pauseExpiresAt' | 'expiredAt' | 'pauseWarnedAt' | 'currentStage' | 'switchoverEnteredAt' | 'switchoverStartedAt' | 'waitingStep' | 'precheck' | 'sources'
 >;
+
+/** One condition per possible source index (the list holds at most MAX_SOURCES entries). */
+const eachSource = (f: (i: number) => GuardCondition): GuardCondition[] => Array.from({ length: MAX_SOURCES }, (_, i) => f(i));
+/** Source i is paused on its own and still resumable. */
+const sourceResumable = (i: number): GuardCondition => ({
+  all: [{ present: ['sources', i, 'pausedAt'] }, { absent: ['sources', i, 'expiredAt'] }, { afterNow: ['sources', i, 'pauseExpiresAt'] }],
+});
+/** Source i (if any) is not past its own pause deadline. */
+const sourceNotExpired = (i: number): GuardCondition => ({
+  all: [{ absent: ['sources', i, 'expiredAt'] }, { any: [{ absent: ['sources', i, 'pauseExpiresAt'] }, { afterNow: ['sources', i, 'pauseExpiresAt'] }] }],
+});
 
 /**
  * A guard's condition, as data: written once, evaluated here against a record and the clock
@@ -368,6 +415,28 @@ const GUARD_ROWS: Record<GuardName, Omit<Guard, 'holds'>> = {
       p.precheck?.status === 'RUNNING'
         ? 'The precheck is still running.'
         : `The precheck failed: ${(p.precheck?.items ?? []).filter((i) => i.status === 'FAILED').map((i) => `${i.name}: ${i.message}`).join('; ') || 'see precheck.items'}. Fix it and run POST /projects/{id}/precheck again.`,
+  },
+  /** The project reads several sources (per-source operations need a second one). */
+  multiSource: {
+    condition: { present: ['sources', 1, 'sourceId'] },
+    failureCode: 'NOT_MULTI_SOURCE',
+    title: 'Not a multi-source project',
+    detail: () => 'The project reads one source: pause or resume the whole project (no sources in the body).',
+  },
+  /** At least one source is paused on its own and can still resume. */
+  someSourceResumable: {
+    condition: { any: eachSource(sourceResumable) },
+    failureCode: 'NO_SOURCE_RESUMABLE',
+    title: 'No source to resume',
+    detail: (p) => `No source is paused on its own and resumable (${(p.sources ?? []).map((s) => `${s.sourceId}: ${s.expiredAt ? 'expired' : s.pausedAt ? `paused until ${s.pauseExpiresAt}` : 'running'}`).join(', ')}).`,
+  },
+  /** No source paused on its own has passed its deadline (its change stream would be gone). */
+  noSourcePauseExpired: {
+    condition: { all: eachSource(sourceNotExpired) },
+    failureCode: 'SOURCE_PAUSE_EXPIRED',
+    title: "A source's pause deadline passed",
+    detail: (p) =>
+      `Source ${(p.sources ?? []).filter((s) => s.expiredAt || s.pauseExpiresAt).map((s) => `${s.sourceId} (deadline ${s.pauseExpiresAt ?? '?'})`).join(', ')} paused past its deadline: its change stream is released, the project cannot resume; release it.`,
   },
   stepWaiting: {
     condition: { present: ['waitingStep'] },

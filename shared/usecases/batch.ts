@@ -9,6 +9,8 @@ import { DomainError, isTransientError, validationFailed } from '../domain/error
 import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
 import { isAllowed, type TransitionRule, type UserOperation } from '../domain/transitions';
 import { logger } from '../observability/telemetry';
+import { isMultiSource, sourceIdsOf, type OperationOutcome } from '../domain/sources';
+import { lifecycleView } from './project-view';
 import type { Deps } from './deps';
 import { mapWithConcurrency } from './concurrency';
 import { applyOperation, explainConflict } from './lifecycle';
@@ -24,6 +26,8 @@ import { applyOperation, explainConflict } from './lifecycle';
 export interface BatchSelector {
   status?: ProjectStatus;
   label?: string;
+  /** Every project that reads this data source (combinable with status and label). */
+  sourceId?: string;
 }
 
 export interface BatchRequest {
@@ -31,7 +35,8 @@ export interface BatchRequest {
   projectIds?: readonly string[];
   selector?: BatchSelector;
   dryRun?: boolean;
-  parameters?: { level?: AlertLevel };
+  /** `sources` (pause/resume only): act on those sources alone in each selected project. */
+  parameters?: { level?: AlertLevel; sources?: readonly string[] };
   /** From the preview: each item's write is then conditional on that version (VERSION_MISMATCH per item). */
   expectedVersions?: Readonly<Record<string, number>>;
   /** Selector only: continue after the previous call's last project. */
@@ -75,6 +80,8 @@ export interface BatchItemResult {
   /** The project's latest timestamp: after the change (ok), or as last read (refused). */
   updatedAt?: string;
   version?: number;
+  /** A multi-source project: the outcome per source (dmctl-shaped). */
+  outcome?: OperationOutcome;
 }
 
 export interface BatchExecution {
@@ -92,7 +99,7 @@ export interface BatchItemRequest {
   operation: BatchOperation;
   projectId: string;
   expectedVersion?: number;
-  parameters?: { level?: AlertLevel };
+  parameters?: { level?: AlertLevel; sources?: readonly string[] };
   /** The consistent read the batch just made. */
   current: ProjectRecord;
   ctx: RequestContext & { batchId: string };
@@ -101,15 +108,39 @@ export interface BatchItemRequest {
 export type BatchExecutor = (deps: Deps, item: BatchItemRequest) => Promise<ProjectRecord | null>;
 
 /** Every operation with a row runs as the single call does; batch delete needs no typed name. */
-const applyAsSingleCall: BatchExecutor = (deps, item) =>
-  applyOperation(deps, {
+const applyAsSingleCall: BatchExecutor = (deps, item) => {
+  const { sources: _all, ...parameters } = item.parameters ?? {};
+  const perItem = itemOperation(item.operation, item.parameters?.sources, item.current);
+  return applyOperation(deps, {
     operation: item.operation as UserOperation,
     projectId: item.projectId,
     ...(item.expectedVersion !== undefined ? { expectedVersion: item.expectedVersion } : {}),
-    ...(item.parameters ? { parameters: item.parameters } : {}),
+    ...(Object.keys(parameters).length ? { parameters } : {}),
+    ...('sources' in perItem && perItem.sources ? { sources: perItem.sources } : {}),
     current: item.current,
     ctx: item.ctx,
   });
+};
+
+/**
+ * A batch pause/resume with `sources` per project: the named sources this project reads (none: the
+ * project is refused with SOURCE_NOT_IN_PROJECT); a single-source project reading it takes the whole
+ * operation (its one source is the project); a multi-source one the per-source operation (pausing every
+ * source still running is the whole pause, as for the single call).
+ */
+export function itemOperation(operation: BatchOperation, sources: readonly string[] | undefined, p: ProjectRecord): { operation: UserOperation; sources?: string[] } | { refusal: { code: string; reason: string } } {
+  if (!sources?.length || (operation !== 'pause' && operation !== 'resume')) return { operation };
+  const reads = sourceIdsOf(p);
+  const wanted = sources.filter((id) => reads.includes(id));
+  if (wanted.length === 0) return { refusal: { code: 'SOURCE_NOT_IN_PROJECT', reason: `The project does not read ${sources.join(', ')}.` } };
+  if (!isMultiSource(p)) return { operation };
+  if (operation === 'pause') {
+    const leftRunning = (p.sources ?? []).filter((s) => !s.pausedAt && !wanted.includes(s.sourceId));
+    if (p.status === 'RUNNING' && leftRunning.length === 0 && wanted.every((id) => p.sources?.some((s) => s.sourceId === id && !s.pausedAt))) return { operation };
+    return { operation: 'pause-sources', sources: wanted };
+  }
+  return { operation: 'resume-sources', sources: wanted };
+}
 
 /**
  * How an operation is carried out per project: `applyOperation` unless an operation registers its own
@@ -197,7 +228,9 @@ export async function executeAssessed(
       ctx,
     });
     if (after === null) return { projectId: p.id, name: p.name, ok: true, deleted: true, updatedAt: isoAt(deps.clock.nowMs()) };
-    return { projectId: p.id, name: p.name, ok: true, status: after.status, updatedAt: after.updatedAt, version: after.version };
+    const perItem = itemOperation(req.operation, req.parameters?.sources, p);
+    const outcome = isMultiSource(after) && 'operation' in perItem ? { outcome: lifecycleView(after, deps.clock.nowMs(), perItem.operation, perItem.sources).outcome } : {};
+    return { projectId: p.id, name: p.name, ok: true, status: after.status, updatedAt: after.updatedAt, version: after.version, ...outcome };
   } catch (e) {
     return failedItem(p, e, req.operation, ctx.batchId);
   }
@@ -219,6 +252,7 @@ export function validateBatchRequest(req: BatchRequest, maxPerCall: number = MAX
   }
   if (!Number.isInteger(maxPerCall) || maxPerCall < 1) throw new Error('maxPerCall must be a positive integer');
   if (req.operation === 'modify-alert-config' && !req.parameters?.level) throw validationFailed('modify-alert-config needs parameters.level.');
+  if (req.parameters?.sources?.length && req.operation !== 'pause' && req.operation !== 'resume') throw validationFailed('parameters.sources goes with pause and resume only.');
 }
 
 async function selectTargets(deps: Deps, req: BatchRequest, maxPerCall: number): Promise<{ targets: Target[]; nextToken?: string }> {
@@ -235,7 +269,8 @@ async function selectTargets(deps: Deps, req: BatchRequest, maxPerCall: number):
       limit: maxPerCall,
       ...(req.nextToken ? { nextToken: req.nextToken } : {}),
     });
-    ids = page.items.map((p) => p.id);
+    const sourceId = selector.sourceId;
+    ids = page.items.filter((p) => sourceId === undefined || sourceIdsOf(p).includes(sourceId)).map((p) => p.id);
     nextToken = page.nextToken;
   }
   // One consistent read for all (the listing comes from an index): eligibility is judged on it.
@@ -244,10 +279,12 @@ async function selectTargets(deps: Deps, req: BatchRequest, maxPerCall: number):
 }
 
 /** Eligibility of each target (the transitions table, expected versions, then the selection-wide rules). */
-export function assess(req: Pick<BatchRequest, 'operation' | 'expectedVersions'>, targets: readonly Target[], nowMs: number, ruleOf: (op: BatchOperation) => TransitionRule | undefined): Assessment[] {
-  const rule = ruleOf(req.operation);
+export function assess(req: Pick<BatchRequest, 'operation' | 'expectedVersions' | 'parameters'>, targets: readonly Target[], nowMs: number, ruleOf: (op: BatchOperation) => TransitionRule | undefined): Assessment[] {
   const assessed: Assessment[] = targets.map(({ projectId, record }) => {
     if (!record) return { projectId, refusal: { code: 'PROJECT_NOT_FOUND', reason: `No project with id '${projectId}'.` } };
+    const perItem = itemOperation(req.operation, req.parameters?.sources, record);
+    if ('refusal' in perItem) return { projectId, record, refusal: perItem.refusal };
+    const rule = perItem.operation === req.operation ? ruleOf(req.operation) : batchRuleFor(perItem.operation);
     if (!rule) {
       return {
         projectId,
@@ -258,7 +295,7 @@ export function assess(req: Pick<BatchRequest, 'operation' | 'expectedVersions'>
     const expectedVersion = req.expectedVersions?.[projectId];
     const allowed = isAllowed(rule, record, nowMs) && (expectedVersion === undefined || expectedVersion === record.version);
     if (allowed) return { projectId, record };
-    const why = explainConflict(rule, { projectId, operation: req.operation, ...(expectedVersion !== undefined ? { expectedVersion } : {}) } as Parameters<typeof explainConflict>[1], record, nowMs);
+    const why = explainConflict(rule, { projectId, operation: perItem.operation, ...(expectedVersion !== undefined ? { expectedVersion } : {}) } as Parameters<typeof explainConflict>[1], record, nowMs);
     return {
       projectId,
       record,

@@ -1,5 +1,6 @@
 import { validationFailed } from '../domain/errors';
 import type { ProjectRecord, RequestContext } from '../domain/project';
+import { sourceIdsOf } from '../domain/sources';
 import type { Deps } from './deps';
 import { createProject, getProject, type CreateProjectInput } from './projects';
 
@@ -16,7 +17,8 @@ export async function cloneProject(deps: Deps, originalId: string, input: CloneP
   const original = await getProject(deps, originalId);
   const merged: CreateProjectInput = {
     name: input.name,
-    sourceId: input.sourceId ?? original.sourceId,
+    // Every source of the original unless the body names others (sourceIds, or the sourceId shorthand).
+    sourceIds: input.sourceIds ?? (input.sourceId !== undefined ? [input.sourceId] : sourceIdsOf(original)),
     destinationId: input.destinationId ?? original.destinationId,
     migrationType: input.migrationType ?? original.migrationType,
     alertLevel: input.alertLevel ?? original.alertLevel,
@@ -26,8 +28,8 @@ export async function cloneProject(deps: Deps, originalId: string, input: CloneP
   if (description !== undefined) merged.description = description;
   const tables = input.tables ?? original.tables ?? undefined;
   if (tables) merged.tables = tables;
-  if (merged.sourceId === merged.destinationId) {
-    const field = input.destinationId !== undefined ? 'destinationId' : 'sourceId';
+  if (merged.sourceIds?.includes(merged.destinationId)) {
+    const field = input.destinationId !== undefined ? 'destinationId' : input.sourceIds !== undefined ? 'sourceIds' : 'sourceId';
     throw validationFailed('The clone would have the same source and destination.', [
       { path: ['body', field], code: 'custom', message: 'source and destination must differ' },
     ]);

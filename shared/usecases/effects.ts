@@ -1,11 +1,13 @@
 import { DomainError } from '../domain/errors';
 import type { EffectName } from '../domain/effects';
-import { jobRef, jobSpec, runningParts } from '../domain/orchestration';
+import { jobRef, jobSpec, partPath, runningParts } from '../domain/orchestration';
 import { isoAt } from '../domain/clock';
 import type { AwaitedGate, PrecheckItem, ProjectRecord } from '../domain/project';
 import type { Operation } from '../domain/transitions';
 import type { Deps } from './deps';
-import { openGate, pauseRun, stopRunAndJobs } from './run-control';
+import { openGate, pauseRun, pauseSubtaskJobs, stopRunAndJobs } from './run-control';
+import { driveJob } from './run/source-parts';
+import { RunWriteRefused } from '../ports';
 import { writeTransition, type LifecycleRequest } from './transition-write';
 
 /**
@@ -52,7 +54,49 @@ export const EFFECT_RUNNERS: Record<EffectName, Effect> = {
   'schedule-pause-expiry': (deps, { req, after }) => afterCommit('schedule pause expiry', req, () => deps.expiry.schedulePauseExpiry(after)),
   // The timers of the pause the write ended (the project before it).
   'cancel-pause-expiry': (deps, { req, before }) => afterCommit('cancel pause expiry', req, () => deps.expiry.cancelPauseExpiry(before)),
+  'pause-source-jobs': (deps, { req, after }) =>
+    afterCommit("pause the sources' jobs", req, async () => {
+      for (const s of after.subtasks) if (s.sources?.length) await pauseSubtaskJobs(deps, after, s.type, ['RUNNING', 'PAUSED'], req.sources ?? []);
+    }),
+  'resume-source-jobs': (deps, { req, after }) => afterCommit("resume the sources' jobs", req, () => resumeSourceJobs(deps, after, req.sources ?? [])),
+  // The timers of the named sources' pauses (as they were before the write ended them), not the project's.
+  'cancel-source-pause-expiry': (deps, { req, before }) =>
+    afterCommit('cancel source pause expiry', req, () =>
+      deps.expiry.cancelPauseExpiry({ id: before.id, sources: (before.sources ?? []).map((s) => ((req.sources ?? []).includes(s.sourceId) ? s : { sourceId: s.sourceId })) }),
+    ),
 };
+
+/**
+ * The jobs of sources a per-source resume named, in every running per-source subtask: started, resumed
+ * from their checkpoints or claimed, as the project's run (the engine refuses it to an older one), and
+ * each part's progress recorded (fenced on the run and the part still RUNNING).
+ */
+async function resumeSourceJobs(deps: Deps, p: ProjectRecord, sourceIds: readonly string[]): Promise<void> {
+  if (p.run === undefined) return;
+  for (const s of p.subtasks) {
+    if (s.status !== 'RUNNING' || !s.sources?.length) continue;
+    for (const [i, part] of s.sources.entries()) {
+      if (!sourceIds.includes(part.sourceId) || part.status !== 'RUNNING') continue;
+      const status = await driveJob(deps, p, p.run, s.type, { ...part, status: 'PAUSED' });
+      const at = (field: string) => partPath(p, s.type, i, field);
+      try {
+        await deps.projects.updateRun({
+          projectId: p.id,
+          run: p.run,
+          set: [
+            { path: at('jobId'), value: jobSpec(p, s.type, p.run, part.sourceId).jobId },
+            { path: at('progress'), value: status.progress },
+            { path: at('checkpoint'), value: status.checkpoint },
+            ...(part.startedAt ? [] : [{ path: at('startedAt'), value: isoAt(deps.clock.nowMs()) }]),
+          ],
+          expect: [{ path: at('status'), value: 'RUNNING' }],
+        });
+      } catch (e) {
+        if (!(e instanceof RunWriteRefused)) throw e;
+      }
+    }
+  }
+}
 
 /**
  * The precheck of a project in its engine, recorded on the project (record-precheck, conditional on the

@@ -20,8 +20,25 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
   if (req.operation === 'confirm-switchover-step' && !req.parameters?.step) {
     throw new DomainError(400, 'VALIDATION_FAILED', 'Request validation failed', 'parameters.step is required.');
   }
+  if (req.sources?.length && (req.operation === 'pause' || req.operation === 'resume')) return applyOperation(deps, await perSourceRequest(deps, req));
   const rule = ruleFor(req.operation);
   const { before, after } = await writeTransition(deps, req.operation, req, req.current);
   if (after === null) return null;
   return runEffects(deps, rule.effects ?? [], { req, before, after });
+}
+
+/**
+ * pause/resume with `sources` (a body's, or a batch's parameter): the per-source operation of the
+ * table (pause-sources, resume-sources). A per-source pause that would leave no source of a RUNNING
+ * project running is the whole pause (the project is PAUSED; "it stays RUNNING while one source runs").
+ */
+async function perSourceRequest(deps: Deps, req: LifecycleRequest & { operation: UserOperation }): Promise<LifecycleRequest & { operation: UserOperation }> {
+  if (req.operation === 'resume') return { ...req, operation: 'resume-sources' };
+  const current = req.current ?? (await deps.projects.get(req.projectId));
+  const wanted = req.sources ?? [];
+  const known = current?.sources?.length ? current.sources : undefined;
+  const leftRunning = known?.filter((s) => !s.pausedAt && !wanted.includes(s.sourceId)) ?? [];
+  const allKnown = known !== undefined && wanted.every((id) => known.some((s) => s.sourceId === id && !s.pausedAt));
+  if (current?.status === 'RUNNING' && allKnown && leftRunning.length === 0) return { ...req, sources: undefined, ...(current ? { current } : {}) };
+  return { ...req, operation: 'pause-sources', ...(current ? { current } : {}) };
 }

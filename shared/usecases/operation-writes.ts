@@ -1,11 +1,13 @@
 import { isoAt } from '../domain/clock';
 import { DomainError } from '../domain/errors';
-import { runningParts, stageOf, stepPath, subtaskPath } from '../domain/orchestration';
+import { partPath, runningParts, stageOf, stepPath, subtaskPath } from '../domain/orchestration';
 import { applyPaths, type AttributePath, type PathValue } from '../domain/paths';
 import type { ProjectRecord, ProjectStatus } from '../domain/project';
 import type { Operation } from '../domain/transitions';
 import type { TransitionWrite } from '../ports';
 import type { Deps } from './deps';
+import { sourceIdsOf } from '../domain/sources';
+import { expireSourcePaths, expireSourceSet, pauseSourcesPaths, pauseSourcesSet, resumeAllSources, resumeSourcesPaths, resumeSourcesSet } from './source-writes';
 import type { LifecycleRequest } from './transition-write';
 
 /**
@@ -32,10 +34,13 @@ export interface OperationSpec {
   bookkeeping?: (status: ProjectStatus, p: ProjectRecord) => Pick<TransitionWrite, 'freeName' | 'releaseDataSources'>;
 }
 
-const releaseBookkeeping = (p: ProjectRecord) => ({ freeName: p.name, releaseDataSources: [p.sourceId, p.destinationId] });
+const releaseBookkeeping = (p: ProjectRecord) => ({ freeName: p.name, releaseDataSources: [...sourceIdsOf(p), p.destinationId] });
 
 /** A new run: the execution of run n+1 alone may write from now on (fencing). */
 const newRun = (current: ProjectRecord): Partial<ProjectRecord> => ({ run: (current.run ?? 0) + 1, currentStage: stageOf(current.subtasks) });
+
+/** A per-source change with a new run, when it changes anything (an empty change lets the write's condition refuse). */
+const withNewRun = (current: ProjectRecord, change: Partial<ProjectRecord>): Partial<ProjectRecord> => (Object.keys(change).length ? { ...newRun(current), ...change } : change);
 
 /** What the execution waited for belongs to the run that waited. */
 const RUN_WAIT_STATE: (keyof ProjectRecord)[] = ['waitingStep', 'awaiting', 'taskToken'];
@@ -46,6 +51,10 @@ function pausePaths(current: ProjectRecord): PathChanges {
   return {
     set: [
       ...subtasks.map((t) => ({ path: subtaskPath(current, t, 'status'), value: 'PAUSED' })),
+      // The running parts of a per-source subtask pause with it (a part paused with its source already is).
+      ...subtasks.flatMap((t) =>
+        (current.subtasks.find((x) => x.type === t)?.sources ?? []).flatMap((part, i) => (part.status === 'RUNNING' ? [{ path: partPath(current, t, i, 'status'), value: 'PAUSED' }] : [])),
+      ),
       ...steps.flatMap((st) => [
         { path: stepPath(current, st, 'status'), value: 'PAUSED' },
         { path: stepPath(current, st, 'waitingForConfirmation'), value: false },
@@ -82,7 +91,11 @@ export const SPECS: Record<Operation, OperationSpec> = {
     remove: RUN_WAIT_STATE,
     paths: (current) => pausePaths(current),
   },
-  resume: { set: (_r, _d, _n, current) => newRun(current), remove: ['pausedAt', 'pauseExpiresAt', 'pauseWarnedAt', 'failedAt', ...RUN_WAIT_STATE] },
+  // A per-source pause or resume begins a new run (fencing: the engine then refuses the older run's calls on those jobs).
+  'pause-sources': { set: (req, deps, now, current) => withNewRun(current, pauseSourcesSet(req, deps.config.pauseDeadlineMs, now, current)), paths: (current, req) => pauseSourcesPaths(current, req), remove: RUN_WAIT_STATE },
+  'resume-sources': { set: (req, _d, now, current) => withNewRun(current, resumeSourcesSet(req, now, current)), paths: (current, req) => resumeSourcesPaths(current, req), remove: RUN_WAIT_STATE },
+  'expire-source-pause': { set: (req, _d, now, current) => expireSourceSet(req, now, current), paths: (current, req, now) => expireSourcePaths(current, req, now), remove: RUN_WAIT_STATE },
+  resume: { set: (_r, _d, _n, current) => ({ ...newRun(current), ...resumeAllSources(current) }), remove: ['pausedAt', 'pauseExpiresAt', 'pauseWarnedAt', 'failedAt', ...RUN_WAIT_STATE] },
   'skip-full-verification': {
     set: (_r, _d, now, current) => ({ currentStage: stageAfter(current, skipVerificationPaths(current, now)) }),
     paths: (current, _r, now) => skipVerificationPaths(current, now),

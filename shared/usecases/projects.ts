@@ -8,11 +8,15 @@ import type { Deps } from './deps';
 import { runPrecheck } from './effects';
 import { chooseEngine } from '../domain/engines';
 import type { DataSourceRecord } from '../domain/data-source';
+import { initialSources, MAX_SOURCES, sourceIdsOf } from '../domain/sources';
 
 export interface CreateProjectInput {
   name: string;
   description?: string;
-  sourceId: string;
+  /** The shorthand of a single source (or the first of sourceIds). */
+  sourceId?: string;
+  /** Every source (1..MAX_SOURCES, distinct); sourceId alone means [sourceId]. */
+  sourceIds?: string[];
   destinationId: string;
   migrationType: MigrationType;
   tables?: TableRef[];
@@ -28,14 +32,18 @@ export interface CreateProjectInput {
 export async function createProject(deps: Deps, input: CreateProjectInput, ctx: RequestContext, origin?: { clonedFrom: string }): Promise<ProjectRecord> {
   const nowMs = deps.clock.nowMs();
   const at = isoAt(nowMs);
-  const subtasks = buildSubtasks(input.migrationType);
-  const engine = await engineForProject(deps, input);
+  const sourceIds = sourcesOfInput(input);
+  const subtasks = buildSubtasks(input.migrationType, sourceIds);
+  const engine = await engineForProject(deps, sourceIds, input.destinationId);
+  const sources = initialSources(sourceIds);
   const checked = engine === 'simulated';
   const project: ProjectRecord = {
     id: deps.newId(),
     name: input.name,
     ...(input.description !== undefined ? { description: input.description } : {}),
-    sourceId: input.sourceId,
+    sourceId: sourceIds[0] as string,
+    sourceIds,
+    ...(sources ? { sources } : {}),
     destinationId: input.destinationId,
     migrationType: input.migrationType,
     tables: input.tables ?? null,
@@ -73,9 +81,8 @@ export async function createProject(deps: Deps, input: CreateProjectInput, ctx: 
       });
     }
     if (e.reason === 'UNKNOWN_DATA_SOURCE') {
-      const field = e.dataSourceId === input.sourceId ? 'sourceId' : 'destinationId';
       throw validationFailed(`Unknown data source '${e.dataSourceId}'.`, [
-        { path: ['body', field], code: 'unknown_data_source', message: `No data source with id '${e.dataSourceId}'.` },
+        { path: bodyPathOf(input, e.dataSourceId ?? ''), code: 'unknown_data_source', message: `No data source with id '${e.dataSourceId}'.` },
       ]);
     }
     throw e;
@@ -84,15 +91,37 @@ export async function createProject(deps: Deps, input: CreateProjectInput, ctx: 
   return (await runPrecheck(deps, project, { operation: 'precheck', projectId: project.id, ctx })) ?? project;
 }
 
-/** The engine of a new project, from its data sources (an unknown one is refused as the create write would). */
-async function engineForProject(deps: Deps, input: Pick<CreateProjectInput, 'sourceId' | 'destinationId'>): Promise<EngineKind> {
-  const [source, destination] = await Promise.all([deps.dataSources.get(input.sourceId), deps.dataSources.get(input.destinationId)]);
-  for (const [field, id, ds] of [['sourceId', input.sourceId, source], ['destinationId', input.destinationId, destination]] as const) {
-    if (!ds) throw validationFailed(`Unknown data source '${id}'.`, [{ path: ['body', field], code: 'unknown_data_source', message: `No data source with id '${id}'.` }]);
+/** The sources of a create request: sourceIds, else [sourceId] (the schema refuses neither, duplicates, or a disagreeing pair). */
+function sourcesOfInput(input: Pick<CreateProjectInput, 'sourceId' | 'sourceIds'>): string[] {
+  const ids = input.sourceIds ?? (input.sourceId !== undefined ? [input.sourceId] : []);
+  if (ids.length === 0) throw validationFailed('A project needs a source.', [{ path: ['body', 'sourceIds'], code: 'too_small', message: 'give sourceIds (or sourceId)' }]);
+  if (ids.length > MAX_SOURCES) throw validationFailed(`At most ${MAX_SOURCES} sources.`, [{ path: ['body', 'sourceIds'], code: 'too_big', message: `at most ${MAX_SOURCES} sources` }]);
+  const dup = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+  if (dup >= 0) throw validationFailed(`Source '${ids[dup]}' is listed twice.`, [{ path: ['body', 'sourceIds', dup], code: 'duplicate_source', message: `source '${ids[dup]}' is listed twice` }]);
+  return ids;
+}
+
+/** Where a data source id sits in the create body (for the problem's path). */
+function bodyPathOf(input: Pick<CreateProjectInput, 'sourceId' | 'sourceIds' | 'destinationId'>, id: string): (string | number)[] {
+  if (id === input.destinationId) return ['body', 'destinationId'];
+  const i = input.sourceIds?.indexOf(id) ?? -1;
+  return i >= 0 ? ['body', 'sourceIds', i] : ['body', 'sourceId'];
+}
+
+/** The engine of a new project, from its data sources (an unknown one is refused as the create write would); every source must call for the same engine. */
+async function engineForProject(deps: Deps, sourceIds: readonly string[], destinationId: string): Promise<EngineKind> {
+  const input = { sourceIds: [...sourceIds], sourceId: sourceIds.length === 1 ? sourceIds[0] : undefined, destinationId };
+  const [destination, ...sources] = await Promise.all([destinationId, ...sourceIds].map((id) => deps.dataSources.get(id)));
+  const all: [string, DataSourceRecord | undefined][] = [[destinationId, destination], ...sourceIds.map((id, i) => [id, sources[i]] as [string, DataSourceRecord | undefined])];
+  for (const [id, ds] of all) {
+    if (!ds) throw validationFailed(`Unknown data source '${id}'.`, [{ path: bodyPathOf(input, id), code: 'unknown_data_source', message: `No data source with id '${id}'.` }]);
   }
-  const engine = chooseEngine(source as DataSourceRecord, destination as DataSourceRecord, deps.engine.kinds ?? ['simulated']);
-  if (!engine) {
-    throw new DomainError(400, 'ENGINE_NOT_AVAILABLE', 'No engine for these data sources', `No engine of this deployment migrates ${source?.engine} to ${destination?.engine}.`);
+  const kinds = deps.engine.kinds ?? ['simulated'];
+  const engines = sources.map((source) => chooseEngine(source as DataSourceRecord, destination as DataSourceRecord, kinds));
+  const engine = engines[0];
+  if (!engine || engines.some((e) => e !== engine)) {
+    const found = sources.map((s) => s?.engine).join(', ');
+    throw new DomainError(400, 'ENGINE_NOT_AVAILABLE', 'No engine for these data sources', `No one engine of this deployment migrates ${found} to ${destination?.engine}.`);
   }
   return engine;
 }

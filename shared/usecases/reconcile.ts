@@ -1,6 +1,6 @@
 import { isoAt } from '../domain/clock';
 import { DomainError } from '../domain/errors';
-import { jobRef, needsExecution, planNext } from '../domain/orchestration';
+import { jobsOf, needsExecution, planNext } from '../domain/orchestration';
 import { pauseTimerNames, type PauseTimerRef } from '../domain/pause-timers';
 import type { ProjectRecord } from '../domain/project';
 import type { SubtaskType } from '../domain/subtasks';
@@ -165,8 +165,10 @@ async function pauseJobsStillRunning(deps: Deps, listed: ProjectRecord, report: 
   const stillRunning: SubtaskType[] = [];
   for (const s of listed.subtasks ?? []) {
     if (s.status !== 'PAUSED') continue;
-    const job = await deps.engine.pollJob(jobRef(listed, s.type, listed.run));
-    if (job?.state === 'RUNNING') stillRunning.push(s.type);
+    for (const j of jobsOf(listed, s.type, listed.run)) {
+      const job = await deps.engine.pollJob(j.ref);
+      if (job?.state === 'RUNNING' && !stillRunning.includes(s.type)) stillRunning.push(s.type);
+    }
   }
   if (!stillRunning.length) return;
   // The status index may lag behind: a project resumed since runs its jobs under a newer run. Only the
@@ -179,10 +181,20 @@ async function pauseJobsStillRunning(deps: Deps, listed: ProjectRecord, report: 
 
 async function deleteTimersOfEndedPauses(deps: Deps, timers: PauseTimerRef[], existing: Set<string>, live: Set<string>, report: PauseReconcileReport): Promise<void> {
   const suspects = new Map<string, PauseTimerRef>();
-  for (const t of timers) if (!live.has(pauseKey(t.projectId, t.pausedMs))) suspects.set(pauseKey(t.projectId, t.pausedMs), t);
+  for (const t of timers) if (t.sourceIndex !== undefined || !live.has(pauseKey(t.projectId, t.pausedMs))) suspects.set(`${pauseKey(t.projectId, t.pausedMs)}.${t.sourceIndex ?? ''}`, t);
   for (const t of suspects.values()) {
     try {
       const p = await deps.projects.get(t.projectId);
+      if (t.sourceIndex !== undefined) {
+        // A source's own pause: live while that source still stands in it (not expired, project not ended).
+        const s = p?.sources?.[t.sourceIndex];
+        if (s?.pausedAt !== undefined && Date.parse(s.pausedAt) === t.pausedMs && !s.expiredAt && p && ['RUNNING', 'PAUSED', 'FAILED'].includes(p.status)) continue;
+        const sources = Array.from({ length: t.sourceIndex + 1 }, (_, i) => (i === t.sourceIndex ? { sourceId: s?.sourceId ?? '', pausedAt: isoAt(t.pausedMs) } : { sourceId: '' }));
+        const pause = { id: t.projectId, pausedAt: undefined, sources };
+        await deps.expiry.cancelPauseExpiry(pause);
+        report.timersDeleted.push(...pauseTimerNames(pause).filter((n) => existing.has(n)));
+        continue;
+      }
       if (p?.status === 'PAUSED' && p.pausedAt !== undefined && Date.parse(p.pausedAt) === t.pausedMs) continue; // a live pause after all
       const pause = { id: t.projectId, pausedAt: isoAt(t.pausedMs) };
       await deps.expiry.cancelPauseExpiry(pause);

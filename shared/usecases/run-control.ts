@@ -1,4 +1,5 @@
-import { jobRef, subtaskPath } from '../domain/orchestration';
+import { jobRef, jobsOf, partPath, subtaskPath } from '../domain/orchestration';
+import { activeSourceIds } from '../domain/sources';
 import type { PathValue } from '../domain/paths';
 import type { AwaitedGate, ProjectRecord } from '../domain/project';
 import type { Subtask, SubtaskType } from '../domain/subtasks';
@@ -25,21 +26,31 @@ function log(level: 'INFO' | 'WARN', message: string, fields: Record<string, unk
  */
 export async function pauseRun(deps: Deps, paused: ProjectRecord, caughtRunning: readonly SubtaskType[]): Promise<void> {
   await deps.orchestrator.stopRun(paused, 'paused');
-  for (const type of caughtRunning) {
-    const job = jobRef(paused, type, paused.run);
-    const jobId = job.jobId;
-    const status = await deps.engine.pauseJob(job);
-    if (!status || paused.run === undefined) continue;
+  for (const type of caughtRunning) await pauseSubtaskJobs(deps, paused, type, ['PAUSED']);
+}
+
+/**
+ * Pauses the jobs of a subtask the pause write marked PAUSED (every part of a per-source subtask the
+ * write marked PAUSED; `onlySources`: those sources' parts alone) and records each checkpoint, fenced
+ * on the project's status being one of `statuses` and the subtask (or part) still PAUSED.
+ */
+export async function pauseSubtaskJobs(deps: Deps, p: ProjectRecord, type: SubtaskType, statuses: ProjectRecord['status'][], onlySources?: readonly string[]): Promise<void> {
+  const sub = p.subtasks.find((s) => s.type === type);
+  for (const j of jobsOf(p, type, p.run)) {
+    if (j.part !== undefined && (sub?.sources?.[j.part]?.status !== 'PAUSED' || (onlySources && !onlySources.includes(j.sourceId as string)))) continue;
+    const status = await deps.engine.pauseJob(j.ref);
+    if (!status || p.run === undefined) continue;
+    const at = (field: string) => (j.part !== undefined ? partPath(p, type, j.part, field) : subtaskPath(p, type, field));
     const set: PathValue[] = [
-      { path: subtaskPath(paused, type, 'progress'), value: status.progress },
-      { path: subtaskPath(paused, type, 'checkpoint'), value: status.checkpoint },
-      { path: subtaskPath(paused, type, 'jobId'), value: jobId },
+      { path: at('progress'), value: status.progress },
+      { path: at('checkpoint'), value: status.checkpoint },
+      { path: at('jobId'), value: j.ref.jobId },
     ];
     try {
-      await deps.projects.updateRun({ projectId: paused.id, run: paused.run, statuses: ['PAUSED'], set, expect: [{ path: subtaskPath(paused, type, 'status'), value: 'PAUSED' }] });
+      await deps.projects.updateRun({ projectId: p.id, run: p.run, statuses, set, expect: [{ path: at('status'), value: 'PAUSED' }] });
     } catch (e) {
       if (!(e instanceof RunWriteRefused)) throw e;
-      log('INFO', 'checkpoint not recorded: the project moved on', { projectId: paused.id, subtask: type });
+      log('INFO', 'checkpoint not recorded: the project moved on', { projectId: p.id, subtask: type, sourceId: j.sourceId });
     }
   }
 }
@@ -51,7 +62,7 @@ export async function stopRunAndJobs(deps: Deps, project: ProjectRecord, reason:
     // A continuous subtask that never started may still own a change stream (a replication slot is made
     // before the full load's first chunk, so nothing written during the copy is lost): stopped too.
     if (s.status === 'SKIPPED' || (s.status === 'PENDING' && !s.continuous)) continue;
-    await deps.engine.stopJob(jobRef(project, s.type, project.run));
+    for (const j of jobsOf(project, s.type, project.run)) await deps.engine.stopJob(j.ref);
   }
 }
 
@@ -62,11 +73,14 @@ export async function stopRunAndJobs(deps: Deps, project: ProjectRecord, reason:
  * the engine refuses if a newer run owns the job or this run's own pause holds it. Returns the status
  * after (the one given when nothing was to be done).
  */
-export async function keepContinuousJobRunning(deps: Deps, p: ProjectRecord, s: Subtask, status: JobStatus | undefined): Promise<JobStatus | undefined> {
+export async function keepContinuousJobRunning(deps: Deps, p: ProjectRecord, s: Subtask, status: JobStatus | undefined, sourceId?: string): Promise<JobStatus | undefined> {
   if (!s.continuous || s.status !== 'RUNNING' || p.status !== 'RUNNING' || p.run === undefined) return status;
   if (status?.state !== 'PAUSED' && status?.state !== 'STOPPED') return status;
-  log('WARN', 'continuous job not running under a RUNNING subtask: resumed', { projectId: p.id, run: p.run, subtask: s.type, jobState: status.state });
-  return deps.engine.resumeJob(jobRef(p, s.type, p.run), s.checkpoint);
+  const part = sourceId !== undefined ? s.sources?.find((x) => x.sourceId === sourceId) : undefined;
+  // A source paused on its own keeps its jobs paused.
+  if (part && (part.status !== 'RUNNING' || !activeSourceIds(p).includes(part.sourceId))) return status;
+  log('WARN', 'continuous job not running under a RUNNING subtask: resumed', { projectId: p.id, run: p.run, subtask: s.type, sourceId, jobState: status.state });
+  return deps.engine.resumeJob(jobRef(p, s.type, p.run, sourceId), part ? part.checkpoint : s.checkpoint);
 }
 
 /** The reconciler's check of a RUNNING project: every continuous job its subtasks say runs does run. Returns the ones resumed. */
@@ -74,9 +88,11 @@ export async function keepContinuousJobsRunning(deps: Deps, p: ProjectRecord): P
   const resumed: SubtaskType[] = [];
   for (const s of p.subtasks ?? []) {
     if (!s.continuous || s.status !== 'RUNNING') continue;
-    const before = await deps.engine.pollJob(jobRef(p, s.type, p.run));
-    const after = await keepContinuousJobRunning(deps, p, s, before);
-    if (after !== before && after?.state === 'RUNNING') resumed.push(s.type);
+    for (const j of jobsOf(p, s.type, p.run)) {
+      const before = await deps.engine.pollJob(j.ref);
+      const after = await keepContinuousJobRunning(deps, p, s, before, j.sourceId);
+      if (after !== before && after?.state === 'RUNNING' && !resumed.includes(s.type)) resumed.push(s.type);
+    }
   }
   return resumed;
 }

@@ -21,6 +21,10 @@ export interface LifecycleRequest {
   /** Pause timers: act only on the pause that started at this instant (a later pause is another one). */
   samePause?: string;
   parameters?: { level?: AlertLevel; step?: SwitchoverStepName; precheck?: ProjectPrecheck };
+  /** Per-source operations: the sources they act on (pause-sources, resume-sources, expire-source-pause). */
+  sources?: readonly string[];
+  /** expire-source-pause: the source's pause the timer was made for (its pausedAt). */
+  sourcePause?: string;
   /** Orchestration writes (complete, fail, compensation): only while the project is still at this run. */
   run?: number;
   /** Compensation of a resume: the pause it undoes (restored as it was). */
@@ -179,6 +183,7 @@ function eventDetail(ruleName: Operation, req: LifecycleRequest): { detail?: Rec
   if (req.parameters?.step && ruleName === 'confirm-switchover-step') detail.step = req.parameters.step;
   if (ruleName === 'skip-full-verification') detail.subtask = 'FULL_VERIFICATION';
   if (req.run !== undefined) detail.run = req.run;
+  if (req.sources?.length) detail.sources = [...req.sources];
   return Object.keys(detail).length ? { detail } : {};
 }
 

@@ -6,7 +6,7 @@ import { projectIn } from '../support/seed';
 
 /** Every cell of the status × operation matrix, on DynamoDB Local, through the real handlers. */
 
-function request(op: UserOperation, p: { id: string; name: string }) {
+function request(op: UserOperation, p: { id: string; name: string; sourceId: string }) {
   switch (op) {
     case 'delete':
       return call('DELETE', `/projects/${p.id}?confirmName=${encodeURIComponent(p.name)}`);
@@ -20,6 +20,10 @@ function request(op: UserOperation, p: { id: string; name: string }) {
       return call('POST', `/projects/${p.id}/forward-switchover/start`);
     case 'confirm-switchover-step':
       return call('POST', `/projects/${p.id}/forward-switchover/confirm`, { body: { step: 'CONFIRM_SOURCE_WRITES_STOPPED' } });
+    case 'pause-sources':
+      return call('POST', `/projects/${p.id}/pause`, { body: { sources: [p.sourceId] } });
+    case 'resume-sources':
+      return call('POST', `/projects/${p.id}/resume`, { body: { sources: [p.sourceId] } });
     default:
       return call('POST', `/projects/${p.id}/${op}`);
   }
@@ -41,6 +45,9 @@ const EXPECTED_STATUS: Record<UserOperation, string | null | { refusedBy: string
   'enter-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
   'start-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
   'confirm-switchover-step': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
+  // These projects read one source: per-source operations are refused by their guard.
+  'pause-sources': { refusedBy: 'NOT_MULTI_SOURCE' },
+  'resume-sources': { refusedBy: 'NOT_MULTI_SOURCE' },
 };
 
 describe('status × operation matrix', () => {
@@ -58,7 +65,7 @@ describe('status × operation matrix', () => {
     const allowed = ruleFor(op).from.includes(status);
 
     // Act
-    const res = await request(op, before);
+    const res = await request(op, { ...before, sourceId: ds.sourceId });
 
     // Assess
     const after = await call('GET', `/projects/${before.id}`);

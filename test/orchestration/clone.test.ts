@@ -111,4 +111,26 @@ describe('clone', () => {
     expect(again.body.id).toBe(first.body.id);
     expect((named.body.items as { name: string }[]).filter((p) => p.name === body.name)).toHaveLength(1);
   });
+  it('a multi-source project is cloned with every one of its sources, each NOT_STARTED', async () => {
+    // Prepare
+    const second = await call('POST', '/data-sources', { body: { name: `clone-src2-${randomUUID().slice(0, 8)}`, engine: 'mysql', host: 'db2.internal', port: 3306, username: 'migrator' } });
+    expect(second.status).toBe(201);
+    const sourceIds = [fixture.ds.sourceId, second.body.id as string];
+    const original = await call('POST', '/projects', {
+      body: { name: `multi-${randomUUID().slice(0, 8)}`, sourceIds, destinationId: fixture.ds.destinationId, migrationType: SOME },
+    });
+    expect(original.status).toBe(201);
+
+    // Act
+    const cloned = await post(`/projects/${original.body.id}/clone`, { name: `clone-${randomUUID().slice(0, 8)}` });
+
+    // Assess
+    expect(cloned.status).toBe(201);
+    expect(cloned.body).toMatchObject({
+      status: 'NOT_STARTED',
+      sourceId: sourceIds[0],
+      sourceIds,
+      sources: sourceIds.map((sourceId) => ({ sourceId, status: 'NOT_STARTED' })),
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { sourceIdsOf } from '../../domain/sources';
 import { ConditionalCheckFailedException, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -191,8 +192,8 @@ export class DynamoProjectStore implements ProjectStore {
           ...nameX.attributes(),
         },
       },
-      dataSourceRef(project.sourceId),
       dataSourceRef(project.destinationId),
+      ...sourceIdsOf(project).map((id) => dataSourceRef(id)),
       this.eventPut(project.id, event),
     ];
     try {
@@ -202,8 +203,10 @@ export class DynamoProjectStore implements ProjectStore {
       const failed = (i: number) => e.CancellationReasons?.[i]?.Code === 'ConditionalCheckFailed';
       if (failed(0)) throw new CreateConflict('ID_TAKEN');
       if (failed(1)) throw new CreateConflict('NAME_TAKEN');
-      if (failed(2)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', project.sourceId);
-      if (failed(3)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', project.destinationId);
+      if (failed(2)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', project.destinationId);
+      const sources = sourceIdsOf(project);
+      const unknown = sources.findIndex((_id, i) => failed(3 + i));
+      if (unknown >= 0) throw new CreateConflict('UNKNOWN_DATA_SOURCE', sources[unknown]);
       throw e;
     }
   }

@@ -12,7 +12,7 @@ export class InMemoryExpiryScheduler implements ExpiryScheduler {
     for (const t of pauseTimers(project, this.warningLeadMs)) if (!this.timers.has(t.name)) this.timers.set(t.name, t);
   }
 
-  async cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): Promise<void> {
+  async cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'> & Partial<Pick<ProjectRecord, 'sources'>>): Promise<void> {
     for (const name of pauseTimerNames(project)) this.timers.delete(name);
   }
 

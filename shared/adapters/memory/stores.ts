@@ -1,3 +1,4 @@
+import { sourceIdsOf } from '../../domain/sources';
 import { isoAt } from '../../domain/clock';
 import { invalidNextToken, openPageToken, projectListing, sealPageToken } from '../page-tokens';
 import type { DataSourceRecord } from '../../domain/data-source';
@@ -64,10 +65,10 @@ export class InMemoryProjectStore implements ProjectStore {
     const t = this.table;
     if (t.projects.has(project.id)) throw new CreateConflict('ID_TAKEN');
     if (t.names.has(project.name)) throw new CreateConflict('NAME_TAKEN');
-    for (const id of [project.sourceId, project.destinationId]) if (!t.dataSources.has(id)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', id);
+    for (const id of [...sourceIdsOf(project), project.destinationId]) if (!t.dataSources.has(id)) throw new CreateConflict('UNKNOWN_DATA_SOURCE', id);
     t.projects.set(project.id, clone(project));
     t.names.set(project.name, project.id);
-    for (const id of [project.sourceId, project.destinationId]) (t.dataSources.get(id) as DataSourceRecord).refCount += 1;
+    for (const id of [...sourceIdsOf(project), project.destinationId]) (t.dataSources.get(id) as DataSourceRecord).refCount += 1;
     t.events.set(project.id, [clone(event)]);
   }
 

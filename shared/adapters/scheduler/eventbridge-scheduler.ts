@@ -66,7 +66,7 @@ export class EventBridgeExpiryScheduler implements ExpiryScheduler {
     }
   }
 
-  async cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'>): Promise<void> {
+  async cancelPauseExpiry(project: Pick<ProjectRecord, 'id' | 'pausedAt'> & Partial<Pick<ProjectRecord, 'sources'>>): Promise<void> {
     const { DeleteScheduleCommand, ResourceNotFoundException } = await schedulerSdk();
     for (const name of pauseTimerNames(project)) {
       try {

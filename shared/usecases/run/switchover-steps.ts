@@ -1,9 +1,9 @@
 import { isoAt } from '../../domain/clock';
-import { isFinished, jobRef, jobSpec, stepPath, subtaskPath } from '../../domain/orchestration';
+import { isFinished, jobRef, jobsOf, jobSpec, partPath, stepPath, subtaskPath, type SubtaskJob } from '../../domain/orchestration';
 import { type PathValue } from '../../domain/paths';
 import type { ProjectRecord } from '../../domain/project';
 import type { SwitchoverStepName } from '../../domain/subtasks';
-import type { JobRef, JobStatus } from '../../ports';
+import type { JobStatus } from '../../ports';
 import type { Deps } from '../deps';
 import { done, failed, failRun, runWrite, waiting, type RunState, type StepInput } from './run-state';
 
@@ -48,7 +48,7 @@ export async function runStep(deps: Deps, p: ProjectRecord, input: StepInput, st
     return failed(input);
   };
   const work = STEP_WORK[step] ?? engineStepWork;
-  return work({ deps, p, input, step, now, succeed, failStep, sync: jobRef(p, 'INCREMENTAL_SYNC', input.run) });
+  return work({ deps, p, input, step, now, succeed, failStep, syncs: p.subtasks.some((x) => x.type === 'INCREMENTAL_SYNC') ? jobsOf(p, 'INCREMENTAL_SYNC', input.run) : [{ ref: jobRef(p, 'INCREMENTAL_SYNC', input.run) }] });
 }
 
 /** What a step's work gets: the project as read, how to succeed or fail the step, the forward sync's job. */
@@ -60,41 +60,63 @@ interface StepContext {
   now: string;
   succeed: (extra?: PathValue[]) => Promise<RunState>;
   failStep: (code: string, message: string) => Promise<RunState>;
-  sync: JobRef;
+  /** The forward sync's jobs: one, or one per source of a multi-source project. */
+  syncs: SubtaskJob[];
 }
 type StepWork = (c: StepContext) => Promise<RunState>;
 
-const syncProgress = (p: ProjectRecord, status: JobStatus): PathValue[] => [
-  { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'progress'), value: status.progress },
-  { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'checkpoint'), value: status.checkpoint },
-];
+const syncProgress = (p: ProjectRecord, j: SubtaskJob, status: JobStatus): PathValue[] => {
+  const at = (field: string) => (j.part !== undefined ? partPath(p, 'INCREMENTAL_SYNC', j.part, field) : subtaskPath(p, 'INCREMENTAL_SYNC', field));
+  return [
+    { path: at('progress'), value: status.progress },
+    { path: at('checkpoint'), value: status.checkpoint },
+  ];
+};
+
+const named = (j: SubtaskJob) => (j.sourceId !== undefined ? `forward incremental sync of source ${j.sourceId}` : 'forward incremental sync');
 
 /**
  * The automatic switchover steps, as data: what each does (the manual ones wait for their confirmation
  * instead, see the confirm-switchover-step record). A step without a row is the engine's own work.
+ * With several sources, a step acts on every source's forward sync (one paused on its own fails the precheck).
  */
 const STEP_WORK: Partial<Record<SwitchoverStepName, StepWork>> = {
-  /** The forward sync must be running. */
-  SWITCHOVER_PRECHECK: async ({ deps, p, sync, succeed, failStep }) => {
-    const status = await deps.engine.pollJob(sync);
-    if (status?.state !== 'RUNNING') return failStep('PRECHECK_FAILED', `forward incremental sync is ${status?.state ?? 'not started'}, not RUNNING`);
-    return succeed(syncProgress(p, status));
+  /** The forward sync must be running (every source's). */
+  SWITCHOVER_PRECHECK: async ({ deps, p, syncs, succeed, failStep }) => {
+    const progress: PathValue[] = [];
+    for (const j of syncs) {
+      const status = await deps.engine.pollJob(j.ref);
+      if (status?.state !== 'RUNNING') return failStep('PRECHECK_FAILED', `${named(j)} is ${status?.state ?? 'not started'}, not RUNNING`);
+      progress.push(...syncProgress(p, j, status));
+    }
+    return succeed(progress);
   },
-  /** Waits (poll after poll) until the forward sync has applied everything written before the stop. */
-  CONFIRM_WRITE_STOP_TIMESTAMP: async ({ deps, p, input, sync, succeed, failStep }) => {
-    const status = await deps.engine.pollJob(sync);
-    if (!status || status.state === 'FAILED') return failStep('SYNC_FAILED', status?.error?.message ?? 'forward incremental sync is gone');
-    if (!status.caughtUp) {
-      await runWrite(deps, p, input, syncProgress(p, status));
+  /** Waits (poll after poll) until the forward sync has applied everything written before the stop (every source's). */
+  CONFIRM_WRITE_STOP_TIMESTAMP: async ({ deps, p, input, syncs, succeed, failStep }) => {
+    const progress: PathValue[] = [];
+    let caughtUp = true;
+    for (const j of syncs) {
+      const status = await deps.engine.pollJob(j.ref);
+      if (!status || status.state === 'FAILED') return failStep('SYNC_FAILED', status?.error?.message ?? `${named(j)} is gone`);
+      caughtUp &&= status.caughtUp === true;
+      progress.push(...syncProgress(p, j, status));
+    }
+    if (!caughtUp) {
+      await runWrite(deps, p, input, progress);
       return waiting(input);
     }
-    return succeed(syncProgress(p, status));
+    return succeed(progress);
   },
-  /** Stops the forward sync for good (the engine drops its change stream). */
-  STOP_FORWARD_SYNC: async ({ deps, p, now, sync, succeed }) => {
-    const status = await deps.engine.stopJob(sync);
+  /** Stops the forward sync for good (the engine drops its change stream; every source's). */
+  STOP_FORWARD_SYNC: async ({ deps, p, now, syncs, succeed }) => {
+    const set: PathValue[] = [];
+    for (const j of syncs) {
+      const status = await deps.engine.stopJob(j.ref);
+      if (status) set.push(...syncProgress(p, j, status));
+      if (j.part !== undefined) set.push({ path: partPath(p, 'INCREMENTAL_SYNC', j.part, 'status'), value: 'SUCCEEDED' }, { path: partPath(p, 'INCREMENTAL_SYNC', j.part, 'finishedAt'), value: now });
+    }
     return succeed([
-      ...(status ? syncProgress(p, status) : []),
+      ...set,
       { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'status'), value: 'SUCCEEDED' },
       { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'finishedAt'), value: now },
     ]);

@@ -1,5 +1,5 @@
 import { isoAt } from '../../domain/clock';
-import { isFinished, jobIdFor, jobRef, jobSpec, planNext, stageOf, subtaskPath } from '../../domain/orchestration';
+import { isFinished, jobIdFor, jobsOf, jobSpec, partPath, planNext, stageOf, subtaskPath } from '../../domain/orchestration';
 import { readPath, type PathValue } from '../../domain/paths';
 import type { ProjectRecord } from '../../domain/project';
 import type { SubtaskType } from '../../domain/subtasks';
@@ -8,6 +8,7 @@ import type { Deps } from '../deps';
 import { keepContinuousJobRunning } from '../run-control';
 import { done, failed, failRun, fenceAware, Fenced, load, runWrite, subtaskOf, waiting, type RunState, type StepInput, type Work } from './run-state';
 import { pollStep, startStep } from './switchover-steps';
+import { stepSourceParts } from './source-parts';
 
 /** "Pick next work item": what the run does next, from the item. */
 export async function pickNext(deps: Deps, input: StepInput): Promise<RunState> {
@@ -67,6 +68,7 @@ export async function startWork(deps: Deps, input: StepInput & { work: Work }): 
       { expect: [{ path: subtaskPath(p, type, 'status'), value: seen.status }], remove: seen.lastError ? [subtaskPath(p, type, 'lastError')] : [] },
     );
     if (!claimed) return done(input); // the subtask moved on (skipped): re-plan
+    if (seen.sources?.length) return stepSourceParts(deps, claimed, input, type);
     const job = jobSpec(claimed, type, input.run);
     const existing = await deps.engine.pollJob(job);
     let status: JobStatus;
@@ -102,6 +104,7 @@ export async function pollWork(deps: Deps, input: StepInput & { work: Work }): P
     const type = input.work.subtask as SubtaskType;
     const s = subtaskOf(p, type);
     if (s.status !== 'RUNNING') return done(input); // skipped meanwhile: re-plan
+    if (s.sources?.length) return stepSourceParts(deps, p, input, type);
     const job = jobSpec(p, type, input.run);
     let status = await deps.engine.pollJob(job);
     if (!status) status = await deps.engine.startJob(job);
@@ -158,18 +161,24 @@ export async function backgroundProgress(deps: Deps, p: ProjectRecord, current: 
   const set: PathValue[] = [];
   for (const s of p.subtasks) {
     if (!s.continuous || s.status !== 'RUNNING' || s.type === current) continue;
-    const status = await keepContinuousJobRunning(deps, p, s, await deps.engine.pollJob(jobRef(p, s.type, p.run)));
-    if (!status) continue;
-    const progress = [
-      { path: subtaskPath(p, s.type, 'progress'), value: status.progress },
-      { path: subtaskPath(p, s.type, 'checkpoint'), value: status.checkpoint },
-    ];
-    if (status.state === 'FAILED') {
-      const error = { code: status.error?.code ?? 'JOB_FAILED', message: status.error?.message ?? 'The job failed.', at: isoAt(deps.clock.nowMs()) };
-      return { set: progress, failed: s.type, error };
+    for (const j of jobsOf(p, s.type, p.run)) {
+      const part = j.part !== undefined ? s.sources?.[j.part] : undefined;
+      if (part && part.status !== 'RUNNING') continue; // a part paused with its source (or not started yet)
+      const status = await keepContinuousJobRunning(deps, p, s, await deps.engine.pollJob(j.ref), j.sourceId);
+      if (!status) continue;
+      const at = (field: string) => (j.part !== undefined ? partPath(p, s.type, j.part, field) : subtaskPath(p, s.type, field));
+      const progress: PathValue[] = [
+        { path: at('progress'), value: status.progress },
+        { path: at('checkpoint'), value: status.checkpoint },
+      ];
+      if (status.state === 'FAILED') {
+        const message = `${j.sourceId !== undefined ? `source ${j.sourceId}: ` : ''}${status.error?.message ?? 'The job failed.'}`;
+        const error = { code: status.error?.code ?? 'JOB_FAILED', message, at: isoAt(deps.clock.nowMs()) };
+        if (j.part !== undefined) progress.push({ path: at('status'), value: 'FAILED' }, { path: at('lastError'), value: error });
+        return { set: progress, failed: s.type, error };
+      }
+      set.push(...progress);
     }
-    set.push(...progress);
   }
   return { set };
 }
-

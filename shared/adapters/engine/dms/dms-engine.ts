@@ -315,6 +315,8 @@ export class DmsMigrationEngine implements MigrationEngine {
   private async createTask(spec: JobSpec, kind: TaskKind, view: ProjectView): Promise<ReplicationTask> {
     const [sourceId] = spec.sourceIds;
     if (!sourceId) throw new DmsUnsupported('DMS_UNKNOWN_DATA_SOURCE', `job ${spec.jobId} names no source`);
+    // One DMS task reads one source endpoint: a project-wide job of a multi-source project has no DMS equivalent here.
+    if (spec.sourceIds.length > 1) throw new DmsUnsupported('DMS_MULTI_SOURCE', `job ${spec.jobId} reads ${spec.sourceIds.length} sources; the aws-dms engine runs one source per project`);
     const ends =
       kind === 'rev'
         ? await this.ensureEndpoints(spec.projectId, [

@@ -19,7 +19,7 @@ const ENGINES: Partial<Record<DataSourceEngine, { name: string; settings: string
 
 /** A job DMS cannot run (a data source's engine or missing secret, no reverse start position): the job fails with this code. */
 export class DmsUnsupported extends Error {
-  constructor(readonly code: 'DMS_UNSUPPORTED_ENGINE' | 'DMS_NO_SECRET' | 'DMS_UNKNOWN_DATA_SOURCE' | 'DMS_NO_WRITE_STOP_POSITION', message: string) {
+  constructor(readonly code: 'DMS_UNSUPPORTED_ENGINE' | 'DMS_MULTI_SOURCE' | 'DMS_NO_SECRET' | 'DMS_UNKNOWN_DATA_SOURCE' | 'DMS_NO_WRITE_STOP_POSITION', message: string) {
     super(message);
     this.name = 'DmsUnsupported';
   }
