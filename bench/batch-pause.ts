@@ -29,6 +29,7 @@ import { logger } from '../shared/observability/telemetry';
 import { BATCH_JSON, type BatchFigures } from './lib/report';
 import { InMemoryOrchestrator } from '../shared/adapters/memory/orchestrator';
 import { InMemoryExpiryScheduler } from '../shared/adapters/memory/scheduler';
+import { InMemoryBatchQueue, InMemoryBatchStore } from '../shared/adapters/memory/batch-store';
 import { runBatch, DEFAULT_BATCH_CONCURRENCY, type BatchExecution } from '../shared/usecases/batch';
 import { createDataSource } from '../shared/usecases/data-sources';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../shared/usecases/deps';
@@ -106,6 +107,9 @@ async function runSize(endpoint: string, ddbPid: number | undefined, size: numbe
     events: new InMemoryEventBus(),
     alerts: new InMemoryAlertStore(),
     alertNotifier: new InMemoryAlertNotifier(),
+    // The batch runs within the call (runBatch): no batch resource, no queue.
+    batches: new InMemoryBatchStore(),
+    batchQueue: new InMemoryBatchQueue(),
     clock: systemClock,
     idempotency: new MemoryIdempotencyStore(),
     newId: randomUUID,

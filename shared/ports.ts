@@ -9,6 +9,7 @@ import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
 import type { Alert } from './domain/alerts';
 import type { AlertEvent } from './events/alert-events';
+import type { BatchItemOutcome, BatchJobRecord, BatchMessage } from './domain/batch-jobs';
 import type { DomainEvent } from './events/domain-events';
 
 /**
@@ -314,4 +315,71 @@ export interface AlertStore {
 /** Sends an alert out (the bus and the SNS topic when deployed). Succeeds only when every channel accepted it. */
 export interface AlertNotifier {
   notify(alert: Alert): Promise<void>;
+}
+
+/** A project's result in a batch, as stored (one item per project and batch, written once). */
+export interface StoredBatchItem {
+  projectId: string;
+  outcome: BatchItemOutcome;
+  name?: string;
+  ok: boolean;
+  status?: ProjectStatus;
+  deleted?: boolean;
+  code?: string;
+  message?: string;
+  updatedAt?: string;
+  version?: number;
+  recordedAt: string;
+}
+
+/** What a claim found: the projects now this owner's, those already done, those another message holds. */
+export interface BatchClaim {
+  claimed: string[];
+  /** Claimed by this owner before (an earlier delivery of the same message): it may have applied the operation. */
+  reclaimed: string[];
+  done: Map<string, StoredBatchItem>;
+  taken: string[];
+}
+
+/**
+ * Batches as resources (DynamoDB when deployed): the record with its counters and expansion cursor, and
+ * one result item per project. Results are recorded exactly once: a result that exists already is never
+ * written nor counted again, and the counters move in the same transaction as the results.
+ */
+export interface BatchStore {
+  /** Creates the record (and its place in the newest-first listing). */
+  create(batch: BatchJobRecord): Promise<void>;
+  get(batchId: string): Promise<BatchJobRecord | undefined>;
+  /** Batches, newest first. */
+  list(limit: number, nextToken?: string): Promise<Page<BatchJobRecord>>;
+  /**
+   * One expansion step: moves the cursor from `from` (undefined: the start) to `to` (undefined: done),
+   * adds `added` to `requested`. Conditional on the cursor still being `from`: returns false when another
+   * delivery of the same step got there first (nothing changed then).
+   */
+  advanceExpansion(batchId: string, step: { from?: string; to?: string; added: number; nowIso: string }): Promise<boolean>;
+  /**
+   * Claims projects of the batch for one message (`owner`: the queue message's id, the same on every
+   * redelivery of it), each with a conditional write: a project is claimed when it has no item yet, or
+   * when this owner claimed it and recorded no result. `done` are the results already recorded; `taken`
+   * the projects another message holds (that message finishes them, or its redelivery does).
+   */
+  claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string): Promise<BatchClaim>;
+  /**
+   * Records the results of projects this owner claimed, each only if it has none yet, and moves the
+   * counters by exactly those, atomically (one transaction). Returns the projects recorded by this call.
+   */
+  recordResults(batchId: string, results: readonly StoredBatchItem[], owner: string, nowIso: string): Promise<string[]>;
+  /** Marks the batch COMPLETED when it is expanded and every result is in (conditional; no-op otherwise). */
+  completeIfDone(batchId: string, nowIso: string): Promise<boolean>;
+  /** The recorded results, by project id, paged. */
+  listResults(batchId: string, limit: number, nextToken?: string): Promise<Page<StoredBatchItem>>;
+}
+
+/**
+ * Where batch work waits for a worker (SQS with a Lambda consumer when deployed; run in-process by the
+ * local runtime). Delivery is at least once: every consumer is idempotent (see BatchStore).
+ */
+export interface BatchQueue {
+  send(messages: readonly BatchMessage[]): Promise<void>;
 }

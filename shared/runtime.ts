@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventBusAlertNotifier, FanOutAlertNotifier } from './adapters/alerts/notifiers';
 import { DynamoAlertStore } from './adapters/dynamodb/alert-store';
+import { DynamoBatchStore } from './adapters/dynamodb/batch-store';
+import { SqsBatchQueue, sdkSqsSender } from './adapters/sqs/batch-queue';
 import { DynamoDataSourceStore } from './adapters/dynamodb/data-source-store';
 import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store';
 import { DynamoProjectStore } from './adapters/dynamodb/project-store';
@@ -14,7 +16,7 @@ import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
 import { EngineRouter } from './adapters/engine/engine-router';
 import { dmsEngineFromEnv } from './adapters/engine/dms/from-env';
 import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
-import type { AlertNotifier, DataSourceStore, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
+import type { AlertNotifier, BatchQueue, DataSourceStore, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
 import type { SideEffectPort } from './domain/effects';
 import { knownFunction, portsNeededBy } from './wiring';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
@@ -112,11 +114,17 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
   return new EngineRouter(engines);
 }
 
+/** Deployed, large batches wait on an SQS queue for the batch worker. */
+function batchQueueFromEnv(env: NodeJS.ProcessEnv): BatchQueue | undefined {
+  return env.BATCH_QUEUE_URL ? new SqsBatchQueue(env.BATCH_QUEUE_URL, sdkSqsSender()) : undefined;
+}
+
 /** What configures each side-effect port, for the error that names it. */
 const PORT_SETTINGS: Record<SideEffectPort, string> = {
   orchestrator: 'STATE_MACHINE_ARN',
   engine: 'MIGRATION_ENGINES',
   expiry: 'SCHEDULE_GROUP_NAME, PAUSE_TIMER_FUNCTION_ARN and SCHEDULER_ROLE_ARN',
+  batchQueue: 'BATCH_QUEUE_URL',
 };
 
 /**
@@ -126,7 +134,12 @@ const PORT_SETTINGS: Record<SideEffectPort, string> = {
  * refuses every use with an error that names it: nothing is silently dropped.
  */
 function sideEffectPorts(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string, dataSources: DataSourceStore): Pick<Deps, SideEffectPort> {
-  const built = { orchestrator: orchestratorFromEnv(env), engine: engineFromEnv(env, client, table, dataSources), expiry: expirySchedulerFromEnv(env) };
+  const built = {
+    orchestrator: orchestratorFromEnv(env),
+    engine: engineFromEnv(env, client, table, dataSources),
+    expiry: expirySchedulerFromEnv(env),
+    batchQueue: batchQueueFromEnv(env),
+  };
   const fn = env.CONTROL_PLANE_FUNCTION;
   if (fn !== undefined) {
     if (!knownFunction(fn)) throw new Error(`CONTROL_PLANE_FUNCTION '${fn}' is not a function of this control plane`);
@@ -140,6 +153,7 @@ function sideEffectPorts(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDo
     orchestrator: built.orchestrator ?? unconfigured<Orchestrator>('orchestrator', hint('orchestrator')),
     engine: built.engine ?? unconfigured<MigrationEngine>('engine', hint('engine')),
     expiry: built.expiry ?? unconfigured<ExpiryScheduler>('expiry', hint('expiry')),
+    batchQueue: built.batchQueue ?? unconfigured<BatchQueue>('batchQueue', hint('batchQueue')),
   };
 }
 
@@ -162,6 +176,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): Deps {
     ...sideEffectPorts(env, client, table, dataSources),
     events,
     alerts: new DynamoAlertStore(client, table),
+    batches: new DynamoBatchStore(client, table),
     alertNotifier: alertNotifierFromEnv(env, events),
     clock: systemClock,
     idempotency: new DynamoIdempotencyStore(client, table),

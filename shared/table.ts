@@ -61,6 +61,12 @@ export const keys = {
   statusCounted: (projectId: string, version: number) => ({ pk: `PROJECT#${projectId}`, sk: `COUNTED#${String(version).padStart(10, '0')}` }),
   /** The byKind partition of one shard of projects. */
   kindProject: (shard: number) => `PROJECT#${shard}`,
+  /** A batch run as a resource, and one result item per project of it (written once). */
+  batch: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' }),
+  batchItem: (batchId: string, projectId: string) => ({ pk: `BATCH#${batchId}`, sk: `ITEM#${projectId}` }),
+  batchItemPrefix: 'ITEM#',
+  /** Every batch's place in the newest-first listing (one partition: batches are created at human rates). */
+  batchListing: (createdAt: string, batchId: string) => ({ pk: 'BATCHES#ALL', sk: `${createdAt}#${batchId}` }),
   kindDataSource: 'DATASOURCE',
   /** The byStatus partition of one status and shard. */
   statusPartition: (status: string, shard: number) => `PROJECT#STATUS#${status}#${shard}`,

@@ -1,6 +1,7 @@
 import { capabilitiesOfEffects, portsOf, type Capability, type SideEffectPort } from './domain/effects';
 import { ruleFor, type Operation } from './domain/transitions';
 import { ROUTES } from './api/routes';
+import { BATCH_OPERATIONS } from './domain/transitions';
 
 /**
  * What each deployed function needs besides the table, derived from the operation records: an API
@@ -24,6 +25,13 @@ export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]
     uses: ['runs:start', 'runs:stop', 'runs:signal', 'jobs', 'timers', 'timers:sweep'],
     summary: 'Every 5 minutes: repairs runs, releases and pauses that a failure left behind.',
   },
+  'batch-worker': {
+    // Applies a large batch's operation to its projects, as the batch route does for a small one.
+    operations: BATCH_OPERATIONS,
+    // Expands a selector batch page by page onto the queue it consumes.
+    uses: ['batches:enqueue'],
+    summary: 'The batch queue: expands large batches and applies their operation to each project, exactly once.',
+  },
   'pause-timer': { operations: ['expire-pause', 'warn-pause-expiring'], uses: [], summary: 'Fired by the pause timers.' },
   'publish-domain-events': { operations: [], uses: [], summary: 'The table stream to the bus; raises alerts.' },
   'project-status-metrics': { operations: [], uses: [], summary: 'Project counts by status as metrics.' },
@@ -35,6 +43,8 @@ export const API_FUNCTION_USES: Record<string, readonly Capability[]> = {
   'create-project': ['jobs'],
   // Connects to the data source through the engine that would run its jobs.
   'test-data-source-connection': ['jobs'],
+  // A batch above the threshold is accepted and its first expansion step enqueued.
+  'batch-operations': ['batches:enqueue'],
 };
 
 /** The operations a function applies: its routes' (API) or its own (system). */

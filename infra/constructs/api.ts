@@ -6,7 +6,7 @@ import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/open
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
+import { FUNCTION_NAMES, methodsOf, ROUTES } from '../../shared/api/routes';
 import type { Stage } from './stage';
 import { controlPlaneFunction, pascalCase, scopeLogicalPrefix } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
@@ -132,11 +132,8 @@ export class ControlPlaneApi extends Construct {
         .reduce<apigateway.IResource>((parent, segment) => parent.getResource(segment) ?? parent.addResource(segment), this.api.root);
       const body = CONTRACT[routeKey(route)]?.request.body;
       const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => `method.request.path.${m[1]}`);
-      resource.addMethod(route.method, integrationOf(route.fn), {
-        authorizationType: apigateway.AuthorizationType.IAM,
-        requestValidator: validator,
-        requestParameters: Object.fromEntries(pathParameters.map((p) => [p, true])),
-        ...(body && !body.safeParse(undefined).success
+      const requestModels =
+        body && !body.safeParse(undefined).success
           ? {
               requestModels: {
                 'application/json': this.api.addModel(`${pascalCase(route.fn)}${route.method}Body`, {
@@ -145,13 +142,21 @@ export class ControlPlaneApi extends Construct {
                 }),
               },
             }
-          : {}),
-      });
+          : {};
+      // A GET route answers HEAD too (the function answers it as GET without a body).
+      for (const method of methodsOf(route)) {
+        resource.addMethod(method, integrationOf(route.fn), {
+          authorizationType: apigateway.AuthorizationType.IAM,
+          requestValidator: validator,
+          requestParameters: Object.fromEntries(pathParameters.map((p) => [p, true])),
+          ...requestModels,
+        });
+      }
     }
 
     // Two managed policies from the route table: grant a role exactly one of them.
     const invokeArns = (routes: typeof ROUTES) =>
-      routes.map((r) => this.api.arnForExecuteApi(r.method, r.path.replace(/\{\w+\}/g, '*'), this.api.deploymentStage.stageName));
+      routes.flatMap((r) => methodsOf(r).map((m) => this.api.arnForExecuteApi(m, r.path.replace(/\{\w+\}/g, '*'), this.api.deploymentStage.stageName)));
     Validations.of(this.api).acknowledge(
       { id: 'AwsSolutions::AwsSolutions-COG4', reason: 'Every method is authorized with AWS_IAM (SigV4); callers are IAM principals, not Cognito users.' },
       {
@@ -160,7 +165,7 @@ export class ControlPlaneApi extends Construct {
       },
     );
     this.readOnlyPolicy = new iam.ManagedPolicy(this, 'ReadOnlyPolicy', {
-      description: `Read-only access to the migration control plane API (${props.stage}): GET routes`,
+      description: `Read-only access to the migration control plane API (${props.stage}): GET (and HEAD) routes`,
       statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: invokeArns(ROUTES.filter((r) => r.method === 'GET')) })],
     });
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
@@ -177,10 +182,12 @@ export class ControlPlaneApi extends Construct {
       Validations.of(policy).acknowledge(
         ...routes
           .filter((r) => r.path.includes('{'))
-          .map((r) => ({
-            id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/<${stageId}>/${r.method}${r.path.replace(/\{\w+\}/g, '*')}]`,
-            reason: `Route ${r.method} ${r.path} of this API and stage: the wildcard is its path parameter.`,
-          })),
+          .flatMap((r) =>
+            methodsOf(r).map((m) => ({
+              id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/<${stageId}>/${m}${r.path.replace(/\{\w+\}/g, '*')}]`,
+              reason: `Route ${m} ${r.path} of this API and stage: the wildcard is its path parameter.`,
+            })),
+          ),
       );
     }
     Validations.of(this.api.deploymentStage).acknowledge({

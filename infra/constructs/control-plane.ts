@@ -6,6 +6,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../../shared/usecases/deps';
 import type { Stage } from './stage';
 import { Alerts } from './alerts';
+import { BatchQueue } from './batch-queue';
 import { ControlPlaneApi } from './api';
 import { DmsEngine, type DmsEngineProps } from './dms-engine';
 import { DomainEvents } from './domain-events';
@@ -116,6 +117,8 @@ export class MigrationControlPlane extends Construct {
   readonly alerts: Alerts;
   readonly monitoring: Monitoring;
   readonly orchestration: Orchestration;
+  /** Large batches: the queue, its dead letters and the worker. */
+  readonly batchQueue: BatchQueue;
   /** The AWS DMS engine's resources, when `engine.kind` is 'aws-dms'. */
   readonly dmsEngine?: DmsEngine;
 
@@ -139,6 +142,8 @@ export class MigrationControlPlane extends Construct {
       pauseDeadlineSeconds,
     });
 
+    this.batchQueue = new BatchQueue(this, 'Batches', { stage: props.stage, table: this.table.table, pauseDeadlineSeconds });
+
     const timerProps = {
       stage: props.stage,
       table: this.table.table,
@@ -154,8 +159,8 @@ export class MigrationControlPlane extends Construct {
 
     // Every function gets what its operations need (shared/wiring.ts): runs, jobs, timers — env and grants.
     wireFunctions(
-      { ...this.api.functions, ...this.orchestration.functions, 'pause-timer': this.pauseTimers.function },
-      { orchestration: this.orchestration, pauseTimers: this.pauseTimers, timerProps, engine: engine.wiring },
+      { ...this.api.functions, ...this.orchestration.functions, 'pause-timer': this.pauseTimers.function, 'batch-worker': this.batchQueue.worker },
+      { orchestration: this.orchestration, pauseTimers: this.pauseTimers, timerProps, engine: engine.wiring, batchQueue: this.batchQueue },
     );
 
     Validations.of(this).acknowledge({
@@ -179,10 +184,11 @@ export class MigrationControlPlane extends Construct {
         ...this.orchestration.functions,
         'pause-timer': this.pauseTimers.function,
         'publish-domain-events': this.domainEvents.publisher,
+        'batch-worker': this.batchQueue.worker,
       },
       stateMachine: this.orchestration.stateMachine,
       table: this.table.table,
-      deadLetterQueues: { PauseTimers: this.pauseTimers.deadLetterQueue, DomainEvents: this.domainEvents.deadLetterQueue },
+      deadLetterQueues: { PauseTimers: this.pauseTimers.deadLetterQueue, DomainEvents: this.domainEvents.deadLetterQueue, Batches: this.batchQueue.deadLetterQueue },
       alarmTopic,
     });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

@@ -34,11 +34,14 @@ export interface DmsEngineProps {
    */
   readonly createServiceRoles?: boolean;
   /**
-   * `instance` (default): a provisioned replication instance, which the adapter drives (replication
-   * tasks). `serverless`: only the network and roles, for DMS Serverless replication configs (the
-   * adapter refuses this mode for now: DMS_REPLICATION_MODE=serverless is an error, never a fallback).
+   * `instance` (default): a provisioned replication instance; the adapter drives replication tasks on
+   * it. `serverless`: no instance, the network and roles only; the adapter creates a DMS Serverless
+   * replication config per replication (DMS_REPLICATION_MODE=serverless).
    */
   readonly mode?: 'instance' | 'serverless';
+  /** Serverless: the most (default 16) and fewest DMS capacity units a replication may use. */
+  readonly maxCapacityUnits?: number;
+  readonly minCapacityUnits?: number;
   readonly replicationInstanceClass?: string;
   readonly allocatedStorageGiB?: number;
   readonly multiAz?: boolean;
@@ -61,11 +64,13 @@ export class DmsEngine extends Construct {
   readonly resourcePrefix: string;
   readonly taskStateRule: events.Rule;
   private readonly mode: 'instance' | 'serverless';
+  private readonly capacity: { max: number; min?: number; multiAz: boolean };
 
   constructor(scope: Construct, id: string, props: DmsEngineProps) {
     super(scope, id);
     const stack = Stack.of(this);
     this.mode = props.mode ?? 'instance';
+    this.capacity = { max: props.maxCapacityUnits ?? 16, ...(props.minCapacityUnits !== undefined ? { min: props.minCapacityUnits } : {}), multiAz: props.multiAz ?? false };
     this.resourcePrefix = props.resourcePrefix ?? 'mig';
     if (!/^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,3}$/.test(this.resourcePrefix)) throw new Error(`resourcePrefix must be 1-4 lowercase letters/digits, got '${this.resourcePrefix}'`);
     if (!props.secretArns?.length && !props.secretTag) throw new Error('DmsEngine needs secretArns or secretTag: the secrets DMS may read');
@@ -158,7 +163,18 @@ export class DmsEngine extends Construct {
 
   /** DMS_* variables dmsEngineFromEnv reads (shared/adapters/engine/dms/from-env.ts). */
   get environment(): Record<string, string> {
-    if (!this.replicationInstance) return { DMS_REPLICATION_MODE: 'serverless', DMS_ACCESS_ROLE_ARN: this.secretsAccessRole.roleArn, DMS_RESOURCE_PREFIX: this.resourcePrefix };
+    if (!this.replicationInstance) {
+      return {
+        DMS_REPLICATION_MODE: 'serverless',
+        DMS_SUBNET_GROUP_ID: this.subnetGroup.ref,
+        DMS_SECURITY_GROUP_IDS: this.securityGroup.securityGroupId,
+        DMS_MAX_CAPACITY_UNITS: String(this.capacity.max),
+        ...(this.capacity.min !== undefined ? { DMS_MIN_CAPACITY_UNITS: String(this.capacity.min) } : {}),
+        DMS_MULTI_AZ: String(this.capacity.multiAz),
+        DMS_ACCESS_ROLE_ARN: this.secretsAccessRole.roleArn,
+        DMS_RESOURCE_PREFIX: this.resourcePrefix,
+      };
+    }
     return {
       DMS_REPLICATION_MODE: 'instance',
       DMS_REPLICATION_INSTANCE_ARN: this.replicationInstance.ref,
@@ -175,10 +191,74 @@ export class DmsEngine extends Construct {
    * permission (acknowledged below with the reason). A Lambda function also gets the DMS_* variables.
    */
   grantEngine(grantee: iam.IGrantable): void {
-    const tasks = this.arn('task', `${this.resourcePrefix}-*`);
     const endpoints = this.arn('endpoint', `${this.resourcePrefix}-*`);
+    const statements = this.mode === 'serverless' ? this.serverlessStatements(endpoints) : this.instanceStatements(endpoints);
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'DmsEndpointsOfTheEngine',
+        actions: ['dms:CreateEndpoint', 'dms:DeleteEndpoint'],
+        resources: [endpoints],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassSecretsAccessRoleToDms',
+        actions: ['iam:PassRole'],
+        resources: [this.secretsAccessRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'dms.amazonaws.com' } },
+      }),
+    );
+    for (const s of statements) grantee.grantPrincipal.addToPrincipalPolicy(s);
+    if (grantee instanceof lambda.Function) for (const [k, v] of Object.entries(this.environment)) grantee.addEnvironment(k, v);
+    const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : (grantee as { role?: iam.IRole }).role;
+    if (role) {
+      const replications = this.mode === 'serverless' ? 'replication-config' : 'task';
+      Validations.of(role).acknowledge(
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${this.nagArn(replications)}]`,
+          reason: `${this.mode === 'serverless' ? 'Replication configs' : 'Replication tasks'} of the migration engine only: the adapter names each one <prefix>-<hash of the project id>-<kind> (ResourceIdentifier), created per project at run time.`,
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${this.nagArn('endpoint')}]`,
+          reason: 'Endpoints of the migration engine only: named <prefix>-<hash of the project id>-<role> (ResourceIdentifier), created per project at run time.',
+        },
+        {
+          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+          reason: 'dms:DescribeReplicationTasks, dms:DescribeReplications and dms:DescribeEndpoints (List) and cloudwatch:GetMetricData support no resource-level permission; the adapter filters by its own ARNs/identifiers.',
+        },
+      );
+    }
+  }
+
+  /** Serverless: the replication configs of the engine (CreateReplicationConfig also names the endpoints it uses). */
+  private serverlessStatements(endpoints: string): iam.PolicyStatement[] {
+    const configs = this.arn('replication-config', `${this.resourcePrefix}-*`);
+    return [
+      new iam.PolicyStatement({
+        sid: 'DmsReplicationConfigsOfTheEngine',
+        actions: ['dms:StartReplication', 'dms:StopReplication', 'dms:DeleteReplicationConfig', 'dms:DescribeReplicationTableStatistics'],
+        resources: [configs],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DmsCreateReplicationConfigs',
+        actions: ['dms:CreateReplicationConfig'],
+        resources: [configs, endpoints],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DmsTagsOfTheEngine',
+        actions: ['dms:AddTagsToResource', 'dms:ListTagsForResource'],
+        resources: [configs, endpoints],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DmsDescribeNoResourceLevel',
+        actions: ['dms:DescribeReplications', 'dms:DescribeEndpoints', 'cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    ];
+  }
+
+  private instanceStatements(endpoints: string): iam.PolicyStatement[] {
+    const tasks = this.arn('task', `${this.resourcePrefix}-*`);
     const instance = this.replicationInstance ? [this.replicationInstance.ref] : [];
-    const statements = [
+    return [
       new iam.PolicyStatement({
         sid: 'DmsTasksOfTheEngine',
         actions: ['dms:StartReplicationTask', 'dms:StopReplicationTask', 'dms:DeleteReplicationTask', 'dms:DescribeTableStatistics'],
@@ -190,11 +270,6 @@ export class DmsEngine extends Construct {
         resources: [tasks, endpoints, ...instance],
       }),
       new iam.PolicyStatement({
-        sid: 'DmsEndpointsOfTheEngine',
-        actions: ['dms:CreateEndpoint', 'dms:DeleteEndpoint'],
-        resources: [endpoints],
-      }),
-      new iam.PolicyStatement({
         sid: 'DmsTagsOfTheEngine',
         actions: ['dms:AddTagsToResource', 'dms:ListTagsForResource'],
         resources: [tasks, endpoints],
@@ -204,40 +279,15 @@ export class DmsEngine extends Construct {
         actions: ['dms:DescribeReplicationTasks', 'dms:DescribeEndpoints', 'cloudwatch:GetMetricData'],
         resources: ['*'],
       }),
-      new iam.PolicyStatement({
-        sid: 'PassSecretsAccessRoleToDms',
-        actions: ['iam:PassRole'],
-        resources: [this.secretsAccessRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'dms.amazonaws.com' } },
-      }),
     ];
-    for (const s of statements) grantee.grantPrincipal.addToPrincipalPolicy(s);
-    if (grantee instanceof lambda.Function) for (const [k, v] of Object.entries(this.environment)) grantee.addEnvironment(k, v);
-    const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : (grantee as { role?: iam.IRole }).role;
-    if (role) {
-      Validations.of(role).acknowledge(
-        {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${this.nagArn('task')}]`,
-          reason: 'Replication tasks of the migration engine only: the adapter names each one <prefix>-<hash of the project id>-<kind> (ResourceIdentifier), created per project at run time.',
-        },
-        {
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${this.nagArn('endpoint')}]`,
-          reason: 'Endpoints of the migration engine only: named <prefix>-<hash of the project id>-<role> (ResourceIdentifier), created per project at run time.',
-        },
-        {
-          id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-          reason: 'dms:DescribeReplicationTasks and dms:DescribeEndpoints (List) and cloudwatch:GetMetricData support no resource-level permission; the adapter filters by its own ARNs/identifiers.',
-        },
-      );
-    }
   }
 
-  private arn(type: 'task' | 'endpoint', resourceName: string): string {
+  private arn(type: 'task' | 'endpoint' | 'replication-config', resourceName: string): string {
     return Stack.of(this).formatArn({ service: 'dms', resource: type, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   }
 
   /** How cdk-nag prints the ARN of `arn()` with a wildcard in findings. */
-  private nagArn(type: 'task' | 'endpoint'): string {
+  private nagArn(type: 'task' | 'endpoint' | 'replication-config'): string {
     const stack = Stack.of(this);
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
     const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;

@@ -97,7 +97,6 @@ export class Orchestration extends Construct {
       'Marks the work item and the project FAILED, fenced on the run.',
     );
     recordFailure.addCatch(runFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    recordFailure.next(runFailed);
     const catchInto = <T extends sfn.TaskStateBase>(task: T): T => {
       task.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
       return task;
@@ -107,6 +106,10 @@ export class Orchestration extends Construct {
     const subtaskFailed = new sfn.Fail(this, 'Subtask failed', { error: 'SubtaskFailed', cause: 'A subtask failed; the project is FAILED (see its subtasks).' });
     const backgroundOnly = new sfn.Succeed(this, 'Continuous sync running', { comment: 'Only continuous sync is left; it runs until release.' });
     const completed = new sfn.Succeed(this, 'Migration completed');
+    // A failure in a run the project no longer belongs to is no failure of the project: the run was superseded.
+    recordFailure.next(
+      new sfn.Choice(this, 'Failure recorded?').when(sfn.Condition.stringEquals('$.work.outcome', 'FENCED'), superseded).otherwise(runFailed),
+    );
 
     // The first pick has no work item yet: only projectId and run.
     const pickNext = catchInto(invoke('Pick next work item', base('next'), 'Reads the project: the next pending subtask, switchover step or operator gate.'));

@@ -87,6 +87,9 @@ export const PARTITIONS = {
   simulatedJob: prefixOf(keys.simulatedJob('x').pk),
   simulatedFailure: prefixOf(keys.simulatedFailure('x', 'y').pk),
   statusCounter: prefixOf(keys.statusCounter('x', 0).pk),
+  /** A batch resource: its record and its per-project claims and results. */
+  batch: prefixOf(keys.batch('x').pk),
+  batchListing: prefixOf(keys.batchListing('x', 'y').pk),
 } as const;
 export type Partition = keyof typeof PARTITIONS;
 
@@ -119,8 +122,8 @@ const ENGINE = { write: ['simulatedJob'], delete: ['simulatedFailure'] } as cons
 
 /**
  * Per function (folder name), the table access its handler's use cases need (read from the adapters in
- * shared/adapters/dynamodb and shared/adapters/engine). Only delete-project and batch-operations (which
- * may delete) may delete items of a project's partition — the project item; no function may delete in
+ * shared/adapters/dynamodb and shared/adapters/engine). Only delete-project, batch-operations and batch-worker
+ * (which may delete) may delete items of a project's partition — the project item; no function may delete in
  * a project's partition otherwise, so none can delete an audit event. Putting/updating in a project's
  * partition cannot be narrowed further by IAM: tampering with an audit event is detected instead (Alerts.watchAuditTrail).
  */
@@ -144,11 +147,22 @@ export const TABLE_ACCESS = {
     write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write],
     delete: ['projectName', ...ENGINE.delete, ...IDEMPOTENT.delete],
   },
+  // A small batch runs within the request; a large one is created (record + listing entry) for the worker.
   'batch-operations': {
     read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
     queryIndexes: true,
-    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write],
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write, 'batch', 'batchListing'],
     delete: ['project', 'projectName', ...ENGINE.delete, ...IDEMPOTENT.delete],
+  },
+  'get-batch-operation': { read: ['dynamodb:GetItem', 'dynamodb:Query'] },
+  'list-batch-operations': { read: ['dynamodb:Query', 'dynamodb:BatchGetItem'] },
+  // Expands a selector (index listings), claims and records its projects' results (BATCH#), applies the
+  // operation as the batch route does, and reads a project's audit trail when a redelivery may have applied it.
+  'batch-worker': {
+    read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+    queryIndexes: true,
+    write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, 'batch'],
+    delete: ['project', 'projectName', ...ENGINE.delete],
   },
   'orchestration-step': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   'orchestration-reconciler': {

@@ -1,6 +1,7 @@
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Capability } from '../../shared/domain/effects';
 import { capabilitiesOf } from '../../shared/wiring';
+import type { BatchQueue } from './batch-queue';
 import type { Orchestration } from './orchestrator';
 import type { PauseTimers, PauseTimersProps } from './pause-timers';
 
@@ -17,6 +18,7 @@ export interface WiringTargets {
   readonly pauseTimers: PauseTimers;
   readonly timerProps: PauseTimersProps;
   readonly engine: EngineWiring;
+  readonly batchQueue: BatchQueue;
 }
 
 /**
@@ -43,5 +45,7 @@ function grantCapability(fun: NodejsFunction, capability: Capability, t: WiringT
       return t.pauseTimers.grantManage(fun, t.timerProps);
     case 'timers:sweep':
       return t.pauseTimers.grantSweep(fun, t.timerProps);
+    case 'batches:enqueue':
+      return t.batchQueue.grantEnqueue(fun);
   }
 }

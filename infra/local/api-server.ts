@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ROUTES, type Route } from '../../shared/api/routes';
+import { methodsOf, ROUTES, type Route } from '../../shared/api/routes';
 
 /**
  * Serves the API on localhost by turning each HTTP request into the API Gateway REST proxy event the
@@ -45,7 +45,7 @@ export function matchRoute(method: string, path: string): { match?: Match; pathK
     const m = regex.exec(path);
     if (!m) continue;
     pathKnown = true;
-    if (route.method !== method) continue;
+    if (!methodsOf(route).includes(method)) continue;
     const pathParameters: Record<string, string> = {};
     for (const [k, v] of Object.entries(m.groups ?? {})) pathParameters[k] = decodeSegment(v);
     return { match: { route, pathParameters }, pathKnown };
@@ -100,10 +100,12 @@ export function toProxyEvent(req: IncomingMessage, url: URL, match: Match, body:
   const requestId = randomUUID();
   const actor = req.headers['x-actor'];
   const hasQuery = Object.keys(query).length > 0;
+  // HEAD reaches the GET route's function as HEAD, as API Gateway sends it.
+  const httpMethod = req.method === 'HEAD' ? 'HEAD' : match.route.method;
   return {
     resource: match.route.path,
     path: url.pathname,
-    httpMethod: match.route.method,
+    httpMethod,
     headers,
     multiValueHeaders,
     queryStringParameters: hasQuery ? query : null,
@@ -117,7 +119,7 @@ export function toProxyEvent(req: IncomingMessage, url: URL, match: Match, body:
       apiId: 'local',
       authorizer: undefined,
       protocol: `HTTP/${req.httpVersion}`,
-      httpMethod: match.route.method,
+      httpMethod,
       path: url.pathname,
       stage: 'local',
       requestId,

@@ -41,6 +41,29 @@ export interface LocalStepFunctionsOptions {
   log?: (line: string) => void;
 }
 
+/** The end state of a run the project no longer belongs to (paused, released, or resumed as a newer run). */
+export const SUPERSEDED_STATE = 'Run superseded or stopped';
+
+const oneLine = (text: string, max: number) => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/**
+ * One short log line for an ended execution: what it ended as and where, never the whole history (a
+ * long run polls thousands of times) nor a whole stack trace. A superseded run is said to be one: the
+ * project moved on without it, which is no failure.
+ */
+export function executionLogLine(e: Pick<LocalExecution, 'name' | 'status' | 'history' | 'error'>): string {
+  const last = e.history.at(-1) ?? '(no state)';
+  const states = `${e.history.length} state(s)`;
+  if (e.status === 'SUCCEEDED' && last === SUPERSEDED_STATE) {
+    return `[stepfunctions] ${e.name} superseded: the project no longer belongs to this run (paused, released or resumed); ended after ${states}`;
+  }
+  if (e.status === 'FAILED') return `[stepfunctions] ${e.name} FAILED at "${last}" after ${states}: ${oneLine(e.error ?? 'no cause', 200)}`;
+  return `[stepfunctions] ${e.name} ${e.status}: "${last}" after ${states}`;
+}
+
 const LAMBDA_INVOKE = /^arn:[^:]+:states:::lambda:invoke(\.waitForTaskToken)?$/;
 
 export class LocalStepFunctions implements Orchestrator {
@@ -85,26 +108,37 @@ export class LocalStepFunctions implements Orchestrator {
       abort: execution.abort,
       done: Promise.resolve(),
     };
-    record.done = execution.result.then(
+    // The event log closes when the execution ends: its history is complete before the end is logged.
+    const historyRecorded = (async () => {
+      for await (const event of execution.eventLogs) {
+        if (event.type === 'StateEntered') history.push(event.state.name);
+      }
+    })().catch(() => undefined);
+    const ended = execution.result.then(
+      async (output: unknown) => {
+        await historyRecorded;
+        return output;
+      },
+      async (e: unknown) => {
+        await historyRecorded;
+        throw e;
+      },
+    );
+    record.done = ended.then(
       () => {
         if (record.status === 'RUNNING') record.status = 'SUCCEEDED';
-        this.log(`[stepfunctions] ${name} ${record.status}: ${history.join(' → ')}`);
+        this.log(executionLogLine(record));
       },
       (e: unknown) => {
         if (e instanceof ExecutionAbortedError) record.status = 'ABORTED';
         else {
           record.status = 'FAILED';
           record.error = (e as Error)?.message;
-          this.log(`[stepfunctions] ${name} FAILED (${record.error}): ${history.join(' → ')}`);
+          this.log(executionLogLine(record));
         }
         this.dropTokens(name);
       },
     );
-    void (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered') history.push(event.state.name);
-      }
-    })().catch(() => undefined);
     this.executions.set(name, record);
   }
 

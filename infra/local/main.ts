@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { localBatchQueue } from './local-batch-queue';
 import { getDeps, overrideDeps, pauseWarningLeadMs, simulationTimeScale } from '../../shared/runtime';
 import { localEngines, registerLocalDataSources } from './local-engines';
 import { TABLE } from '../../shared/table';
@@ -110,7 +111,9 @@ async function main() {
   // Engines: the real PostgreSQL engine for PostgreSQL → PostgreSQL projects, the SIMULATED one for the others.
   const base = getDeps();
   const engines = localEngines(base.dataSources, base.engine);
-  overrideDeps({ expiry: scheduler, events, alertNotifier, orchestrator: stepFunctions, engine: engines.router });
+  // Large batches: the batch worker's handler module, run in-process with bounded concurrency.
+  const batchQueue = await localBatchQueue();
+  overrideDeps({ expiry: scheduler, events, alertNotifier, orchestrator: stepFunctions, engine: engines.router, batchQueue });
   lifecycle.own('the PostgreSQL engine', () => engines.postgres.close());
   const registered = await registerLocalDataSources(getDeps(), pgDataSources);
   scheduler.start();

@@ -6,6 +6,9 @@ import {
   AlertView,
   AuditEventList,
   BatchExecutionView,
+  BatchJobDetail,
+  BatchJobList,
+  BatchJobView,
   BatchOperationResult,
   BatchPreviewView,
   DataSourceList,
@@ -22,6 +25,7 @@ import {
 } from './responses';
 import { ROUTES, type Route } from './routes';
 import { EFFECTS } from '../domain/effects';
+import { ASYNC_BATCH_THRESHOLD } from '../domain/batch-jobs';
 import { GUARDS, HTTP_OPERATIONS, ruleFor, type UserOperation } from '../domain/transitions';
 import {
   BatchOperationBody,
@@ -59,6 +63,8 @@ export interface OperationContract {
     example?: keyof typeof RESPONSE_EXAMPLES;
     /** The response carries the project version as ETag. */
     etag?: boolean;
+    /** A second success: the request was accepted and runs on (202, Location of the resource). */
+    accepted?: { description: string; schema: z.ZodType };
   };
   /** If-Match is honoured (optimistic concurrency). */
   ifMatch?: boolean;
@@ -179,8 +185,26 @@ export const CONTRACT: Record<string, OperationContract> = {
       description: 'With dryRun: the preview (BatchPreview), nothing changed. Otherwise one result per project (BatchExecution), also when some failed.',
       schema: BatchOperationResult,
       example: 'batchExecution',
+      accepted: {
+        description: `A large batch (more than ${ASYNC_BATCH_THRESHOLD} ids, or a selector matching more than one page of ${ASYNC_BATCH_THRESHOLD}): accepted as a batch resource that runs on the batch queue; Location is its URL (GET it for counters and results).`,
+        schema: BatchJobView,
+      },
     },
     errors: ['INVALID_NEXT_TOKEN'],
+  },
+  'GET /batch-operations': {
+    operationId: 'listBatchOperations',
+    tag: 'projects',
+    request: { query: ListQuery },
+    success: { status: 200, description: 'A page of batch resources, newest first.', schema: BatchJobList },
+    errors: ['INVALID_NEXT_TOKEN'],
+  },
+  'GET /batch-operations/{id}': {
+    operationId: 'getBatchOperation',
+    tag: 'projects',
+    request: { path: IdPath, query: ListQuery },
+    success: { status: 200, description: 'The batch (status, counters) and one page of its per-project results, by project id.', schema: BatchJobDetail },
+    errors: ['BATCH_NOT_FOUND', 'INVALID_NEXT_TOKEN'],
   },
   'GET /projects/{id}/events': {
     operationId: 'listProjectEvents',
@@ -360,7 +384,19 @@ function operationOf(route: Route, c: OperationContract): Json {
           },
         }
       : {}),
-    responses: { [String(c.success.status)]: success, ...problemResponses(problemCodesOf(route, c)) },
+    responses: {
+      [String(c.success.status)]: success,
+      ...(c.success.accepted
+        ? {
+            '202': {
+              description: c.success.accepted.description,
+              headers: { Location: { description: 'The batch resource.', schema: { type: 'string' } }, ...headers },
+              content: { 'application/json': { schema: componentRef(c.success.accepted.schema) } },
+            },
+          }
+        : {}),
+      ...problemResponses(problemCodesOf(route, c)),
+    },
   };
 }
 

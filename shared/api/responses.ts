@@ -3,6 +3,7 @@ import { ALERT_CONDITIONS, ALERT_SEVERITIES } from '../domain/alerts';
 import { DATA_SOURCE_ENGINES } from '../domain/data-source';
 import { SUBTASK_STATUSES, SUBTASK_TYPES, SWITCHOVER_STEPS } from '../domain/subtasks';
 import { BATCH_OPERATIONS } from '../domain/batch';
+import { BATCH_ITEM_OUTCOMES, BATCH_JOB_STATUSES } from '../domain/batch-jobs';
 import { USER_OPERATIONS } from '../domain/transitions';
 import { AlertLevel, Id, ProjectStatus } from './schemas';
 
@@ -223,6 +224,49 @@ export const BatchExecutionView = z
 
 export const BatchOperationResult = z.union([BatchPreviewView, BatchExecutionView]).meta({ id: 'BatchOperationResult' });
 
+/** A batch run as a resource (202 from POST /batch-operations; GET /batch-operations[/{id}]). */
+export const BatchJobView = z
+  .object({
+    batchId: z.string(),
+    operation: z.enum(BATCH_OPERATIONS),
+    status: z.enum(BATCH_JOB_STATUSES).meta({ description: 'ACCEPTED → EXPANDING (a selector being enqueued page by page) → RUNNING (every project enqueued) → COMPLETED (every result in).' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    completedAt: Timestamp.optional(),
+    actor: z.string(),
+    selector: z.object({ status: ProjectStatus.optional(), label: z.string().optional() }).optional(),
+    projectCount: z.number().int().optional().meta({ description: 'How many ids the request listed (a batch by ids).' }),
+    requested: z.number().int().meta({ description: 'Projects enqueued so far (grows while a selector is expanded).' }),
+    succeeded: z.number().int(),
+    failed: z.number().int().meta({ description: 'Attempted and refused (with its code) or errored.' }),
+    skipped: z.number().int().meta({ description: 'Not attempted: ineligible when its worker read it (its code says why).' }),
+    pending: z.number().int().meta({ description: 'requested − (succeeded + failed + skipped).' }),
+  })
+  .meta({ id: 'BatchJob' });
+
+export const BatchJobResult = z
+  .object({
+    projectId: z.string(),
+    outcome: z.enum(BATCH_ITEM_OUTCOMES),
+    name: z.string().optional(),
+    ok: z.boolean(),
+    status: ProjectStatus.optional(),
+    deleted: z.boolean().optional(),
+    code: z.string().optional().meta({ description: ITEM_CODES }),
+    message: z.string().optional(),
+    updatedAt: Timestamp.optional(),
+    version: z.number().int().optional(),
+    recordedAt: Timestamp,
+  })
+  .meta({ id: 'BatchJobResult' });
+
+export const BatchJobDetail = BatchJobView.extend({
+  results: z.array(BatchJobResult).meta({ description: 'One page of the per-project results, by project id.' }),
+  nextToken: NextToken,
+}).meta({ id: 'BatchJobDetail' });
+
+export const BatchJobList = z.object({ items: z.array(BatchJobView), nextToken: NextToken }).meta({ id: 'BatchJobList' });
+
 /** RFC 9457 problem document with the stable `code`; members below 500 may add details (issues, currentStatus, …). */
 export const Problem = z
   .looseObject({
@@ -258,6 +302,7 @@ export const PROBLEM_CODES = {
   CONFIRMATION_MISMATCH: { status: 400, title: 'Confirmation does not match', detail: 'confirmName must repeat the project name exactly.' },
   INVALID_NEXT_TOKEN: { status: 400, title: 'Invalid page token', detail: 'nextToken is not a token this API returned for this listing.' },
   PROJECT_NOT_FOUND: { status: 404, title: 'Project not found', detail: "No project with id 'p-123'.", extra: { id: 'p-123' } },
+  BATCH_NOT_FOUND: { status: 404, title: 'Batch not found', detail: "No batch with id 'b-1'.", extra: { id: 'b-1' } },
   DATA_SOURCE_NOT_FOUND: { status: 404, title: 'Data source not found', detail: "No data source with id 'ds-1'.", extra: { id: 'ds-1' } },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route', detail: 'There is no route GET /nowhere.' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', detail: 'PATCH is not supported on /projects.' },

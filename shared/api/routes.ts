@@ -37,8 +37,11 @@ const ROUTE_ROWS: readonly Route[] = [
     fn: 'batch-operations',
     // Every operation record marked `batch`: the function's environment and grants follow from their effects.
     operations: BATCH_OPERATIONS,
-    summary: 'One operation on up to 1000 projects (projectIds or selector): dryRun previews eligible/ineligible, else per-project results.',
+    summary:
+      'One operation on many projects (projectIds or selector): dryRun previews eligible/ineligible; a small batch answers with per-project results, a large one is accepted (202) as a batch resource.',
   },
+  { method: 'GET', path: '/batch-operations', fn: 'list-batch-operations', summary: 'Batches run as resources (accepted with 202), newest first.' },
+  { method: 'GET', path: '/batch-operations/{id}', fn: 'get-batch-operation', summary: "A batch's status and counters, and its per-project results, paged." },
   { method: 'GET', path: '/projects/{id}/events', fn: 'list-project-events', summary: 'The audit trail, oldest first.' },
   { method: 'GET', path: '/projects/{id}/alerts', fn: 'list-project-alerts', summary: 'Alerts raised for the project (by its alert level), newest first.' },
   { method: 'GET', path: '/openapi.json', fn: 'get-openapi', summary: 'The OpenAPI 3.1 document of this API.' },
@@ -56,11 +59,20 @@ export const ROUTES: readonly (Route & { operations: readonly UserOperation[] })
 /** Function folders, each bundled into one Lambda function. */
 export const FUNCTION_NAMES = [...new Set(ROUTES.map((r) => r.fn))];
 
+/**
+ * The HTTP methods a route is served under: every GET route also answers HEAD, as GET without a body
+ * (same status, ETag and headers). API Gateway declares both methods, the local server matches both.
+ */
+export function methodsOf(route: Pick<Route, 'method'>): readonly string[] {
+  return route.method === 'GET' ? ['GET', 'HEAD'] : [route.method];
+}
+
 /** The route a REST proxy event came through (`resource` is the path template, e.g. /projects/{id}/pause). */
 const ROUTE_INDEX = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
 
+/** The route of a method and path template; HEAD is the GET route's. */
 export function routeOf(method: string, resource: string): (typeof ROUTES)[number] | undefined {
-  return ROUTE_INDEX.get(`${method} ${resource}`);
+  return ROUTE_INDEX.get(`${method === 'HEAD' ? 'GET' : method} ${resource}`);
 }
 
 const routeOfRequest = new WeakMap<object, (typeof ROUTES)[number] | null>();

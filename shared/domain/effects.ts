@@ -7,7 +7,7 @@
  */
 
 /** Ports that a deployment configures per function (the table is every function's). */
-export const SIDE_EFFECT_PORTS = ['orchestrator', 'engine', 'expiry'] as const;
+export const SIDE_EFFECT_PORTS = ['orchestrator', 'engine', 'expiry', 'batchQueue'] as const;
 export type SideEffectPort = (typeof SIDE_EFFECT_PORTS)[number];
 
 /**
@@ -27,6 +27,8 @@ export const CAPABILITIES = {
   timers: { port: 'expiry' },
   /** List every pause timer (the reconciler's sweep). */
   'timers:sweep': { port: 'expiry' },
+  /** Put batch work on the batch queue (a large batch's expansion steps and its projects). */
+  'batches:enqueue': { port: 'batchQueue' },
 } as const satisfies Record<string, { port: SideEffectPort }>;
 export type Capability = keyof typeof CAPABILITIES;
 

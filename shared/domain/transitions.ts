@@ -181,9 +181,9 @@ export const TRANSITIONS = [
     operation: 'confirm-switchover-step',
     from: ['RUNNING'],
     to: 'UNCHANGED',
-    guards: ['stepWaiting'],
+    guards: ['atForwardSwitchover', 'stepWaiting'],
     userFacing: true,
-    summary: 'Confirm the manual switchover step that waits (any other step: STEP_NOT_WAITING); audited with the actor.',
+    summary: 'Confirm the manual switchover step that waits (before the forward switchover stage: NOT_AT_FORWARD_SWITCHOVER; any other step: STEP_NOT_WAITING); audited with the actor.',
     effects: ['switchover-step-work', 'open-gate'], http: lifecycleRoute('forward-switchover/confirm', 'confirmSwitchoverStep', 'Confirm the manual switchover step that waits: body {step}.', { body: 'step', problems: ['STEP_NOT_WAITING'] }),
   },
   {

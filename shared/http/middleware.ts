@@ -152,6 +152,20 @@ export function noContent(): APIGatewayProxyResult {
   return { statusCode: 204, headers: {}, body: '' };
 }
 
+/**
+ * HEAD is answered as GET without a body: same status and headers (ETag included); `content-length`
+ * says how long the GET body would be. First in the stack, so it sees the final response, errors too.
+ */
+export function headWithoutBody(): middy.MiddlewareObj<HttpEvent, APIGatewayProxyResult> {
+  const strip = async (request: HttpRequest) => {
+    const response = request.response;
+    if (request.event?.httpMethod !== 'HEAD' || !response) return;
+    const bytes = response.isBase64Encoded ? Buffer.from(response.body, 'base64').length : Buffer.byteLength(response.body ?? '', 'utf8');
+    request.response = { ...response, headers: { ...response.headers, 'content-length': String(bytes) }, body: '', isBase64Encoded: false };
+  };
+  return { after: strip, onError: strip };
+}
+
 const idempotencyDeps = () => {
   const { idempotency: store, clock } = getDeps();
   return { store, clock };
@@ -195,7 +209,7 @@ export function requestTelemetry(): middy.MiddlewareObj<HttpEvent, APIGatewayPro
 }
 
 /**
- * The one middy stack every HTTP function uses: header and event normalizers → JSON body parser →
+ * The one middy stack every HTTP function uses: HEAD as GET without a body → header and event normalizers → JSON body parser →
  * zod validation → Idempotency-Key (POST/PUT/DELETE) → the use case; the problem+json error handler is last.
  */
 export function httpHandler<S extends Schemas>(
@@ -204,6 +218,7 @@ export function httpHandler<S extends Schemas>(
 ) {
   return middy<HttpEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(headWithoutBody())
     .use(logMetrics(metrics))
     .use(requestTelemetry())
     .use(httpHeaderNormalizer())

@@ -132,16 +132,16 @@ export interface BatchOptions {
 
 export const DEFAULT_BATCH_CONCURRENCY = 16;
 
-interface Target {
+export interface Target {
   projectId: string;
   record?: ProjectRecord;
 }
 
-type Assessment = { projectId: string; record: ProjectRecord; refusal?: undefined } | { projectId: string; record?: ProjectRecord; refusal: { code: string; reason: string } };
+export type Assessment = { projectId: string; record: ProjectRecord; refusal?: undefined } | { projectId: string; record?: ProjectRecord; refusal: { code: string; reason: string } };
 
 export async function runBatch(deps: Deps, req: BatchRequest, ctx: RequestContext, options: BatchOptions = {}): Promise<BatchPreview | BatchExecution> {
   const maxPerCall = options.maxPerCall ?? MAX_BATCH_SIZE;
-  validate(req, maxPerCall);
+  validateBatchRequest(req, maxPerCall);
   const { targets, nextToken } = await selectTargets(deps, req, maxPerCall);
   const assessed = assess(req, targets, deps.clock.nowMs(), options.ruleFor ?? batchRuleFor);
   const more = nextToken ? { nextToken } : {};
@@ -157,34 +157,50 @@ export async function runBatch(deps: Deps, req: BatchRequest, ctx: RequestContex
   }
 
   const batchId = deps.newId();
-  const execute = BATCH_EXECUTORS[req.operation] ?? applyAsSingleCall;
   // The projects' transition writes share transactions where the store can combine them: far fewer
   // requests, and each write keeps its own condition and outcome, exactly as the single call's.
-  const itemDeps: Deps = deps.projects.combineTransitions ? { ...deps, projects: deps.projects.combineTransitions() } : deps;
-  const results = await mapWithConcurrency(assessed, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY, async (a): Promise<BatchItemResult> => {
-    if (a.refusal) {
-      return { projectId: a.projectId, ...nameAndStatus(a.record), ok: false, code: a.refusal.code, message: a.refusal.reason, ...(a.record ? { updatedAt: a.record.updatedAt, version: a.record.version } : {}) };
-    }
-    const p = a.record;
-    try {
-      const after = await execute(itemDeps, {
-        operation: req.operation,
-        projectId: p.id,
-        ...(req.expectedVersions?.[p.id] !== undefined ? { expectedVersion: req.expectedVersions[p.id] } : {}),
-        ...(req.parameters ? { parameters: req.parameters } : {}),
-        current: p,
-        ctx: { ...ctx, batchId },
-      });
-      if (after === null) return { projectId: p.id, name: p.name, ok: true, deleted: true, updatedAt: isoAt(deps.clock.nowMs()) };
-      return { projectId: p.id, name: p.name, ok: true, status: after.status, updatedAt: after.updatedAt, version: after.version };
-    } catch (e) {
-      return failedItem(p, e, req.operation, batchId);
-    }
-  });
+  const itemDeps = combinedDeps(deps);
+  const results = await mapWithConcurrency(assessed, options.concurrency ?? DEFAULT_BATCH_CONCURRENCY, (a) => executeAssessed(itemDeps, req, a, { ...ctx, batchId }));
   const succeeded = results.filter((r) => r.ok).length;
   logger.info('batch executed', { batchId, operation: req.operation, requested: results.length, succeeded, failed: results.length - succeeded });
 
   return { operation: req.operation, batchId, requested: results.length, succeeded, failed: results.length - succeeded, results, ...more };
+}
+
+/** Deps whose transition writes made at the same time share transactions (where the store can). */
+export function combinedDeps(deps: Deps): Deps {
+  return deps.projects.combineTransitions ? { ...deps, projects: deps.projects.combineTransitions() } : deps;
+}
+
+/**
+ * One assessed project of a batch: its refusal as the result, or the operation applied exactly as the
+ * single call (the batch's executor), its failure that item's result and never the batch's.
+ */
+export async function executeAssessed(
+  deps: Deps,
+  req: Pick<BatchRequest, 'operation' | 'expectedVersions' | 'parameters'>,
+  a: Assessment,
+  ctx: RequestContext & { batchId: string },
+): Promise<BatchItemResult> {
+  if (a.refusal) {
+    return { projectId: a.projectId, ...nameAndStatus(a.record), ok: false, code: a.refusal.code, message: a.refusal.reason, ...(a.record ? { updatedAt: a.record.updatedAt, version: a.record.version } : {}) };
+  }
+  const p = a.record;
+  const execute = BATCH_EXECUTORS[req.operation] ?? applyAsSingleCall;
+  try {
+    const after = await execute(deps, {
+      operation: req.operation,
+      projectId: p.id,
+      ...(req.expectedVersions?.[p.id] !== undefined ? { expectedVersion: req.expectedVersions[p.id] } : {}),
+      ...(req.parameters ? { parameters: req.parameters } : {}),
+      current: p,
+      ctx,
+    });
+    if (after === null) return { projectId: p.id, name: p.name, ok: true, deleted: true, updatedAt: isoAt(deps.clock.nowMs()) };
+    return { projectId: p.id, name: p.name, ok: true, status: after.status, updatedAt: after.updatedAt, version: after.version };
+  } catch (e) {
+    return failedItem(p, e, req.operation, ctx.batchId);
+  }
 }
 
 function nameAndStatus(p: ProjectRecord | undefined): { name?: string; status?: ProjectStatus } {
@@ -192,7 +208,7 @@ function nameAndStatus(p: ProjectRecord | undefined): { name?: string; status?: 
 }
 
 /** The use case's own check of what the API schema already enforces (it can be called directly). */
-function validate(req: BatchRequest, maxPerCall: number): void {
+export function validateBatchRequest(req: BatchRequest, maxPerCall: number = MAX_BATCH_SIZE): void {
   if ((req.projectIds === undefined) === (req.selector === undefined)) throw validationFailed('Give either projectIds or selector.');
   if (req.projectIds) {
     if (req.projectIds.length < 1 || req.projectIds.length > MAX_BATCH_SIZE) throw validationFailed(`projectIds takes 1 to ${MAX_BATCH_SIZE} ids.`);
@@ -227,7 +243,8 @@ async function selectTargets(deps: Deps, req: BatchRequest, maxPerCall: number):
   return { targets: ids.map((projectId) => ({ projectId, record: found.get(projectId) })), ...(nextToken ? { nextToken } : {}) };
 }
 
-function assess(req: BatchRequest, targets: Target[], nowMs: number, ruleOf: (op: BatchOperation) => TransitionRule | undefined): Assessment[] {
+/** Eligibility of each target (the transitions table, expected versions, then the selection-wide rules). */
+export function assess(req: Pick<BatchRequest, 'operation' | 'expectedVersions'>, targets: readonly Target[], nowMs: number, ruleOf: (op: BatchOperation) => TransitionRule | undefined): Assessment[] {
   const rule = ruleOf(req.operation);
   const assessed: Assessment[] = targets.map(({ projectId, record }) => {
     if (!record) return { projectId, refusal: { code: 'PROJECT_NOT_FOUND', reason: `No project with id '${projectId}'.` } };

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock';
 import type { IdempotencyStore } from '../idempotency/port';
-import type { AlertNotifier, AlertStore, DataSourceStore, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator, ProjectStore } from '../ports';
+import type { AlertNotifier, AlertStore, BatchQueue, BatchStore, DataSourceStore, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator, ProjectStore } from '../ports';
 
 /** Everything a use case needs, as ports. Built once per process (shared/runtime.ts) or by a test. */
 export interface Deps {
@@ -16,6 +16,10 @@ export interface Deps {
   alerts: AlertStore;
   /** Where alerts go: the bus and the SNS topic (the stream publisher and the measurement use case). */
   alertNotifier: AlertNotifier;
+  /** Batches as resources: records, counters and per-project results. */
+  batches: BatchStore;
+  /** Where batch work waits for a worker (SQS deployed, in-process locally). */
+  batchQueue: BatchQueue;
   clock: Clock;
   /** Idempotency-Key records, for single and batch calls alike. */
   idempotency: IdempotencyStore;

@@ -8,9 +8,13 @@ import { MigrationControlPlaneStack } from '../../infra/stack';
 import { EngineRouter } from '../../shared/adapters/engine/engine-router';
 import { EventBridgeExpiryScheduler } from '../../shared/adapters/scheduler/eventbridge-scheduler';
 import { StepFunctionsOrchestrator } from '../../shared/adapters/stepfunctions/sfn-orchestrator';
+import { SqsBatchQueue } from '../../shared/adapters/sqs/batch-queue';
 import { CAPABILITIES, type Capability } from '../../shared/domain/effects';
 import { depsFromEnv } from '../../shared/runtime';
 import { runBatch } from '../../shared/usecases/batch';
+import { handleBatchMessage, submitBatch } from '../../shared/usecases/batch-jobs';
+import { ASYNC_BATCH_THRESHOLD } from '../../shared/domain/batch-jobs';
+import type { InMemoryBatchQueue } from '../../shared/adapters/memory/batch-store';
 import { capabilitiesOf, operationsOf, portsNeededBy } from '../../shared/wiring';
 import { memoryDeps } from '../support/memory-deps';
 import { createDataSource } from '../../shared/usecases/data-sources';
@@ -50,10 +54,11 @@ const actionsOf = (engine: EngineSettings['kind']): Record<Capability, string[]>
   jobs: engine === 'aws-dms' ? DMS_ACTIONS : [],
   timers: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'timers:sweep': ['scheduler:ListSchedules'],
+  'batches:enqueue': ['sqs:SendMessage'],
 });
 
 /** The adapter a configured port must be (never a stand-in that refuses every use). */
-const ADAPTERS = { orchestrator: StepFunctionsOrchestrator, expiry: EventBridgeExpiryScheduler, engine: EngineRouter } as const;
+const ADAPTERS = { orchestrator: StepFunctionsOrchestrator, expiry: EventBridgeExpiryScheduler, engine: EngineRouter, batchQueue: SqsBatchQueue } as const;
 
 interface DeployedFunction {
   fn: string;
@@ -115,7 +120,9 @@ describe.each(['simulated', 'aws-dms'] as const)('deployed composition with the 
 
   it('names every function of the control plane', () => {
     const functions = compositions[engine];
-    expect(functions.map((f) => f.fn).sort()).toEqual(expect.arrayContaining(['batch-operations', 'project-lifecycle', 'orchestration-step', 'orchestration-reconciler', 'pause-timer']));
+    expect(functions.map((f) => f.fn).sort()).toEqual(
+      expect.arrayContaining(['batch-operations', 'batch-worker', 'get-batch-operation', 'list-batch-operations', 'project-lifecycle', 'orchestration-step', 'orchestration-reconciler', 'pause-timer']),
+    );
   });
 
   it("builds each function's dependencies as the deployed runtime does, with every port its operations need", () => {
@@ -204,5 +211,39 @@ describe('the deployed batch function', () => {
     expect('results' in out && out.results.map((r) => [r.ok, r.status])).toEqual([[true, 'RUNNING'], [true, 'RUNNING']]);
     const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
     expect(names.sort()).toEqual([`${a.id}-1`, `${b.id}-1`].sort());
+  });
+});
+
+describe('the deployed batch worker', () => {
+  const sfn = mockClient(SFNClient);
+  afterEach(() => sfn.reset());
+
+  it('is built from its template environment with the SQS batch queue, and starts an execution for each project of a large batch start', async () => {
+    // Prepare: the worker's own runtime (its template environment), its stores in memory
+    const worker = functions.find((f) => f.fn === 'batch-worker');
+    if (!worker) throw new Error('no batch-worker function');
+    const deployed = depsFromEnv({ ...worker.env, AWS_REGION: 'eu-west-1' });
+    const deps = memoryDeps({ orchestrator: deployed.orchestrator, engine: deployed.engine, expiry: deployed.expiry });
+    const ctx = { actor: 'tester', requestId: 'r1' };
+    const src = await createDataSource(deps, { name: 'src', engine: 'mysql', host: 'h', port: 3306, username: 'u' });
+    const dst = await createDataSource(deps, { name: 'dst', engine: 'tidb', host: 'h', port: 4000, username: 'u' });
+    const migrationType = { structureMigration: true, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
+    const projects = await Promise.all(Array.from({ length: ASYNC_BATCH_THRESHOLD + 1 }, (_, i) => createProject(deps, { name: `w${i}`, sourceId: src.id, destinationId: dst.id, migrationType }, ctx)));
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:y', startDate: new Date() });
+    const accepted = await submitBatch(deps, { operation: 'start', projectIds: projects.map((p) => p.id) }, ctx);
+    if (accepted.kind !== 'accepted') throw new Error('expected a batch resource');
+    const queue = deps.batchQueue as InMemoryBatchQueue;
+
+    // Act: the worker's messages, as SQS would deliver them
+    for (let round = 0, pending = queue.take(); pending.length > 0; pending = queue.take(), round++) {
+      for (const [i, m] of pending.entries()) await handleBatchMessage(deps, m, { messageId: `${round}-${i}`, attempt: 1 });
+    }
+
+    // Assess
+    expect(deployed.batchQueue).toBeInstanceOf(SqsBatchQueue);
+    expect(worker.env.BATCH_QUEUE_URL).toEqual(expect.any(String));
+    expect((await deps.batches.get(accepted.batch.batchId))?.succeeded).toBe(projects.length);
+    const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(names.sort()).toEqual(projects.map((p) => `${p.id}-1`).sort());
   });
 });

@@ -140,6 +140,21 @@ describe('DmsEngine construct', () => {
     });
   });
 
+  it('serverless: grants the replication-config actions on its own configs only (no task or instance action) and passes cdk-nag', () => {
+    // Act
+    const { template, violations } = synth({ mode: 'serverless', maxCapacityUnits: 8 }, true);
+
+    // Assess
+    expect(violations).toEqual([]);
+    template.resourceCountIs('AWS::DMS::ReplicationInstance', 0);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((r) => (r as any).Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[] }[]);
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['dms:CreateReplicationConfig', 'dms:StartReplication', 'dms:StopReplication', 'dms:DeleteReplicationConfig', 'dms:DescribeReplications', 'dms:DescribeReplicationTableStatistics']));
+    expect(actions.filter((a) => /ReplicationTask|TableStatistics$/.test(a) && a !== 'dms:DescribeReplicationTableStatistics')).toEqual([]);
+    const configs = statements.find((st) => st.Sid === 'DmsReplicationConfigsOfTheEngine') as { Resource?: unknown } | undefined;
+    expect(JSON.stringify(configs?.Resource)).toMatch(/:replication-config:mig-\*"\]\]\}$/);
+  });
+
   it('forwards state changes of the engine tasks from aws.dms to the given bus', () => {
     // Act
     const { template } = synth();
@@ -165,7 +180,9 @@ describe('DmsEngine construct', () => {
     shared.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [Match.objectLike({ Sid: 'ReadSecretsTaggedForMigration', Condition: { StringEquals: { 'secretsmanager:ResourceTag/migration': 'allowed' } } })] },
     });
-    expect(shared.engine.environment.DMS_REPLICATION_MODE).toBe('serverless');
+    expect(shared.engine.environment).toMatchObject({ DMS_REPLICATION_MODE: 'serverless', DMS_MAX_CAPACITY_UNITS: '16', DMS_MULTI_AZ: 'false', DMS_RESOURCE_PREFIX: 'mig' });
+    expect(Object.keys(shared.engine.environment)).toEqual(expect.arrayContaining(['DMS_SUBNET_GROUP_ID', 'DMS_SECURITY_GROUP_IDS', 'DMS_ACCESS_ROLE_ARN']));
+    expect(Object.keys(shared.engine.environment)).not.toContain('DMS_REPLICATION_INSTANCE_ARN');
     expect(() => synth({ secretArns: [] })).toThrow(/secretArns or secretTag/);
   });
 });

@@ -125,6 +125,9 @@ function methodsOf(s: Synthesized): { key: string; resource: CfnResource }[] {
   }));
 }
 
+/** Every route under each method it answers: a GET route answers HEAD too (re-derived here: the test is the oracle). */
+const SERVED = ROUTES.flatMap((r) => (r.method === 'GET' ? [r, { ...r, method: 'HEAD' }] : [r]));
+
 /** Deliberately re-derived here rather than imported from infra/constructs/api.ts: the test is the oracle. */
 const isReadOnly = (fn: string) => ROUTES.filter((r) => r.fn === fn).every((r) => r.method === 'GET');
 
@@ -365,10 +368,10 @@ describe('IAM', () => {
 });
 
 describe('REST API', () => {
-  it('has exactly the (method, path) pairs of ROUTES', () => {
+  it('has exactly the (method, path) pairs of ROUTES, and HEAD beside every GET', () => {
     for (const { s } of stages()) {
       // Prepare
-      const expected = ROUTES.map((r) => `${r.method} ${r.path}`).sort();
+      const expected = SERVED.map((r) => `${r.method} ${r.path}`).sort();
 
       // Act
       const actual = methodsOf(s)
@@ -387,7 +390,7 @@ describe('REST API', () => {
       const methods = methodsOf(s).filter((m) => !m.key.startsWith('OPTIONS '));
 
       // Assess
-      expect(methods).toHaveLength(ROUTES.length);
+      expect(methods).toHaveLength(SERVED.length);
       for (const m of methods) expect(m.resource.Properties.AuthorizationType, m.key).toBe('AWS_IAM');
     }
   });
@@ -449,7 +452,7 @@ describe('REST API', () => {
     expect(validators[0]?.[1].Properties).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
     const validatorId = validators[0]?.[0];
     for (const { key, resource: m } of methods) {
-      const route = ROUTES.find((r) => `${r.method} ${r.path}` === key);
+      const route = SERVED.find((r) => `${r.method} ${r.path}` === key);
       expect(route, key).toBeDefined();
       expect(m.Properties.RequestValidatorId).toEqual({ Ref: validatorId });
       const params = [...(route?.path ?? '').matchAll(/\{(\w+)\}/g)].map((x) => `method.request.path.${x[1]}`);
@@ -477,7 +480,7 @@ describe('REST API', () => {
     }
   });
 
-  it('exports a read-only policy (exactly the GET routes) and an operator policy (every route)', () => {
+  it('exports a read-only policy (exactly the GET and HEAD routes) and an operator policy (every route)', () => {
     // Prepare
     const policies = ofType(dev, 'AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties);
     const routesOf = (p: Json) => {
@@ -488,7 +491,7 @@ describe('REST API', () => {
         return String(parts[parts.length - 1]).replace(/^\//, '');
       });
     };
-    const expected = (routes: typeof ROUTES) => routes.map((r) => `${r.method}${r.path.replace(/\{\w+\}/g, '*')}`).sort();
+    const expected = (routes: typeof SERVED) => routes.map((r) => `${r.method}${r.path.replace(/\{\w+\}/g, '*')}`).sort();
 
     // Act
     const readOnly = policies.find((p) => String(p.Description).startsWith('Read-only'));
@@ -496,8 +499,8 @@ describe('REST API', () => {
 
     // Assess
     expect(policies).toHaveLength(2);
-    expect(routesOf(readOnly).sort()).toEqual(expected(ROUTES.filter((r) => r.method === 'GET')));
-    expect(routesOf(operator).sort()).toEqual(expected(ROUTES));
+    expect(routesOf(readOnly).sort()).toEqual(expected(SERVED.filter((r) => r.method === 'GET' || r.method === 'HEAD')));
+    expect(routesOf(operator).sort()).toEqual(expected(SERVED));
   });
 });
 

@@ -33,6 +33,37 @@ describe('the API answers as its OpenAPI document says', () => {
     expect(await res.json()).toEqual(JSON.parse(readFileSync(join(__dirname, '../../shared/api/openapi.json'), 'utf8')));
   });
 
+  it('HEAD on every GET route answers as GET without a body: status, ETag and headers', async () => {
+    // Prepare
+    const p = await createProject(ds);
+    const paths = ['/openapi.json', '/projects?limit=2', `/projects/${p.id}`, `/projects/${p.id}/events`, `/projects/${p.id}/alerts`, '/data-sources', `/data-sources/${ds.sourceId}`, '/projects/nope'];
+
+    for (const path of paths) {
+      // Act
+      const get = await fetch(`${base}${path}`);
+      const getBody = await get.arrayBuffer();
+      const head = await fetch(`${base}${path}`, { method: 'HEAD' });
+      const headBody = await head.arrayBuffer();
+
+      // Assess
+      expect(head.status, path).toBe(get.status);
+      expect(headBody.byteLength, path).toBe(0);
+      expect(head.headers.get('content-type'), path).toBe(get.headers.get('content-type'));
+      expect(head.headers.get('etag'), path).toBe(get.headers.get('etag'));
+      if (path === '/openapi.json') expect(Number(head.headers.get('content-length'))).toBe(getBody.byteLength);
+    }
+    const one = await fetch(`${base}/projects/${p.id}`, { method: 'HEAD' });
+    expect(one.headers.get('etag')).toBe(`"${p.version}"`);
+  });
+
+  it('HEAD on a route that has no GET is 405, as any other missing method', async () => {
+    // Act
+    const res = await fetch(`${base}/batch-operations`, { method: 'HEAD' });
+
+    // Assess
+    expect(res.status).toBe(405);
+  });
+
   it('projects, lists, events and data sources match the response schemas exactly', async () => {
     // Prepare
     const p = await createProject(ds, { labels: ['team:a'], tables: [{ schema: 's', table: 't' }] });

@@ -11,7 +11,7 @@ import { getDocumentClient } from '../../shared/adapters/dynamodb/client';
 import { getDeps } from '../../shared/runtime';
 import { runBatch, type BatchExecution } from '../../shared/usecases/batch';
 import { bulkSeedProjects } from '../support/bulk-seed';
-import { call, createDataSources, createProject, useLocalTable } from '../support/harness';
+import { batchQueueIdle, call, createDataSources, createProject, useLocalTable } from '../support/harness';
 import { projectIn } from '../support/seed';
 
 /**
@@ -203,29 +203,41 @@ describe('POST /batch-operations (DynamoDB Local)', () => {
     expect(await get(p.id)).toMatchObject({ status: 'RUNNING', version: p.version });
   });
 
-  it('1000 projects, 10% of them ineligible: every item answered, the 900 paused, the 100 untouched', async () => {
+  it('1000 projects, 10% of them ineligible: accepted as a batch resource (202), every item answered, the 900 paused, the 100 untouched', async () => {
     // Prepare
     const label = `bulk-${randomUUID().slice(0, 8)}`;
     const running = await bulkSeedProjects(client, tableName, { count: 900, ds, status: 'RUNNING', labels: [label] });
     const notStarted = await bulkSeedProjects(client, tableName, { count: 100, ds, status: 'NOT_STARTED', labels: [label] });
     const ids = [...running, ...notStarted].map((p) => p.id).sort();
 
-    // Act
+    // Act: preview (within the request), then execute (above the threshold: a batch resource run on the queue)
     const preview = await batch({ operation: 'pause', projectIds: ids, dryRun: true });
-    const executed = await batch({ operation: 'pause', projectIds: ids });
+    const accepted = await batch({ operation: 'pause', projectIds: ids });
+    await batchQueueIdle();
+    const batchId = accepted.body.batchId as string;
+    const results: { projectId: string; ok: boolean; code?: string; outcome: string }[] = [];
+    let done: { body: Record<string, unknown> } | undefined;
+    let nextToken: string | undefined;
+    do {
+      done = await call('GET', `/batch-operations/${batchId}?limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`);
+      results.push(...(done.body.results as typeof results));
+      nextToken = done.body.nextToken as string | undefined;
+    } while (nextToken);
 
     // Assess
     expect(preview.body.eligible).toHaveLength(900);
     expect(preview.body.ineligible).toHaveLength(100);
     expect(new Set(preview.body.ineligible.map((i: { projectId: string }) => i.projectId))).toEqual(new Set(notStarted.map((p) => p.id)));
-    expect(executed.body).toMatchObject({ requested: 1000, succeeded: 900, failed: 100 });
-    expect(executed.body.results.map((r: { projectId: string }) => r.projectId)).toEqual(ids);
-    const failedCodes = new Set(executed.body.results.filter((r: { ok: boolean }) => !r.ok).map((r: { code: string }) => r.code));
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers.location).toBe(`/batch-operations/${batchId}`);
+    expect(done?.body).toMatchObject({ status: 'COMPLETED', requested: 1000, succeeded: 900, failed: 0, skipped: 100, pending: 0 });
+    expect(results.map((r) => r.projectId)).toEqual(ids);
+    const failedCodes = new Set(results.filter((r) => !r.ok).map((r) => r.code));
     expect(failedCodes).toEqual(new Set(['INVALID_STATE']));
     const stored = await getDeps().projects.getMany(ids);
     expect([...stored.values()].filter((p) => p.status === 'PAUSED')).toHaveLength(900);
     expect(notStarted.every((p) => stored.get(p.id)?.version === 1)).toBe(true);
-    for (const p of running.slice(0, 3)) expect((await events(p.id)).at(-1)).toMatchObject({ operation: 'pause', batchId: executed.body.batchId });
+    for (const p of running.slice(0, 3)) expect((await events(p.id)).at(-1)).toMatchObject({ operation: 'pause', batchId });
   }, 300_000); // a limit for a shared DynamoDB Local late in the run, not a timing assertion
 
   it('a batch racing single calls on the same projects: exactly one winner per transition, every end state explained by a serial order', async () => {

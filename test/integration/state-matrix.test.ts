@@ -40,7 +40,7 @@ const EXPECTED_STATUS: Record<UserOperation, string | null | { refusedBy: string
   'skip-full-verification': { refusedBy: 'NOT_IN_FULL_VERIFICATION' },
   'enter-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
   'start-forward-switchover': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
-  'confirm-switchover-step': { refusedBy: 'STEP_NOT_WAITING' },
+  'confirm-switchover-step': { refusedBy: 'NOT_AT_FORWARD_SWITCHOVER' },
 };
 
 describe('status × operation matrix', () => {

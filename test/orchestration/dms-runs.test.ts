@@ -1,4 +1,4 @@
-import { StartReplicationTaskCommand } from '@aws-sdk/client-database-migration-service';
+import { StartReplicationCommand, StartReplicationTaskCommand } from '@aws-sdk/client-database-migration-service';
 import { describe, expect, it } from 'vitest';
 import { DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
 import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
@@ -24,14 +24,21 @@ import { memoryDeps } from '../support/memory-deps';
 const ctx = { actor: 'arn:aws:iam::123456789012:user/operator', requestId: 'req-dms' };
 const ALL: MigrationType = { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: true };
 
-function world() {
+type Mode = 'instance' | 'serverless';
+const SERVERLESS = { maxCapacityUnits: 4, subnetGroupId: 'mig-subnets', securityGroupIds: ['sg-0123456789abcdef0'] };
+
+function world(mode: Mode) {
   const fake = new FakeDms();
   const clients = fakeDmsClients(fake);
   const orchestrator = new SimulatedOrchestrator();
   // The engine reads data sources from the same store the use cases write (the lead passes the DataSourceStore's get).
   const holder: { deps?: ReturnType<typeof memoryDeps> } = {};
   const engine = new DmsMigrationEngine(
-    { replicationInstanceArn: 'arn:aws:dms:eu-west-1:123456789012:rep:migration-instance', replicationInstanceId: 'migration-instance', accessRoleArn: 'arn:aws:iam::123456789012:role/dms-secrets', now: () => holder.deps!.clock.nowMs() },
+    {
+      ...(mode === 'serverless' ? { serverless: SERVERLESS } : { replicationInstanceArn: 'arn:aws:dms:eu-west-1:123456789012:rep:migration-instance', replicationInstanceId: 'migration-instance' }),
+      accessRoleArn: 'arn:aws:iam::123456789012:role/dms-secrets',
+      now: () => holder.deps!.clock.nowMs(),
+    },
     { resolveDataSource: (id) => holder.deps!.dataSources.get(id), dms: () => clients.dms, cloudwatch: () => clients.cloudwatch },
   );
   const deps = memoryDeps({ orchestrator, engine });
@@ -62,8 +69,21 @@ function world() {
     }
     throw new Error(`never reached: ${what}; ${await snapshot()}`);
   };
-  const startTypes = () => clients.dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => `${c.args[0].input.ReplicationTaskArn?.split(':').pop()} ${c.args[0].input.StartReplicationTaskType}`);
-  return { fake, engine, deps, orchestrator, project, subtask, op, runUntil, startTypes, dmsMock: clients.dmsMock };
+  const startTypes = () =>
+    mode === 'serverless'
+      ? clients.dmsMock.commandCalls(StartReplicationCommand).map((c) => `${c.args[0].input.ReplicationConfigArn?.split(':').pop()} ${c.args[0].input.StartReplicationType}`)
+      : clients.dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => `${c.args[0].input.ReplicationTaskArn?.split(':').pop()} ${c.args[0].input.StartReplicationTaskType}`);
+  /** The first start request of the reverse replication: its type and CdcStartPosition. */
+  const reverseStart = () => {
+    const rev = engine.idOf([...orchestrator.executions.values()][0]?.projectId ?? '', 'rev');
+    if (mode === 'serverless') {
+      const i = clients.dmsMock.commandCalls(StartReplicationCommand).map((c) => c.args[0].input).find((x) => x.ReplicationConfigArn?.endsWith(`:${rev}`));
+      return i && { type: i.StartReplicationType, position: i.CdcStartPosition };
+    }
+    const i = clients.dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => c.args[0].input).find((x) => x.ReplicationTaskArn?.endsWith(`:${rev}`));
+    return i && { type: i.StartReplicationTaskType, position: i.CdcStartPosition };
+  };
+  return { fake, engine, deps, orchestrator, project, subtask, op, runUntil, startTypes, reverseStart, dmsMock: clients.dmsMock };
 }
 
 async function newProject(w: ReturnType<typeof world>, migrationType: MigrationType) {
@@ -72,10 +92,10 @@ async function newProject(w: ReturnType<typeof world>, migrationType: MigrationT
   return createProject(w.deps, { name: `orders-${Math.random().toString(36).slice(2, 8)}`, sourceId: src.id, destinationId: dst.id, migrationType }, ctx);
 }
 
-describe('whole project runs on the AWS DMS adapter (fake DMS, orchestration use cases)', () => {
+describe.each(['instance', 'serverless'] as const)('whole project runs on the AWS DMS adapter, %s mode (fake DMS, orchestration use cases)', (mode) => {
   it('start → pause mid-load → resume → verification → switchover → reverse sync → release, leaving nothing in DMS', async () => {
     // Prepare
-    const w = world();
+    const w = world(mode);
     const p = await newProject(w, ALL);
     const fwd = w.engine.idOf(p.id, 'fwd');
     const rev = w.engine.idOf(p.id, 'rev');
@@ -144,6 +164,9 @@ describe('whole project runs on the AWS DMS adapter (fake DMS, orchestration use
     expect(confirmed).toEqual(['CONFIRM_SOURCE_WRITES_STOPPED', 'PROCESS_DATABASE_OBJECTS', 'START_REVERSE_INCREMENTAL']);
     expect(forwardTags).toMatchObject({ 'migctl-stop': 'final' });
     expect(reverseTask).toMatchObject({ MigrationType: 'cdc', CdcStartPosition: forwardTags?.['migctl-write-stop'] });
+    // The reverse task's first start request carries the write-stop position captured at STOP_FORWARD_SYNC.
+    expect(w.reverseStart()).toEqual({ type: 'start-replication', position: forwardTags?.['migctl-write-stop'] });
+    expect(forwardTags?.['migctl-write-stop']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
     expect(releasing.status).toBe('RELEASING'); // DMS was still stopping the reverse task
     expect(released.status).toBe('RELEASED');
     expect(w.fake.tasks.size).toBe(0);
@@ -152,7 +175,7 @@ describe('whole project runs on the AWS DMS adapter (fake DMS, orchestration use
 
   it('a resume right after a pause, while DMS is still stopping the task, restarts it once stopped: the sync runs again', async () => {
     // Prepare
-    const w = world();
+    const w = world(mode);
     const p = await newProject(w, { ...ALL, structureMigration: false, fullMigration: false, fullVerification: false, reverseIncrementalSync: false });
     const fwd = w.engine.idOf(p.id, 'fwd');
     await w.op('start', p.id);
@@ -173,7 +196,7 @@ describe('whole project runs on the AWS DMS adapter (fake DMS, orchestration use
 
   it('a task that fails in DMS fails the run with its message; resume continues it with resume-processing', async () => {
     // Prepare
-    const w = world();
+    const w = world(mode);
     const p = await newProject(w, { ...ALL, structureMigration: false, fullVerification: false, reverseIncrementalSync: false });
     const fwd = w.engine.idOf(p.id, 'fwd');
     await w.op('start', p.id);

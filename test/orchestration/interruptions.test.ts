@@ -108,7 +108,7 @@ describe('failure', () => {
       // Assess
       expect(subtask(failed, 'STRUCTURE_MIGRATION')).toMatchObject({ status: 'FAILED', lastError: { code: 'EngineRejected' } });
       await execution(id, 1)?.done;
-      expect(execution(id, 1)?.history.slice(-2)).toEqual(['Record run failure', 'Run failed']);
+      expect(execution(id, 1)?.history.slice(-3)).toEqual(['Record run failure', 'Failure recorded?', 'Run failed']);
     } finally {
       engine().startJob = realStart;
     }
@@ -144,6 +144,68 @@ describe('fencing', () => {
     expect(staleDuringRun2).toMatchObject({ status: 'RUNNING', run: 2 });
     expect((await events(id)).map((e) => e.operation)).toEqual(['create', 'start', 'pause', 'resume']);
     await post(`/projects/${id}/pause`);
+  });
+});
+
+describe('superseded runs', () => {
+  it('a task of a run the project left fails: the execution ends "superseded", logged as one short line, not FAILED', async () => {
+    // Prepare: the execution keeps running past a pause (its stop is lost), and its next task then fails
+    const id = (await createProject(fixture.ds, { migrationType: { ...none, structureMigration: true } })).id;
+    const realStart = engine().startJob.bind(engine());
+    const realStop = fixture.run.sfn.stopRun.bind(fixture.run.sfn);
+    fixture.run.sfn.stopRun = async () => undefined;
+    engine().startJob = async (spec) => {
+      if (spec.projectId !== id) return realStart(spec);
+      await post(`/projects/${id}/pause`);
+      throw Object.assign(new Error(`engine gone\n${'    at frame (engine.ts:1:1)\n'.repeat(200)}`), { name: 'EngineGone' });
+    };
+    const logFrom = fixture.run.log.length;
+
+    try {
+      // Act
+      await post(`/projects/${id}/start`);
+      await waitForProject(id, (p) => p.status === 'PAUSED', 'PAUSED');
+      await execution(id, 1)?.done;
+
+      // Assess
+      const lines = fixture.run.log.slice(logFrom).filter((l) => l.includes(`${id}-1`));
+      expect(execution(id, 1)?.status).toBe('SUCCEEDED');
+      expect(execution(id, 1)?.history.slice(-3)).toEqual(['Record run failure', 'Failure recorded?', 'Run superseded or stopped']);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('superseded');
+      expect(lines[0]).not.toContain('FAILED');
+      expect(lines[0]?.length).toBeLessThan(200);
+      expect((await getProject(id)).status).toBe('PAUSED');
+    } finally {
+      engine().startJob = realStart;
+      fixture.run.sfn.stopRun = realStop;
+    }
+  });
+
+  it('a failed execution is logged as one line naming where it failed, without the whole history or stack', async () => {
+    // Prepare
+    const id = (await createProject(fixture.ds, { migrationType: { ...none, structureMigration: true } })).id;
+    const realStart = engine().startJob.bind(engine());
+    engine().startJob = async (spec) => {
+      if (spec.projectId === id) throw Object.assign(new Error(`rejected\n${'    at frame (engine.ts:1:1)\n'.repeat(200)}`), { name: 'EngineRejected' });
+      return realStart(spec);
+    };
+    const logFrom = fixture.run.log.length;
+
+    try {
+      // Act
+      await post(`/projects/${id}/start`);
+      await waitForProject(id, (x) => x.status === 'FAILED', 'FAILED');
+      await execution(id, 1)?.done;
+
+      // Assess
+      const lines = fixture.run.log.slice(logFrom).filter((l) => l.includes(`${id}-1`));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/FAILED at "Run failed"/);
+      expect(lines[0]?.length).toBeLessThan(400);
+    } finally {
+      engine().startJob = realStart;
+    }
   });
 });
 

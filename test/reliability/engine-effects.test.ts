@@ -100,7 +100,7 @@ describe('engine side effects interleaved with concurrent transitions', () => {
   });
   afterEach(() => vi.restoreAllMocks());
 
-  it(`every engine job's state matches its subtask's, after every settled command and every round (${HEAVY ? 'heavy' : 'sample'})`, { timeout: size(30 * 60_000, 120_000) }, async () => {
+  it(`every engine job's state matches its subtask's, after every settled command and every round (${HEAVY ? 'heavy' : 'sample'})`, { timeout: size(30 * 60_000, 600_000) }, async () => {
     // Prepare
     const alphabets = [
       { name: 'all commands', commands, rounds: roundArb, numRuns: size(2000, Number(process.env.EFFECTS_RUNS ?? 100)) },

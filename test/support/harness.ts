@@ -9,6 +9,8 @@ import { overrideDeps, resetDeps } from '../../shared/runtime';
 import { DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
 import { InMemoryOrchestrator } from '../../shared/adapters/memory/orchestrator';
 import { InMemoryExpiryScheduler } from '../../shared/adapters/memory/scheduler';
+import type { InProcessBatchQueue } from '../../shared/adapters/memory/in-process-queue';
+import { localBatchQueue } from '../../infra/local/local-batch-queue';
 
 /** A clock a test moves by hand, to stand exactly before or after a deadline. */
 export class ManualClock implements Clock {
@@ -25,6 +27,18 @@ export class ManualClock implements Clock {
  * Points the handlers at a fresh table in the run's DynamoDB Local and returns its name.
  * `overrides` replace dependencies (clock, adapters) for this file.
  */
+let batchQueue: InProcessBatchQueue | undefined;
+
+/** Resolves once the local batch queue of the current table has nothing waiting, running or due again. */
+export function batchQueueIdle(): Promise<void> {
+  return batchQueue ? batchQueue.idle() : Promise.resolve();
+}
+
+/** The local batch queue of the current table (its dead letters, for assertions). */
+export function currentBatchQueue(): InProcessBatchQueue | undefined {
+  return batchQueue;
+}
+
 export async function useLocalTable(overrides: Partial<Deps> = {}): Promise<{ tableName: string; endpoint: string }> {
   const endpoint = inject('dynamoEndpoint');
   const tableName = `t-${randomUUID()}`;
@@ -36,7 +50,9 @@ export async function useLocalTable(overrides: Partial<Deps> = {}): Promise<{ ta
   setDocumentClient(localDocumentClient(endpoint));
   resetDeps();
   // Runs and timers: in-memory fakes unless the test brings its own (nothing is started or scheduled for real).
-  overrideDeps({ orchestrator: new InMemoryOrchestrator(), expiry: new InMemoryExpiryScheduler(DEFAULT_PAUSE_WARNING_SECONDS * 1000), ...overrides });
+  // Large batches run on the local queue: the batch worker's handler module, in-process (as under npm start).
+  batchQueue = await localBatchQueue({ retryDelayMs: 20 });
+  overrideDeps({ orchestrator: new InMemoryOrchestrator(), expiry: new InMemoryExpiryScheduler(DEFAULT_PAUSE_WARNING_SECONDS * 1000), batchQueue, ...overrides });
   return { tableName, endpoint };
 }
 

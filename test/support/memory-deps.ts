@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InMemoryAlertNotifier, InMemoryAlertStore } from '../../shared/adapters/memory/alerts';
+import { InMemoryBatchQueue, InMemoryBatchStore } from '../../shared/adapters/memory/batch-store';
 import { InMemoryEventBus } from '../../shared/adapters/memory/event-bus';
 import { MemoryIdempotencyStore } from '../../shared/adapters/memory/idempotency-store';
 import { InMemoryDataSourceStore, InMemoryProjectStore, InMemoryTable } from '../../shared/adapters/memory/stores';
@@ -22,6 +23,8 @@ export function memoryDeps(overrides: Partial<Deps> = {}): Deps & { clock: Manua
     events: new InMemoryEventBus(),
     alerts: new InMemoryAlertStore(),
     alertNotifier: new InMemoryAlertNotifier(),
+    batches: new InMemoryBatchStore(),
+    batchQueue: new InMemoryBatchQueue(),
     clock,
     idempotency: new MemoryIdempotencyStore(),
     newId: randomUUID,

@@ -404,6 +404,39 @@ describe('AWS DMS engine: pause, resume, fencing', () => {
     expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'fwd'), StartReplicationTaskType: 'resume-processing' });
   });
 
+  it("a start or stop the SDK sent again after DMS had done it (InvalidResourceStateFault) answers the task as it is: no error", async () => {
+    // Prepare: the first attempt of each request reaches DMS and its answer is lost; the retry meets the changed task
+    const fake = new FakeDms();
+    const replayed = new Set(['StartReplicationTask', 'StopReplicationTask']);
+    const clients = fakeDmsClients(fake, (op, run) => {
+      if (!replayed.has(op)) return run();
+      run();
+      return run();
+    });
+    const engine = new DmsMigrationEngine(
+      { replicationInstanceArn: INSTANCE, replicationInstanceId: 'migration-instance', accessRoleArn: ROLE },
+      { resolveDataSource: async (id) => ({ 'ds-src': source, 'ds-dst': destination })[id], dms: () => clients.dms, cloudwatch: () => clients.cloudwatch },
+    );
+    await engine.startJob(spec('FULL_MIGRATION'));
+    fake.advance();
+
+    // Act
+    const started = await engine.pollJob(spec('FULL_MIGRATION'));
+    fake.advance();
+    const paused = await engine.pauseJob(spec('FULL_MIGRATION'));
+
+    // Assess
+    expect(fake.calls.filter((c) => c.op === 'StartReplicationTask' || c.op === 'StopReplicationTask').map((c) => c.op)).toEqual([
+      'StartReplicationTask',
+      'StartReplicationTask',
+      'StopReplicationTask',
+      'StopReplicationTask',
+    ]);
+    expect(started?.state).toBe('RUNNING');
+    expect(paused?.state).toBe('PAUSED');
+    expect(fake.taskById(idFor('fwd'))?.Status).toBe('stopping');
+  });
+
   it('a cdc task resumed from a checkpoint other than its own starts there (CdcStartPosition)', async () => {
     // Prepare
     const cdcOnly = { ...LOAD_AND_SYNC, fullMigration: false };
@@ -479,7 +512,7 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
     expect(retried?.state).toBe('SUCCEEDED');
     expect((await engine.resumeJob(spec('INCREMENTAL_SYNC', { migrationType: m, run: 3 }))).state).toBe('SUCCEEDED'); // stopped for good: never restarted
     expect(fake.taskById(idFor('fwd'))?.Status).toBe('stopped');
-    expect(fake.tagsOf(arnFor('task', 'fwd'))).toMatchObject({ 'migctl-stop': 'final', 'migctl-write-stop': '2026-05-01T10:15:00.000Z' });
+    expect(fake.tagsOf(arnFor('task', 'fwd'))).toMatchObject({ 'migctl-stop': 'final', 'migctl-write-stop': '2026-05-01T10:15:00' });
     expect(inputsOf(dmsMock, CreateEndpointCommand).slice(2).map((e) => [e.EndpointIdentifier, e.EndpointType, e.EngineName])).toEqual([
       [idFor('rsrc'), 'source', 'mysql'],
       [idFor('rdst'), 'target', 'postgres'],
@@ -489,11 +522,16 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
       SourceEndpointArn: arnFor('endpoint', 'rsrc'),
       TargetEndpointArn: arnFor('endpoint', 'rdst'),
       MigrationType: 'cdc',
-      CdcStartTime: new Date('2026-05-01T10:15:00Z'),
     });
+    expect(inputsOf(dmsMock, CreateReplicationTaskCommand).at(-1)).not.toHaveProperty('CdcStartTime');
     expect(reverse.state).toBe('STOPPED'); // being created
     expect(reverseStarted.state).toBe('RUNNING');
-    expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'rev'), StartReplicationTaskType: 'start-replication' });
+    // The reverse task's first run starts at the write-stop position captured when the forward sync stopped.
+    expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({
+      ReplicationTaskArn: arnFor('task', 'rev'),
+      StartReplicationTaskType: 'start-replication',
+      CdcStartPosition: '2026-05-01T10:15:00',
+    });
   });
 
   it('switchoverStep STOP_FORWARD_SYNC stops the forward task and is done only once DMS says it stopped', async () => {
@@ -509,7 +547,7 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
 
     // Assess
     expect(first).toMatchObject({ done: false, detail: { forwardTask: 'stopping' } });
-    expect(second).toMatchObject({ done: true, detail: { forwardTask: 'stopped', writeStop: '2026-05-01T09:00:00.000Z' } });
+    expect(second).toMatchObject({ done: true, detail: { forwardTask: 'stopped', writeStop: '2026-05-01T09:00:00' } });
     expect(other).toEqual({ done: true });
     expect(fake.taskById(idFor('fwd'))).toBeDefined(); // kept: the reverse sync starts from its write stop
   });

@@ -16,6 +16,7 @@ describe('dmsEngineFromEnv', () => {
     const engine = dmsEngineFromEnv(ENV, async () => undefined);
 
     // Assess
+    expect(engine.mode).toBe('instance');
     expect(config).toEqual({
       replicationInstanceArn: ENV.DMS_REPLICATION_INSTANCE_ARN,
       replicationInstanceId: 'migration-instance',
@@ -32,8 +33,33 @@ describe('dmsEngineFromEnv', () => {
     expect(() => dmsEngineFromEnv(env, async () => undefined)).toThrow(name);
   });
 
-  it('refuses serverless mode, an unknown mode, a malformed instance ARN and a bad lag setting, by name', () => {
-    expect(() => dmsConfigFromEnv({ ...ENV, DMS_REPLICATION_MODE: 'serverless' })).toThrow(/serverless/);
+  it('serverless mode reads the subnet group, security groups and capacity instead of an instance, each one named when missing', () => {
+    // Prepare
+    const env = {
+      DMS_REPLICATION_MODE: 'serverless',
+      DMS_SUBNET_GROUP_ID: 'mig-subnets',
+      DMS_SECURITY_GROUP_IDS: 'sg-1, sg-2',
+      DMS_MAX_CAPACITY_UNITS: '16',
+      DMS_MIN_CAPACITY_UNITS: '2',
+      DMS_MULTI_AZ: 'true',
+      DMS_ACCESS_ROLE_ARN: ENV.DMS_ACCESS_ROLE_ARN,
+    };
+
+    // Act
+    const config = dmsConfigFromEnv(env);
+    const engine = dmsEngineFromEnv(env, async () => undefined);
+
+    // Assess
+    expect(config).toEqual({
+      serverless: { subnetGroupId: 'mig-subnets', securityGroupIds: ['sg-1', 'sg-2'], maxCapacityUnits: 16, minCapacityUnits: 2, multiAz: true },
+      accessRoleArn: ENV.DMS_ACCESS_ROLE_ARN,
+    });
+    expect(engine.mode).toBe('serverless');
+    for (const name of ['DMS_SUBNET_GROUP_ID', 'DMS_SECURITY_GROUP_IDS', 'DMS_MAX_CAPACITY_UNITS']) expect(() => dmsConfigFromEnv({ ...env, [name]: undefined })).toThrow(name);
+    expect(() => dmsConfigFromEnv({ ...env, DMS_MAX_CAPACITY_UNITS: 'lots' })).toThrow(/DMS_MAX_CAPACITY_UNITS/);
+  });
+
+  it('refuses an unknown mode, a malformed instance ARN and a bad lag setting, by name', () => {
     expect(() => dmsConfigFromEnv({ ...ENV, DMS_REPLICATION_MODE: 'fast' })).toThrow(/DMS_REPLICATION_MODE/);
     expect(() => dmsConfigFromEnv({ ...ENV, DMS_REPLICATION_INSTANCE_ARN: 'arn:aws:dms:eu-west-1:123456789012:task:x' })).toThrow(/DMS_REPLICATION_INSTANCE_ARN/);
     expect(() => dmsConfigFromEnv({ ...ENV, DMS_CAUGHT_UP_LAG_SECONDS: 'soon' })).toThrow(/DMS_CAUGHT_UP_LAG_SECONDS/);

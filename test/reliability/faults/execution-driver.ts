@@ -106,22 +106,25 @@ export class ExecutionDriver {
         if (!isTransientError(e)) break;
       }
     }
+    let superseded = false;
     for (let attempt = 0; attempt <= RETRIES; attempt++) {
       if (exec.status !== 'RUNNING') return { ok: false };
       this.steps++;
       try {
-        await recordFailure(this.deps(), {
+        const recorded = await recordFailure(this.deps(), {
           projectId: exec.projectId,
           run: exec.run,
           ...(work ? { work } : {}),
           error: { Error: error?.name ?? 'Error', Cause: error?.message ?? '' },
         });
+        superseded = recorded.work.outcome === 'FENCED';
         break;
       } catch (e) {
         if (!isTransientError(e)) break;
       }
     }
-    if (exec.status === 'RUNNING') exec.status = 'FAILED';
+    // "Failure recorded?": a superseded run ends as such (Succeed), any other failure fails the execution.
+    if (exec.status === 'RUNNING') exec.status = superseded ? 'SUCCEEDED' : 'FAILED';
     return { ok: false };
   }
 }

@@ -7,11 +7,18 @@
  * "after" faults let the effect happen and then fail the call (the service did it, the answer was
  * lost: a client timeout or a 500 after the commit). These are SIMULATED faults, named as such.
  */
-export type Port = 'dynamodb' | 'stepfunctions' | 'scheduler' | 'engine' | 'eventbridge';
+export type Port = 'dynamodb' | 'stepfunctions' | 'scheduler' | 'engine' | 'eventbridge' | 'dms' | 'cloudwatch';
 
-export type FaultKind = 'throttle-before' | 'fatal-before' | 'timeout-after' | 'internal-after';
+/**
+ * `replayed-after`: the effect happens, its answer is lost and the SDK sends the same request again;
+ * the caller sees the second attempt's answer (a retried create meets ResourceAlreadyExistsFault, a
+ * retried delete ResourceNotFoundFault, a retried start or stop InvalidResourceStateFault). Used
+ * where the service behind the port is a stateful fake (the DMS adapter's calls), not in FAULT_KINDS.
+ */
+export type FaultKind = 'throttle-before' | 'fatal-before' | 'timeout-after' | 'internal-after' | 'replayed-after';
 
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle-before', 'fatal-before', 'timeout-after', 'internal-after'];
+
 
 export const effectHappens = (kind: FaultKind) => kind.endsWith('-after');
 
@@ -22,6 +29,7 @@ export function simulatedError(kind: FaultKind, port: Port, method: string): Err
     'fatal-before': 'AccessDeniedException',
     'timeout-after': 'TimeoutError',
     'internal-after': 'InternalServerError',
+    'replayed-after': 'InternalServerError', // never raised: the replay's own answer is what the caller sees
   };
   const e = new Error(`SIMULATED ${kind} fault on ${port}.${method}`);
   e.name = names[kind];
@@ -75,6 +83,10 @@ export class FaultPlan {
     if (!fault || fault.at !== index) return effect();
     this.hits++;
     this.lastHit = { ...record, kind: fault.kind };
+    if (fault.kind === 'replayed-after') {
+      await effect();
+      return effect();
+    }
     if (effectHappens(fault.kind)) await effect();
     throw simulatedError(fault.kind, port, method);
   }

@@ -150,6 +150,7 @@ function guardRefusal(m: Model, p: ModelProject, op: UserOp): string | undefined
       if (p.currentStage !== 'FORWARD_SWITCHOVER') return 'NOT_AT_FORWARD_SWITCHOVER';
       return p.switchoverEnteredAt !== undefined && p.switchoverStartedAt === undefined ? undefined : 'SWITCHOVER_NOT_STARTABLE';
     case 'confirm-switchover-step':
+      if (p.currentStage !== 'FORWARD_SWITCHOVER') return 'NOT_AT_FORWARD_SWITCHOVER';
       return p.waitingStep !== undefined ? undefined : 'STEP_NOT_WAITING';
     default:
       return undefined;

@@ -1,4 +1,4 @@
-import type { DatabaseMigrationServiceClient, Endpoint, ReplicationTask, TableStatistics, Tag } from '@aws-sdk/client-database-migration-service';
+import type { DatabaseMigrationServiceClient, Endpoint, Replication, ReplicationConfig, ReplicationTask, TableStatistics, Tag } from '@aws-sdk/client-database-migration-service';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { lazyClient, onFirstUse } from '../../aws/lazy-sdk';
 import type { Lag, Tags } from './status';
@@ -23,6 +23,11 @@ export type ClientSource<C> = () => C | Promise<C>;
 export const errorName = (e: unknown): string => (e as { name?: string } | undefined)?.name ?? '';
 export const isNotFound = (e: unknown) => errorName(e) === 'ResourceNotFoundFault';
 export const isAlreadyExists = (e: unknown) => errorName(e) === 'ResourceAlreadyExistsFault';
+export const isInvalidState = (e: unknown) => errorName(e) === 'InvalidResourceStateFault';
+
+/** Task states a start (or a stop) leads to: met after InvalidResourceStateFault, the request had its effect already. */
+const STARTED = new Set(['starting', 'running']);
+const STOPPED = new Set(['stopping', 'stopped']);
 
 export class DmsApi {
   constructor(
@@ -114,13 +119,33 @@ export class DmsApi {
   }
 
   async startTask(input: { ReplicationTaskArn: string; StartReplicationTaskType: 'start-replication' | 'resume-processing'; CdcStartPosition?: string }): Promise<ReplicationTask | undefined> {
-    const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StartReplicationTaskCommand(input));
-    return out.ReplicationTask;
+    try {
+      const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StartReplicationTaskCommand(input));
+      return out.ReplicationTask;
+    } catch (e) {
+      return this.alreadyIn(e, input.ReplicationTaskArn, STARTED);
+    }
   }
 
   async stopTask(arn: string): Promise<ReplicationTask | undefined> {
-    const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StopReplicationTaskCommand({ ReplicationTaskArn: arn }));
-    return out.ReplicationTask;
+    try {
+      const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StopReplicationTaskCommand({ ReplicationTaskArn: arn }));
+      return out.ReplicationTask;
+    } catch (e) {
+      return this.alreadyIn(e, arn, STOPPED);
+    }
+  }
+
+  /**
+   * InvalidResourceStateFault on a start or stop whose task is already where the request leads: the
+   * SDK's retry of a request that went through (its answer lost), or a concurrent caller's. The task
+   * as it is now is the answer; any other state, or any other error, is rethrown.
+   */
+  private async alreadyIn(e: unknown, arn: string, states: ReadonlySet<string>): Promise<ReplicationTask> {
+    if (!isInvalidState(e)) throw e;
+    const [task] = await this.describeTasks([arn]);
+    if (task && states.has(task.Status ?? '')) return task;
+    throw e;
   }
 
   async deleteTask(arn: string): Promise<ReplicationTask | undefined> {
@@ -133,12 +158,84 @@ export class DmsApi {
     }
   }
 
+  // ---- DMS Serverless: replication configs and their replications ----
+
+  /** The replications of these replication configs (by identifier), in one call. */
+  async describeReplications(ids: readonly string[]): Promise<Replication[]> {
+    try {
+      const out = await this.send<{ Replications?: Replication[] }>((s) => new s.DescribeReplicationsCommand({ Filters: [{ Name: 'replication-config-id', Values: [...ids] }] }));
+      return out.Replications ?? [];
+    } catch (e) {
+      if (isNotFound(e)) return [];
+      throw e;
+    }
+  }
+
+  async createReplicationConfig(input: Record<string, unknown>): Promise<ReplicationConfig | undefined> {
+    const out = await this.send<{ ReplicationConfig?: ReplicationConfig }>((s) => new s.CreateReplicationConfigCommand(input as never));
+    return out.ReplicationConfig;
+  }
+
+  async startReplication(input: { ReplicationConfigArn: string; StartReplicationType: 'start-replication' | 'resume-processing'; CdcStartPosition?: string }): Promise<Replication | undefined> {
+    try {
+      const out = await this.send<{ Replication?: Replication }>((s) => new s.StartReplicationCommand(input));
+      return out.Replication;
+    } catch (e) {
+      return this.replicationAlreadyIn(e, input.ReplicationConfigArn, (status) => STARTED.has(status));
+    }
+  }
+
+  async stopReplication(arn: string): Promise<Replication | undefined> {
+    try {
+      const out = await this.send<{ Replication?: Replication }>((s) => new s.StopReplicationCommand({ ReplicationConfigArn: arn }));
+      return out.Replication;
+    } catch (e) {
+      return this.replicationAlreadyIn(e, arn, (status) => STOPPED.has(status));
+    }
+  }
+
+  async deleteReplicationConfig(arn: string): Promise<ReplicationConfig | undefined> {
+    try {
+      const out = await this.send<{ ReplicationConfig?: ReplicationConfig }>((s) => new s.DeleteReplicationConfigCommand({ ReplicationConfigArn: arn }));
+      return out.ReplicationConfig;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async replicationTableStatistics(configArn: string): Promise<TableStatistics[]> {
+    const all: TableStatistics[] = [];
+    let marker: string | undefined;
+    do {
+      try {
+        const out = await this.send<{ ReplicationTableStatistics?: TableStatistics[]; Marker?: string }>(
+          (s) => new s.DescribeReplicationTableStatisticsCommand({ ReplicationConfigArn: configArn, MaxRecords: 500, ...(marker ? { Marker: marker } : {}) }),
+        );
+        all.push(...(out.ReplicationTableStatistics ?? []));
+        marker = out.Marker;
+      } catch (e) {
+        if (isNotFound(e)) return all;
+        throw e;
+      }
+    } while (marker);
+    return all;
+  }
+
+  /** As alreadyIn, for a serverless replication (its status read as the task statuses, see serverlessStatus). */
+  private async replicationAlreadyIn(e: unknown, arn: string, reached: (taskStatus: string) => boolean): Promise<Replication> {
+    if (!isInvalidState(e)) throw e;
+    const [found] = (await this.describeReplications([resourceIdOfArn(arn)])).filter((r) => r.ReplicationConfigArn === arn);
+    if (found && reached(serverlessStatus(found.Status))) return found;
+    throw e;
+  }
+
   /**
    * The newest CDC latencies of a task (AWS/DMS CDCLatencySource and CDCLatencyTarget, 1-minute
    * maxima over the last `windowMinutes`); undefined when CloudWatch has no recent point (metrics
    * arrive late: no point is not "no lag").
    */
-  async cdcLag(instanceId: string, taskResourceId: string, nowMs: number, windowMinutes = 5): Promise<Lag | undefined> {
+  async cdcLag(dimensions: readonly { Name: string; Value: string }[], nowMs: number, windowMinutes = 5): Promise<Lag | undefined> {
     const { GetMetricDataCommand } = await cloudWatchSdk();
     const metric = (id: string, name: string) => ({
       Id: id,
@@ -146,10 +243,7 @@ export class DmsApi {
         Metric: {
           Namespace: 'AWS/DMS',
           MetricName: name,
-          Dimensions: [
-            { Name: 'ReplicationInstanceIdentifier', Value: instanceId },
-            { Name: 'ReplicationTaskIdentifier', Value: taskResourceId },
-          ],
+          Dimensions: [...dimensions],
         },
         Period: 60,
         Stat: 'Maximum',
@@ -170,5 +264,34 @@ export class DmsApi {
     return { sourceSeconds: source, targetSeconds: target };
   }
 }
+
+/**
+ * A serverless replication's status in the words of a replication task: `created` (never started) is
+ * ready; the provisioning states before the replication runs are starting; `deprovisioning` (capacity
+ * released after a stop) is still stopping, so nothing restarts it until it is stopped again.
+ */
+export function serverlessStatus(status: string | undefined): string {
+  const s = (status ?? '').toLowerCase().replace(/[\s-]+/g, '_');
+  switch (s) {
+    case 'created':
+      return 'ready';
+    case 'initializing':
+    case 'preparing_metadata_resources':
+    case 'testing_connection':
+    case 'fetching_metadata':
+    case 'calculating_capacity':
+    case 'provisioning_capacity':
+    case 'replication_starting':
+      return 'starting';
+    case 'deprovisioning':
+      return 'stopping';
+    case 'deprovisioned':
+      return 'stopped';
+    default:
+      return s; // running, stopping, stopped, failed, deleting
+  }
+}
+
+const resourceIdOfArn = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);
 
 export const toTagList = (tags: Tags): { Key: string; Value: string }[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));

@@ -3,28 +3,33 @@ import type { DatabaseMigrationServiceClient, ReplicationTask } from '@aws-sdk/c
 import type { DataSourceRecord } from '../../../domain/data-source';
 import type { SubtaskType, SwitchoverStepName } from '../../../domain/subtasks';
 import type { JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
+import { InstanceBackend, ServerlessBackend, type ReplicationBackend, type ServerlessConfig } from './backend';
 import { DmsApi, getCloudWatchClient, getDmsClient, isAlreadyExists, type ClientSource } from './dms-api';
-import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, resourceIdOf, siblingArn, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
+import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
 import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, targetTablePrepMode, taskSettings, type EndpointRole } from './mapping';
 import { fullLoadDone, hasRun, isIdle, isStoppable, jobStatusOf, phaseOf, TAG, type Tags } from './status';
 
 /**
- * The AWS DMS engine behind the MigrationEngine port (replication instance mode). A project's jobs
- * map to at most three replication tasks, named from the project id (shared/adapters/engine/dms/ids.ts):
+ * The AWS DMS engine behind the MigrationEngine port, on a replication instance (replication tasks,
+ * the default) or on DMS Serverless (replication configs: backend.ts reads both as tasks). A project's
+ * jobs map to at most three replications, named from the project id (shared/adapters/engine/dms/ids.ts):
  *  - `fwd`: structure (target table preparation), full load and cdc (STRUCTURE_MIGRATION,
  *    FULL_MIGRATION and INCREMENTAL_SYNC are views of this one task);
  *  - `verify`: a validation-only full-load task (FULL_VERIFICATION);
- *  - `rev`: a cdc task from the destination back to the source, from the write-stop time
- *    (REVERSE_INCREMENTAL_SYNC).
+ *  - `rev`: a cdc task from the destination back to the source, started at the write-stop position
+ *    recorded when STOP_FORWARD_SYNC stopped the forward task (REVERSE_INCREMENTAL_SYNC).
  * Endpoints are made on a project's first start and removed with its last task. Every call reads
  * DMS first (describe, then create only what is absent), so a retried call changes nothing twice.
  * What DMS cannot say (that a stop was a pause, which run owns a task) is kept in task tags.
  */
 
 export interface DmsEngineConfig {
-  replicationInstanceArn: string;
+  /** Instance mode (default): the replication instance the tasks run on. */
+  replicationInstanceArn?: string;
   /** The replication instance's identifier: the CloudWatch dimension of its task metrics. */
-  replicationInstanceId: string;
+  replicationInstanceId?: string;
+  /** Serverless mode: replication configs with this capacity and network, instead of an instance. */
+  serverless?: ServerlessConfig;
   /** The role DMS assumes to read the data sources' secrets (SecretsManagerAccessRoleArn). */
   accessRoleArn: string;
   /** Start of every DMS identifier this engine makes (1-4 characters, default `mig`): IAM policies match on it. */
@@ -60,6 +65,7 @@ interface ProjectView {
 
 export class DmsMigrationEngine implements MigrationEngine {
   private readonly api: DmsApi;
+  private readonly backend: ReplicationBackend;
   private readonly prefix: string;
   private readonly caughtUpLagSeconds: number;
   private readonly now: () => number;
@@ -73,7 +79,15 @@ export class DmsMigrationEngine implements MigrationEngine {
     assertPrefix(this.prefix);
     this.caughtUpLagSeconds = config.caughtUpLagSeconds ?? 5;
     this.now = config.now ?? Date.now;
-    siblingArn(config.replicationInstanceArn, 'task', 'x'); // a malformed ARN fails here, not at the first job
+    if (config.serverless && config.replicationInstanceArn) throw new Error('aws-dms engine: a replication instance or serverless, not both');
+    if (config.serverless) this.backend = new ServerlessBackend(this.api, config.serverless);
+    else if (config.replicationInstanceArn && config.replicationInstanceId) this.backend = new InstanceBackend(this.api, config.replicationInstanceArn, config.replicationInstanceId);
+    else throw new Error('aws-dms engine: needs a replication instance (ARN and identifier) or a serverless config');
+  }
+
+  /** `instance` (replication tasks) or `serverless` (replication configs). */
+  get mode(): 'instance' | 'serverless' {
+    return this.backend.mode;
   }
 
   /** The DMS identifier (and ARN resource id) of a project's task or endpoint. */
@@ -81,10 +95,6 @@ export class DmsMigrationEngine implements MigrationEngine {
     const id = dmsIdentifier(this.prefix, projectId, kind);
     if (!isValidDmsIdentifier(id)) throw new Error(`invalid DMS identifier ${id}`);
     return id;
-  }
-
-  taskArn(projectId: string, kind: TaskKind): string {
-    return siblingArn(this.config.replicationInstanceArn, 'task', this.idOf(projectId, kind));
   }
 
   // ---- the port ----
@@ -130,7 +140,7 @@ export class DmsMigrationEngine implements MigrationEngine {
     if (stoppable || startPending) {
       // Tagged before the stop: a poll between the two never reads our stop as someone else's.
       await this.setTags(view, task, { [TAG.stop]: 'pause', [TAG.autostart]: 'no' });
-      if (stoppable) task = (await this.api.stopTask(arnOf(task))) ?? task;
+      if (stoppable) task = (await this.backend.stop(arnOf(task))) ?? task;
     }
     return this.statusOf(job, task, this.tagsOf(view, task));
   }
@@ -163,11 +173,12 @@ export class DmsMigrationEngine implements MigrationEngine {
       if (this.fenced(job, tags)) return this.statusOf(job, task, tags);
       wasFinal = tags[TAG.stop] === 'final' || task.Status === 'deleting';
       if (!wasFinal) {
-        const writeStop: Tags = job.subtask === 'INCREMENTAL_SYNC' && task.Status === 'running' ? { [TAG.writeStop]: new Date(this.now()).toISOString() } : {};
+        // The write-stop position: where the reverse sync will start (a DMS time position, UTC).
+        const writeStop: Tags = job.subtask === 'INCREMENTAL_SYNC' && task.Status === 'running' ? { [TAG.writeStop]: cdcPosition(new Date(this.now()).toISOString()) } : {};
         await this.setTags(view, task, { [TAG.stop]: 'final', [TAG.autostart]: 'no', ...writeStop });
       }
       if (isStoppable(task)) {
-        task = (await this.api.stopTask(arnOf(task))) ?? task;
+        task = (await this.backend.stop(arnOf(task))) ?? task;
         stoppedNow = true;
       }
       view.tasks.set(kind as TaskKind, task);
@@ -213,11 +224,10 @@ export class DmsMigrationEngine implements MigrationEngine {
   // ---- reading DMS ----
 
   private async view(projectId: string): Promise<ProjectView> {
-    const arns = TASK_KINDS.map((k) => this.taskArn(projectId, k));
-    const found = await this.api.describeTasks(arns);
+    const found = await this.backend.describe(TASK_KINDS.map((k) => this.idOf(projectId, k)));
     const tasks = new Map<TaskKind, ReplicationTask>();
     for (const t of found) {
-      const kind = TASK_KINDS.find((k) => this.taskArn(projectId, k) === t.ReplicationTaskArn || this.idOf(projectId, k) === t.ReplicationTaskIdentifier);
+      const kind = TASK_KINDS.find((k) => this.idOf(projectId, k) === t.ReplicationTaskIdentifier);
       if (kind) tasks.set(kind, t);
     }
     const tags = tasks.size ? await this.api.tagsOf([...tasks.values()].map(arnOf)) : new Map<string, Tags>();
@@ -244,10 +254,10 @@ export class DmsMigrationEngine implements MigrationEngine {
   }
 
   private async statusOf(job: JobRef, task: ReplicationTask, tags: Tags): Promise<JobStatus> {
-    const tables = job.subtask !== 'STRUCTURE_MIGRATION' && hasRun(task) && task.Status !== 'deleting' ? await this.api.tableStatistics(arnOf(task)) : [];
+    const tables = job.subtask !== 'STRUCTURE_MIGRATION' && hasRun(task) && task.Status !== 'deleting' ? await this.backend.tableStatistics(arnOf(task)) : [];
     const inCdc = task.MigrationType === 'cdc' || fullLoadDone(task);
     const lag = CONTINUOUS.has(job.subtask) && task.Status === 'running' && inCdc
-      ? await this.api.cdcLag(this.config.replicationInstanceId, resourceIdOf(arnOf(task)), this.now())
+      ? await this.backend.cdcLag(task, this.now())
       : undefined;
     return jobStatusOf({ jobId: job.jobId, subtask: job.subtask, task, tags, tables, ...(lag ? { lag } : {}), caughtUpLagSeconds: this.caughtUpLagSeconds });
   }
@@ -275,16 +285,20 @@ export class DmsMigrationEngine implements MigrationEngine {
       return task;
     }
     await this.setTags(view, task, { ...claim, [TAG.autostart]: 'no' });
-    return this.startIdle(task, fromCheckpoint);
+    return this.startIdle(task, view, fromCheckpoint);
   }
 
-  private async startIdle(task: ReplicationTask, fromCheckpoint: string | undefined): Promise<ReplicationTask> {
-    if (!hasRun(task)) return (await this.api.startTask({ ReplicationTaskArn: arnOf(task), StartReplicationTaskType: 'start-replication' })) ?? task;
+  private async startIdle(task: ReplicationTask, view: ProjectView, fromCheckpoint: string | undefined): Promise<ReplicationTask> {
+    if (!hasRun(task)) {
+      // The reverse sync's first run starts at the write-stop position (kept on its own task since creation).
+      const from = this.tagsOf(view, task)[TAG.startPosition];
+      return (await this.backend.start({ arn: arnOf(task), type: 'start-replication', ...(from ? { cdcStartPosition: from } : {}) })) ?? task;
+    }
     // The task's own checkpoint is where resume-processing continues; one given by the caller that
     // differs (e.g. recorded before the task lost its state) is passed as the cdc start position.
     const position = fromCheckpoint?.startsWith('checkpoint:') && fromCheckpoint !== task.RecoveryCheckpoint && task.MigrationType !== 'full-load' ? fromCheckpoint : undefined;
     return (
-      (await this.api.startTask({ ReplicationTaskArn: arnOf(task), StartReplicationTaskType: 'resume-processing', ...(position ? { CdcStartPosition: position } : {}) })) ?? task
+      (await this.backend.start({ arn: arnOf(task), type: 'resume-processing', ...(position ? { cdcStartPosition: position } : {}) })) ?? task
     );
   }
 
@@ -293,7 +307,7 @@ export class DmsMigrationEngine implements MigrationEngine {
     const tags = this.tagsOf(view, task);
     if (tags[TAG.autostart] !== 'yes' || !isIdle(task) || task.Status === 'failed') return task;
     await this.setTags(view, task, { [TAG.autostart]: 'no' });
-    const started = await this.startIdle(task, undefined);
+    const started = await this.startIdle(task, view, undefined);
     view.tasks.forEach((t, k) => t === task && view.tasks.set(k, started));
     return started;
   }
@@ -311,7 +325,7 @@ export class DmsMigrationEngine implements MigrationEngine {
             { kind: 'src', dataSourceId: sourceId, role: 'source' },
             { kind: 'dst', dataSourceId: spec.destinationId, role: 'target' },
           ]);
-    const cdcStart = kind === 'rev' ? this.writeStopOf(view) : undefined;
+    const cdcStart = kind === 'rev' ? this.writeStopPositionOf(view) : undefined;
     if (kind === 'rev' && !cdcStart) {
       throw new DmsUnsupported('DMS_NO_WRITE_STOP_POSITION', `project ${spec.projectId}: the forward sync has no recorded stop, so the reverse sync has no start position`);
     }
@@ -322,21 +336,19 @@ export class DmsMigrationEngine implements MigrationEngine {
       [TAG.stop]: 'none',
       [TAG.autostart]: STARTS_TASK.has(spec.subtask) ? 'yes' : 'no',
       ...(kind === 'fwd' ? { [TAG.reverse]: spec.migrationType.reverseIncrementalSync ? 'yes' : 'no' } : {}),
+      ...(cdcStart ? { [TAG.startPosition]: cdcStart } : {}),
     };
     try {
-      const created = await this.api.createTask({
-        ReplicationTaskIdentifier: id,
-        ResourceIdentifier: id,
-        SourceEndpointArn: ends.get(kind === 'rev' ? 'rsrc' : 'src'),
-        TargetEndpointArn: ends.get(kind === 'rev' ? 'rdst' : 'dst'),
-        ReplicationInstanceArn: this.config.replicationInstanceArn,
-        MigrationType: dmsMigrationType(kind, spec.migrationType),
-        TableMappings: tableMappings(spec.tables),
-        ReplicationTaskSettings: taskSettings(kind, spec.migrationType),
-        ...(cdcStart ? { CdcStartTime: cdcStart } : {}),
-        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      const created = await this.backend.create({
+        id,
+        sourceEndpointArn: mustArn(ends, kind === 'rev' ? 'rsrc' : 'src'),
+        targetEndpointArn: mustArn(ends, kind === 'rev' ? 'rdst' : 'dst'),
+        migrationType: dmsMigrationType(kind, spec.migrationType),
+        tableMappings: tableMappings(spec.tables),
+        settings: taskSettings(kind, spec.migrationType),
+        tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
       });
-      if (!created) throw new Error(`CreateReplicationTask returned no task for ${id}`);
+      if (!created) throw new Error(`DMS returned no replication for ${id}`);
       view.tags.set(arnOf(created), tags);
       return created;
     } catch (e) {
@@ -349,13 +361,17 @@ export class DmsMigrationEngine implements MigrationEngine {
     }
   }
 
-  /** The forward sync's stop time (tag), else the time DMS recorded for its stop. */
-  private writeStopOf(view: ProjectView): Date | undefined {
+  /**
+   * Where the reverse sync starts: the position recorded on the forward task when STOP_FORWARD_SYNC
+   * stopped it (tag), else the time DMS recorded for its stop; as a CdcStartPosition.
+   */
+  private writeStopPositionOf(view: ProjectView): string | undefined {
     const fwd = view.tasks.get('fwd');
     if (!fwd) return undefined;
     const tagged = this.tagsOf(view, fwd)[TAG.writeStop];
-    if (tagged && !Number.isNaN(Date.parse(tagged))) return new Date(tagged);
-    return fwd.Status === 'stopped' ? fwd.ReplicationTaskStats?.StopDate : undefined;
+    if (tagged) return cdcPosition(tagged);
+    const stopped = fwd.Status === 'stopped' ? fwd.ReplicationTaskStats?.StopDate : undefined;
+    return stopped ? cdcPosition(stopped.toISOString()) : undefined;
   }
 
   private async ensureEndpoints(projectId: string, wanted: { kind: EndpointKind; dataSourceId: string; role: EndpointRole }[]): Promise<Map<EndpointKind, string>> {
@@ -415,7 +431,7 @@ export class DmsMigrationEngine implements MigrationEngine {
         kept = true;
         continue;
       }
-      if (isIdle(t)) await this.api.deleteTask(arnOf(t));
+      if (isIdle(t)) await this.backend.delete(arnOf(t));
       remaining.push(t.ReplicationTaskIdentifier ?? kind);
     }
     if (tasks.length === 0 && !kept) {
@@ -430,3 +446,18 @@ const arnOf = (t: ReplicationTask): string => {
   if (!t.ReplicationTaskArn) throw new Error(`DMS task ${t.ReplicationTaskIdentifier} has no ARN`);
   return t.ReplicationTaskArn;
 };
+
+const mustArn = (arns: Map<EndpointKind, string>, kind: EndpointKind): string => {
+  const arn = arns.get(kind);
+  if (!arn) throw new Error(`endpoint ${kind} has no ARN`);
+  return arn;
+};
+
+/**
+ * A CdcStartPosition: a native position (PostgreSQL LSN, MySQL binlog file:position, a DMS
+ * `checkpoint:`) as it is; a time as DMS takes it, `YYYY-MM-DDThh:mm:ss` (UTC, whole seconds).
+ */
+export function cdcPosition(recorded: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(recorded) || Number.isNaN(Date.parse(recorded))) return recorded;
+  return new Date(recorded).toISOString().slice(0, 19);
+}

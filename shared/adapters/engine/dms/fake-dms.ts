@@ -1,4 +1,4 @@
-import type { Endpoint, ReplicationTask, TableStatistics, Tag } from '@aws-sdk/client-database-migration-service';
+import type { Endpoint, Replication, ReplicationConfig, ReplicationTask, TableStatistics, Tag } from '@aws-sdk/client-database-migration-service';
 import { isValidDmsIdentifier } from './ids';
 
 /**
@@ -31,6 +31,8 @@ interface FakeTask {
   tables: TableStatistics[];
   /** Changes applied so far (the cdc position behind RecoveryCheckpoint). */
   cdcPosition: number;
+  /** A DMS Serverless replication config (its replication read through the serverless operations). */
+  serverless?: { compute: Record<string, unknown> };
 }
 
 const fault = (name: string, message: string) => new FakeDmsFault(name, message);
@@ -45,7 +47,7 @@ export class FakeDms {
   readonly endpoints = new Map<string, { endpoint: Endpoint; tags: Record<string, string>; input: Record<string, unknown> }>();
   /** Every request received, by operation (for assertions on what the adapter sent). */
   readonly calls: { op: string; input: Record<string, unknown> }[] = [];
-  /** CDC latency per task resource id (seconds), for the CloudWatch fake. */
+  /** CDC latency per task resource id / replication config id (seconds), for the CloudWatch fake. */
   readonly lag = new Map<string, { source: number; target: number }>();
   /** What validation finds different: `schema.table` → failed records. */
   readonly mismatches = new Map<string, number>();
@@ -113,8 +115,6 @@ export class FakeDms {
     for (const arn of [input.SourceEndpointArn, input.TargetEndpointArn]) if (!this.endpoints.has(arn)) throw fault('ResourceNotFoundFault', `no endpoint ${arn}`);
     if (input.CdcStartTime && input.CdcStartPosition) throw fault('InvalidParameterCombinationException', 'CdcStartTime and CdcStartPosition');
     const arn = `${this.arnPrefix}:task:${input.ResourceIdentifier ?? id.toUpperCase()}`;
-    const rules = (JSON.parse(input.TableMappings).rules as any[]).filter((r) => r['rule-type'] === 'selection' && r['rule-action'] === 'include');
-    const selected = this.catalog.filter((t) => rules.some((r) => matches(r['object-locator']['schema-name'], t.schema) && matches(r['object-locator']['table-name'], t.table)));
     const task: ReplicationTask = {
       ReplicationTaskIdentifier: id,
       ReplicationTaskArn: arn,
@@ -127,49 +127,147 @@ export class FakeDms {
       Status: 'creating',
       ...(input.CdcStartTime ? { CdcStartPosition: new Date(input.CdcStartTime).toISOString() } : {}),
     };
-    const tables = selected.map((t) => ({ SchemaName: t.schema, TableName: t.table, TableState: 'Before load', FullLoadRows: 0, Inserts: 0, Updates: 0, Deletes: 0 }));
-    this.tasks.set(arn, { task, tags: tagMap(input.Tags), tables, cdcPosition: 0 });
+    this.tasks.set(arn, { task, tags: tagMap(input.Tags), tables: this.tablesFor(input.TableMappings), cdcPosition: 0 });
     return { ReplicationTask: this.view(arn) };
+  }
+
+  /** The catalog's tables the selection rules include, none loaded yet. */
+  private tablesFor(tableMappings: string): TableStatistics[] {
+    const rules = (JSON.parse(tableMappings).rules as any[]).filter((r) => r['rule-type'] === 'selection' && r['rule-action'] === 'include');
+    const selected = this.catalog.filter((t) => rules.some((r) => matches(r['object-locator']['schema-name'], t.schema) && matches(r['object-locator']['table-name'], t.table)));
+    return selected.map((t) => ({ SchemaName: t.schema, TableName: t.table, TableState: 'Before load', FullLoadRows: 0, Inserts: 0, Updates: 0, Deletes: 0 }));
   }
 
   describeReplicationTasks(input: Record<string, any>): { ReplicationTasks: ReplicationTask[] } {
     this.record('DescribeReplicationTasks', input);
     const arns: string[] = input.Filters?.find((f: any) => f.Name === 'replication-task-arn')?.Values ?? [];
-    const found = arns.filter((a) => this.tasks.has(a)).map((a) => this.view(a));
+    const found = arns.filter((a) => this.tasks.has(a) && !this.tasks.get(a)?.serverless).map((a) => this.view(a));
     if (found.length === 0) throw fault('ResourceNotFoundFault', 'No Tasks found matching provided filters');
     return { ReplicationTasks: found };
   }
 
   startReplicationTask(input: Record<string, any>): { ReplicationTask: ReplicationTask } {
     this.record('StartReplicationTask', input);
-    const t = this.mustTask(input.ReplicationTaskArn);
-    const ran = t.task.ReplicationTaskStats?.StartDate !== undefined;
-    if (!['ready', 'stopped', 'failed'].includes(t.task.Status ?? '')) throw fault('InvalidResourceStateFault', `task is ${t.task.Status}`);
-    if (input.StartReplicationTaskType === 'resume-processing' && !ran) throw fault('InvalidParameterCombinationException', 'resume-processing is only available for previously executed tasks');
-    if (input.StartReplicationTaskType === 'start-replication' && ran) throw fault('FakeDmsViolation', 'start-replication on a task that ran reloads the target');
-    if (input.StartReplicationTaskType === 'resume-processing' && t.task.MigrationType !== 'cdc') {
-      // A resumed full load reloads the tables it had not finished, from their start.
-      for (const s of t.tables) if (s.TableState !== 'Table completed') Object.assign(s, { TableState: 'Before load', FullLoadRows: 0 });
-    }
-    t.task.Status = 'starting';
-    delete t.task.StopReason;
-    return { ReplicationTask: this.view(t.task.ReplicationTaskArn!) };
+    return { ReplicationTask: this.start(this.mustTask(input.ReplicationTaskArn, false), input.StartReplicationTaskType, input.CdcStartPosition) };
   }
 
   stopReplicationTask(input: Record<string, any>): { ReplicationTask: ReplicationTask } {
     this.record('StopReplicationTask', input);
-    const t = this.mustTask(input.ReplicationTaskArn);
-    if (t.task.Status !== 'running' && t.task.Status !== 'starting') throw fault('InvalidResourceStateFault', `task is ${t.task.Status}`);
-    t.task.Status = 'stopping';
-    return { ReplicationTask: this.view(t.task.ReplicationTaskArn!) };
+    return { ReplicationTask: this.stop(this.mustTask(input.ReplicationTaskArn, false)) };
   }
 
   deleteReplicationTask(input: Record<string, any>): { ReplicationTask: ReplicationTask } {
     this.record('DeleteReplicationTask', input);
-    const t = this.mustTask(input.ReplicationTaskArn);
+    return { ReplicationTask: this.remove(this.mustTask(input.ReplicationTaskArn, false)) };
+  }
+
+  // ---- DMS Serverless: replication configs, their replications (one per config) ----
+
+  createReplicationConfig(input: Record<string, any>): { ReplicationConfig: ReplicationConfig } {
+    this.record('CreateReplicationConfig', input);
+    const id = String(input.ReplicationConfigIdentifier);
+    if (!isValidDmsIdentifier(id, 255) || (input.ResourceIdentifier && !isValidDmsIdentifier(input.ResourceIdentifier, 31))) throw fault('InvalidParameterValueException', `bad identifier ${id}`);
+    if (!input.ComputeConfig?.MaxCapacityUnits || !input.ReplicationType || !input.TableMappings) throw fault('InvalidParameterValueException', 'ComputeConfig.MaxCapacityUnits, ReplicationType and TableMappings are required');
+    if (this.taskById(id)) throw fault('ResourceAlreadyExistsFault', `replication config ${id} exists`);
+    for (const arn of [input.SourceEndpointArn, input.TargetEndpointArn]) if (!this.endpoints.has(arn)) throw fault('ResourceNotFoundFault', `no endpoint ${arn}`);
+    const arn = `${this.arnPrefix}:replication-config:${input.ResourceIdentifier ?? id.toUpperCase()}`;
+    const task: ReplicationTask = {
+      ReplicationTaskIdentifier: id,
+      ReplicationTaskArn: arn,
+      SourceEndpointArn: input.SourceEndpointArn,
+      TargetEndpointArn: input.TargetEndpointArn,
+      MigrationType: input.ReplicationType,
+      ReplicationTaskSettings: input.ReplicationSettings,
+      TableMappings: input.TableMappings,
+      Status: 'ready', // a config is there at once; capacity is provisioned at each start
+    };
+    this.tasks.set(arn, { task, tags: tagMap(input.Tags), tables: this.tablesFor(input.TableMappings), cdcPosition: 0, serverless: { compute: input.ComputeConfig } });
+    return { ReplicationConfig: { ReplicationConfigIdentifier: id, ReplicationConfigArn: arn, SourceEndpointArn: input.SourceEndpointArn, TargetEndpointArn: input.TargetEndpointArn, ReplicationType: input.ReplicationType, ComputeConfig: input.ComputeConfig, TableMappings: input.TableMappings, ReplicationSettings: input.ReplicationSettings } };
+  }
+
+  describeReplications(input: Record<string, any>): { Replications: Replication[] } {
+    this.record('DescribeReplications', input);
+    const ids: string[] = input.Filters?.find((f: any) => f.Name === 'replication-config-id')?.Values ?? [];
+    const arns: string[] = input.Filters?.find((f: any) => f.Name === 'replication-config-arn')?.Values ?? [];
+    const found = [...this.tasks.values()].filter((t) => t.serverless && (ids.includes(t.task.ReplicationTaskIdentifier ?? '') || arns.includes(t.task.ReplicationTaskArn ?? '')));
+    if (found.length === 0) throw fault('ResourceNotFoundFault', 'No replications found matching provided filters');
+    return { Replications: found.map((t) => this.replicationOf(t)) };
+  }
+
+  startReplication(input: Record<string, any>): { Replication: Replication } {
+    this.record('StartReplication', input);
+    const t = this.mustTask(input.ReplicationConfigArn, true);
+    if (input.CdcStartTime && input.CdcStartPosition) throw fault('InvalidParameterCombinationException', 'CdcStartTime and CdcStartPosition');
+    this.start(t, input.StartReplicationType, input.CdcStartPosition);
+    return { Replication: this.replicationOf(t) };
+  }
+
+  stopReplication(input: Record<string, any>): { Replication: Replication } {
+    this.record('StopReplication', input);
+    const t = this.mustTask(input.ReplicationConfigArn, true);
+    this.stop(t);
+    return { Replication: this.replicationOf(t) };
+  }
+
+  deleteReplicationConfig(input: Record<string, any>): { ReplicationConfig: ReplicationConfig } {
+    this.record('DeleteReplicationConfig', input);
+    const t = this.mustTask(input.ReplicationConfigArn, true);
+    this.remove(t);
+    return { ReplicationConfig: { ReplicationConfigIdentifier: t.task.ReplicationTaskIdentifier, ReplicationConfigArn: t.task.ReplicationTaskArn } };
+  }
+
+  describeReplicationTableStatistics(input: Record<string, any>): { ReplicationConfigArn: string; ReplicationTableStatistics: TableStatistics[] } {
+    this.record('DescribeReplicationTableStatistics', input);
+    return { ReplicationConfigArn: input.ReplicationConfigArn, ReplicationTableStatistics: structuredClone(this.mustTask(input.ReplicationConfigArn, true).tables) };
+  }
+
+  /** A config's replication as DescribeReplications shows it (serverless status words). */
+  private replicationOf(t: FakeTask): Replication {
+    const v = structuredClone(t.task);
+    const status: Record<string, string> = { ready: 'created', starting: 'provisioning_capacity' };
+    return {
+      ReplicationConfigIdentifier: v.ReplicationTaskIdentifier,
+      ReplicationConfigArn: v.ReplicationTaskArn,
+      SourceEndpointArn: v.SourceEndpointArn,
+      TargetEndpointArn: v.TargetEndpointArn,
+      ReplicationType: v.MigrationType,
+      Status: status[v.Status ?? ''] ?? v.Status,
+      ...(v.StopReason ? { StopReason: v.StopReason } : {}),
+      ...(v.LastFailureMessage ? { FailureMessages: [v.LastFailureMessage] } : {}),
+      ...(v.ReplicationTaskStats ? { ReplicationStats: v.ReplicationTaskStats } : {}),
+      ...(v.RecoveryCheckpoint ? { RecoveryCheckpoint: v.RecoveryCheckpoint } : {}),
+      ...(v.CdcStartPosition ? { CdcStartPosition: v.CdcStartPosition } : {}),
+    };
+  }
+
+  // ---- what a task and a serverless replication share ----
+
+  private start(t: FakeTask, type: string, cdcStartPosition: string | undefined): ReplicationTask {
+    const ran = t.task.ReplicationTaskStats?.StartDate !== undefined;
+    if (!['ready', 'stopped', 'failed'].includes(t.task.Status ?? '')) throw fault('InvalidResourceStateFault', `task is ${t.task.Status}`);
+    if (type === 'resume-processing' && !ran) throw fault('InvalidParameterCombinationException', 'resume-processing is only available for previously executed tasks');
+    if (type === 'start-replication' && ran) throw fault('FakeDmsViolation', 'start-replication on a task that ran reloads the target');
+    if (cdcStartPosition !== undefined && t.task.MigrationType === 'full-load') throw fault('InvalidParameterCombinationException', 'a cdc start position on a full-load task');
+    if (type === 'resume-processing' && t.task.MigrationType !== 'cdc') {
+      // A resumed full load reloads the tables it had not finished, from their start.
+      for (const s of t.tables) if (s.TableState !== 'Table completed') Object.assign(s, { TableState: 'Before load', FullLoadRows: 0 });
+    }
+    if (cdcStartPosition !== undefined) t.task.CdcStartPosition = cdcStartPosition;
+    t.task.Status = 'starting';
+    delete t.task.StopReason;
+    return structuredClone(t.task);
+  }
+
+  private stop(t: FakeTask): ReplicationTask {
+    if (t.task.Status !== 'running' && t.task.Status !== 'starting') throw fault('InvalidResourceStateFault', `task is ${t.task.Status}`);
+    t.task.Status = 'stopping';
+    return structuredClone(t.task);
+  }
+
+  private remove(t: FakeTask): ReplicationTask {
     if (!['ready', 'stopped', 'failed'].includes(t.task.Status ?? '')) throw fault('InvalidResourceStateFault', `task is ${t.task.Status}`);
     t.task.Status = 'deleting';
-    return { ReplicationTask: this.view(t.task.ReplicationTaskArn!) };
+    return structuredClone(t.task);
   }
 
   listTagsForResource(input: Record<string, any>): { TagList: Tag[] } {
@@ -188,7 +286,7 @@ export class FakeDms {
 
   describeTableStatistics(input: Record<string, any>): { TableStatistics: TableStatistics[] } {
     this.record('DescribeTableStatistics', input);
-    return { TableStatistics: structuredClone(this.mustTask(input.ReplicationTaskArn).tables) };
+    return { TableStatistics: structuredClone(this.mustTask(input.ReplicationTaskArn, false).tables) };
   }
 
   /** CloudWatch GetMetricData for CDCLatencySource/Target, newest first. */
@@ -197,7 +295,8 @@ export class FakeDms {
     return {
       MetricDataResults: (input.MetricDataQueries as any[]).map((q) => {
         const dims: { Name: string; Value: string }[] = q.MetricStat.Metric.Dimensions;
-        const taskId = dims.find((d) => d.Name === 'ReplicationTaskIdentifier')?.Value ?? '';
+        // A task's metrics by ReplicationTaskIdentifier, a serverless replication's by ReplicationConfigId.
+        const taskId = dims.find((d) => d.Name === 'ReplicationTaskIdentifier' || d.Name === 'ReplicationConfigId')?.Value ?? '';
         const lag = this.lag.get(taskId);
         const value = q.MetricStat.Metric.MetricName === 'CDCLatencySource' ? lag?.source : lag?.target;
         return { Id: q.Id, Values: value === undefined ? [] : [value] };
@@ -289,9 +388,10 @@ export class FakeDms {
     t.task.RecoveryCheckpoint = `checkpoint:V1#${t.cdcPosition}#fake-log.000001:${t.cdcPosition * 100}#0#0#*#0#${t.cdcPosition}`;
   }
 
-  private mustTask(arn: string): FakeTask {
+  /** The task (serverless false) or replication config (true) with this ARN; the other kind is not found. */
+  private mustTask(arn: string, serverless?: boolean): FakeTask {
     const t = this.tasks.get(arn);
-    if (!t) throw fault('ResourceNotFoundFault', `no task ${arn}`);
+    if (!t || (serverless !== undefined && Boolean(t.serverless) !== serverless)) throw fault('ResourceNotFoundFault', `no ${serverless ? 'replication config' : 'task'} ${arn}`);
     return t;
   }
 

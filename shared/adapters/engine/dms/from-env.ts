@@ -5,32 +5,45 @@ import { DmsMigrationEngine, type DmsEngineConfig, type DmsEngineDeps } from './
  * The DMS engine from a function's environment (set by infra/constructs/dms-engine.ts). A variable
  * that is needed and missing is an error naming it: never a silent fallback to another engine or a
  * default resource.
- *   DMS_REPLICATION_MODE            `instance` (default) — `serverless` is a construct setting the
- *                                   adapter does not drive yet, refused here by name
- *   DMS_REPLICATION_INSTANCE_ARN    the replication instance the tasks run on
- *   DMS_REPLICATION_INSTANCE_ID     its identifier (CloudWatch dimension of the CDC latency metrics)
+ *   DMS_REPLICATION_MODE            `instance` (default): replication tasks on a replication instance;
+ *                                   `serverless`: DMS Serverless replication configs
+ *   DMS_REPLICATION_INSTANCE_ARN    instance: the replication instance the tasks run on
+ *   DMS_REPLICATION_INSTANCE_ID     instance: its identifier (CloudWatch dimension of the CDC latency metrics)
+ *   DMS_SUBNET_GROUP_ID             serverless: the replication subnet group of the configs
+ *   DMS_SECURITY_GROUP_IDS          serverless: their security groups, comma-separated
+ *   DMS_MAX_CAPACITY_UNITS          serverless: the most DCUs a replication may use
+ *   DMS_MIN_CAPACITY_UNITS          serverless, optional: the fewest
+ *   DMS_MULTI_AZ                    serverless, optional: `true` for a Multi-AZ replication
  *   DMS_ACCESS_ROLE_ARN             the role DMS assumes to read the data sources' secrets
  *   DMS_RESOURCE_PREFIX             optional, default `mig`
  *   DMS_CAUGHT_UP_LAG_SECONDS       optional, default 5
  */
 export function dmsConfigFromEnv(env: Record<string, string | undefined>): DmsEngineConfig {
   const mode = env.DMS_REPLICATION_MODE ?? 'instance';
-  if (mode === 'serverless') {
-    throw new Error('DMS_REPLICATION_MODE=serverless: this adapter drives replication tasks on a replication instance only; deploy the DmsEngine construct with a replication instance (the default) or leave the project on another engine');
-  }
-  if (mode !== 'instance') throw new Error(`DMS_REPLICATION_MODE must be 'instance' or 'serverless', got '${mode}'`);
+  if (mode !== 'instance' && mode !== 'serverless') throw new Error(`DMS_REPLICATION_MODE must be 'instance' or 'serverless', got '${mode}'`);
   const need = (name: string): string => {
     const v = env[name];
     if (!v) throw new Error(`the aws-dms engine needs ${name} (set by the DmsEngine construct)`);
     return v;
   };
-  const replicationInstanceArn = need('DMS_REPLICATION_INSTANCE_ARN');
-  if (!/^arn:aws[\w-]*:dms:[\w-]+:\d{12}:rep:[\w-]+$/.test(replicationInstanceArn)) throw new Error(`DMS_REPLICATION_INSTANCE_ARN is not a replication instance ARN: ${replicationInstanceArn}`);
-  const config: DmsEngineConfig = {
-    replicationInstanceArn,
-    replicationInstanceId: need('DMS_REPLICATION_INSTANCE_ID'),
-    accessRoleArn: need('DMS_ACCESS_ROLE_ARN'),
+  const capacity = (name: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of DCUs, got '${v}'`);
+    return n;
   };
+  const config: DmsEngineConfig =
+    mode === 'serverless'
+      ? {
+          serverless: {
+            subnetGroupId: need('DMS_SUBNET_GROUP_ID'),
+            securityGroupIds: need('DMS_SECURITY_GROUP_IDS').split(',').map((x) => x.trim()).filter(Boolean),
+            maxCapacityUnits: capacity('DMS_MAX_CAPACITY_UNITS', need('DMS_MAX_CAPACITY_UNITS')),
+            ...(env.DMS_MIN_CAPACITY_UNITS ? { minCapacityUnits: capacity('DMS_MIN_CAPACITY_UNITS', env.DMS_MIN_CAPACITY_UNITS) } : {}),
+            ...(env.DMS_MULTI_AZ ? { multiAz: env.DMS_MULTI_AZ === 'true' } : {}),
+          },
+          accessRoleArn: need('DMS_ACCESS_ROLE_ARN'),
+        }
+      : instanceConfig(need);
   if (env.DMS_RESOURCE_PREFIX) config.resourcePrefix = env.DMS_RESOURCE_PREFIX;
   if (env.DMS_CAUGHT_UP_LAG_SECONDS) {
     const n = Number(env.DMS_CAUGHT_UP_LAG_SECONDS);
@@ -38,6 +51,12 @@ export function dmsConfigFromEnv(env: Record<string, string | undefined>): DmsEn
     config.caughtUpLagSeconds = n;
   }
   return config;
+}
+
+function instanceConfig(need: (name: string) => string): DmsEngineConfig {
+  const replicationInstanceArn = need('DMS_REPLICATION_INSTANCE_ARN');
+  if (!/^arn:aws[\w-]*:dms:[\w-]+:\d{12}:rep:[\w-]+$/.test(replicationInstanceArn)) throw new Error(`DMS_REPLICATION_INSTANCE_ARN is not a replication instance ARN: ${replicationInstanceArn}`);
+  return { replicationInstanceArn, replicationInstanceId: need('DMS_REPLICATION_INSTANCE_ID'), accessRoleArn: need('DMS_ACCESS_ROLE_ARN') };
 }
 
 /** The engine, resolving data sources through `resolveDataSource` (the DataSourceStore's get). */

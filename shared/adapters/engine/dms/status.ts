@@ -19,8 +19,10 @@ export const TAG = {
   autostart: 'migctl-autostart',
   /** Forward task: whether the project has a reverse sync (which starts at this task's write stop). */
   reverse: 'migctl-reverse',
-  /** Forward task: when its cdc was stopped for good (the write-stop position the reverse starts from). */
+  /** Forward task: where its cdc was stopped for good at switchover (the write-stop position the reverse starts from). */
   writeStop: 'migctl-write-stop',
+  /** Reverse task: the CdcStartPosition of its first run (the forward task's write stop, copied at creation). */
+  startPosition: 'migctl-start-position',
 } as const;
 
 export type Tags = Record<string, string>;

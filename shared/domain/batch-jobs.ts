@@ -1,0 +1,86 @@
+import type { AlertLevel, ProjectStatus } from './project';
+import type { BatchOperation } from './transitions';
+
+/**
+ * A batch as a resource: what `POST /batch-operations` creates when a batch is too large to finish
+ * within one request. The record holds the request (operation, ids or selector), where the server-side
+ * expansion stands (its cursor) and the counters; each project's result is its own item, written once.
+ * Pure domain: no AWS SDK.
+ */
+
+/**
+ * Most projects a batch executes within the request (200, as before): explicit ids up to this many,
+ * or a selector whose first listing page holds every match. Anything larger is accepted (202) and runs
+ * on the batch queue. Chosen so a synchronous batch stays far below API Gateway's 29 s even on the
+ * slowest operation (release: ~17 AWS calls a project, 16 at a time → about 2 s for 100).
+ */
+export const ASYNC_BATCH_THRESHOLD = 100;
+
+/** Projects one expansion step reads (one listing page within the store's read budget) and enqueues. */
+export const EXPAND_PAGE_SIZE = 1000;
+
+/** Projects one queue message carries to a worker (its results are recorded in one transaction). */
+export const ITEMS_PER_MESSAGE = 25;
+
+export const BATCH_JOB_STATUSES = ['ACCEPTED', 'EXPANDING', 'RUNNING', 'COMPLETED'] as const;
+export type BatchJobStatus = (typeof BATCH_JOB_STATUSES)[number];
+
+/** How one project of a batch ended: changed, refused or errored, or not attempted (ineligible when read). */
+export const BATCH_ITEM_OUTCOMES = ['succeeded', 'failed', 'skipped'] as const;
+export type BatchItemOutcome = (typeof BATCH_ITEM_OUTCOMES)[number];
+
+export interface BatchJobSelector {
+  status?: ProjectStatus;
+  label?: string;
+}
+
+export interface BatchJobCounters {
+  /** Projects enqueued so far (grows while the selector is expanded). */
+  requested: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** succeeded + failed + skipped: results recorded (each exactly once). */
+  done: number;
+}
+
+export interface BatchJobRecord extends BatchJobCounters {
+  batchId: string;
+  operation: BatchOperation;
+  status: BatchJobStatus;
+  createdAt: string;
+  updatedAt: string;
+  completedAt?: string;
+  actor: string;
+  requestId: string;
+  /** Explicit ids (at most MAX_BATCH_SIZE), or the selector expanded server-side. */
+  projectIds?: string[];
+  selector?: BatchJobSelector;
+  parameters?: { level?: AlertLevel };
+  expectedVersions?: Record<string, number>;
+  /** Where the expansion continues: an index into projectIds, or the selector listing's page token. */
+  cursor?: string;
+  /** Every project of the batch has been enqueued. */
+  expanded: boolean;
+}
+
+/** A batch whose every enqueued project has its result, and nothing is left to enqueue. */
+export function isBatchComplete(b: Pick<BatchJobRecord, 'expanded' | 'requested' | 'done' | 'status'>): boolean {
+  return b.status === 'COMPLETED' || (b.expanded && b.done >= b.requested);
+}
+
+/** Projects not yet done (never negative while a page's results race its counters). */
+export function pendingOf(b: Pick<BatchJobRecord, 'requested' | 'done'>): number {
+  return Math.max(0, b.requested - b.done);
+}
+
+/** What travels on the batch queue: an expansion step, or some projects to apply the operation to. */
+export type BatchMessage =
+  | { kind: 'expand'; batchId: string }
+  | {
+      kind: 'items';
+      batchId: string;
+      projectIds: string[];
+      /** Refusals of the selection-wide rules (BATCH_RULES), judged by the expander over its whole page. */
+      refused?: Record<string, { code: string; reason: string }>;
+    };
