@@ -132,6 +132,14 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     if (!existing.Table?.StreamSpecification?.StreamEnabled) {
       await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: tableDefinition(tableName).StreamSpecification }));
     }
+    // A table made before the index keys were sharded (issue 17) projects ALL into unsharded keys: its lists
+    // would come back empty. A one-off: the local data is dropped, not migrated (README, "Sharded indexes").
+    const oldLayout = (existing.Table?.GlobalSecondaryIndexes ?? []).some((ix) => ix.Projection?.ProjectionType === 'ALL');
+    if (oldLayout) {
+      throw new Error(
+        `table ${tableName} has the index layout from before sharded index keys: stop, delete the DynamoDB data directory (e.g. rm -rf .local/dynamodb) and start again`,
+      );
+    }
   } finally {
     client.destroy();
   }

@@ -14,7 +14,7 @@ import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
 import { capabilitiesOf } from '../../shared/wiring';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
-import { TABLE, tableDefinition } from '../../shared/table';
+import { LIST_VIEW_ATTRIBUTES, TABLE, tableDefinition } from '../../shared/table';
 import { RECONCILER_WORKERS } from '../../shared/usecases/reconcile-shards';
 
 /**
@@ -168,6 +168,21 @@ describe('projects table', () => {
       expect([...props.AttributeDefinitions].sort(byName)).toEqual([...def.AttributeDefinitions].sort(byName));
       expect(props.BillingMode).toBe(def.BillingMode);
       expect(props.TableName).toBeUndefined(); // CloudFormation names it; handlers get TABLE_NAME
+    }
+  });
+
+  it('projects only the list-view attributes into both indexes (INCLUDE): never the precheck, never the whole item', () => {
+    for (const { s } of stages()) {
+      // Act
+      const indexes = resource(s, s.tableId).Properties.GlobalSecondaryIndexes as Json[];
+
+      // Assess
+      expect(indexes.map((ix) => ix.IndexName).sort()).toEqual(['byKind', 'byStatus']);
+      for (const ix of indexes) {
+        expect(ix.Projection.ProjectionType).toBe('INCLUDE');
+        expect([...ix.Projection.NonKeyAttributes].sort()).toEqual([...LIST_VIEW_ATTRIBUTES].sort());
+        expect(ix.Projection.NonKeyAttributes).not.toContain('precheck');
+      }
     }
   });
 

@@ -18,7 +18,12 @@ import { invalidNextToken, openPageToken, sealPageToken } from '../page-tokens';
  * reads at most about 1.5 x limit + SHARD_COUNT items plus what a skewed shard doubles. A filtered page stops at the read budget (items examined,
  * Query calls) with a short page and a token at the boundary.
  */
-export const SHARDED_READ_BUDGET = { items: 1000, queries: 3 * SHARD_COUNT, bytes: 4 * 1024 * 1024 } as const;
+export const SHARDED_READ_BUDGET = { items: 1000, queries: 3 * SHARD_COUNT } as const;
+/**
+ * Bytes of items one page returns at most (their JSON): projects are bounded by bytes (MAX_TABLES_BYTES),
+ * so a page of them stays below Lambda's 6 MB response limit; a page that reaches it is short, with a token.
+ */
+export const PAGE_BYTES_BUDGET = 4 * 1024 * 1024;
 
 type Cursor = string | 0;
 
@@ -122,10 +127,8 @@ export async function queryShardsPage(
   await Promise.all(states.filter((s) => s.cursor !== 0).map((s) => read(s, nextToken !== undefined)));
 
   const items: Record<string, unknown>[] = [];
-  const sortOf = (item: Record<string, unknown>) => String(item[ix.sortKey]);
-  // A page also stops at a byte budget (its items as JSON), so the answer stays under Lambda's 6 MB
-  // response limit whatever the items hold; the first item is always returned.
   let bytes = 0;
+  const sortOf = (item: Record<string, unknown>) => String(item[ix.sortKey]);
   while (items.length < limit) {
     // The newest item buffered, and the highest position of a shard with nothing buffered but more to read.
     let best: ShardState | undefined;
@@ -147,7 +150,7 @@ export async function queryShardsPage(
     }
     if (!best) break;
     const size = Buffer.byteLength(JSON.stringify(best.buffer[0]), 'utf8');
-    if (items.length > 0 && bytes + size > SHARDED_READ_BUDGET.bytes) break;
+    if (items.length > 0 && bytes + size > PAGE_BYTES_BUDGET) break;
     bytes += size;
     const item = best.buffer.shift() as Record<string, unknown>;
     items.push(item);
