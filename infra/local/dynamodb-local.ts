@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DynamoDBClient,
   ListTablesCommand,
   DescribeTableCommand,
@@ -140,6 +141,16 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
         `table ${tableName} has the index layout from before sharded index keys: stop, delete the DynamoDB data directory (e.g. rm -rf .local/dynamodb) and start again`,
       );
     }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Drops a table (tests that fill one with many items free DynamoDB Local's memory for the files after them). */
+export async function deleteTable(endpoint: string, tableName: string): Promise<void> {
+  const client = localClient(endpoint);
+  try {
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
   } finally {
     client.destroy();
   }

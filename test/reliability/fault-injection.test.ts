@@ -42,7 +42,7 @@ interface Combination {
 }
 
 describe('fault injection', () => {
-  it('every operation × adapter call × fault kind keeps the invariants', { timeout: HEAVY ? 45 * 60_000 : 600_000 }, async () => {
+  it('every operation × adapter call × fault kind keeps the invariants', { timeout: HEAVY ? 45 * 60_000 : 1_500_000 }, async () => {
     const started = Date.now();
     // Prepare: a fault-free run of each operation names its calls (and must itself be clean).
     const combinations: Combination[] = [];
@@ -138,7 +138,7 @@ describe('fault injection', () => {
  * tasks stopped) and a release must leave no task or endpoint of the project in DMS.
  */
 describe('fault injection: the AWS DMS adapter', () => {
-  it('every DMS operation × DMS call × fault kind keeps the invariants and leaks nothing', { timeout: HEAVY ? 45 * 60_000 : 600_000 }, async () => {
+  it('every DMS operation × DMS call × fault kind keeps the invariants and leaks nothing', { timeout: HEAVY ? 45 * 60_000 : 1_500_000 }, async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
