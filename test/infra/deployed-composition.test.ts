@@ -46,12 +46,37 @@ const DMS_ACTIONS = [
   'iam:PassRole',
 ];
 
+/** What the adapter calls in DMS Serverless mode (shared/adapters/engine/dms/backend.ts, ServerlessBackend). */
+const DMS_SERVERLESS_ACTIONS = [
+  'dms:CreateEndpoint',
+  'dms:DeleteEndpoint',
+  'dms:DescribeEndpoints',
+  'dms:CreateReplicationConfig',
+  'dms:StartReplication',
+  'dms:StopReplication',
+  'dms:DeleteReplicationConfig',
+  'dms:DescribeReplications',
+  'dms:DescribeReplicationTableStatistics',
+  'dms:AddTagsToResource',
+  'dms:ListTagsForResource',
+  'cloudwatch:GetMetricData',
+  'iam:PassRole',
+];
+
+/** The compositions checked: each engine setting a deployment can name (DMS in both of its modes). */
+const SETTINGS = {
+  simulated: { kind: 'simulated' },
+  'aws-dms': { kind: 'aws-dms' },
+  'aws-dms-serverless': { kind: 'aws-dms', mode: 'serverless' },
+} as const satisfies Record<string, EngineSettings>;
+type Composition = keyof typeof SETTINGS;
+
 /** IAM actions each capability needs (what the adapters behind the port call); the jobs of the simulated engine are table items. */
-const actionsOf = (engine: EngineSettings['kind']): Record<Capability, string[]> => ({
+const actionsOf = (composition: Composition): Record<Capability, string[]> => ({
   'runs:start': ['states:StartExecution'],
   'runs:stop': ['states:StopExecution', 'states:DescribeExecution'],
   'runs:signal': ['states:SendTaskSuccess'],
-  jobs: engine === 'aws-dms' ? DMS_ACTIONS : [],
+  jobs: { simulated: [], 'aws-dms': DMS_ACTIONS, 'aws-dms-serverless': DMS_SERVERLESS_ACTIONS }[composition],
   timers: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'timers:sweep': ['scheduler:ListSchedules'],
   'batches:enqueue': ['sqs:SendMessage'],
@@ -106,16 +131,15 @@ function synthesizeComposition(engine: EngineSettings): DeployedFunction[] {
 }
 
 /** The prod composition per engine setting (prod always names its engine). */
-const compositions: Record<EngineSettings['kind'], DeployedFunction[]> = { simulated: [], 'aws-dms': [] };
+const compositions: Record<Composition, DeployedFunction[]> = { simulated: [], 'aws-dms': [], 'aws-dms-serverless': [] };
 let functions: DeployedFunction[];
 
 beforeAll(() => {
-  compositions.simulated = synthesizeComposition({ kind: 'simulated' });
-  compositions['aws-dms'] = synthesizeComposition({ kind: 'aws-dms' });
+  for (const name of Object.keys(SETTINGS) as Composition[]) compositions[name] = synthesizeComposition(SETTINGS[name]);
   functions = compositions.simulated;
 }, 600_000);
 
-describe.each(['simulated', 'aws-dms'] as const)('deployed composition with the %s engine (from the synthesized template)', (engine) => {
+describe.each(Object.keys(SETTINGS) as Composition[])('deployed composition with the %s engine (from the synthesized template)', (engine) => {
   const ACTIONS = actionsOf(engine);
 
   it('names every function of the control plane', () => {
@@ -144,7 +168,7 @@ describe.each(['simulated', 'aws-dms'] as const)('deployed composition with the 
 
       // Assess
       expect(deps.engine, fn).toBeInstanceOf(EngineRouter);
-      expect((deps.engine as EngineRouter).kinds, fn).toEqual([engine]);
+      expect((deps.engine as EngineRouter).kinds, fn).toEqual([SETTINGS[engine].kind]);
     }
   });
 
