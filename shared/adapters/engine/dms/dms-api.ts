@@ -25,6 +25,41 @@ export const isNotFound = (e: unknown) => errorName(e) === 'ResourceNotFoundFaul
 export const isAlreadyExists = (e: unknown) => errorName(e) === 'ResourceAlreadyExistsFault';
 export const isInvalidState = (e: unknown) => errorName(e) === 'InvalidResourceStateFault';
 
+/** The call's answer, or undefined when DMS answers ResourceNotFoundFault (a describe that matches nothing, a delete of what is gone). */
+async function orNone<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Every page of a Marker-paged describe, concatenated; what was read before a ResourceNotFoundFault is the answer. */
+async function allPages<T>(page: (marker: string | undefined) => Promise<{ items?: T[]; marker?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await orNone(() => page(marker));
+    if (!out) return all;
+    all.push(...(out.items ?? []));
+    marker = out.marker;
+  } while (marker);
+  return all;
+}
+
+/**
+ * InvalidResourceStateFault on a start or stop whose task (or serverless replication) is already where
+ * the request leads: the SDK's retry of a request that went through (its answer lost), or a concurrent
+ * caller's. The resource as it is now is the answer; any other state, or any other error, is rethrown.
+ */
+async function alreadyIn<T>(e: unknown, current: () => Promise<T | undefined>, reached: (it: T) => boolean): Promise<T> {
+  if (!isInvalidState(e)) throw e;
+  const it = await current();
+  if (it !== undefined && reached(it)) return it;
+  throw e;
+}
+
 /** Task states a start (or a stop) leads to: met after InvalidResourceStateFault, the request had its effect already. */
 const STARTED = new Set(['starting', 'running']);
 const STOPPED = new Set(['stopping', 'stopped']);
@@ -44,15 +79,15 @@ export class DmsApi {
 
   /** The tasks with these ARNs, in one call, without their (large) settings. */
   async describeTasks(arns: readonly string[]): Promise<ReplicationTask[]> {
-    try {
-      const out = await this.send<{ ReplicationTasks?: ReplicationTask[] }>(
-        (s) => new s.DescribeReplicationTasksCommand({ Filters: [{ Name: 'replication-task-arn', Values: [...arns] }], WithoutSettings: true }),
-      );
-      return out.ReplicationTasks ?? [];
-    } catch (e) {
-      if (isNotFound(e)) return [];
-      throw e;
-    }
+    const out = await orNone(
+      () => this.send<{ ReplicationTasks?: ReplicationTask[] }>((s) => new s.DescribeReplicationTasksCommand({ Filters: [{ Name: 'replication-task-arn', Values: [...arns] }], WithoutSettings: true })),
+    );
+    return out?.ReplicationTasks ?? [];
+  }
+
+  /** One task, as it is now. */
+  private async task(arn: string): Promise<ReplicationTask | undefined> {
+    return (await this.describeTasks([arn]))[0];
   }
 
   /** Tags of several resources in one call, by ARN. */
@@ -73,31 +108,17 @@ export class DmsApi {
   }
 
   async tableStatistics(taskArn: string): Promise<TableStatistics[]> {
-    const all: TableStatistics[] = [];
-    let marker: string | undefined;
-    do {
-      try {
-        const out = await this.send<{ TableStatistics?: TableStatistics[]; Marker?: string }>(
-          (s) => new s.DescribeTableStatisticsCommand({ ReplicationTaskArn: taskArn, MaxRecords: 500, ...(marker ? { Marker: marker } : {}) }),
-        );
-        all.push(...(out.TableStatistics ?? []));
-        marker = out.Marker;
-      } catch (e) {
-        if (isNotFound(e)) return all;
-        throw e;
-      }
-    } while (marker);
-    return all;
+    return allPages(async (marker) => {
+      const out = await this.send<{ TableStatistics?: TableStatistics[]; Marker?: string }>(
+        (s) => new s.DescribeTableStatisticsCommand({ ReplicationTaskArn: taskArn, MaxRecords: 500, ...(marker ? { Marker: marker } : {}) }),
+      );
+      return { items: out.TableStatistics, marker: out.Marker };
+    });
   }
 
   async endpoints(ids: readonly string[]): Promise<Endpoint[]> {
-    try {
-      const out = await this.send<{ Endpoints?: Endpoint[] }>((s) => new s.DescribeEndpointsCommand({ Filters: [{ Name: 'endpoint-id', Values: [...ids] }] }));
-      return out.Endpoints ?? [];
-    } catch (e) {
-      if (isNotFound(e)) return [];
-      throw e;
-    }
+    const out = await orNone(() => this.send<{ Endpoints?: Endpoint[] }>((s) => new s.DescribeEndpointsCommand({ Filters: [{ Name: 'endpoint-id', Values: [...ids] }] })));
+    return out?.Endpoints ?? [];
   }
 
   async createEndpoint(input: Record<string, unknown>): Promise<Endpoint | undefined> {
@@ -106,74 +127,48 @@ export class DmsApi {
   }
 
   async deleteEndpoint(arn: string): Promise<void> {
-    try {
-      await this.send((s) => new s.DeleteEndpointCommand({ EndpointArn: arn }));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await orNone(() => this.send((s) => new s.DeleteEndpointCommand({ EndpointArn: arn })));
   }
 
   async createTask(input: Record<string, unknown>): Promise<ReplicationTask | undefined> {
     const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.CreateReplicationTaskCommand(input as never));
-    return out.ReplicationTask;
+    return out?.ReplicationTask;
   }
 
   async startTask(input: { ReplicationTaskArn: string; StartReplicationTaskType: 'start-replication' | 'resume-processing'; CdcStartPosition?: string }): Promise<ReplicationTask | undefined> {
     try {
       const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StartReplicationTaskCommand(input));
-      return out.ReplicationTask;
+      return out?.ReplicationTask;
     } catch (e) {
-      return this.alreadyIn(e, input.ReplicationTaskArn, STARTED);
+      return alreadyIn(e, () => this.task(input.ReplicationTaskArn), (t) => STARTED.has(t.Status ?? ''));
     }
   }
 
   async stopTask(arn: string): Promise<ReplicationTask | undefined> {
     try {
       const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.StopReplicationTaskCommand({ ReplicationTaskArn: arn }));
-      return out.ReplicationTask;
+      return out?.ReplicationTask;
     } catch (e) {
-      return this.alreadyIn(e, arn, STOPPED);
+      return alreadyIn(e, () => this.task(arn), (t) => STOPPED.has(t.Status ?? ''));
     }
-  }
-
-  /**
-   * InvalidResourceStateFault on a start or stop whose task is already where the request leads: the
-   * SDK's retry of a request that went through (its answer lost), or a concurrent caller's. The task
-   * as it is now is the answer; any other state, or any other error, is rethrown.
-   */
-  private async alreadyIn(e: unknown, arn: string, states: ReadonlySet<string>): Promise<ReplicationTask> {
-    if (!isInvalidState(e)) throw e;
-    const [task] = await this.describeTasks([arn]);
-    if (task && states.has(task.Status ?? '')) return task;
-    throw e;
   }
 
   async deleteTask(arn: string): Promise<ReplicationTask | undefined> {
-    try {
-      const out = await this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.DeleteReplicationTaskCommand({ ReplicationTaskArn: arn }));
-      return out.ReplicationTask;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const out = await orNone(() => this.send<{ ReplicationTask?: ReplicationTask }>((s) => new s.DeleteReplicationTaskCommand({ ReplicationTaskArn: arn })));
+    return out?.ReplicationTask;
   }
 
   // ---- DMS Serverless: replication configs and their replications ----
 
   /** The replications of these replication configs (by identifier), in one call. */
   async describeReplications(ids: readonly string[]): Promise<Replication[]> {
-    try {
-      const out = await this.send<{ Replications?: Replication[] }>((s) => new s.DescribeReplicationsCommand({ Filters: [{ Name: 'replication-config-id', Values: [...ids] }] }));
-      return out.Replications ?? [];
-    } catch (e) {
-      if (isNotFound(e)) return [];
-      throw e;
-    }
+    const out = await orNone(() => this.send<{ Replications?: Replication[] }>((s) => new s.DescribeReplicationsCommand({ Filters: [{ Name: 'replication-config-id', Values: [...ids] }] })));
+    return out?.Replications ?? [];
   }
 
   async createReplicationConfig(input: Record<string, unknown>): Promise<ReplicationConfig | undefined> {
     const out = await this.send<{ ReplicationConfig?: ReplicationConfig }>((s) => new s.CreateReplicationConfigCommand(input as never));
-    return out.ReplicationConfig;
+    return out?.ReplicationConfig;
   }
 
   async startReplication(input: { ReplicationConfigArn: string; StartReplicationType: 'start-replication' | 'resume-processing'; CdcStartPosition?: string }): Promise<Replication | undefined> {
@@ -181,7 +176,7 @@ export class DmsApi {
       const out = await this.send<{ Replication?: Replication }>((s) => new s.StartReplicationCommand(input));
       return out.Replication;
     } catch (e) {
-      return this.replicationAlreadyIn(e, input.ReplicationConfigArn, (status) => STARTED.has(status));
+      return alreadyIn(e, () => this.replication(input.ReplicationConfigArn), (r) => STARTED.has(serverlessStatus(r.Status)));
     }
   }
 
@@ -190,44 +185,27 @@ export class DmsApi {
       const out = await this.send<{ Replication?: Replication }>((s) => new s.StopReplicationCommand({ ReplicationConfigArn: arn }));
       return out.Replication;
     } catch (e) {
-      return this.replicationAlreadyIn(e, arn, (status) => STOPPED.has(status));
+      return alreadyIn(e, () => this.replication(arn), (r) => STOPPED.has(serverlessStatus(r.Status)));
     }
   }
 
   async deleteReplicationConfig(arn: string): Promise<ReplicationConfig | undefined> {
-    try {
-      const out = await this.send<{ ReplicationConfig?: ReplicationConfig }>((s) => new s.DeleteReplicationConfigCommand({ ReplicationConfigArn: arn }));
-      return out.ReplicationConfig;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const out = await orNone(() => this.send<{ ReplicationConfig?: ReplicationConfig }>((s) => new s.DeleteReplicationConfigCommand({ ReplicationConfigArn: arn })));
+    return out?.ReplicationConfig;
   }
 
   async replicationTableStatistics(configArn: string): Promise<TableStatistics[]> {
-    const all: TableStatistics[] = [];
-    let marker: string | undefined;
-    do {
-      try {
-        const out = await this.send<{ ReplicationTableStatistics?: TableStatistics[]; Marker?: string }>(
-          (s) => new s.DescribeReplicationTableStatisticsCommand({ ReplicationConfigArn: configArn, MaxRecords: 500, ...(marker ? { Marker: marker } : {}) }),
-        );
-        all.push(...(out.ReplicationTableStatistics ?? []));
-        marker = out.Marker;
-      } catch (e) {
-        if (isNotFound(e)) return all;
-        throw e;
-      }
-    } while (marker);
-    return all;
+    return allPages(async (marker) => {
+      const out = await this.send<{ ReplicationTableStatistics?: TableStatistics[]; Marker?: string }>(
+        (s) => new s.DescribeReplicationTableStatisticsCommand({ ReplicationConfigArn: configArn, MaxRecords: 500, ...(marker ? { Marker: marker } : {}) }),
+      );
+      return { items: out.ReplicationTableStatistics, marker: out.Marker };
+    });
   }
 
-  /** As alreadyIn, for a serverless replication (its status read as the task statuses, see serverlessStatus). */
-  private async replicationAlreadyIn(e: unknown, arn: string, reached: (taskStatus: string) => boolean): Promise<Replication> {
-    if (!isInvalidState(e)) throw e;
-    const [found] = (await this.describeReplications([resourceIdOfArn(arn)])).filter((r) => r.ReplicationConfigArn === arn);
-    if (found && reached(serverlessStatus(found.Status))) return found;
-    throw e;
+  /** The replication of a serverless replication config, as it is now. */
+  private async replication(arn: string): Promise<Replication | undefined> {
+    return (await this.describeReplications([resourceIdOfArn(arn)])).find((r) => r.ReplicationConfigArn === arn);
   }
 
   /**
