@@ -10,6 +10,7 @@ import type { DataSourceRecord } from './domain/data-source';
 import type { Alert } from './domain/alerts';
 import type { AlertEvent } from './events/alert-events';
 import type { BatchItemOutcome, BatchJobRecord, BatchMessage } from './domain/batch-jobs';
+import type { BatchItemResult } from './domain/batch';
 import type { DomainEvent } from './events/domain-events';
 
 /**
@@ -353,20 +354,8 @@ export interface AlertNotifier {
   notify(alert: Alert): Promise<void>;
 }
 
-/** A project's result in a batch, as stored (one item per project and batch, written once). */
-export interface StoredBatchItem {
-  projectId: string;
-  outcome: BatchItemOutcome;
-  name?: string;
-  ok: boolean;
-  status?: ProjectStatus;
-  deleted?: boolean;
-  code?: string;
-  message?: string;
-  updatedAt?: string;
-  version?: number;
-  recordedAt: string;
-}
+/** A project's result in a batch, as stored (one item per project and batch, written once): the item's result, what became of it, and when. */
+export type StoredBatchItem = Omit<BatchItemResult, 'outcome'> & { outcome: BatchItemOutcome; recordedAt: string };
 
 /** What a claim found: the projects now this owner's, those already done, those another message holds. */
 export interface BatchClaim {

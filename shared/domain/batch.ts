@@ -1,5 +1,6 @@
-import { PROJECT_STATUSES, type MigrationType, type ProjectRecord } from './project';
+import { PROJECT_STATUSES, type MigrationType, type ProjectRecord, type ProjectStatus } from './project';
 import type { SwitchoverStepName } from './subtasks';
+import type { OperationOutcome } from './sources';
 import { BATCH_OPERATIONS, TRANSITIONS, type TransitionRule } from './transitions';
 
 /**
@@ -14,6 +15,25 @@ import type { BatchOperation } from './transitions';
 
 /** Most projects one call acts on (ids given, or one selector page). */
 export const MAX_BATCH_SIZE = 1000;
+
+/** One project's result in a batch (answered by a synchronous batch, stored per project by an asynchronous one). */
+export interface BatchItemResult {
+  projectId: string;
+  name?: string;
+  ok: boolean;
+  /** The status after the operation (ok), or the status that refused it. Absent once deleted or unknown. */
+  status?: ProjectStatus;
+  /** True when the operation deleted the project. */
+  deleted?: boolean;
+  code?: string;
+  message?: string;
+  /** The project's latest timestamp: after the change (ok), or as last read (refused). */
+  updatedAt?: string;
+  version?: number;
+  /** A multi-source project: the outcome per source (dmctl-shaped). */
+  outcome?: OperationOutcome;
+}
+
 
 /**
  * The user-facing row of the transitions table for a batch operation, or undefined while the table has

@@ -9,7 +9,9 @@ import { DomainError, isTransientError, validationFailed } from '../domain/error
 import type { AlertLevel, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
 import { isAllowed, type TransitionRule, type UserOperation } from '../domain/transitions';
 import { logger } from '../observability/telemetry';
-import { isMultiSource, sourceIdsOf, type OperationOutcome } from '../domain/sources';
+import { isMultiSource, sourceIdsOf } from '../domain/sources';
+import type { BatchItemResult } from '../domain/batch';
+export type { BatchItemResult } from '../domain/batch';
 import { lifecycleView } from './project-view';
 import type { Deps } from './deps';
 import { mapWithConcurrency } from './concurrency';
@@ -67,22 +69,6 @@ export interface BatchPreview {
   nextToken?: string;
 }
 
-export interface BatchItemResult {
-  projectId: string;
-  name?: string;
-  ok: boolean;
-  /** The status after the operation (ok), or the status that refused it. Absent once deleted or unknown. */
-  status?: ProjectStatus;
-  /** True when the operation deleted the project. */
-  deleted?: boolean;
-  code?: string;
-  message?: string;
-  /** The project's latest timestamp: after the change (ok), or as last read (refused). */
-  updatedAt?: string;
-  version?: number;
-  /** A multi-source project: the outcome per source (dmctl-shaped). */
-  outcome?: OperationOutcome;
-}
 
 export interface BatchExecution {
   operation: BatchOperation;
