@@ -14,9 +14,9 @@ import { SimulatedMigrationEngine } from '../shared/adapters/engine/simulated-en
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { tableDefinition } from '../shared/table';
-import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, localClient, localDocumentClient, startDynamoDbLocal } from '../infra/local/dynamodb-local';
 import { keys } from '../shared/table';
 import { DynamoDataSourceStore } from '../shared/adapters/dynamodb/data-source-store';
@@ -35,6 +35,7 @@ import { createDataSource } from '../shared/usecases/data-sources';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../shared/usecases/deps';
 import { bulkSeedProjects } from '../test/support/bulk-seed';
 import { shardOf } from '../shared/domain/shards';
+import { countingClient } from './lib/counting-client';
 
 interface Row {
   size: number;
@@ -76,21 +77,6 @@ function processCpuSeconds(pid: number | undefined): number | undefined {
 
 const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map((s) => Number(s.trim()));
 
-/** A document client whose every attempt (retries included) is counted by command name. */
-function countingClient(endpoint: string) {
-  const counts: Record<string, number> = {};
-  const raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 });
-  raw.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts[name] = (counts[name] ?? 0) + 1;
-      return next(args);
-    },
-    { step: 'deserialize', name: 'benchRequestCounter' },
-  );
-  const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  return { doc, counts, reset: () => Object.keys(counts).forEach((k) => delete counts[k]), destroy: () => raw.destroy() };
-}
 
 async function runSize(endpoint: string, ddbPid: number | undefined, size: number, stream = false): Promise<Row> {
   const table = `bench-${size}-${randomUUID().slice(0, 8)}`;

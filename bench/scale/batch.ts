@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, localDocumentClient, startDynamoDbLocal } from '../../infra/local/dynamodb-local';
 import { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
 import { DynamoBatchStore } from '../../shared/adapters/dynamodb/batch-store';
@@ -21,6 +19,7 @@ import { createDataSource } from '../../shared/usecases/data-sources';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
 import { bulkSeedProjects } from '../../test/support/bulk-seed';
 import { LOCAL_BATCH_CONCURRENCY } from '../../infra/local/local-batch-queue';
+import { countingClient } from '../lib/counting-client';
 
 /**
  * A 10^4-project async batch (pause by selector) on DynamoDB Local, through the deployed path's
@@ -31,19 +30,6 @@ import { LOCAL_BATCH_CONCURRENCY } from '../../infra/local/local-batch-queue';
  */
 const SIZE = Number(process.env.SCALE_BATCH_SIZE ?? 10_000);
 
-function countingClient(endpoint: string) {
-  const counts: Record<string, number> = {};
-  const raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 });
-  raw.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts[name] = (counts[name] ?? 0) + 1;
-      return next(args);
-    },
-    { step: 'deserialize', name: 'scaleBatchRequestCounter' },
-  );
-  return { doc: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }), counts, destroy: () => raw.destroy() };
-}
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -84,7 +70,7 @@ export async function measure(): Promise<{ title: string; markdown: string }> {
     const seedStart = Date.now();
     await bulkSeedProjects(seeding, table, { count: SIZE, ds: { sourceId: src.id, destinationId: dst.id }, status: 'RUNNING', labels: [label], parallel: 8 });
     const seedSeconds = (Date.now() - seedStart) / 1000;
-    for (const k of Object.keys(counting.counts)) delete counting.counts[k];
+    counting.reset();
 
     // Act: the batch, from the request to COMPLETED
     const ctx = { actor: 'bench', requestId: randomUUID() };
@@ -96,7 +82,7 @@ export async function measure(): Promise<{ title: string; markdown: string }> {
     const runCounts = { ...counting.counts };
 
     // Every result, through the paged read the GET route makes
-    for (const k of Object.keys(counting.counts)) delete counting.counts[k];
+    counting.reset();
     const readStart = Date.now();
     const seen = new Set<string>();
     let pages = 0;

@@ -1,7 +1,6 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, startDynamoDbLocal } from '../../infra/local/dynamodb-local';
 import { DynamoProjectStore } from '../../shared/adapters/dynamodb/project-store';
@@ -21,6 +20,7 @@ import { createDataSource } from '../../shared/usecases/data-sources';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from '../../shared/usecases/deps';
 import { DEFAULT_SHARD_BUDGET, reconcileShard, type ShardReport } from '../../shared/usecases/reconcile-shards';
 import { bulkSeedProjects } from '../../test/support/bulk-seed';
+import { countingClient, type CountingClient } from '../lib/counting-client';
 
 /**
  * One reconciler pass on DynamoDB Local: N RUNNING projects (BENCH_RECONCILER_PROJECTS, default 10,000)
@@ -38,28 +38,6 @@ const DESCRIBE_MS = 30;
 const INTERVAL_S = 300;
 const MODEL_RUNNING = 100_000;
 
-/** Counts every DynamoDB request by command name. */
-function countingClient(endpoint: string) {
-  const counts: Record<string, number> = {};
-  const read = { items: 0 };
-  const raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 });
-  raw.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts[name] = (counts[name] ?? 0) + 1;
-      const out = await next(args);
-      read.items += Number((out.output as { ScannedCount?: number }).ScannedCount ?? 0);
-      return out;
-    },
-    { step: 'deserialize', name: 'benchRequestCounter' },
-  );
-  const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  const reset = () => {
-    Object.keys(counts).forEach((k) => delete counts[k]);
-    read.items = 0;
-  };
-  return { doc, counts, read, reset, destroy: () => raw.destroy() };
-}
 
 /** Every execution alive; look-ups counted. */
 class MockedOrchestrator implements Orchestrator {
@@ -82,7 +60,7 @@ interface PassFigures {
   shards: ShardReport[];
 }
 
-async function onePass(deps: Deps, counting: ReturnType<typeof countingClient>, orchestrator: MockedOrchestrator): Promise<PassFigures> {
+async function onePass(deps: Deps, counting: CountingClient, orchestrator: MockedOrchestrator): Promise<PassFigures> {
   counting.reset();
   orchestrator.lookups = 0;
   const t = performance.now();
