@@ -107,6 +107,18 @@ async function tableItems(endpoint: string): Promise<unknown[]> {
   }
 }
 
+/** Waits until the table holds the same items across two reads 2 s apart (the instance's stream consumers are done). */
+async function settled(endpoint: string): Promise<void> {
+  let last = JSON.stringify(await tableItems(endpoint));
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const now = JSON.stringify(await tableItems(endpoint));
+    if (now === last) return;
+    last = now;
+  }
+  throw new Error('the first instance kept writing its table for 60 s');
+}
+
 describe('npm start owns its data directory and ports, and leaves nothing running', () => {
   const base = mkdtempSync(join(tmpdir(), 'local-instance-'));
   const dirA = join(base, 'a');
@@ -150,6 +162,9 @@ describe('npm start owns its data directory and ports, and leaves nothing runnin
     });
     await api(ports.apiA, 'POST', `/projects/${project.id}/start`);
     await api(ports.apiA, 'POST', `/projects/${project.id}/pause`);
+    // The first instance digests its table stream after the answers (status counters, domain events): the
+    // tests below compare its table before and after a second instance, so they start once it is settled.
+    await settled(`http://127.0.0.1:${ports.ddbA}`);
   }, 180_000);
 
   afterAll(() => {
