@@ -1,7 +1,6 @@
 import { capabilitiesOfEffects, portsOf, type Capability, type SideEffectPort } from './domain/effects';
-import { ruleFor, type Operation } from './domain/transitions';
+import { BATCH_OPERATIONS, ruleFor, type Operation } from './domain/transitions';
 import { ROUTES } from './api/routes';
-import { BATCH_OPERATIONS } from './domain/transitions';
 
 /**
  * What each deployed function needs besides the table, derived from the operation records: an API
