@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { controlPlaneFunction } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
 import type { Stage } from './stage';
+import { deadLetterQueue } from './dead-letters';
 
 export interface BatchQueueProps {
   readonly stage: Stage;
@@ -34,15 +35,7 @@ export class BatchQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchQueueProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter destination of the batch queue.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the batch queue');
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -1,15 +1,16 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { keys } from '../../shared/table';
 import type { Stage } from './stage';
 import { controlPlaneFunction } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
+import { deadLetterQueue } from './dead-letters';
 
 export interface DomainEventsProps {
   readonly stage: Stage;
@@ -41,15 +42,7 @@ export class DomainEvents extends Construct {
     // Reads the project of an event, records and marks its alerts (ALERT# items of the project's partition).
     grantTableAccess(props.table, this.publisher, tableAccessOf('publish-domain-events'));
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter destination of the stream publisher.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the stream publisher');
 
     this.publisher.addEventSource(
       new DynamoEventSource(props.table, {

@@ -1,14 +1,15 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Stage } from './stage';
 import { controlPlaneFunction, scopeLogicalPrefix } from './function';
 import { grantTableAccess, tableAccessOf } from './projects-table';
+import { deadLetterQueue } from './dead-letters';
 
 export interface PauseTimersProps {
   readonly stage: Stage;
@@ -42,11 +43,7 @@ export class PauseTimers extends Construct {
     // Writes only projects (the conditional expire / warn transitions and their audit events).
     grantTableAccess(props.table, this.function, tableAccessOf('pause-timer'));
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the pause timers');
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to fire pause timers',
@@ -59,10 +56,6 @@ export class PauseTimers extends Construct {
     Validations.of(this.schedulerRole).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${scopeLogicalPrefix(this.function)}.Arn>:*]`,
       reason: 'Versions and aliases of the pause-timer function only (added by grantInvoke).',
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the pause timers.',
     });
   }
 
