@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventBusAlertNotifier, FanOutAlertNotifier } from './adapters/alerts/notifiers';
 import { DynamoAlertStore } from './adapters/dynamodb/alert-store';
 import { DynamoBatchStore } from './adapters/dynamodb/batch-store';
-import { SqsBatchQueue, sdkSqsSender } from './adapters/sqs/batch-queue';
+import { SqsBatchQueue } from './adapters/sqs/batch-queue';
 import { DynamoDataSourceStore } from './adapters/dynamodb/data-source-store';
 import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store';
 import { DynamoProjectStore } from './adapters/dynamodb/project-store';
@@ -116,7 +116,7 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
 
 /** Deployed, large batches wait on an SQS queue for the batch worker. */
 function batchQueueFromEnv(env: NodeJS.ProcessEnv): BatchQueue | undefined {
-  return env.BATCH_QUEUE_URL ? new SqsBatchQueue(env.BATCH_QUEUE_URL, sdkSqsSender()) : undefined;
+  return env.BATCH_QUEUE_URL ? new SqsBatchQueue(env.BATCH_QUEUE_URL) : undefined;
 }
 
 /** What configures each side-effect port, for the error that names it. */

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineSettings } from '../../infra/constructs/control-plane';
 import { MigrationControlPlaneStack } from '../../infra/stack';
@@ -13,8 +14,7 @@ import { CAPABILITIES, type Capability } from '../../shared/domain/effects';
 import { depsFromEnv } from '../../shared/runtime';
 import { runBatch } from '../../shared/usecases/batch';
 import { handleBatchMessage, submitBatch } from '../../shared/usecases/batch-jobs';
-import { ASYNC_BATCH_THRESHOLD } from '../../shared/domain/batch-jobs';
-import type { InMemoryBatchQueue } from '../../shared/adapters/memory/batch-store';
+import { ASYNC_BATCH_THRESHOLD, type BatchMessage } from '../../shared/domain/batch-jobs';
 import { capabilitiesOf, operationsOf, portsNeededBy } from '../../shared/wiring';
 import { memoryDeps } from '../support/memory-deps';
 import { createDataSource } from '../../shared/usecases/data-sources';
@@ -212,7 +212,11 @@ describe('deployed composition with the aws-dms engine', () => {
 
 describe('the deployed batch functions', () => {
   const sfn = mockClient(SFNClient);
-  afterEach(() => sfn.reset());
+  const sqs = mockClient(SQSClient);
+  afterEach(() => {
+    sfn.reset();
+    sqs.reset();
+  });
 
   it('starts an execution for each project a batch start starts', async () => {
     // Prepare: the batch function's own runtime (its template environment), its stores in memory
@@ -242,8 +246,14 @@ describe('the deployed batch functions', () => {
     const worker = functions.find((f) => f.fn === 'batch-worker');
     if (!worker) throw new Error('no batch-worker function');
     const deployed = depsFromEnv({ ...worker.env, AWS_REGION: 'eu-west-1' });
-    const deps = memoryDeps({ orchestrator: deployed.orchestrator, engine: deployed.engine, expiry: deployed.expiry });
+    const deps = memoryDeps({ orchestrator: deployed.orchestrator, engine: deployed.engine, expiry: deployed.expiry, ...(deployed.batchQueue ? { batchQueue: deployed.batchQueue } : {}) });
     const ctx = { actor: 'tester', requestId: 'r1' };
+    // SQS as the deployed queue reaches it: every SendMessageBatch entry becomes a message to deliver.
+    let sent: BatchMessage[] = [];
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      sent.push(...(input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}') as BatchMessage));
+      return { Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })), Failed: [] };
+    });
     const src = await createDataSource(deps, { name: 'src', engine: 'mysql', host: 'h', port: 3306, username: 'u' });
     const dst = await createDataSource(deps, { name: 'dst', engine: 'tidb', host: 'h', port: 4000, username: 'u' });
     const migrationType = { structureMigration: true, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
@@ -251,10 +261,14 @@ describe('the deployed batch functions', () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:y', startDate: new Date() });
     const accepted = await submitBatch(deps, { operation: 'start', projectIds: projects.map((p) => p.id) }, ctx);
     if (accepted.kind !== 'accepted') throw new Error('expected a batch resource');
-    const queue = deps.batchQueue as InMemoryBatchQueue;
+    const take = (): BatchMessage[] => {
+      const out = sent;
+      sent = [];
+      return out;
+    };
 
     // Act: the worker's messages, as SQS would deliver them
-    for (let round = 0, pending = queue.take(); pending.length > 0; pending = queue.take(), round++) {
+    for (let round = 0, pending = take(); pending.length > 0; pending = take(), round++) {
       for (const [i, m] of pending.entries()) await handleBatchMessage(deps, m, { messageId: `${round}-${i}`, attempt: 1 });
     }
 
