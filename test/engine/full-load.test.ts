@@ -129,7 +129,7 @@ describe('PostgresEngine: structure and full load', () => {
     const paused = await e.pauseJob(spec);
     const copiedAtPause = (await pair.sql('dst', 'SELECT count(*) AS n FROM shop.bulk'))[0]?.n;
     const stillAfterPause = (await pair.sql('dst', 'SELECT count(*) AS n FROM shop.bulk'))[0]?.n;
-    await e.resumeJob(spec);
+    await e.resumeJob({ ...spec, run: 2 }); // the next run resumes (the pausing run cannot)
     const done = await waitFor(() => e.pollJob(spec), settled, 'copy resumed');
     // Assess
     expect(paused?.state).toBe('PAUSED');

@@ -120,7 +120,7 @@ describe('PostgresEngine: incremental sync', () => {
     await pair.sql('src', `INSERT INTO app.notes VALUES ('n-paused', 'written while paused')`);
     const whilePaused = await pair.sql('dst', `SELECT count(*) AS n FROM app.notes WHERE k = 'n-paused'`);
     const slotKept = await slots('src');
-    await e().resumeJob(sync);
+    await e().resumeJob({ ...sync, run: (sync.run ?? 1) + 1 }); // the next run resumes (the pausing run cannot)
     await waitFor(() => same('app.notes', 'k'), Boolean, 'resumed sync applies the write');
     // Assess
     expect(before?.state).toBe('RUNNING');
@@ -156,8 +156,9 @@ describe('PostgresEngine: incremental sync', () => {
 
   it('stopping the sync (switchover) ends it for good and drops its slot and publication', async () => {
     // Act
-    const stopped = await e().stopJob(sync);
-    const again = await e().stopJob(sync);
+    // The run that resumed it stops it (an older run's stop is fenced).
+    const stopped = await e().stopJob({ ...sync, run: 2 });
+    const again = await e().stopJob({ ...sync, run: 2 });
     // Assess
     expect(stopped?.state).toBe('SUCCEEDED');
     expect(again?.state).toBe('SUCCEEDED');

@@ -357,7 +357,11 @@ describe('AWS DMS engine: pause, resume, fencing', () => {
     expect(fake.calls.slice(before).map((c) => c.op).filter((op) => op === 'AddTagsToResource' || op === 'StopReplicationTask')).toEqual(['AddTagsToResource', 'StopReplicationTask']);
     expect(inputsOf(dmsMock, AddTagsToResourceCommand).at(-1)).toEqual({
       ResourceArn: arnFor('task', 'fwd'),
-      Tags: [{ Key: 'migctl-stop', Value: 'pause' }], // only what changes
+      // Only what changes: paused by us, and by run 1 (which can no longer resume it).
+      Tags: [
+        { Key: 'migctl-stop', Value: 'pause' },
+        { Key: 'migctl-held', Value: '1' },
+      ],
     });
     expect(inputsOf(dmsMock, StopReplicationTaskCommand)).toEqual([{ ReplicationTaskArn: arnFor('task', 'fwd') }]);
     expect(paused?.state).toBe('PAUSED');

@@ -151,10 +151,15 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     return this.raced(async () => {
       const job = await this.settle(ref.jobId);
       if (!job) return undefined;
-      if (job.state === 'RUNNING' && !outdated(job, ref.run)) {
+      if (outdated(job, ref.run)) return this.status(job);
+      if (job.state === 'RUNNING') {
         job.doneMs = this.doneAt(job);
         delete job.runningSince;
         job.state = 'PAUSED';
+        hold(job, ref.run);
+        await this.store.put(job);
+      } else if (ref.run !== undefined && (job.heldBy === undefined || ref.run > job.heldBy)) {
+        // Already paused (this run's resume never reached us): the pause still holds the job against its run.
         hold(job, ref.run);
         await this.store.put(job);
       }

@@ -137,10 +137,14 @@ export class DmsMigrationEngine implements MigrationEngine {
     if (this.fenced(job, tags) || job.subtask === 'STRUCTURE_MIGRATION') return this.statusOf(job, task, tags);
     const stoppable = isStoppable(task);
     const startPending = tags[TAG.autostart] === 'yes' || task.Status === 'stopping';
+    const held = holdTags(job, tags);
     if (stoppable || startPending) {
       // Tagged before the stop: a poll between the two never reads our stop as someone else's.
-      await this.setTags(view, task, { [TAG.stop]: 'pause', [TAG.autostart]: 'no' });
+      await this.setTags(view, task, { [TAG.stop]: 'pause', [TAG.autostart]: 'no', ...held });
       if (stoppable) task = (await this.backend.stop(arnOf(task))) ?? task;
+    } else if (Object.keys(held).length > 0) {
+      // Already stopped (this run's resume never reached DMS): the pause still holds the task against its run.
+      await this.setTags(view, task, held);
     }
     return this.statusOf(job, task, this.tagsOf(view, task));
   }
@@ -271,6 +275,8 @@ export class DmsMigrationEngine implements MigrationEngine {
    */
   private async run(job: JobRef, task: ReplicationTask, view: ProjectView, fromCheckpoint: string | undefined): Promise<ReplicationTask> {
     const tags = this.tagsOf(view, task);
+    // A start or resume from an older run, or from the run that paused the task, is a stale execution's.
+    if (this.fenced(job, tags) || (job.run !== undefined && job.run <= heldBy(tags))) return task;
     const owner = Math.max(Number(tags[TAG.run] ?? '0') || 0, job.run ?? 0);
     const phase = phaseOf(task, tags);
     // A full load that finished is not run again; a task stopped for good (switchover, skip, release) neither.
@@ -462,4 +468,14 @@ const mustArn = (arns: Map<EndpointKind, string>, kind: EndpointKind): string =>
 export function cdcPosition(recorded: string): string {
   if (!/^\d{4}-\d{2}-\d{2}T/.test(recorded) || Number.isNaN(Date.parse(recorded))) return recorded;
   return new Date(recorded).toISOString().slice(0, 19);
+}
+
+/** The newest run that paused the task (0: none). */
+const heldBy = (tags: Tags): number => Number(tags[TAG.held] ?? '0') || 0;
+
+/** What a pause from `job`'s run records: that run holds the task (and owns it, when newer). */
+function holdTags(job: JobRef, tags: Tags): Tags {
+  if (job.run === undefined || job.run <= heldBy(tags)) return {};
+  const owner = Number(tags[TAG.run] ?? '0') || 0;
+  return { [TAG.held]: String(job.run), ...(job.run > owner ? { [TAG.run]: String(job.run) } : {}) };
 }

@@ -13,6 +13,8 @@ export const TAG = {
   project: 'migctl-project',
   /** The run that last started or resumed the task: a pause or stop from an older run is ignored. */
   run: 'migctl-run',
+  /** The newest run that paused the task: a start or resume from it (or an older run) is a stale execution's. */
+  held: 'migctl-held',
   /** Why the task was stopped by us: `pause` (resumable), `final` (stopped for good), `none`. */
   stop: 'migctl-stop',
   /** `yes`: a start was asked while the task was still being created; the next call starts it. */

@@ -94,9 +94,13 @@ export class PostgresEngine implements MigrationEngine {
       const dest = await this.registry(ref);
       const job = await getJob(dest, ref.jobId);
       if (!job) return undefined;
-      if (!fenced(ref, job) && job.state === 'RUNNING') {
-        await patchJob(dest, ref.jobId, { state: 'PAUSED' }, ['RUNNING']);
+      if (fenced(ref, job)) return this.status(dest, ref.jobId);
+      if (job.state === 'RUNNING') {
+        await patchJob(dest, ref.jobId, { state: 'PAUSED', ...hold(ref, job) }, ['RUNNING']);
         await this.stopWorker(ref.jobId);
+      } else if (Object.keys(hold(ref, job)).length > 0) {
+        // Already paused (this run's resume never reached us): the pause still holds the job against its run.
+        await patchJob(dest, ref.jobId, hold(ref, job));
       }
       return this.status(dest, ref.jobId);
     });
@@ -108,6 +112,8 @@ export class PostgresEngine implements MigrationEngine {
       const dest = await this.registry(ref);
       const job = await getJob(dest, ref.jobId);
       if (!job) throw new Error(`postgres engine: no job ${ref.jobId}`);
+      // A resume from an older run, or from the run that paused or stopped the job, is a stale execution's.
+      if (fenced(ref, job) || heldAgainst(ref, job)) return this.status(dest, ref.jobId) as Promise<JobStatus>;
       if (job.state === 'PAUSED' || job.state === 'FAILED' || job.state === 'STOPPED') {
         await patchJob(dest, ref.jobId, { state: 'RUNNING', run: Math.max(job.run, ref.run ?? job.run), error: null }, ['PAUSED', 'FAILED', 'STOPPED']);
       }
@@ -131,7 +137,7 @@ export class PostgresEngine implements MigrationEngine {
       if (job.state === 'RUNNING' || job.state === 'PAUSED') {
         // A continuous sync stopped (switchover, release) has done its work; a finite job stopped early has not.
         const state: JobState = continuous ? 'SUCCEEDED' : 'STOPPED';
-        await patchJob(dest, ref.jobId, { state, caughtUp: null }, ['RUNNING', 'PAUSED']);
+        await patchJob(dest, ref.jobId, { state, caughtUp: null, ...hold(ref, job) }, ['RUNNING', 'PAUSED']);
         await this.stopWorker(ref.jobId);
       }
       if (continuous) await this.dropCaptureOf(job);
@@ -350,5 +356,10 @@ export class PostgresEngine implements MigrationEngine {
 
 /** Whether a pause or stop comes from a run older than the one that last started or resumed the job. */
 const fenced = (ref: JobRef, job: JobRow) => ref.run !== undefined && ref.run < job.run;
+/** A resume from the run that paused or stopped the job, or an older one. */
+const heldAgainst = (ref: JobRef, job: JobRow) => ref.run !== undefined && job.heldBy !== null && ref.run <= job.heldBy;
+/** What a pause or stop of `ref`'s run records: that run holds the job (and owns it, when newer). */
+const hold = (ref: JobRef, job: JobRow): { heldBy?: number; run?: number } =>
+  ref.run === undefined || (job.heldBy !== null && ref.run <= job.heldBy) ? {} : { heldBy: ref.run, ...(ref.run > job.run ? { run: ref.run } : {}) };
 
 const stripRef = (spec: JobSpec): JobSpec => ({ ...spec, tables: spec.tables ? spec.tables.map((t) => ({ schema: t.schema, table: t.table })) : null });

@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS _migration.job_tables (
   mismatched_keys jsonb NOT NULL DEFAULT '[]',
   PRIMARY KEY (job_id, schema_name, table_name)
 );
+-- The newest run that paused or stopped the job: that run (or an older one) can no longer resume it.
+ALTER TABLE _migration.jobs ADD COLUMN IF NOT EXISTS held_by integer;
 `;
 
 const ensured = new WeakSet<pg.Pool>();
@@ -63,6 +65,8 @@ export interface JobRow {
   spec: JobSpec;
   state: JobState;
   run: number;
+  /** The newest run that paused or stopped the job (a resume from it or an older run is stale). */
+  heldBy: number | null;
   checkpoint: string | null;
   progress: SubtaskProgress;
   caughtUp: boolean | null;
@@ -95,6 +99,7 @@ function toJob(r: Record<string, unknown>): JobRow {
     spec: json<JobSpec>(r.spec),
     state: r.state as JobState,
     run: Number(r.run),
+    heldBy: r.held_by === null || r.held_by === undefined ? null : Number(r.held_by),
     checkpoint: (r.checkpoint as string | null) ?? null,
     progress: json<SubtaskProgress>(r.progress),
     caughtUp: r.caught_up === null || r.caught_up === undefined ? null : r.caught_up === 't' || r.caught_up === true,
@@ -126,6 +131,7 @@ export async function createJob(q: Queryable, spec: JobSpec, state: JobState): P
 export interface JobPatch {
   state?: JobState;
   run?: number;
+  heldBy?: number;
   checkpoint?: string | null;
   progress?: SubtaskProgress;
   caughtUp?: boolean | null;
@@ -144,6 +150,7 @@ export async function patchJob(q: Queryable, jobId: string, patch: JobPatch, onl
   };
   if (patch.state !== undefined) add('state', patch.state);
   if (patch.run !== undefined) add('run', patch.run);
+  if (patch.heldBy !== undefined) add('held_by', patch.heldBy);
   if (patch.checkpoint !== undefined) add('checkpoint', patch.checkpoint);
   if (patch.progress !== undefined) add('progress', patch.progress, true);
   if (patch.caughtUp !== undefined) add('caught_up', patch.caughtUp);
