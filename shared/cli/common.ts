@@ -60,6 +60,7 @@ export const OPTIONS = {
   'confirm-name': { type: 'string' },
   'if-match': { type: 'string' },
   for: { type: 'string' },
+  allowed: { type: 'string' },
   timeout: { type: 'string' },
   interval: { type: 'string' },
   step: { type: 'string' },

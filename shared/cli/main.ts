@@ -13,7 +13,6 @@ import {
   need,
   OPTIONS,
   resultTable,
-  seconds,
   statusArg,
   summarize,
   UsageError,
@@ -27,6 +26,7 @@ import { bodyFlag, lifecycleCommand, lifecycleHelp, switchoverCommand, SWITCHOVE
 import { describeProject, type ProjectBody } from './project-view';
 import { alerts, dataSources, events } from './resources';
 import { unreachableHelp } from './unreachable';
+import { wait } from './wait';
 import { watch } from './watch';
 import { resolveRegion, shouldSign, signRequest } from './sigv4';
 
@@ -70,8 +70,10 @@ ${lifecycleHelp()}
   fail-subtask <id> [--subtask TYPE] [--at-percent N] [--message M]
                                                        LOCAL server only: make the SIMULATED engine fail the project's
                                                        current subtask (or TYPE) at its next poll (or at N %)
-  wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
-                                                       Wait until a project reaches STATUS (or DELETED)
+  wait <id> [--for STATUS] [--allowed ACTION] [--step NAME] [--subtask TYPE:STATUS] [--timeout SECONDS] [--interval SECONDS]
+                                                       Wait until every condition given holds: the status (or DELETED),
+                                                       an allowed action, the switchover step waiting for confirmation,
+                                                       a subtask's status (e.g. FULL_MIGRATION:SUCCEEDED); exit 1 on timeout
 
 Options:
   --endpoint URL     API root (default $MIGCTL_ENDPOINT or http://localhost:3000)
@@ -318,42 +320,6 @@ function switchover(ctx: Ctx, sub: string | undefined, id: string | undefined): 
   const c = switchoverCommand(need(sub, `switchover step (${SWITCHOVER_SUBCOMMANDS.join('|')})`));
   if (!c) throw new UsageError(`unknown switchover command '${sub}' (${SWITCHOVER_SUBCOMMANDS.join(', ')})`);
   return lifecycle(ctx, `switchover ${sub}`, c, [need(id, 'project id')]);
-}
-
-async function wait(ctx: Ctx, id: string): Promise<number> {
-  const target = statusArg(need(ctx.flags.for, '--for STATUS'), true)!;
-  const timeoutS = seconds(ctx.flags.timeout, 600, '--timeout');
-  const intervalS = seconds(ctx.flags.interval, 2, '--interval');
-  const sleep = ctx.io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const started = Date.now();
-  const bar = new ProgressBar(ctx.io.stderr, Math.ceil(timeoutS), `waiting for ${target}`);
-  let last: { status: string; name: string } = { status: '?', name: '' };
-  const done = (ok: boolean, msg: string) => {
-    bar.finish();
-    const items = [{ result: ok, msg, projectId: id, name: last.name, status: last.status }];
-    return emit(ctx, summarize('wait', items), () => (ok ? `${last.name || id} is ${target}.` : `${last.name || id}: ${msg}`));
-  };
-  for (;;) {
-    try {
-      const { body: p } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}`);
-      last = { status: p.status, name: p.name };
-      if (p.status === target) return done(true, '');
-      if (p.status === 'RELEASED' && target !== 'DELETED') return done(false, `project is RELEASED and will not become ${target}`);
-    } catch (e) {
-      if (e instanceof ApiError && e.problem.code === 'PROJECT_NOT_FOUND') {
-        if (target === 'DELETED') {
-          last = { ...last, status: 'DELETED' };
-          return done(true, '');
-        }
-        return done(false, errorMsg(e));
-      }
-      throw e;
-    }
-    const elapsed = (Date.now() - started) / 1000;
-    if (elapsed >= timeoutS) return done(false, `timed out after ${timeoutS} s (status ${last.status})`);
-    bar.update(Math.floor(elapsed), `${Math.floor(elapsed)}s, ${last.status}`);
-    await sleep(Math.min(intervalS, Math.max(0.05, timeoutS - elapsed)) * 1000);
-  }
 }
 
 /** The local server's failure injection (POST /local/projects/{id}/fail-subtask; not a deployed route). */

@@ -340,6 +340,37 @@ describe('migctl in-process (terminal behaviour)', () => {
     expect(err.join('')).toMatch(/waiting for RELEASED \[[#-]{30}\] \d+\/600 .*RELEASING/);
   });
 
+  it('wait --allowed / --step / --subtask: returns once every condition holds, and says what it waited for', async () => {
+    // Prepare
+    const views = [
+      { id: 'p1', name: 'one', status: 'RUNNING', allowedActions: ['pause'], subtasks: [{ type: 'FULL_MIGRATION', status: 'RUNNING' }] },
+      { id: 'p1', name: 'one', status: 'RUNNING', allowedActions: ['pause', 'enter-forward-switchover'], subtasks: [{ type: 'FULL_MIGRATION', status: 'RUNNING' }] },
+      { id: 'p1', name: 'one', status: 'RUNNING', allowedActions: ['pause', 'enter-forward-switchover'], subtasks: [{ type: 'FULL_MIGRATION', status: 'SUCCEEDED' }] },
+    ];
+    let reads = 0;
+    const { io, out } = fakeIo(async () => jsonResponse(200, views[Math.min(reads++, views.length - 1)]));
+    const step = fakeIo(async () => jsonResponse(200, { id: 'p1', name: 'one', status: 'RUNNING', waitingStep: 'PROCESS_DATABASE_OBJECTS' }));
+    const never = fakeIo(async () => jsonResponse(200, { id: 'p1', name: 'one', status: 'RUNNING', waitingStep: 'PROCESS_DATABASE_OBJECTS' }));
+    const usage = fakeIo(async () => jsonResponse(200, {}));
+
+    // Act
+    const code = await run(['wait', 'p1', '--allowed', 'enter-forward-switchover', '--subtask', 'full_migration:succeeded', '--interval', '0.01'], io);
+    const stepCode = await run(['wait', 'p1', '--step', 'process_database_objects'], step.io);
+    const neverCode = await run(['wait', 'p1', '--step', 'START_REVERSE_INCREMENTAL', '--timeout', '0.05', '--interval', '0.01'], never.io);
+    const usageCode = await run(['wait', 'p1'], usage.io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(reads).toBe(3);
+    expect(out.join('')).toContain('one is enter-forward-switchover allowed, FULL_MIGRATION SUCCEEDED.');
+    expect(stepCode).toBe(0);
+    expect(step.out.join('')).toContain('one is step PROCESS_DATABASE_OBJECTS waiting.');
+    expect(neverCode).toBe(1);
+    expect(never.out.join('')).toContain('timed out');
+    expect(usageCode).toBe(2);
+    expect(usage.err.join('')).toContain('wait for what?');
+  });
+
   it('switchover confirm posts {step} to the forward-switchover route', async () => {
     // Prepare
     const seen: { url: string; body: unknown; method: string }[] = [];
