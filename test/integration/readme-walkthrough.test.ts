@@ -9,7 +9,7 @@ import { freePort } from '../../infra/local/dynamodb-local';
  * The README's walkthroughs, as written: the shell blocks README.md marks `<!-- walkthrough: postgresql -->`
  * (the first session on the embedded PostgreSQL clusters: real rows, a change captured, the switchover,
  * the reverse sync, the release) and `<!-- walkthrough: simulated -->` (the first session on the simulated
- * engine, a whole run with its switchover, a failure and its resume) are extracted from README.md itself
+ * engine, a whole run with its switchover, a failure and its resume, the batch examples) are extracted from README.md itself
  * and run in document order, by bash, against a local server started here (infra/local/main.ts as
  * `npm start` runs it, on free ports with its own LOCAL_DATA_DIR, stopped in afterAll; its clusters are
  * started by it). What each block prints is checked, not only that it ends.
@@ -125,7 +125,7 @@ describe('README walkthroughs (PostgreSQL clusters and simulated engine)', () =>
 
     // Assess
     const context = `${r.timedOut ? `TIMED OUT after ${SCRIPT_DEADLINE_MS} ms\n` : ''}--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n--- server log (tail)\n${serverLog().slice(-6000)}`;
-    expect(blocks.map((b) => b.name), context).toEqual(['postgresql', 'postgresql', 'simulated', 'simulated', 'simulated']);
+    expect(blocks.map((b) => b.name), context).toEqual(['postgresql', 'postgresql', 'simulated', 'simulated', 'simulated', 'simulated']);
     expect(r.code, context).toBe(0);
 
     // The PostgreSQL first session: the engine, the precheck, rows copied, a change captured.
@@ -168,5 +168,13 @@ describe('README walkthroughs (PostgreSQL clusters and simulated engine)', () =>
     expect(json(failing[3])).toMatchObject({ status: 'FAILED', failed: [{ type: 'FULL_MIGRATION', lastError: { code: 'SIMULATED_FAILURE', message: 'disk full' } }] });
     expect(json(failing[4])).toEqual([{ condition: 'PROJECT_FAILED', severity: 'CRITICAL' }]);
     expect(json(failing[5])).toEqual({ status: 'RUNNING', run: 2 });
+
+    // Batch operations: three projects defined, the preview, the execution at the previewed versions, a selector.
+    const batch = printedBy(r.stdout, blocks, 5);
+    expect(batch.map((l) => json(l))).toEqual([
+      { eligible: [{ name: 'batch-1', version: 2 }, { name: 'batch-2', version: 2 }], ineligible: [{ name: 'batch-3', code: 'INVALID_STATE' }] },
+      { succeeded: 2, failed: 0, results: [{ name: 'batch-1', ok: true, status: 'PAUSED' }, { name: 'batch-2', ok: true, status: 'PAUSED' }] },
+      { succeeded: 2, failed: 0 },
+    ]);
   }, 600_000);
 });
