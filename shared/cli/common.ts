@@ -51,7 +51,7 @@ export const OPTIONS = {
   level: { type: 'string' },
   limit: { type: 'string' },
   name: { type: 'string' },
-  source: { type: 'string' },
+  source: { type: 'string', multiple: true },
   destination: { type: 'string' },
   components: { type: 'string' },
   tables: { type: 'string' },

@@ -23,6 +23,7 @@ import {
 } from './common';
 import { ProgressBar, shortTime, table } from './output';
 import { bodyFlag, lifecycleCommand, lifecycleHelp, switchoverCommand, SWITCHOVER_SUBCOMMANDS, type LifecycleCommand } from './operations';
+import { isOutcome, withOutcomes } from './outcome';
 import { describeProject, type ProjectBody } from './project-view';
 import { alerts, dataSources, events } from './resources';
 import { unreachableHelp } from './unreachable';
@@ -44,9 +45,10 @@ Usage: migctl <command> [options]
 Commands:
   projects list [--status S] [--label L] [--limit N]   List projects (newest first)
   projects get <id>                                    Show one project: engine, precheck, stage, subtask progress, what it waits for
-  projects create --name N --source ID --destination ID [--components C,..] [--tables schema.table,..]
+  projects create --name N --source ID [--source ID]... --destination ID [--components C,..] [--tables schema.table,..]
                   [--label L]... [--alert-level LEVEL] [--description D]
-                                                       Create a project (components: structure,full,incremental,verification,reverse)
+                                                       Create a project (components: structure,full,incremental,verification,reverse);
+                                                       several --source: a multi-source project
   projects clone <id> --name N [--source ID] [--destination ID] [--components C,..] [--tables ..] [--label L]...
                   [--alert-level LEVEL] [--description D]
                                                        Create a NOT_STARTED project like <id> (released ones too);
@@ -117,6 +119,9 @@ async function projectsGet(ctx: Ctx, id: string): Promise<number> {
   return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => describeProject(p));
 }
 
+/** One source: `sourceId`; several (`--source A --source B`): `sourceIds`. */
+const sourceFields = (ids: string[]) => (ids.length === 1 ? { sourceId: ids[0] } : { sourceIds: ids });
+
 /** The create-body fields the flags give (create: all of them with defaults; clone: only those given). */
 function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unknown> {
   const componentList = f.components ?? (defaults ? 'structure,full,incremental' : undefined);
@@ -129,6 +134,7 @@ function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unkno
       migrationType[key] = true;
     }
   }
+  const sources = f.source?.length ? f.source.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) : undefined;
   const tables = f.tables?.split(',').map((t) => {
     const [schema, table, ...rest] = t.trim().split('.');
     if (!schema || !table || rest.length) throw new UsageError(`--tables takes schema.table, got '${t}'`);
@@ -136,8 +142,8 @@ function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unkno
   });
   return {
     name: need(f.name, '--name'),
-    ...(defaults ? { sourceId: need(f.source, '--source'), destinationId: need(f.destination, '--destination') } : {}),
-    ...(!defaults && f.source ? { sourceId: f.source } : {}),
+    ...(defaults ? { ...sourceFields(need(sources, '--source')), destinationId: need(f.destination, '--destination') } : {}),
+    ...(!defaults && sources ? sourceFields(sources) : {}),
     ...(!defaults && f.destination ? { destinationId: f.destination } : {}),
     ...(migrationType ? { migrationType } : {}),
     ...(tables ? { tables } : {}),
@@ -171,7 +177,9 @@ async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string
     try {
       const headers = ctx.flags['if-match'] ? { 'if-match': `"${ctx.flags['if-match'].replace(/"/g, '')}"` } : undefined;
       const { body: p } = await ctx.api.request(method, path(id), { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
-      items.push({ result: true, msg: '', projectId: id, name: p?.name ?? '', status: p?.status });
+      // A multi-source project's answer says how each source fared: a source that did not is a failure of the item.
+      const outcome = isOutcome(p?.outcome) ? p.outcome : undefined;
+      items.push({ result: outcome ? outcome.result : true, msg: outcome?.msg ?? '', projectId: id, name: p?.name ?? '', status: p?.status, ...(outcome ? { outcome } : {}) });
     } catch (e) {
       if (e instanceof ApiError && e.problem.code === 'NETWORK_ERROR') throw e;
       items.push({ result: false, msg: errorMsg(e), projectId: id, name: '', ...(e instanceof ApiError && e.problem.currentStatus ? { status: e.problem.currentStatus } : {}) });
@@ -179,7 +187,7 @@ async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string
     if (ids.length > 1) bar.update(items.length);
   }
   bar.finish();
-  return emit(ctx, summarize(op, items), () => resultTable(items));
+  return emit(ctx, summarize(op, items), () => withOutcomes(resultTable(items), items));
 }
 
 async function projectsDelete(ctx: Ctx, id: string): Promise<number> {
@@ -312,6 +320,11 @@ function lifecycle(ctx: Ctx, op: string, c: LifecycleCommand, ids: string[]): Pr
     const step = need(ctx.flags.step, '--step').toUpperCase();
     if (!/^[A-Z_]+$/.test(step)) throw new UsageError('--step must be a switchover step name, e.g. CONFIRM_SOURCE_WRITES_STOPPED');
     body = { step };
+  }
+  const sources = ctx.flags.source?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  if (sources?.length) {
+    if (c.body !== 'sources') throw new UsageError(`--source applies to pause and resume only (not ${op})`);
+    body = { sources };
   }
   return perProject(ctx, op, ids, c.path, body, c.method);
 }

@@ -120,6 +120,37 @@ describe('migctl end to end against the local API', () => {
     expect(noName.code).toBe(2);
   });
 
+  it('a multi-source project: create with --source twice, pause/resume --source act on that source and print its outcome', async () => {
+    // Prepare
+    const second = (await call('POST', '/data-sources', { body: { name: `cli-src2-${Date.now()}`, engine: 'mysql', host: 'db2.internal', port: 3306, username: 'migrator' } })).body.id as string;
+    const created = await migctl(endpoint, ['projects', 'create', '--name', `cli-two-${Date.now()}`, '--source', ds.sourceId, '--source', second, '--destination', ds.destinationId, '--json']);
+    const id = JSON.parse(created.stdout).projects[0].projectId as string;
+    await call('POST', `/projects/${id}/start`);
+
+    // Act
+    const paused = await migctl(endpoint, ['projects', 'pause', id, '--source', second]);
+    const afterPause = (await call('GET', `/projects/${id}`)).body as { status: string; sources: { sourceId: string; status: string }[] };
+    const resumed = await migctl(endpoint, ['projects', 'resume', id, '--source', second, '--json']);
+    const afterResume = (await call('GET', `/projects/${id}`)).body as { sources: { sourceId: string; status: string }[] };
+    const misplaced = await migctl(endpoint, ['projects', 'release', id, '--source', second]);
+
+    // Assess
+    expect(created.code).toBe(0);
+    expect(afterPause.status).toBe('RUNNING');
+    expect(afterPause.sources.map((s) => [s.sourceId, s.status])).toEqual([[ds.sourceId, 'RUNNING'], [second, 'PAUSED']]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(new RegExp(`${id}\\s+cli-two-\\d+\\s+ok\\s+RUNNING`));
+    expect(paused.stdout).toMatch(/cli-two-\d+: pause\S* on 1 source\(s\), all ok/);
+    expect(paused.stdout).toMatch(/SOURCE\s+RESULT\s+MESSAGE/);
+    expect(paused.stdout).toMatch(new RegExp(`  ${second}\\s+ok`));
+    expect(paused.stdout).not.toMatch(new RegExp(`  ${ds.sourceId}\\s+ok`));
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).projects[0].outcome).toMatchObject({ result: true, sources: [{ source: second, result: true }] });
+    expect(afterResume.sources.map((s) => s.status)).toEqual(['RUNNING', 'RUNNING']);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain('--source applies to pause and resume only');
+  });
+
   it('a failed item makes the exit status non-zero, and JSON says which', async () => {
     // Prepare
     const running = await createProject(ds);
