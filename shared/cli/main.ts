@@ -57,10 +57,12 @@ Commands:
 ${lifecycleHelp()}
   projects skip-verification <id>...                   Same as projects skip-full-verification
   alert-level set <id>... --level LEVEL                Same as projects alert-config (NONE, LOW, MEDIUM, HIGH)
-  batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
+  batch <op> (--ids ID,.. | --status S | --label L | --source ID) [--level LEVEL] [--dry-run] [--yes]
                                                        Apply ${BATCH_OPERATIONS.join('|')} to many projects:
                                                        shows the preview, asks, then runs only the eligible ones
-                                                       (over 100 projects: batch resources, waited for with a progress bar)
+                                                       (over 100 projects: batch resources, waited for with a progress bar);
+                                                       --source ID: the projects reading that source, and pause/resume
+                                                       act on that source only in each of them
   batch get <batch id>                                 A batch resource: status, counters, every project's result
   batch list [--limit N]                               Batch resources, newest first
   watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
@@ -223,7 +225,7 @@ interface Execution {
   requested: number;
   succeeded: number;
   failed: number;
-  results: { projectId: string; name: string; ok: boolean; status?: string; code?: string; message?: string; updatedAt?: string }[];
+  results: { projectId: string; name: string; ok: boolean; status?: string; code?: string; message?: string; updatedAt?: string; outcome?: unknown }[];
 }
 
 const OPERATION_ALIASES: Record<string, string> = { 'alert-config': 'modify-alert-config' };
@@ -235,10 +237,18 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   const ids = f.ids?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const status = statusArg(f.status);
   const label = f.label?.[0];
-  if (!ids?.length && !status && !label) throw new UsageError('choose projects with --ids, --status or --label');
+  // --source: the projects that read it (selector), and for pause/resume only that source in each of them.
+  const sources = f.source?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) ?? [];
+  const perSource = operation === 'pause' || operation === 'resume';
+  if (!ids?.length && !status && !label && !sources.length) throw new UsageError('choose projects with --ids, --status, --label or --source');
   if (ids?.length && (status || label)) throw new UsageError('--ids cannot be combined with --status or --label');
-  const parameters = operation === 'modify-alert-config' ? { level: need(f.level, '--level').toUpperCase() } : undefined;
-  const target = ids?.length ? { projectIds: ids } : { selector: { ...(status ? { status } : {}), ...(label ? { label } : {}) } };
+  if (sources.length && !perSource && ids?.length) throw new UsageError(`--source with --ids applies to pause and resume only (not ${operation})`);
+  if (sources.length > 1 && !ids?.length) throw new UsageError('a selector takes one --source (the projects that read it); several sources go with --ids');
+  const parameters =
+    operation === 'modify-alert-config' ? { level: need(f.level, '--level').toUpperCase() } : perSource && sources.length ? { sources } : undefined;
+  const target = ids?.length
+    ? { projectIds: ids }
+    : { selector: { ...(status ? { status } : {}), ...(label ? { label } : {}), ...(sources[0] ? { sourceId: sources[0] } : {}) } };
   const op = `batch ${operation}`;
 
   const { body: preview } = await ctx.api.request<Preview>('POST', '/batch-operations', { body: { operation, ...target, dryRun: true, ...(parameters ? { parameters } : {}) } });
@@ -297,7 +307,7 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
         continue;
       }
       for (const r of done.results) {
-        items.push({ result: r.ok, msg: r.ok ? '' : `${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`, projectId: r.projectId, name: r.name, ...(r.status ? { status: r.status } : {}) });
+        items.push({ result: r.ok, msg: r.ok ? '' : `${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`, projectId: r.projectId, name: r.name, ...(r.status ? { status: r.status } : {}), ...(isOutcome(r.outcome) ? { outcome: r.outcome } : {}) });
       }
     } catch (e) {
       for (const c of chunk) items.push({ result: false, msg: errorMsg(e), projectId: c.projectId, name: c.name });
@@ -309,7 +319,7 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   const failed = items.filter((i) => !i.result).length;
   const counts = `${items.length - failed} succeeded, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`;
   const r: OpResult = { op, result: failed === 0, msg: failed || skipped.length ? counts : '', projects: [...items, ...skipped] };
-  return emit(ctx, r, () => `${resultTable(r.projects)}\n${counts}.`);
+  return emit(ctx, r, () => `${withOutcomes(resultTable(r.projects), items)}\n${counts}.`);
 }
 
 /** One lifecycle command (derived from its operation record) on the given projects. */

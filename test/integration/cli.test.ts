@@ -151,6 +151,35 @@ describe('migctl end to end against the local API', () => {
     expect(misplaced.stderr).toContain('--source applies to pause and resume only');
   });
 
+  it('batch pause --source: selects the projects reading that source and pauses that source only in each', async () => {
+    // Prepare
+    const shared = (await call('POST', '/data-sources', { body: { name: `cli-shared-${Date.now()}`, engine: 'mysql', host: 'db3.internal', port: 3306, username: 'migrator' } })).body.id as string;
+    const two = await createProject(ds, { sourceId: undefined, sourceIds: [ds.sourceId, shared] });
+    const one = await createProject({ sourceId: shared, destinationId: ds.destinationId });
+    const other = await createProject(ds);
+    for (const p of [two, one, other]) await call('POST', `/projects/${p.id}/start`);
+    batchLog.length = 0;
+
+    // Act
+    const r = await migctl(endpoint, ['batch', 'pause', '--source', shared, '--yes', '--json']);
+    const text = await migctl(endpoint, ['batch', 'resume', '--ids', `${two.id},${one.id}`, '--source', shared, '--yes']);
+    const views = await Promise.all([two, one, other].map(async (p) => (await call('GET', `/projects/${p.id}`)).body as { status: string; sources?: { sourceId: string; status: string }[] }));
+
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    expect(batchLog[0]!.body).toMatchObject({ operation: 'pause', selector: { sourceId: shared }, parameters: { sources: [shared] }, dryRun: true });
+    expect(batchLog[1]!.body).toMatchObject({ operation: 'pause', parameters: { sources: [shared] } });
+    expect(new Set(batchLog[1]!.body.projectIds)).toEqual(new Set([two.id, one.id]));
+    const items = JSON.parse(r.stdout).projects as { projectId: string; result: boolean; outcome?: { sources: { source: string; result: boolean }[] } }[];
+    expect(items.find((i) => i.projectId === two.id)).toMatchObject({ result: true, outcome: { sources: [{ source: shared, result: true }] } });
+    expect(items.find((i) => i.projectId === one.id)).toMatchObject({ result: true });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/: resume\S* on 1 source\(s\), all ok/);
+    expect(views[0]!.sources?.map((s) => s.status)).toEqual(['RUNNING', 'RUNNING']);
+    expect(views[1]!.status).toBe('RUNNING');
+    expect(views[2]!.status).toBe('RUNNING');
+  });
+
   it('a failed item makes the exit status non-zero, and JSON says which', async () => {
     // Prepare
     const running = await createProject(ds);
@@ -333,7 +362,7 @@ describe('migctl end to end against the local API', () => {
 
     // Assess
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('choose projects with --ids, --status or --label');
+    expect(usage.stderr).toContain('choose projects with --ids, --status, --label or --source');
     expect(unknown.code).toBe(2);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9 (NETWORK_ERROR');
