@@ -75,7 +75,7 @@ describe('migctl end to end against the local API', () => {
 
     // Assess
     expect(r.code).toBe(0);
-    for (const cmd of ['projects list', 'projects get', 'projects create', 'projects start', 'projects pause', 'projects resume', 'projects release', 'projects clone', 'projects delete', 'batch <op>', 'switchover enter', 'switchover start', 'switchover confirm', 'events <id>', 'wait <id> --for']) {
+    for (const cmd of ['projects list', 'projects get', 'projects create', 'projects start', 'projects pause', 'projects resume', 'projects release', 'projects clone', 'projects delete', 'batch <op>', 'switchover enter', 'switchover start', 'switchover confirm', 'events <id>', 'wait <id> [--for STATUS] [--allowed ACTION] [--step NAME] [--subtask TYPE:STATUS]']) {
       expect(r.stdout).toContain(cmd);
     }
   });
