@@ -1,3 +1,4 @@
+import { EngineRouter } from '../../shared/adapters/engine/engine-router';
 import { SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
 import { SUBTASK_TYPES, type SubtaskType } from '../../shared/domain/subtasks';
 import type { Deps } from '../../shared/usecases/deps';
@@ -26,7 +27,15 @@ const problem = (status: number, code: string, detail: string) => ({
 /** Subtasks the simulated engine runs as a job (the forward switchover is steps, not a job). */
 const JOB_SUBTASKS: readonly SubtaskType[] = SUBTASK_TYPES.filter((t) => t !== 'FORWARD_SWITCHOVER');
 
-export function failSubtaskRoute(deps: () => Deps, simulated: unknown): LocalRoute {
+/** The SIMULATED engine itself, or the one a router (the runtime's engines) holds. */
+export function simulatedEngineOf(engine: unknown): SimulatedMigrationEngine | undefined {
+  if (engine instanceof SimulatedMigrationEngine) return engine;
+  return engine instanceof EngineRouter ? simulatedEngineOf(engine.configured('simulated')) : undefined;
+}
+
+/** `engine`: the SIMULATED engine, or the router holding it (as main.ts has it). */
+export function failSubtaskRoute(deps: () => Deps, engine: unknown): LocalRoute {
+  const simulated = simulatedEngineOf(engine);
   return {
     method: 'POST',
     path: FAIL_SUBTASK_PATH,
@@ -43,7 +52,7 @@ export function failSubtaskRoute(deps: () => Deps, simulated: unknown): LocalRou
       if (body.message !== undefined && (typeof body.message !== 'string' || body.message.length === 0 || body.message.length > 500)) {
         return problem(400, 'VALIDATION_FAILED', 'message is a string of 1 to 500 characters.');
       }
-      if (!(simulated instanceof SimulatedMigrationEngine)) return problem(409, 'NOT_SIMULATED', 'This server has no SIMULATED engine.');
+      if (!simulated) return problem(409, 'NOT_SIMULATED', 'This server has no SIMULATED engine.');
       const project = await deps().projects.get(id);
       if (!project) return problem(404, 'PROJECT_NOT_FOUND', `No project with id '${id}'.`);
       if (project.engine !== undefined && project.engine !== 'simulated') {

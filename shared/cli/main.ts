@@ -13,7 +13,6 @@ import {
   need,
   OPTIONS,
   resultTable,
-  seconds,
   statusArg,
   summarize,
   UsageError,
@@ -24,9 +23,11 @@ import {
 } from './common';
 import { ProgressBar, shortTime, table } from './output';
 import { bodyFlag, lifecycleCommand, lifecycleHelp, switchoverCommand, SWITCHOVER_SUBCOMMANDS, type LifecycleCommand } from './operations';
+import { isOutcome, withOutcomes } from './outcome';
 import { describeProject, type ProjectBody } from './project-view';
 import { alerts, dataSources, events } from './resources';
 import { unreachableHelp } from './unreachable';
+import { wait } from './wait';
 import { watch } from './watch';
 import { resolveRegion, shouldSign, signRequest } from './sigv4';
 
@@ -44,9 +45,10 @@ Usage: migctl <command> [options]
 Commands:
   projects list [--status S] [--label L] [--limit N]   List projects (newest first)
   projects get <id>                                    Show one project: engine, precheck, stage, subtask progress, what it waits for
-  projects create --name N --source ID --destination ID [--components C,..] [--tables schema.table,..]
+  projects create --name N --source ID [--source ID]... --destination ID [--components C,..] [--tables schema.table,..]
                   [--label L]... [--alert-level LEVEL] [--description D]
-                                                       Create a project (components: structure,full,incremental,verification,reverse)
+                                                       Create a project (components: structure,full,incremental,verification,reverse);
+                                                       several --source: a multi-source project
   projects clone <id> --name N [--source ID] [--destination ID] [--components C,..] [--tables ..] [--label L]...
                   [--alert-level LEVEL] [--description D]
                                                        Create a NOT_STARTED project like <id> (released ones too);
@@ -55,10 +57,12 @@ Commands:
 ${lifecycleHelp()}
   projects skip-verification <id>...                   Same as projects skip-full-verification
   alert-level set <id>... --level LEVEL                Same as projects alert-config (NONE, LOW, MEDIUM, HIGH)
-  batch <op> (--ids ID,.. | --status S | --label L) [--level LEVEL] [--dry-run] [--yes]
+  batch <op> (--ids ID,.. | --status S | --label L | --source ID) [--level LEVEL] [--dry-run] [--yes]
                                                        Apply ${BATCH_OPERATIONS.join('|')} to many projects:
                                                        shows the preview, asks, then runs only the eligible ones
-                                                       (over 100 projects: batch resources, waited for with a progress bar)
+                                                       (over 100 projects: batch resources, waited for with a progress bar);
+                                                       --source ID: the projects reading that source, and pause/resume
+                                                       act on that source only in each of them
   batch get <batch id>                                 A batch resource: status, counters, every project's result
   batch list [--limit N]                               Batch resources, newest first
   watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
@@ -70,8 +74,10 @@ ${lifecycleHelp()}
   fail-subtask <id> [--subtask TYPE] [--at-percent N] [--message M]
                                                        LOCAL server only: make the SIMULATED engine fail the project's
                                                        current subtask (or TYPE) at its next poll (or at N %)
-  wait <id> --for STATUS [--timeout SECONDS] [--interval SECONDS]
-                                                       Wait until a project reaches STATUS (or DELETED)
+  wait <id> [--for STATUS] [--allowed ACTION] [--step NAME] [--subtask TYPE:STATUS] [--timeout SECONDS] [--interval SECONDS]
+                                                       Wait until every condition given holds: the status (or DELETED),
+                                                       an allowed action, the switchover step waiting for confirmation,
+                                                       a subtask's status (e.g. FULL_MIGRATION:SUCCEEDED); exit 1 on timeout
 
 Options:
   --endpoint URL     API root (default $MIGCTL_ENDPOINT or http://localhost:3000)
@@ -115,6 +121,9 @@ async function projectsGet(ctx: Ctx, id: string): Promise<number> {
   return emit(ctx, { op: 'projects get', result: true, msg: '', projects: [{ result: true, msg: '', projectId: p.id, name: p.name, project: p }] }, () => describeProject(p));
 }
 
+/** One source: `sourceId`; several (`--source A --source B`): `sourceIds`. */
+const sourceFields = (ids: string[]) => (ids.length === 1 ? { sourceId: ids[0] } : { sourceIds: ids });
+
 /** The create-body fields the flags give (create: all of them with defaults; clone: only those given). */
 function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unknown> {
   const componentList = f.components ?? (defaults ? 'structure,full,incremental' : undefined);
@@ -127,6 +136,7 @@ function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unkno
       migrationType[key] = true;
     }
   }
+  const sources = f.source?.length ? f.source.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) : undefined;
   const tables = f.tables?.split(',').map((t) => {
     const [schema, table, ...rest] = t.trim().split('.');
     if (!schema || !table || rest.length) throw new UsageError(`--tables takes schema.table, got '${t}'`);
@@ -134,8 +144,8 @@ function projectFields(f: Ctx['flags'], defaults: boolean): Record<string, unkno
   });
   return {
     name: need(f.name, '--name'),
-    ...(defaults ? { sourceId: need(f.source, '--source'), destinationId: need(f.destination, '--destination') } : {}),
-    ...(!defaults && f.source ? { sourceId: f.source } : {}),
+    ...(defaults ? { ...sourceFields(need(sources, '--source')), destinationId: need(f.destination, '--destination') } : {}),
+    ...(!defaults && sources ? sourceFields(sources) : {}),
     ...(!defaults && f.destination ? { destinationId: f.destination } : {}),
     ...(migrationType ? { migrationType } : {}),
     ...(tables ? { tables } : {}),
@@ -169,7 +179,9 @@ async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string
     try {
       const headers = ctx.flags['if-match'] ? { 'if-match': `"${ctx.flags['if-match'].replace(/"/g, '')}"` } : undefined;
       const { body: p } = await ctx.api.request(method, path(id), { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
-      items.push({ result: true, msg: '', projectId: id, name: p?.name ?? '', status: p?.status });
+      // A multi-source project's answer says how each source fared: a source that did not is a failure of the item.
+      const outcome = isOutcome(p?.outcome) ? p.outcome : undefined;
+      items.push({ result: outcome ? outcome.result : true, msg: outcome?.msg ?? '', projectId: id, name: p?.name ?? '', status: p?.status, ...(outcome ? { outcome } : {}) });
     } catch (e) {
       if (e instanceof ApiError && e.problem.code === 'NETWORK_ERROR') throw e;
       items.push({ result: false, msg: errorMsg(e), projectId: id, name: '', ...(e instanceof ApiError && e.problem.currentStatus ? { status: e.problem.currentStatus } : {}) });
@@ -177,7 +189,7 @@ async function perProject(ctx: Ctx, op: string, ids: string[], path: (id: string
     if (ids.length > 1) bar.update(items.length);
   }
   bar.finish();
-  return emit(ctx, summarize(op, items), () => resultTable(items));
+  return emit(ctx, summarize(op, items), () => withOutcomes(resultTable(items), items));
 }
 
 async function projectsDelete(ctx: Ctx, id: string): Promise<number> {
@@ -213,7 +225,7 @@ interface Execution {
   requested: number;
   succeeded: number;
   failed: number;
-  results: { projectId: string; name: string; ok: boolean; status?: string; code?: string; message?: string; updatedAt?: string }[];
+  results: { projectId: string; name: string; ok: boolean; status?: string; code?: string; message?: string; updatedAt?: string; outcome?: unknown }[];
 }
 
 const OPERATION_ALIASES: Record<string, string> = { 'alert-config': 'modify-alert-config' };
@@ -225,10 +237,18 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   const ids = f.ids?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const status = statusArg(f.status);
   const label = f.label?.[0];
-  if (!ids?.length && !status && !label) throw new UsageError('choose projects with --ids, --status or --label');
+  // --source: the projects that read it (selector), and for pause/resume only that source in each of them.
+  const sources = f.source?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) ?? [];
+  const perSource = operation === 'pause' || operation === 'resume';
+  if (!ids?.length && !status && !label && !sources.length) throw new UsageError('choose projects with --ids, --status, --label or --source');
   if (ids?.length && (status || label)) throw new UsageError('--ids cannot be combined with --status or --label');
-  const parameters = operation === 'modify-alert-config' ? { level: need(f.level, '--level').toUpperCase() } : undefined;
-  const target = ids?.length ? { projectIds: ids } : { selector: { ...(status ? { status } : {}), ...(label ? { label } : {}) } };
+  if (sources.length && !perSource && ids?.length) throw new UsageError(`--source with --ids applies to pause and resume only (not ${operation})`);
+  if (sources.length > 1 && !ids?.length) throw new UsageError('a selector takes one --source (the projects that read it); several sources go with --ids');
+  const parameters =
+    operation === 'modify-alert-config' ? { level: need(f.level, '--level').toUpperCase() } : perSource && sources.length ? { sources } : undefined;
+  const target = ids?.length
+    ? { projectIds: ids }
+    : { selector: { ...(status ? { status } : {}), ...(label ? { label } : {}), ...(sources[0] ? { sourceId: sources[0] } : {}) } };
   const op = `batch ${operation}`;
 
   const { body: preview } = await ctx.api.request<Preview>('POST', '/batch-operations', { body: { operation, ...target, dryRun: true, ...(parameters ? { parameters } : {}) } });
@@ -287,7 +307,7 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
         continue;
       }
       for (const r of done.results) {
-        items.push({ result: r.ok, msg: r.ok ? '' : `${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`, projectId: r.projectId, name: r.name, ...(r.status ? { status: r.status } : {}) });
+        items.push({ result: r.ok, msg: r.ok ? '' : `${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`, projectId: r.projectId, name: r.name, ...(r.status ? { status: r.status } : {}), ...(isOutcome(r.outcome) ? { outcome: r.outcome } : {}) });
       }
     } catch (e) {
       for (const c of chunk) items.push({ result: false, msg: errorMsg(e), projectId: c.projectId, name: c.name });
@@ -299,7 +319,7 @@ async function batch(ctx: Ctx, opArg: string | undefined): Promise<number> {
   const failed = items.filter((i) => !i.result).length;
   const counts = `${items.length - failed} succeeded, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`;
   const r: OpResult = { op, result: failed === 0, msg: failed || skipped.length ? counts : '', projects: [...items, ...skipped] };
-  return emit(ctx, r, () => `${resultTable(r.projects)}\n${counts}.`);
+  return emit(ctx, r, () => `${withOutcomes(resultTable(r.projects), items)}\n${counts}.`);
 }
 
 /** One lifecycle command (derived from its operation record) on the given projects. */
@@ -311,6 +331,11 @@ function lifecycle(ctx: Ctx, op: string, c: LifecycleCommand, ids: string[]): Pr
     if (!/^[A-Z_]+$/.test(step)) throw new UsageError('--step must be a switchover step name, e.g. CONFIRM_SOURCE_WRITES_STOPPED');
     body = { step };
   }
+  const sources = ctx.flags.source?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  if (sources?.length) {
+    if (c.body !== 'sources') throw new UsageError(`--source applies to pause and resume only (not ${op})`);
+    body = { sources };
+  }
   return perProject(ctx, op, ids, c.path, body, c.method);
 }
 
@@ -318,42 +343,6 @@ function switchover(ctx: Ctx, sub: string | undefined, id: string | undefined): 
   const c = switchoverCommand(need(sub, `switchover step (${SWITCHOVER_SUBCOMMANDS.join('|')})`));
   if (!c) throw new UsageError(`unknown switchover command '${sub}' (${SWITCHOVER_SUBCOMMANDS.join(', ')})`);
   return lifecycle(ctx, `switchover ${sub}`, c, [need(id, 'project id')]);
-}
-
-async function wait(ctx: Ctx, id: string): Promise<number> {
-  const target = statusArg(need(ctx.flags.for, '--for STATUS'), true)!;
-  const timeoutS = seconds(ctx.flags.timeout, 600, '--timeout');
-  const intervalS = seconds(ctx.flags.interval, 2, '--interval');
-  const sleep = ctx.io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const started = Date.now();
-  const bar = new ProgressBar(ctx.io.stderr, Math.ceil(timeoutS), `waiting for ${target}`);
-  let last: { status: string; name: string } = { status: '?', name: '' };
-  const done = (ok: boolean, msg: string) => {
-    bar.finish();
-    const items = [{ result: ok, msg, projectId: id, name: last.name, status: last.status }];
-    return emit(ctx, summarize('wait', items), () => (ok ? `${last.name || id} is ${target}.` : `${last.name || id}: ${msg}`));
-  };
-  for (;;) {
-    try {
-      const { body: p } = await ctx.api.request('GET', `/projects/${encodeURIComponent(id)}`);
-      last = { status: p.status, name: p.name };
-      if (p.status === target) return done(true, '');
-      if (p.status === 'RELEASED' && target !== 'DELETED') return done(false, `project is RELEASED and will not become ${target}`);
-    } catch (e) {
-      if (e instanceof ApiError && e.problem.code === 'PROJECT_NOT_FOUND') {
-        if (target === 'DELETED') {
-          last = { ...last, status: 'DELETED' };
-          return done(true, '');
-        }
-        return done(false, errorMsg(e));
-      }
-      throw e;
-    }
-    const elapsed = (Date.now() - started) / 1000;
-    if (elapsed >= timeoutS) return done(false, `timed out after ${timeoutS} s (status ${last.status})`);
-    bar.update(Math.floor(elapsed), `${Math.floor(elapsed)}s, ${last.status}`);
-    await sleep(Math.min(intervalS, Math.max(0.05, timeoutS - elapsed)) * 1000);
-  }
 }
 
 /** The local server's failure injection (POST /local/projects/{id}/fail-subtask; not a deployed route). */

@@ -45,7 +45,7 @@ export const SWITCHOVER_SUBCOMMANDS = LIFECYCLE_COMMANDS.filter((c) => c.verb.st
 
 /** The flag that carries a command's body, for help and errors. */
 export function bodyFlag(c: Pick<LifecycleCommand, 'body'>): string {
-  return c.body === 'alertLevel' ? ' --level LEVEL' : c.body === 'step' ? ' --step NAME' : '';
+  return c.body === 'alertLevel' ? ' --level LEVEL' : c.body === 'step' ? ' --step NAME' : c.body === 'sources' ? ' [--source ID]...' : '';
 }
 
 /** Help lines: one per project route, in the order of the records. */

@@ -25,7 +25,25 @@ export interface ProjectBody {
   expiredAt?: string;
   resumable?: boolean;
   allowedActions?: string[];
+  /** A multi-source project: each source's status, pause time and deadline. */
+  sources?: SourceStatusBody[];
   [k: string]: unknown;
+}
+
+export interface SourceStatusBody {
+  sourceId: string;
+  status: string;
+  pausedAt?: string;
+  pauseExpiresAt?: string;
+  expiredAt?: string;
+  resumable?: boolean;
+}
+
+/** A multi-source project's sources: status, when paused, until when it can resume. */
+function sourceLines(p: ProjectBody): string[] {
+  if (!p.sources?.length) return [];
+  const deadline = (s: SourceStatusBody) => (s.expiredAt ? `EXPIRED ${shortTime(s.expiredAt)}` : s.pauseExpiresAt ? `${shortTime(s.pauseExpiresAt)}${s.resumable === false ? ' (not resumable)' : ''}` : '');
+  return ['', table(['SOURCE', 'STATUS', 'PAUSED', 'RESUMABLE UNTIL'], p.sources.map((s) => [s.sourceId, s.status, shortTime(s.pausedAt), deadline(s)]))];
 }
 
 export interface SubtaskBody {
@@ -115,7 +133,7 @@ export function describeProject(p: ProjectBody): string {
     ['engine', engineText(p.engine)],
     ['version', p.version],
     ['components', components],
-    ['source', p.sourceId],
+    ['source', p.sources?.length ? p.sources.map((s) => s.sourceId).join(', ') : p.sourceId],
     ['destination', p.destinationId],
     ['tables', tables === null ? '(all)' : (tables ?? []).map((t) => `${t.schema}.${t.table}`).join(', ')],
     ['labels', ((p.labels as string[] | undefined) ?? []).join(', ')],
@@ -132,7 +150,7 @@ export function describeProject(p: ProjectBody): string {
   const head = rows.map(([k, v]) => `${k ? `${k}:` : ''}`.padEnd(17) + String(v ?? '')).map((l) => l.trimEnd());
   const subtasks = p.subtasks?.length ? ['', table(['SUBTASK', 'STATUS', 'PROGRESS', 'DETAILS'], subtaskRows(p))] : [];
   const steps = stepLines(p);
-  return [...head, ...subtasks, ...(steps.length ? ['', ...steps] : [])].join('\n');
+  return [...head, ...sourceLines(p), ...subtasks, ...(steps.length ? ['', ...steps] : [])].join('\n');
 }
 
 /** The live view of `migctl watch`: status line, subtasks with bars and lag, what it waits for. */
@@ -143,6 +161,7 @@ export function watchFrame(p: ProjectBody): string[] {
     const counters = countersText(s.progress);
     lines.push(`${s.type === p.currentStage ? '>' : ' '} ${s.type.padEnd(24)} ${s.status.padEnd(9)} ${bar(s.progress?.percent)}${counters ? `  ${counters}` : ''}`.trimEnd());
   }
+  for (const s of p.sources ?? []) if (s.status !== 'RUNNING') lines.push(`  source ${s.sourceId} ${s.status}${s.pauseExpiresAt ? ` (resumable until ${shortTime(s.pauseExpiresAt)})` : ''}`);
   const waiting = waitingText(p);
   if (waiting) lines.push(`waiting for ${waiting}`);
   if (pauseText(p)) lines.push(`pause expires ${pauseText(p)}`);

@@ -110,6 +110,28 @@ describe('migctl projects get', () => {
     expect(b.text()).toMatch(/pause expires:\s+2026-01-02 10:00:00Z, not resumable \(expired 2026-01-02 10:00:01Z\)/);
   });
 
+
+  it('a multi-source project: every source named, each one with its status, pause time and deadline', async () => {
+    // Prepare
+    const twoSources = {
+      ...RUNNING_PROJECT,
+      sourceIds: ['ds-a', 'ds-b'],
+      sources: [
+        { sourceId: 'ds-a', status: 'RUNNING', resumable: false },
+        { sourceId: 'ds-b', status: 'PAUSED', pausedAt: '2026-01-01T11:00:00.000Z', pauseExpiresAt: '2026-01-01T23:00:00.000Z', resumable: true },
+      ],
+    };
+    const a = fakeIo(async () => jsonResponse(200, twoSources));
+
+    // Act
+    await run(['projects', 'get', 'p1'], a.io);
+
+    // Assess
+    expect(a.text()).toMatch(/source:\s+ds-a, ds-b\n/);
+    expect(a.text()).toMatch(/SOURCE\s+STATUS\s+PAUSED\s+RESUMABLE UNTIL\n/);
+    expect(a.text()).toMatch(/ds-a\s+RUNNING\n/);
+    expect(a.text()).toMatch(/ds-b\s+PAUSED\s+2026-01-01 11:00:00Z\s+2026-01-01 23:00:00Z\n/);
+  });
   it('--json keeps the whole API body for scripts', async () => {
     // Prepare
     const { io, text } = fakeIo(async () => jsonResponse(200, RUNNING_PROJECT));

@@ -75,7 +75,7 @@ describe('migctl end to end against the local API', () => {
 
     // Assess
     expect(r.code).toBe(0);
-    for (const cmd of ['projects list', 'projects get', 'projects create', 'projects start', 'projects pause', 'projects resume', 'projects release', 'projects clone', 'projects delete', 'batch <op>', 'switchover enter', 'switchover start', 'switchover confirm', 'events <id>', 'wait <id> --for']) {
+    for (const cmd of ['projects list', 'projects get', 'projects create', 'projects start', 'projects pause', 'projects resume', 'projects release', 'projects clone', 'projects delete', 'batch <op>', 'switchover enter', 'switchover start', 'switchover confirm', 'events <id>', 'wait <id> [--for STATUS] [--allowed ACTION] [--step NAME] [--subtask TYPE:STATUS]']) {
       expect(r.stdout).toContain(cmd);
     }
   });
@@ -118,6 +118,66 @@ describe('migctl end to end against the local API', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr + missing.stdout).toContain('PROJECT_NOT_FOUND');
     expect(noName.code).toBe(2);
+  });
+
+  it('a multi-source project: create with --source twice, pause/resume --source act on that source and print its outcome', async () => {
+    // Prepare
+    const second = (await call('POST', '/data-sources', { body: { name: `cli-src2-${Date.now()}`, engine: 'mysql', host: 'db2.internal', port: 3306, username: 'migrator' } })).body.id as string;
+    const created = await migctl(endpoint, ['projects', 'create', '--name', `cli-two-${Date.now()}`, '--source', ds.sourceId, '--source', second, '--destination', ds.destinationId, '--json']);
+    const id = JSON.parse(created.stdout).projects[0].projectId as string;
+    await call('POST', `/projects/${id}/start`);
+
+    // Act
+    const paused = await migctl(endpoint, ['projects', 'pause', id, '--source', second]);
+    const afterPause = (await call('GET', `/projects/${id}`)).body as { status: string; sources: { sourceId: string; status: string }[] };
+    const resumed = await migctl(endpoint, ['projects', 'resume', id, '--source', second, '--json']);
+    const afterResume = (await call('GET', `/projects/${id}`)).body as { sources: { sourceId: string; status: string }[] };
+    const misplaced = await migctl(endpoint, ['projects', 'release', id, '--source', second]);
+
+    // Assess
+    expect(created.code).toBe(0);
+    expect(afterPause.status).toBe('RUNNING');
+    expect(afterPause.sources.map((s) => [s.sourceId, s.status])).toEqual([[ds.sourceId, 'RUNNING'], [second, 'PAUSED']]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(new RegExp(`${id}\\s+cli-two-\\d+\\s+ok\\s+RUNNING`));
+    expect(paused.stdout).toMatch(/cli-two-\d+: pause\S* on 1 source\(s\), all ok/);
+    expect(paused.stdout).toMatch(/SOURCE\s+RESULT\s+MESSAGE/);
+    expect(paused.stdout).toMatch(new RegExp(`  ${second}\\s+ok`));
+    expect(paused.stdout).not.toMatch(new RegExp(`  ${ds.sourceId}\\s+ok`));
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).projects[0].outcome).toMatchObject({ result: true, sources: [{ source: second, result: true }] });
+    expect(afterResume.sources.map((s) => s.status)).toEqual(['RUNNING', 'RUNNING']);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain('--source applies to pause and resume only');
+  });
+
+  it('batch pause --source: selects the projects reading that source and pauses that source only in each', async () => {
+    // Prepare
+    const shared = (await call('POST', '/data-sources', { body: { name: `cli-shared-${Date.now()}`, engine: 'mysql', host: 'db3.internal', port: 3306, username: 'migrator' } })).body.id as string;
+    const two = await createProject(ds, { sourceId: undefined, sourceIds: [ds.sourceId, shared] });
+    const one = await createProject({ sourceId: shared, destinationId: ds.destinationId });
+    const other = await createProject(ds);
+    for (const p of [two, one, other]) await call('POST', `/projects/${p.id}/start`);
+    batchLog.length = 0;
+
+    // Act
+    const r = await migctl(endpoint, ['batch', 'pause', '--source', shared, '--yes', '--json']);
+    const text = await migctl(endpoint, ['batch', 'resume', '--ids', `${two.id},${one.id}`, '--source', shared, '--yes']);
+    const views = await Promise.all([two, one, other].map(async (p) => (await call('GET', `/projects/${p.id}`)).body as { status: string; sources?: { sourceId: string; status: string }[] }));
+
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    expect(batchLog[0]!.body).toMatchObject({ operation: 'pause', selector: { sourceId: shared }, parameters: { sources: [shared] }, dryRun: true });
+    expect(batchLog[1]!.body).toMatchObject({ operation: 'pause', parameters: { sources: [shared] } });
+    expect(new Set(batchLog[1]!.body.projectIds)).toEqual(new Set([two.id, one.id]));
+    const items = JSON.parse(r.stdout).projects as { projectId: string; result: boolean; outcome?: { sources: { source: string; result: boolean }[] } }[];
+    expect(items.find((i) => i.projectId === two.id)).toMatchObject({ result: true, outcome: { sources: [{ source: shared, result: true }] } });
+    expect(items.find((i) => i.projectId === one.id)).toMatchObject({ result: true });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/: resume\S* on 1 source\(s\), all ok/);
+    expect(views[0]!.sources?.map((s) => s.status)).toEqual(['RUNNING', 'RUNNING']);
+    expect(views[1]!.status).toBe('RUNNING');
+    expect(views[2]!.status).toBe('RUNNING');
   });
 
   it('a failed item makes the exit status non-zero, and JSON says which', async () => {
@@ -302,7 +362,7 @@ describe('migctl end to end against the local API', () => {
 
     // Assess
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('choose projects with --ids, --status or --label');
+    expect(usage.stderr).toContain('choose projects with --ids, --status, --label or --source');
     expect(unknown.code).toBe(2);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9 (NETWORK_ERROR');
@@ -338,6 +398,37 @@ describe('migctl in-process (terminal behaviour)', () => {
     // Assess
     expect(code).toBe(0);
     expect(err.join('')).toMatch(/waiting for RELEASED \[[#-]{30}\] \d+\/600 .*RELEASING/);
+  });
+
+  it('wait --allowed / --step / --subtask: returns once every condition holds, and says what it waited for', async () => {
+    // Prepare
+    const views = [
+      { id: 'p1', name: 'one', status: 'RUNNING', allowedActions: ['pause'], subtasks: [{ type: 'FULL_MIGRATION', status: 'RUNNING' }] },
+      { id: 'p1', name: 'one', status: 'RUNNING', allowedActions: ['pause', 'enter-forward-switchover'], subtasks: [{ type: 'FULL_MIGRATION', status: 'RUNNING' }] },
+      { id: 'p1', name: 'one', status: 'RUNNING', allowedActions: ['pause', 'enter-forward-switchover'], subtasks: [{ type: 'FULL_MIGRATION', status: 'SUCCEEDED' }] },
+    ];
+    let reads = 0;
+    const { io, out } = fakeIo(async () => jsonResponse(200, views[Math.min(reads++, views.length - 1)]));
+    const step = fakeIo(async () => jsonResponse(200, { id: 'p1', name: 'one', status: 'RUNNING', waitingStep: 'PROCESS_DATABASE_OBJECTS' }));
+    const never = fakeIo(async () => jsonResponse(200, { id: 'p1', name: 'one', status: 'RUNNING', waitingStep: 'PROCESS_DATABASE_OBJECTS' }));
+    const usage = fakeIo(async () => jsonResponse(200, {}));
+
+    // Act
+    const code = await run(['wait', 'p1', '--allowed', 'enter-forward-switchover', '--subtask', 'full_migration:succeeded', '--interval', '0.01'], io);
+    const stepCode = await run(['wait', 'p1', '--step', 'process_database_objects'], step.io);
+    const neverCode = await run(['wait', 'p1', '--step', 'START_REVERSE_INCREMENTAL', '--timeout', '0.05', '--interval', '0.01'], never.io);
+    const usageCode = await run(['wait', 'p1'], usage.io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(reads).toBe(3);
+    expect(out.join('')).toContain('one is enter-forward-switchover allowed, FULL_MIGRATION SUCCEEDED.');
+    expect(stepCode).toBe(0);
+    expect(step.out.join('')).toContain('one is step PROCESS_DATABASE_OBJECTS waiting.');
+    expect(neverCode).toBe(1);
+    expect(never.out.join('')).toContain('timed out');
+    expect(usageCode).toBe(2);
+    expect(usage.err.join('')).toContain('wait for what?');
   });
 
   it('switchover confirm posts {step} to the forward-switchover route', async () => {

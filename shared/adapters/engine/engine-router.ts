@@ -16,6 +16,12 @@ export class EngineRouter implements MigrationEngine {
     return Object.keys(this.engines) as EngineKind[];
   }
 
+  /** The engine configured for a kind (a router inside a router is looked through), if any. */
+  configured(kind: EngineKind): MigrationEngine | undefined {
+    const engine = this.engines[kind];
+    return engine instanceof EngineRouter ? engine.configured(kind) : engine;
+  }
+
   /** The engine that connects to data sources of this kind (a data source engine name), if any. */
   private readonly connectors: Partial<Record<string, EngineKind>> = { postgresql: 'postgresql' };
 
