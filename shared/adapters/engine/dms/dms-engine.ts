@@ -5,7 +5,8 @@ import type { SubtaskType, SwitchoverStepName } from '../../../domain/subtasks';
 import type { JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
 import { InstanceBackend, ServerlessBackend, type ReplicationBackend, type ServerlessConfig } from './backend';
 import { DmsApi, getCloudWatchClient, getDmsClient, isAlreadyExists, type ClientSource } from './dms-api';
-import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
+import type { DmsStateChange } from './events';
+import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, resourceIdOf, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
 import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, targetTablePrepMode, taskSettings, type EndpointRole } from './mapping';
 import { isLsn, slotNameOf, type ReplicationSlots } from './slots';
 import { fullLoadDone, hasRun, isIdle, isStoppable, jobStatusOf, phaseOf, TAG, type Tags } from './status';
@@ -254,6 +255,16 @@ export class DmsMigrationEngine implements MigrationEngine {
   /** The logical slot of a project's reverse sync on a PostgreSQL destination. */
   slotOf(projectId: string): string {
     return slotNameOf(this.idOf(projectId, 'rev'));
+  }
+
+  /**
+   * The project a forwarded DMS state change belongs to (its replication's `migctl-project` tag; one
+   * ListTagsForResource call), or undefined when it is not one of this engine's replications.
+   */
+  async projectOfStateChange(change: DmsStateChange): Promise<string | undefined> {
+    if (!resourceIdOf(change.arn).startsWith(`${this.prefix}-`)) return undefined;
+    if ((change.kind === 'replication') !== (this.backend.mode === 'serverless')) return undefined;
+    return (await this.api.tagsOf([change.arn])).get(change.arn)?.[TAG.project];
   }
 
   /**
