@@ -18,6 +18,7 @@ import type { DataSourceRecord } from '../../shared/domain/data-source';
 import type { MigrationType } from '../../shared/domain/project';
 import type { SubtaskType } from '../../shared/domain/subtasks';
 import type { JobSpec } from '../../shared/ports';
+import { engineFenceContract } from '../support/engine-fence-contract';
 
 const INSTANCE = 'arn:aws:dms:eu-west-1:123456789012:rep:migration-instance';
 const ROLE = 'arn:aws:iam::123456789012:role/dms-secrets-access';
@@ -728,5 +729,23 @@ describe('AWS DMS engine: reverse sync from a PostgreSQL destination (native LSN
     expect(done).toBeUndefined();
     expect(slots.slots.size).toBe(0);
     expect(fake.endpoints.size).toBe(0);
+  });
+});
+
+describe('AWS DMS engine: the run fence of the engine port', () => {
+  engineFenceContract(async () => {
+    const s = setup();
+    const of = (run: number) => spec('FULL_MIGRATION', { run });
+    return {
+      engine: s.engine,
+      spec: of,
+      settle: async () => s.fake.advance(),
+      started: async () => {
+        await s.engine.startJob(of(1));
+        s.fake.advance();
+        await s.engine.pollJob(of(1));
+        s.fake.advance();
+      },
+    };
   });
 });
