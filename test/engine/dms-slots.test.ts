@@ -30,6 +30,8 @@ const dataSource = (id: string, engine: DataSourceRecord['engine']): DataSourceR
 const dst = dataSource('dst', 'postgresql');
 const src = dataSource('src', 'mysql');
 const slots = () => new PgReplicationSlots(async (ds) => pair.conn(ds.id === 'dst' ? 'dst' : 'src'));
+/** A write committed with a WAL flush (the test clusters commit asynchronously, and decoding reads flushed WAL only). */
+const write = (sql: string) => pair.sql('dst', `BEGIN; SET LOCAL synchronous_commit = on; ${sql}; COMMIT;`);
 const decoded = async (slot: string) => (await pair.sql('dst', 'SELECT data FROM pg_logical_slot_peek_changes($1, NULL, NULL)', [slot])).map((r) => r.data ?? '');
 
 beforeAll(async () => {
@@ -44,11 +46,11 @@ afterAll(async () => {
 describe('PgReplicationSlots (real PostgreSQL)', () => {
   it('makes a test_decoding slot whose LSN is its start: writes after it are decoded, writes before are not; a second call keeps it', async () => {
     // Prepare
-    await pair.sql('dst', "INSERT INTO orders VALUES (1, 'before the slot')");
+    await write("INSERT INTO orders VALUES (1, 'before the slot')");
 
     // Act
     const made = await slots().ensure(dst, 'mig_slot_a');
-    await pair.sql('dst', "INSERT INTO orders VALUES (2, 'after the slot')");
+    await write("INSERT INTO orders VALUES (2, 'after the slot')");
     const again = await slots().ensure(dst, 'mig_slot_a');
     const row = (await pair.sql('dst', "SELECT plugin, slot_type, confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'mig_slot_a'"))[0];
     const changes = await decoded('mig_slot_a');
@@ -95,7 +97,7 @@ describe('PgReplicationSlots (real PostgreSQL)', () => {
     await engine.switchoverStep(spec('FORWARD_SWITCHOVER'), 'STOP_FORWARD_SYNC');
     fake.advance(); // the forward task stops
     const step = await engine.switchoverStep(spec('FORWARD_SWITCHOVER'), 'STOP_FORWARD_SYNC');
-    await pair.sql('dst', "INSERT INTO orders VALUES (3, 'written on the destination after the switchover')");
+    await write("INSERT INTO orders VALUES (3, 'written on the destination after the switchover')");
     const position = String(step.detail?.reverseStartPosition);
     await engine.startJob(spec('REVERSE_INCREMENTAL_SYNC', { startPosition: position }));
     fake.advance();
