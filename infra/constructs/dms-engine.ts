@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { DMS_REPLICATION_STATE_CHANGE, DMS_TASK_STATE_CHANGE } from '../../shared/adapters/engine/dms/events';
 
 /**
  * What the AWS DMS engine (shared/adapters/engine/dms) needs in an account: the network (replication
@@ -18,7 +19,11 @@ export interface DmsEngineProps {
   readonly vpc?: ec2.IVpc;
   /** Subnets of the replication subnet group (default: the VPC's private subnets, else its isolated ones). */
   readonly subnets?: ec2.SubnetSelection;
-  /** The bus that receives "DMS Replication Task State Change" events of this engine's tasks. */
+  /**
+   * The bus that receives the state changes of this engine's replications: "DMS Replication Task State
+   * Change" of its tasks (instance mode), "DMS Replication State Change" of its serverless replication
+   * configs (serverless mode).
+   */
   readonly eventBus: events.IEventBus;
   /**
    * The secrets DMS may read (the data sources' `secretArn`s). Or `secretTag`: any secret carrying
@@ -149,13 +154,17 @@ export class DmsEngine extends Construct {
       for (const role of serviceRoles) this.replicationInstance.node.addDependency(role);
     }
 
-    // Task state changes of this engine's tasks (DMS publishes them to the default bus) → the control plane's bus.
+    // State changes of this engine's replications (DMS publishes them to the default bus) → the control plane's
+    // bus, so a failure reaches the project at once, not at the next poll. A task's events name the task ARN;
+    // a serverless replication's name its replication config ARN (detail types:
+    // https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-dms.html).
+    const serverless = this.mode === 'serverless';
     this.taskStateRule = new events.Rule(this, 'TaskStateChanges', {
-      description: 'DMS replication task state changes of the migration engine, forwarded to the control plane bus',
+      description: `DMS ${serverless ? 'serverless replication' : 'replication task'} state changes of the migration engine, forwarded to the control plane bus`,
       eventPattern: {
         source: ['aws.dms'],
-        detailType: ['DMS Replication Task State Change'],
-        resources: events.Match.prefix(this.arn('task', `${this.resourcePrefix}-`)),
+        detailType: [serverless ? DMS_REPLICATION_STATE_CHANGE : DMS_TASK_STATE_CHANGE],
+        resources: events.Match.prefix(this.arn(serverless ? 'replication-config' : 'task', `${this.resourcePrefix}-`)),
       },
       targets: [new targets.EventBus(props.eventBus)],
     });

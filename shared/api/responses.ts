@@ -36,6 +36,10 @@ export const SubtaskView = z
     lastError: z.object({ code: z.string(), message: z.string(), at: Timestamp }).optional(),
     checkpoint: z.string().optional(),
     jobId: z.string().optional(),
+    startPosition: z
+      .string()
+      .optional()
+      .meta({ description: 'REVERSE_INCREMENTAL_SYNC: where its change capture starts (the write-stop position the engine recorded at STOP_FORWARD_SYNC, e.g. a PostgreSQL LSN or a time).' }),
     steps: z
       .array(
         z.object({

@@ -83,6 +83,8 @@ export interface JobSpec extends JobRef {
   /** null = every table of the source database. */
   tables: readonly TableRef[] | null;
   migrationType: MigrationType;
+  /** Where the job's change capture starts, when the subtask records one (the reverse sync's write-stop position). */
+  startPosition?: string;
 }
 
 /** The job of one source's part of a per-source subtask (multi-source projects). */
@@ -107,7 +109,8 @@ export function jobRef(p: JobSubject, subtask: SubtaskType, run: number | undefi
 
 /** What a job of the project moves (its data sources, tables and migration type). */
 export function jobSpec(p: JobSubject & Pick<ProjectRecord, 'tables' | 'migrationType'>, subtask: SubtaskType, run?: number, sourceId?: string): JobSpec {
-  return { ...jobRef(p, subtask, run, sourceId), tables: p.tables, migrationType: p.migrationType };
+  const startPosition = p.subtasks?.find((x) => x.type === subtask)?.startPosition;
+  return { ...jobRef(p, subtask, run, sourceId), tables: p.tables, migrationType: p.migrationType, ...(startPosition ? { startPosition } : {}) };
 }
 
 /** One engine job of a subtask: the subtask's own, or one per source part (with its index in `sources`). */

@@ -78,6 +78,11 @@ export interface Subtask {
   checkpoint?: string;
   /** Engine job id of the current attempt. */
   jobId?: string;
+  /**
+   * REVERSE_INCREMENTAL_SYNC: where its change capture starts, as the engine recorded it when the
+   * forward sync stopped (STOP_FORWARD_SYNC): e.g. a PostgreSQL LSN, or a time. Passed on its job spec.
+   */
+  startPosition?: string;
   /** FORWARD_SWITCHOVER only. */
   steps?: SwitchoverStep[];
   /** FULL_MIGRATION and INCREMENTAL_SYNC of a multi-source project: one part per source (progress, checkpoint, lag each). */

@@ -155,19 +155,18 @@ describe('DmsEngine construct', () => {
     expect(JSON.stringify(configs?.Resource)).toMatch(/:replication-config:mig-\*"\]\]\}$/);
   });
 
-  it('forwards state changes of the engine tasks from aws.dms to the given bus', () => {
+  it.each([
+    ['instance', 'DMS Replication Task State Change', 'task'],
+    ['serverless', 'DMS Replication State Change', 'replication-config'],
+  ] as const)('%s mode: forwards the state changes of the engine\'s own replications from aws.dms to the given bus (%s)', (mode, detailType, resourceType) => {
     // Act
-    const { template } = synth();
+    const { template } = synth({ mode });
 
     // Assess
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.dms'],
-        'detail-type': ['DMS Replication Task State Change'],
-        resources: [{ prefix: Match.objectLike({ 'Fn::Join': Match.anyValue() }) }],
-      },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] } })],
-    });
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as { Properties: { EventPattern: Record<string, unknown>; Targets: unknown[] } }[];
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties.EventPattern).toEqual({ source: ['aws.dms'], 'detail-type': [detailType], resources: [{ prefix: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dms:eu-west-1:123456789012:${resourceType}:mig-`]] } }] });
+    template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] } })] });
   });
 
   it('settings: existing service roles, a tag-scoped secrets policy, serverless mode without an instance; no secrets is an error', () => {

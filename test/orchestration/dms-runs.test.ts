@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
 import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
 import { fakeDmsClients } from '../../shared/adapters/engine/dms/fake-dms-mock';
+import { MemoryReplicationSlots } from '../../shared/adapters/engine/dms/slots';
 import type { MigrationType, ProjectRecord } from '../../shared/domain/project';
 import type { SwitchoverStepName } from '../../shared/domain/subtasks';
 import { createDataSource } from '../../shared/usecases/data-sources';
@@ -27,7 +28,7 @@ const ALL: MigrationType = { structureMigration: true, fullMigration: true, incr
 type Mode = 'instance' | 'serverless';
 const SERVERLESS = { maxCapacityUnits: 4, subnetGroupId: 'mig-subnets', securityGroupIds: ['sg-0123456789abcdef0'] };
 
-function world(mode: Mode) {
+function world(mode: Mode, slots?: MemoryReplicationSlots) {
   const fake = new FakeDms();
   const clients = fakeDmsClients(fake);
   const orchestrator = new SimulatedOrchestrator();
@@ -39,7 +40,7 @@ function world(mode: Mode) {
       accessRoleArn: 'arn:aws:iam::123456789012:role/dms-secrets',
       now: () => holder.deps!.clock.nowMs(),
     },
-    { resolveDataSource: (id) => holder.deps!.dataSources.get(id), dms: () => clients.dms, cloudwatch: () => clients.cloudwatch },
+    { resolveDataSource: (id) => holder.deps!.dataSources.get(id), dms: () => clients.dms, cloudwatch: () => clients.cloudwatch, ...(slots ? { slots } : {}) },
   );
   const deps = memoryDeps({ orchestrator, engine });
   holder.deps = deps;
@@ -86,9 +87,9 @@ function world(mode: Mode) {
   return { fake, engine, deps, orchestrator, project, subtask, op, runUntil, startTypes, reverseStart, dmsMock: clients.dmsMock };
 }
 
-async function newProject(w: ReturnType<typeof world>, migrationType: MigrationType) {
+async function newProject(w: ReturnType<typeof world>, migrationType: MigrationType, destination: 'mysql' | 'postgresql' = 'mysql') {
   const src = await createDataSource(w.deps, { name: 'shop-pg', engine: 'postgresql', host: 'src.example', port: 5432, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:src-AbCdEf' });
-  const dst = await createDataSource(w.deps, { name: 'shop-mysql', engine: 'mysql', host: 'dst.example', port: 3306, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dst-GhIjKl' });
+  const dst = await createDataSource(w.deps, { name: `shop-${destination}`, engine: destination, host: 'dst.example', port: destination === 'mysql' ? 3306 : 5432, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dst-GhIjKl' });
   return createProject(w.deps, { name: `orders-${Math.random().toString(36).slice(2, 8)}`, sourceId: src.id, destinationId: dst.id, migrationType }, ctx);
 }
 
@@ -171,6 +172,56 @@ describe.each(['instance', 'serverless'] as const)('whole project runs on the AW
     expect(released.status).toBe('RELEASED');
     expect(w.fake.tasks.size).toBe(0);
     expect(w.fake.endpoints.size).toBe(0);
+  });
+
+  it('PostgreSQL destination: the slot is made when the forward task has stopped, its LSN is recorded on the reverse subtask and starts the reverse task; release drops it', async () => {
+    // Prepare
+    const slots = new MemoryReplicationSlots();
+    const w = world(mode, slots);
+    const p = await newProject(w, { ...ALL, structureMigration: false, fullVerification: false }, 'postgresql');
+    const fwd = w.engine.idOf(p.id, 'fwd');
+    const rev = w.engine.idOf(p.id, 'rev');
+    await w.op('start', p.id);
+    w.fake.lag.set(fwd, { source: 0, target: 1 });
+    await w.runUntil('sync running', async () => (await w.subtask(p.id, 'INCREMENTAL_SYNC'))?.status === 'RUNNING' && (await w.subtask(p.id, 'FULL_MIGRATION'))?.status === 'SUCCEEDED');
+    slots.write(p.destinationId, 0x4000); // the forward sync's applies moved the destination's log on
+
+    // Act: the switchover, confirming each manual step; what DMS and the slots look like when the slot is made
+    await w.op('enter-forward-switchover', p.id);
+    await w.op('start-forward-switchover', p.id);
+    let forwardWhenSlotMade: string | undefined;
+    const ensure = slots.ensure.bind(slots);
+    slots.ensure = async (ds, name) => {
+      forwardWhenSlotMade ??= w.fake.taskById(fwd)?.Status;
+      return ensure(ds, name);
+    };
+    await w.runUntil('reverse running', async () => {
+      const cur = await w.project(p.id);
+      if (cur.waitingStep) {
+        if (cur.waitingStep === 'START_REVERSE_INCREMENTAL') slots.write(p.destinationId); // the operator's writes begin
+        await w.op('confirm-switchover-step', p.id, { parameters: { step: cur.waitingStep } });
+      }
+      return (await w.subtask(p.id, 'REVERSE_INCREMENTAL_SYNC'))?.status === 'RUNNING' && w.fake.taskById(rev)?.Status === 'running';
+    });
+    const reverseSubtask = await w.subtask(p.id, 'REVERSE_INCREMENTAL_SYNC');
+    const slotName = w.engine.slotOf(p.id);
+    const slotBeforeRelease = slots.slots.get(slotName);
+    await w.op('pause', p.id);
+    await w.op('release', p.id);
+    for (let i = 0; i < 6 && (await w.project(p.id)).status !== 'RELEASED'; i++) {
+      w.fake.advance();
+      w.deps.clock.advance(120_000);
+      await reconcileRuns(w.deps, { graceMs: 0 });
+    }
+
+    // Assess
+    expect(forwardWhenSlotMade).toBe('stopped'); // nothing the forward task applied is read back
+    expect(slotBeforeRelease).toMatchObject({ dataSourceId: p.destinationId, lsn: '0/16B7748' });
+    expect(reverseSubtask?.startPosition).toBe('0/16B7748');
+    expect(w.reverseStart()).toEqual({ type: 'start-replication', position: '0/16B7748' });
+    expect((await w.project(p.id)).status).toBe('RELEASED');
+    expect(slots.slots.size).toBe(0);
+    expect(w.fake.tasks.size + w.fake.endpoints.size).toBe(0);
   });
 
   it('a resume right after a pause, while DMS is still stopping the task, restarts it once stopped: the sync runs again', async () => {

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { DmsCleanupPending, DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
 import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
 import { fakeDmsClients } from '../../shared/adapters/engine/dms/fake-dms-mock';
+import { MemoryReplicationSlots, type ReplicationSlots } from '../../shared/adapters/engine/dms/slots';
 import type { DataSourceRecord } from '../../shared/domain/data-source';
 import type { MigrationType } from '../../shared/domain/project';
 import type { SubtaskType } from '../../shared/domain/subtasks';
@@ -33,13 +34,13 @@ const LOAD_AND_SYNC: MigrationType = { ...ALL, structureMigration: false, fullVe
 const idFor = (kind: string) => `mig-${createHash('sha256').update(PROJECT).digest('hex').slice(0, 20)}-${kind}`;
 const arnFor = (type: 'task' | 'endpoint', kind: string) => `arn:aws:dms:eu-west-1:123456789012:${type}:${idFor(kind)}`;
 
-function setup(dataSources: Record<string, DataSourceRecord> = { 'ds-src': source, 'ds-dst': destination }) {
+function setup(dataSources: Record<string, DataSourceRecord> = { 'ds-src': source, 'ds-dst': destination }, slots?: ReplicationSlots) {
   const fake = new FakeDms();
   const clients = fakeDmsClients(fake);
   let now = Date.parse('2026-05-01T09:00:00Z');
   const engine = new DmsMigrationEngine(
     { replicationInstanceArn: INSTANCE, replicationInstanceId: 'migration-instance', accessRoleArn: ROLE, now: () => now },
-    { resolveDataSource: async (id) => dataSources[id], dms: () => clients.dms, cloudwatch: () => clients.cloudwatch },
+    { resolveDataSource: async (id) => dataSources[id], dms: () => clients.dms, cloudwatch: () => clients.cloudwatch, ...(slots ? { slots } : {}) },
   );
   return { fake, engine, ...clients, setNow: (iso: string) => (now = Date.parse(iso)) };
 }
@@ -552,7 +553,7 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
 
     // Assess
     expect(first).toMatchObject({ done: false, detail: { forwardTask: 'stopping' } });
-    expect(second).toMatchObject({ done: true, detail: { forwardTask: 'stopped', writeStop: '2026-05-01T09:00:00' } });
+    expect(second).toMatchObject({ done: true, detail: { forwardTask: 'stopped', writeStop: '2026-05-01T09:00:00', reverseStartPosition: '2026-05-01T09:00:00' } });
     expect(other).toEqual({ done: true });
     expect(fake.taskById(idFor('fwd'))).toBeDefined(); // kept: the reverse sync starts from its write stop
   });
@@ -612,6 +613,126 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
 
     // Assess
     expect(inputsOf(dmsMock, ListTagsForResourceCommand)).toEqual([{ ResourceArnList: [arnFor('task', 'fwd'), arnFor('task', 'verify')] }]);
+  });
+});
+
+describe('AWS DMS engine: reverse sync from a PostgreSQL destination (native LSN start on a slot made at the write stop)', () => {
+  const pgDestination: DataSourceRecord = { ...destination, name: 'shop-pg-new', engine: 'postgresql', port: 5432 };
+  const m = { ...LOAD_AND_SYNC, reverseIncrementalSync: true };
+  const SLOT = () => idFor('rev').replace(/-/g, '_');
+
+  async function switchedOver(slots?: MemoryReplicationSlots) {
+    const s = setup({ 'ds-src': source, 'ds-dst': pgDestination }, slots);
+    await s.engine.startJob(spec('FULL_MIGRATION', { migrationType: m }));
+    s.fake.advance();
+    await s.engine.pollJob(spec('FULL_MIGRATION', { migrationType: m }));
+    s.fake.advance(6);
+    return s;
+  }
+
+  it('STOP_FORWARD_SYNC makes the slot only once the forward task has stopped, and answers its LSN as the reverse start position', async () => {
+    // Prepare
+    const slots = new MemoryReplicationSlots();
+    const { engine, fake, dmsMock } = await switchedOver(slots);
+    slots.write('ds-dst', 0x2000); // the destination's log has moved on while the forward sync applied
+
+    // Act
+    const whileStopping = await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    const slotsWhileStopping = slots.slots.size;
+    fake.advance(); // stopping → stopped
+    const stopped = await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    slots.write('ds-dst'); // the operator's first writes on the destination
+    const again = await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+
+    // Assess
+    expect(whileStopping).toMatchObject({ done: false, detail: { forwardTask: 'stopping' } });
+    expect(slotsWhileStopping).toBe(0);
+    expect(stopped).toMatchObject({ done: true, detail: { forwardTask: 'stopped', reverseStartPosition: '0/16B5748', reverseSlot: SLOT() } });
+    expect(again.detail).toMatchObject({ reverseStartPosition: '0/16B5748' }); // kept: a retried step never moves it past a write
+    expect(slots.calls.filter((c) => c.op === 'ensure')).toEqual([{ op: 'ensure', dataSourceId: 'ds-dst', slotName: SLOT() }]);
+    expect(fake.tagsOf(arnFor('task', 'fwd'))).toMatchObject({ 'migctl-write-stop': '0/16B5748', 'migctl-reverse-slot': SLOT() });
+    expect(inputsOf(dmsMock, AddTagsToResourceCommand)).toContainEqual({ ResourceArn: arnFor('endpoint', 'dst'), Tags: [{ Key: 'migctl-reverse-slot', Value: SLOT() }] });
+  });
+
+  it('the reverse source endpoint names the slot (test-decoding) and the first start carries CdcStartPosition = that LSN', async () => {
+    // Prepare
+    const slots = new MemoryReplicationSlots();
+    const { engine, fake, dmsMock } = await switchedOver(slots);
+    await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    fake.advance();
+    const { detail } = await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    const lsn = String(detail?.reverseStartPosition);
+
+    // Act
+    await engine.startJob(spec('REVERSE_INCREMENTAL_SYNC', { migrationType: m, startPosition: lsn }));
+    fake.advance(); // creating → ready
+    const started = await engine.resumeJob(spec('REVERSE_INCREMENTAL_SYNC', { migrationType: m, startPosition: lsn }));
+
+    // Assess
+    expect(lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    expect(started.state).toBe('RUNNING');
+    expect(inputsOf(dmsMock, CreateEndpointCommand).find((e) => e.EndpointIdentifier === idFor('rsrc'))).toEqual({
+      EndpointIdentifier: idFor('rsrc'),
+      ResourceIdentifier: idFor('rsrc'),
+      EndpointType: 'source',
+      EngineName: 'postgres',
+      DatabaseName: 'shop',
+      PostgreSQLSettings: { SlotName: SLOT(), PluginName: 'test-decoding', SecretsManagerAccessRoleArn: ROLE, SecretsManagerSecretId: DST_SECRET },
+      Tags: [
+        { Key: 'migctl-project', Value: PROJECT },
+        { Key: 'migctl-data-source', Value: 'ds-dst' },
+      ],
+    });
+    expect(inputsOf(dmsMock, CreateReplicationTaskCommand).at(-1)).toMatchObject({ ReplicationTaskIdentifier: idFor('rev'), MigrationType: 'cdc', SourceEndpointArn: arnFor('endpoint', 'rsrc') });
+    expect(inputsOf(dmsMock, StartReplicationTaskCommand).at(-1)).toEqual({ ReplicationTaskArn: arnFor('task', 'rev'), StartReplicationTaskType: 'start-replication', CdcStartPosition: lsn });
+  });
+
+  it('without a position reader the reverse sync fails with DMS_NO_WRITE_STOP_POSITION (never a start time DMS refuses for PostgreSQL) and creates no task', async () => {
+    // Prepare
+    const { engine, fake, dmsMock } = await switchedOver();
+    await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    fake.advance();
+    const step = await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+
+    // Act
+    const reverse = await engine.startJob(spec('REVERSE_INCREMENTAL_SYNC', { migrationType: m }));
+
+    // Assess
+    expect(step.detail).not.toHaveProperty('reverseStartPosition');
+    expect(reverse).toMatchObject({ state: 'FAILED', error: { code: 'DMS_NO_WRITE_STOP_POSITION' } });
+    expect(reverse.error?.message).toMatch(/PostgreSQL source takes no cdc start time/);
+    expect(inputsOf(dmsMock, CreateReplicationTaskCommand).map((t) => t.ReplicationTaskIdentifier)).not.toContain(idFor('rev'));
+  });
+
+  it('release drops the slot before the endpoints go, waiting while it is still in use; also when the reverse sync never started', async () => {
+    // Prepare
+    const slots = new MemoryReplicationSlots();
+    const { engine, fake } = await switchedOver(slots);
+    await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    fake.advance();
+    await engine.switchoverStep(spec('FORWARD_SWITCHOVER', { migrationType: m }), 'STOP_FORWARD_SYNC');
+    const slot = slots.slots.get(SLOT());
+    if (!slot) throw new Error('no slot made');
+    slot.active = true; // a consumer has not let go of it yet
+    // The release stops every subtask's job; the reverse one never had a task.
+    const release = () => engine.stopJob(spec('REVERSE_INCREMENTAL_SYNC', { run: 2 })).catch((e: unknown) => e);
+
+    // Act
+    const first = await release(); // deletes the forward task
+    fake.advance(); // deleting → gone
+    const held = await release(); // no task left; the slot is in use: endpoints stay
+    const endpointsWhileHeld = fake.endpoints.size;
+    slot.active = false;
+    const done = await release();
+
+    // Assess
+    expect(first).toBeInstanceOf(DmsCleanupPending);
+    expect(held).toBeInstanceOf(DmsCleanupPending);
+    expect((held as DmsCleanupPending).remaining).toEqual([`slot ${SLOT()}`]);
+    expect(endpointsWhileHeld).toBe(2);
+    expect(done).toBeUndefined();
+    expect(slots.slots.size).toBe(0);
+    expect(fake.endpoints.size).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  CreateEndpointCommand,
   CreateReplicationConfigCommand,
   CreateReplicationTaskCommand,
   DeleteReplicationConfigCommand,
@@ -14,6 +15,7 @@ import { replicationView } from '../../shared/adapters/engine/dms/backend';
 import { cdcPosition, DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
 import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
 import { fakeDmsClients } from '../../shared/adapters/engine/dms/fake-dms-mock';
+import { MemoryReplicationSlots } from '../../shared/adapters/engine/dms/slots';
 import type { DataSourceRecord } from '../../shared/domain/data-source';
 import type { MigrationType } from '../../shared/domain/project';
 import type { SubtaskType } from '../../shared/domain/subtasks';
@@ -29,13 +31,13 @@ const SYNC: MigrationType = { structureMigration: false, fullMigration: true, in
 const idFor = (kind: string) => `mig-${createHash('sha256').update(PROJECT).digest('hex').slice(0, 20)}-${kind}`;
 const configArn = (kind: string) => `arn:aws:dms:eu-west-1:123456789012:replication-config:${idFor(kind)}`;
 
-function setup() {
+function setup(dest: DataSourceRecord = destination, slots?: MemoryReplicationSlots) {
   const fake = new FakeDms();
   const clients = fakeDmsClients(fake);
   let now = Date.parse('2026-05-01T09:00:00Z');
   const engine = new DmsMigrationEngine(
     { serverless: { maxCapacityUnits: 8, minCapacityUnits: 2, subnetGroupId: 'mig-subnets', securityGroupIds: ['sg-0123456789abcdef0'] }, accessRoleArn: ROLE, now: () => now },
-    { resolveDataSource: async (id) => ({ 'ds-src': source, 'ds-dst': destination })[id], dms: () => clients.dms, cloudwatch: () => clients.cloudwatch },
+    { resolveDataSource: async (id) => ({ 'ds-src': source, 'ds-dst': dest })[id], dms: () => clients.dms, cloudwatch: () => clients.cloudwatch, ...(slots ? { slots } : {}) },
   );
   return { fake, engine, ...clients, setNow: (iso: string) => (now = Date.parse(iso)) };
 }
@@ -114,9 +116,13 @@ describe('AWS DMS engine, serverless mode', () => {
     expect(resumed.state).toBe('RUNNING');
   });
 
-  it('the reverse replication starts at the write-stop position; release deletes every config, then the endpoints', async () => {
+  it.each([
+    ['a MySQL destination: the write-stop time', 'mysql', '2026-05-01T11:30:05'],
+    ['a PostgreSQL destination: the LSN of the slot made at the write stop', 'postgresql', '0/16B3748'],
+  ] as const)('the reverse replication starts at the write-stop position (%s); release deletes every config, then the endpoints', async (_what, engineName, position) => {
     // Prepare
-    const { engine, fake, dmsMock, setNow } = setup();
+    const slots = new MemoryReplicationSlots();
+    const { engine, fake, dmsMock, setNow } = setup({ ...destination, engine: engineName }, slots);
     await engine.startJob(spec('FULL_MIGRATION'));
     fake.advance(6);
     await engine.pollJob(spec('INCREMENTAL_SYNC'));
@@ -125,6 +131,7 @@ describe('AWS DMS engine, serverless mode', () => {
     // Act
     await engine.switchoverStep(spec('FORWARD_SWITCHOVER'), 'STOP_FORWARD_SYNC');
     fake.advance();
+    await engine.switchoverStep(spec('FORWARD_SWITCHOVER'), 'STOP_FORWARD_SYNC'); // polled again: done once stopped
     await engine.startJob(spec('REVERSE_INCREMENTAL_SYNC'));
     fake.advance();
     await engine.pauseJob(spec('REVERSE_INCREMENTAL_SYNC'));
@@ -137,7 +144,11 @@ describe('AWS DMS engine, serverless mode', () => {
     }
 
     // Assess
-    expect(inputsOf(dmsMock, StartReplicationCommand).at(-1)).toEqual({ ReplicationConfigArn: configArn('rev'), StartReplicationType: 'start-replication', CdcStartPosition: '2026-05-01T11:30:05' });
+    expect(inputsOf(dmsMock, StartReplicationCommand).at(-1)).toEqual({ ReplicationConfigArn: configArn('rev'), StartReplicationType: 'start-replication', CdcStartPosition: position });
+    const reverseSource = inputsOf(dmsMock, CreateEndpointCommand).find((e) => e.EndpointIdentifier === idFor('rsrc'));
+    if (engineName === 'postgresql') expect(reverseSource?.PostgreSQLSettings).toMatchObject({ SlotName: idFor('rev').replace(/-/g, '_'), PluginName: 'test-decoding' });
+    else expect(reverseSource?.MySQLSettings).not.toHaveProperty('SlotName');
+    expect(slots.slots.size).toBe(0); // made at the write stop for PostgreSQL, dropped at release
     expect(inputsOf(dmsMock, CreateReplicationConfigCommand).at(-1)).toMatchObject({ ReplicationConfigIdentifier: idFor('rev'), ReplicationType: 'cdc' });
     expect(inputsOf(dmsMock, DeleteReplicationConfigCommand).map((i) => i.ReplicationConfigArn).sort()).toEqual([configArn('fwd'), configArn('rev')].sort());
     expect(fake.tasks.size).toBe(0);

@@ -107,16 +107,28 @@ const STEP_WORK: Partial<Record<SwitchoverStepName, StepWork>> = {
     }
     return succeed(progress);
   },
-  /** Stops the forward sync for good (the engine drops its change stream; every source's). */
-  STOP_FORWARD_SYNC: async ({ deps, p, now, syncs, succeed }) => {
+  /**
+   * Stops the forward sync for good (the engine drops its change stream; every source's). Then the
+   * engine's own part of the step, polled until done (e.g. AWS DMS: until the forward task has really
+   * stopped applying; there it also captures where the reverse sync starts, which is recorded on the
+   * REVERSE_INCREMENTAL_SYNC subtask and passed on its job spec). The operator's writes on the
+   * destination come after this step, so a position captured here misses none of them.
+   */
+  STOP_FORWARD_SYNC: async ({ deps, p, input, now, syncs, succeed }) => {
     const set: PathValue[] = [];
     for (const j of syncs) {
       const status = await deps.engine.stopJob(j.ref);
       if (status) set.push(...syncProgress(p, j, status));
       if (j.part !== undefined) set.push({ path: partPath(p, 'INCREMENTAL_SYNC', j.part, 'status'), value: 'SUCCEEDED' }, { path: partPath(p, 'INCREMENTAL_SYNC', j.part, 'finishedAt'), value: now });
     }
+    const work = await deps.engine.switchoverStep?.(jobSpec(p, 'FORWARD_SWITCHOVER', input.run), 'STOP_FORWARD_SYNC');
+    if (work && !work.done) return waiting(input);
+    const position = work?.detail?.reverseStartPosition;
+    const reverse: PathValue[] =
+      typeof position === 'string' && position && p.subtasks.some((x) => x.type === 'REVERSE_INCREMENTAL_SYNC') ? [{ path: subtaskPath(p, 'REVERSE_INCREMENTAL_SYNC', 'startPosition'), value: position }] : [];
     return succeed([
       ...set,
+      ...reverse,
       { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'status'), value: 'SUCCEEDED' },
       { path: subtaskPath(p, 'INCREMENTAL_SYNC', 'finishedAt'), value: now },
     ]);

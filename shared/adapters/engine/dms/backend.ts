@@ -150,6 +150,14 @@ export class ServerlessBackend implements ReplicationBackend {
     return this.api.replicationTableStatistics(arn);
   }
 
+  /**
+   * UNCONFIRMED: the CloudWatch dimension DMS Serverless publishes CDCLatencySource/Target under is
+   * assumed to be `ReplicationConfigId` (the config's identifier). The DMS metrics reference
+   * (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Monitoring.html) could not be checked from
+   * the sources available when this was written; check it (or ListMetrics on AWS/DMS in an account with
+   * a running serverless replication) before relying on `caughtUp` in serverless mode: a wrong name
+   * reads as "no recent point", so the switchover's write-stop confirmation would wait forever.
+   */
   cdcLag(task: ReplicationTask, nowMs: number) {
     return this.api.cdcLag([{ Name: 'ReplicationConfigId', Value: task.ReplicationTaskIdentifier ?? '' }], nowMs);
   }

@@ -5,8 +5,10 @@ import type { SubtaskType, SwitchoverStepName } from '../../../domain/subtasks';
 import type { JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
 import { InstanceBackend, ServerlessBackend, type ReplicationBackend, type ServerlessConfig } from './backend';
 import { DmsApi, getCloudWatchClient, getDmsClient, isAlreadyExists, type ClientSource } from './dms-api';
-import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
+import type { DmsStateChange } from './events';
+import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, resourceIdOf, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
 import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, targetTablePrepMode, taskSettings, type EndpointRole } from './mapping';
+import { isLsn, slotNameOf, type ReplicationSlots } from './slots';
 import { fullLoadDone, hasRun, isIdle, isStoppable, jobStatusOf, phaseOf, TAG, type Tags } from './status';
 
 /**
@@ -17,7 +19,8 @@ import { fullLoadDone, hasRun, isIdle, isStoppable, jobStatusOf, phaseOf, TAG, t
  *    FULL_MIGRATION and INCREMENTAL_SYNC are views of this one task);
  *  - `verify`: a validation-only full-load task (FULL_VERIFICATION);
  *  - `rev`: a cdc task from the destination back to the source, started at the write-stop position
- *    recorded when STOP_FORWARD_SYNC stopped the forward task (REVERSE_INCREMENTAL_SYNC).
+ *    recorded when STOP_FORWARD_SYNC stopped the forward task (REVERSE_INCREMENTAL_SYNC): a time, or
+ *    for a PostgreSQL destination the LSN of a logical slot made then (DMS takes no start time there).
  * Endpoints are made on a project's first start and removed with its last task. Every call reads
  * DMS first (describe, then create only what is absent), so a retried call changes nothing twice.
  * What DMS cannot say (that a stop was a pause, which run owns a task) is kept in task tags.
@@ -44,6 +47,12 @@ export interface DmsEngineDeps {
   resolveDataSource: (id: string) => Promise<DataSourceRecord | undefined>;
   dms?: ClientSource<DatabaseMigrationServiceClient>;
   cloudwatch?: ClientSource<CloudWatchClient>;
+  /**
+   * The position reader for a PostgreSQL destination: makes (and at release drops) the logical slot the
+   * reverse task reads from. Absent: a reverse sync from a PostgreSQL destination fails with
+   * DMS_NO_WRITE_STOP_POSITION (DMS takes no cdc start time from a PostgreSQL source).
+   */
+  slots?: ReplicationSlots;
 }
 
 /** A stopped-for-good task is not gone yet (DMS stops and deletes asynchronously): the caller retries later. */
@@ -212,8 +221,54 @@ export class DmsMigrationEngine implements MigrationEngine {
     const view = await this.view(spec.projectId);
     const fwd = view.tasks.get('fwd');
     const done = !fwd || fwd.Status === 'stopped' || fwd.Status === 'failed' || fwd.Status === 'deleting';
+    const start = done && fwd && spec.migrationType.reverseIncrementalSync ? await this.captureReverseStart(spec, view, fwd) : undefined;
     const writeStop = fwd ? this.tagsOf(view, fwd)[TAG.writeStop] : undefined;
-    return { done, detail: { forwardTask: fwd?.Status ?? 'gone', ...(writeStop ? { writeStop } : {}), ...(status?.checkpoint ? { checkpoint: status.checkpoint } : {}) } };
+    return {
+      done,
+      detail: {
+        forwardTask: fwd?.Status ?? 'gone',
+        ...(writeStop ? { writeStop } : {}),
+        ...(start ? { reverseStartPosition: start.position, ...(start.slot ? { reverseSlot: start.slot } : {}) } : {}),
+        ...(status?.checkpoint ? { checkpoint: status.checkpoint } : {}),
+      },
+    };
+  }
+
+  /**
+   * Where the reverse sync will start, captured once the forward task has stopped applying (so nothing
+   * it applied is read back) and before the operator writes on the destination. A PostgreSQL destination
+   * takes no start time: a logical slot is made there and its consistent LSN is the position (kept on
+   * the forward task, and the slot's name on the destination endpoint, so a release drops it even if
+   * the reverse sync never starts). Any other destination: the time of the forward task's stop.
+   */
+  private async captureReverseStart(spec: JobSpec, view: ProjectView, fwd: ReplicationTask): Promise<{ position: string; slot?: string } | undefined> {
+    const tags = this.tagsOf(view, fwd);
+    const recorded = tags[TAG.writeStop];
+    if (tags[TAG.reverseSlot] && recorded && isLsn(recorded)) return { position: recorded, slot: tags[TAG.reverseSlot] };
+    const dest = await this.deps.resolveDataSource(spec.destinationId);
+    if (dest?.engine !== 'postgresql') return recorded ? { position: cdcPosition(recorded) } : undefined;
+    if (!this.deps.slots) return undefined; // the reverse task fails with DMS_NO_WRITE_STOP_POSITION, saying why
+    const slot = this.slotOf(spec.projectId);
+    const { lsn } = await this.deps.slots.ensure(dest, slot);
+    const [endpoint] = await this.api.endpoints([this.idOf(spec.projectId, 'dst')]);
+    if (endpoint?.EndpointArn) await this.api.addTags(endpoint.EndpointArn, { [TAG.reverseSlot]: slot });
+    await this.setTags(view, fwd, { [TAG.writeStop]: lsn, [TAG.reverseSlot]: slot });
+    return { position: lsn, slot };
+  }
+
+  /** The logical slot of a project's reverse sync on a PostgreSQL destination. */
+  slotOf(projectId: string): string {
+    return slotNameOf(this.idOf(projectId, 'rev'));
+  }
+
+  /**
+   * The project a forwarded DMS state change belongs to (its replication's `migctl-project` tag; one
+   * ListTagsForResource call), or undefined when it is not one of this engine's replications.
+   */
+  async projectOfStateChange(change: DmsStateChange): Promise<string | undefined> {
+    if (!resourceIdOf(change.arn).startsWith(`${this.prefix}-`)) return undefined;
+    if ((change.kind === 'replication') !== (this.backend.mode === 'serverless')) return undefined;
+    return (await this.api.tagsOf([change.arn])).get(change.arn)?.[TAG.project];
   }
 
   /**
@@ -323,20 +378,18 @@ export class DmsMigrationEngine implements MigrationEngine {
     if (!sourceId) throw new DmsUnsupported('DMS_UNKNOWN_DATA_SOURCE', `job ${spec.jobId} names no source`);
     // One DMS task reads one source endpoint: a project-wide job of a multi-source project has no DMS equivalent here.
     if (spec.sourceIds.length > 1) throw new DmsUnsupported('DMS_MULTI_SOURCE', `job ${spec.jobId} reads ${spec.sourceIds.length} sources; the aws-dms engine runs one source per project`);
+    const reverse = kind === 'rev' ? await this.reverseStart(spec, view) : undefined;
     const ends =
       kind === 'rev'
         ? await this.ensureEndpoints(spec.projectId, [
-            { kind: 'rsrc', dataSourceId: spec.destinationId, role: 'source' },
+            { kind: 'rsrc', dataSourceId: spec.destinationId, role: 'source', ...(reverse?.slot ? { settings: { SlotName: reverse.slot, PluginName: 'test-decoding' } } : {}) },
             { kind: 'rdst', dataSourceId: sourceId, role: 'target' },
           ])
         : await this.ensureEndpoints(spec.projectId, [
             { kind: 'src', dataSourceId: sourceId, role: 'source' },
             { kind: 'dst', dataSourceId: spec.destinationId, role: 'target' },
           ]);
-    const cdcStart = kind === 'rev' ? this.writeStopPositionOf(view) : undefined;
-    if (kind === 'rev' && !cdcStart) {
-      throw new DmsUnsupported('DMS_NO_WRITE_STOP_POSITION', `project ${spec.projectId}: the forward sync has no recorded stop, so the reverse sync has no start position`);
-    }
+    const cdcStart = reverse?.position;
     const id = this.idOf(spec.projectId, kind);
     const tags: Tags = {
       [TAG.project]: spec.projectId,
@@ -370,6 +423,27 @@ export class DmsMigrationEngine implements MigrationEngine {
   }
 
   /**
+   * The reverse task's CdcStartPosition: the one on its job spec (recorded on the subtask at
+   * STOP_FORWARD_SYNC), else the forward task's write stop. A PostgreSQL destination (the reverse
+   * source) needs an LSN and the slot it belongs to (DMS takes no start time from PostgreSQL).
+   */
+  private async reverseStart(spec: JobSpec, view: ProjectView): Promise<{ position: string; slot?: string }> {
+    const position = spec.startPosition ? cdcPosition(spec.startPosition) : this.writeStopPositionOf(view);
+    const dest = await this.deps.resolveDataSource(spec.destinationId);
+    if (dest?.engine === 'postgresql') {
+      if (!position || !isLsn(position)) {
+        throw new DmsUnsupported(
+          'DMS_NO_WRITE_STOP_POSITION',
+          `project ${spec.projectId}: a PostgreSQL source takes no cdc start time; the reverse sync needs the LSN of the logical slot made at STOP_FORWARD_SYNC${this.deps.slots ? '' : ' (this engine has no position reader for PostgreSQL)'}, and has ${position ?? 'none'}`,
+        );
+      }
+      return { position, slot: this.slotOf(spec.projectId) };
+    }
+    if (!position) throw new DmsUnsupported('DMS_NO_WRITE_STOP_POSITION', `project ${spec.projectId}: the forward sync has no recorded stop, so the reverse sync has no start position`);
+    return { position };
+  }
+
+  /**
    * Where the reverse sync starts: the position recorded on the forward task when STOP_FORWARD_SYNC
    * stopped it (tag), else the time DMS recorded for its stop; as a CdcStartPosition.
    */
@@ -382,7 +456,7 @@ export class DmsMigrationEngine implements MigrationEngine {
     return stopped ? cdcPosition(stopped.toISOString()) : undefined;
   }
 
-  private async ensureEndpoints(projectId: string, wanted: { kind: EndpointKind; dataSourceId: string; role: EndpointRole }[]): Promise<Map<EndpointKind, string>> {
+  private async ensureEndpoints(projectId: string, wanted: { kind: EndpointKind; dataSourceId: string; role: EndpointRole; settings?: Record<string, string> }[]): Promise<Map<EndpointKind, string>> {
     const ids = wanted.map((w) => this.idOf(projectId, w.kind));
     const arns = new Map<EndpointKind, string>();
     const collect = (found: { EndpointIdentifier?: string; EndpointArn?: string }[]) => {
@@ -396,7 +470,7 @@ export class DmsMigrationEngine implements MigrationEngine {
       if (arns.has(w.kind)) continue;
       const ds = await this.deps.resolveDataSource(w.dataSourceId);
       if (!ds) throw new DmsUnsupported('DMS_UNKNOWN_DATA_SOURCE', `data source ${w.dataSourceId} does not exist`);
-      const { EngineName, DatabaseName, settings } = endpointRequest(ds, w.role, this.config.accessRoleArn);
+      const { EngineName, DatabaseName, settings } = endpointRequest(ds, w.role, this.config.accessRoleArn, w.settings);
       const id = this.idOf(projectId, w.kind);
       try {
         const created = await this.api.createEndpoint({
@@ -408,7 +482,7 @@ export class DmsMigrationEngine implements MigrationEngine {
           ...settings,
           Tags: [
             { Key: TAG.project, Value: projectId },
-            { Key: 'migctl-data-source', Value: ds.id },
+            { Key: TAG.dataSource, Value: ds.id },
           ],
         });
         if (created?.EndpointArn) arns.set(w.kind, created.EndpointArn);
@@ -443,10 +517,30 @@ export class DmsMigrationEngine implements MigrationEngine {
       remaining.push(t.ReplicationTaskIdentifier ?? kind);
     }
     if (tasks.length === 0 && !kept) {
-      const endpoints = await this.api.endpoints(['src', 'dst', 'rsrc', 'rdst'].map((k) => this.idOf(projectId, k as EndpointKind)));
-      for (const e of endpoints) if (e.EndpointArn && e.Status !== 'deleting') await this.api.deleteEndpoint(e.EndpointArn);
+      const endpoints = (await this.api.endpoints(['src', 'dst', 'rsrc', 'rdst'].map((k) => this.idOf(projectId, k as EndpointKind)))).filter((e) => e.EndpointArn && e.Status !== 'deleting');
+      const slotHeld = await this.dropReverseSlot(endpoints.map((e) => e.EndpointArn as string));
+      if (slotHeld) remaining.push(slotHeld);
+      else for (const e of endpoints) await this.api.deleteEndpoint(e.EndpointArn as string);
     }
     return remaining;
+  }
+
+  /**
+   * Drops the reverse sync's slot on a PostgreSQL destination (named by the destination endpoint's tag)
+   * before the endpoints go: the tag is what says it exists. Answers the slot while it is still in use
+   * (DMS has not let go of it yet: the endpoints stay and a later call tries again).
+   */
+  private async dropReverseSlot(endpointArns: string[]): Promise<string | undefined> {
+    if (!this.deps.slots || endpointArns.length === 0) return undefined;
+    for (const tags of (await this.api.tagsOf(endpointArns)).values()) {
+      const slot = tags[TAG.reverseSlot];
+      const dsId = tags[TAG.dataSource];
+      if (!slot || !dsId) continue;
+      const ds = await this.deps.resolveDataSource(dsId);
+      if (!ds) continue; // the data source is gone: nothing to connect to
+      if ((await this.deps.slots.drop(ds, slot)) === 'in-use') return `slot ${slot}`;
+    }
+    return undefined;
   }
 }
 

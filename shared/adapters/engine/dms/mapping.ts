@@ -32,7 +32,13 @@ export type EndpointRole = 'source' | 'target';
  * (DMS reads host, port, username and password from it through the access role); DMS refuses clear
  * text credentials next to a secret, so none are sent.
  */
-export function endpointRequest(ds: DataSourceRecord, role: EndpointRole, accessRoleArn: string): { EngineName: string; DatabaseName?: string; settings: Record<string, { SecretsManagerAccessRoleArn: string; SecretsManagerSecretId: string }> } {
+export function endpointRequest(
+  ds: DataSourceRecord,
+  role: EndpointRole,
+  accessRoleArn: string,
+  /** More fields of the engine's settings block (e.g. a PostgreSQL source's SlotName and PluginName). */
+  extra: Record<string, string> = {},
+): { EngineName: string; DatabaseName?: string; settings: Record<string, { SecretsManagerAccessRoleArn: string; SecretsManagerSecretId: string } & Record<string, string>> } {
   const engine = ENGINES[ds.engine];
   if (!engine) throw new DmsUnsupported('DMS_UNSUPPORTED_ENGINE', `AWS DMS has no endpoint engine for '${ds.engine}' (data source ${ds.id})`);
   if (!engine.roles.includes(role)) throw new DmsUnsupported('DMS_UNSUPPORTED_ENGINE', `AWS DMS supports '${ds.engine}' only as ${engine.roles.join(' or ')}, not as ${role} (data source ${ds.id})`);
@@ -40,7 +46,7 @@ export function endpointRequest(ds: DataSourceRecord, role: EndpointRole, access
   return {
     EngineName: engine.name,
     ...(ds.database ? { DatabaseName: ds.database } : {}),
-    settings: { [engine.settings]: { SecretsManagerAccessRoleArn: accessRoleArn, SecretsManagerSecretId: ds.secretArn } },
+    settings: { [engine.settings]: { ...extra, SecretsManagerAccessRoleArn: accessRoleArn, SecretsManagerSecretId: ds.secretArn } },
   };
 }
 

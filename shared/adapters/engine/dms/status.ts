@@ -25,6 +25,13 @@ export const TAG = {
   writeStop: 'migctl-write-stop',
   /** Reverse task: the CdcStartPosition of its first run (the forward task's write stop, copied at creation). */
   startPosition: 'migctl-start-position',
+  /**
+   * Forward task and destination endpoint: the logical replication slot made on a PostgreSQL destination
+   * at STOP_FORWARD_SYNC (the reverse task reads it; a release drops it).
+   */
+  reverseSlot: 'migctl-reverse-slot',
+  /** Endpoint: the data source it was made from. */
+  dataSource: 'migctl-data-source',
 } as const;
 
 export type Tags = Record<string, string>;
