@@ -94,6 +94,7 @@ export async function precheck(spec: Pick<JobSpec, 'sourceIds' | 'destinationId'
   const d = await connect(destConn);
   try {
     const notEmpty = new Set<string>();
+    const missingOn = new Map<string, number>();
     for (const source of sources) {
       const s = await connect(source.conn);
       try {
@@ -110,11 +111,17 @@ export async function precheck(spec: Pick<JobSpec, 'sourceIds' | 'destinationId'
             if (r.rowCount) notEmpty.add(name);
           }
         }
-        item(named('SOURCE_TABLES_EXIST', source.id), missing.length === 0, missing.length ? `missing on the source: ${missing.join(', ')}` : `${tables.length} tables found`);
+        for (const m of missing) missingOn.set(m, (missingOn.get(m) ?? 0) + 1);
+        // With several sources a listed table may be on some of them only (it must be on one: below).
+        item(named('SOURCE_TABLES_EXIST', source.id), many || missing.length === 0, missing.length ? `missing on the source: ${missing.join(', ')}` : `${tables.length} tables found`);
         item(named('PRIMARY_KEYS', source.id), noKey.length === 0, noKey.length ? `without a primary key (refused): ${noKey.join(', ')}` : 'every table has a primary key');
       } finally {
         await s.end().catch(() => {});
       }
+    }
+    if (many) {
+      const nowhere = [...missingOn].filter(([, n]) => n === sources.length).map(([t]) => t);
+      item('TABLES_ON_SOME_SOURCE', nowhere.length === 0, nowhere.length ? `on no source: ${nowhere.join(', ')}` : 'every table is on at least one source');
     }
     item('DESTINATION_TABLES_EMPTY', notEmpty.size === 0, notEmpty.size ? `not empty on the destination: ${[...notEmpty].join(', ')}` : 'destination tables are absent or empty');
   } finally {

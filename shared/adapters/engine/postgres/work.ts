@@ -58,12 +58,16 @@ async function prepareTables(ctx: WorkContext, readSide: pg.Pool, estimate: bool
   if (!rows.length) {
     const wanted = spec(ctx).tables ?? (await listTables(readSide));
     const infos: TableInfo[] = [];
+    // One source's part of a multi-source project moves the listed tables its source has.
+    const partial = isSourcePart(spec(ctx)) && readSide === ctx.source;
     for (const t of wanted) {
       const info = await describeTable(readSide, t);
+      if (!info && partial) continue;
       if (!info) throw new JobFailure('TABLE_NOT_FOUND', `table ${t.schema}.${t.table} does not exist on the source`);
       if (!info.key.length) throw new JobFailure('NO_PRIMARY_KEY', `table ${t.schema}.${t.table} has no primary key: it cannot be migrated by key`);
       infos.push(info);
     }
+    if (!infos.length) throw new JobFailure('TABLE_NOT_FOUND', `source ${spec(ctx).sourceIds[0]} has none of the project's tables`);
     const withEstimates = [];
     for (const i of infos) withEstimates.push({ schema: i.schema, table: i.table, rowsEstimated: estimate ? await estimateRows(readSide, i) : 0 });
     await initTableRows(ctx.dest, ctx.job.jobId, withEstimates);
@@ -102,7 +106,7 @@ export async function runStructure(ctx: WorkContext): Promise<void> {
 /**
  * Every source's tables, each once: the first source to have a table (in the job's source order) gives
  * its shape; another source's table of the same name must have the same key and columns (types included)
- * to merge into it. With a table list, every source must have every table. Returns, per table, its
+ * to merge into it. A listed table must be on at least one source. Returns, per table, its
  * description (from the first source) and the sources that have it.
  */
 async function sourcesOfTables(ctx: WorkContext): Promise<Map<string, { info: TableInfo; first: { id: string; pool: pg.Pool }; sources: string[] }>> {
@@ -112,7 +116,7 @@ async function sourcesOfTables(ctx: WorkContext): Promise<Map<string, { info: Ta
     for (const t of wanted) {
       const name = `${t.schema}.${t.table}`;
       const info = await describeTable(s.pool, t);
-      if (!info) throw new JobFailure('TABLE_NOT_FOUND', `table ${name} does not exist on source ${s.id}`);
+      if (!info) continue; // a listed table may be on some sources only
       if (!info.key.length) throw new JobFailure('NO_PRIMARY_KEY', `table ${name} of source ${s.id} has no primary key: it cannot be migrated by key`);
       const seen = out.get(name);
       if (!seen) {
@@ -124,6 +128,8 @@ async function sourcesOfTables(ctx: WorkContext): Promise<Map<string, { info: Ta
       seen.sources.push(s.id);
     }
   }
+  const missing = (spec(ctx).tables ?? []).filter((t) => !out.has(`${t.schema}.${t.table}`));
+  if (missing.length) throw new JobFailure('TABLE_NOT_FOUND', `table ${missing.map((t) => `${t.schema}.${t.table}`).join(', ')} does not exist on any source`);
   return out;
 }
 
