@@ -53,6 +53,8 @@ beforeAll(async () => {
   await src2.connect();
   await src2.query('CREATE SCHEMA app; CREATE TABLE app.shards (id bigint PRIMARY KEY, region text NOT NULL, qty integer)');
   await src2.query("INSERT INTO app.shards SELECT g, 'us', g FROM generate_series(100001, 100900) g");
+  await pair.sql('src', "CREATE TABLE app.dup (id bigint PRIMARY KEY, v text); INSERT INTO app.dup SELECT g, 'a' FROM generate_series(1, 300) g");
+  await src2.query("CREATE TABLE app.dup (id bigint PRIMARY KEY, v text); INSERT INTO app.dup SELECT g, 'b' FROM generate_series(1001, 1300) g; INSERT INTO app.dup VALUES (7, 'b')");
   const r = await call('POST', '/data-sources', { body: { name: 'cp-src-b', engine: 'postgresql', host: '127.0.0.1', port: pair.source.port, username: 'postgres', database: DB_B } });
   if (r.status !== 201) throw new Error(`data source: ${r.status} ${JSON.stringify(r.body)}`);
   source2 = r.body.id as string;
@@ -184,6 +186,30 @@ describe('a project on the real PostgreSQL engine, through the control plane', (
     expect(resumed.status).toBe(200);
     expect(await dest()).toHaveLength(1200 + 900 + 2);
     expect(subtask(verified, 'FULL_VERIFICATION').progress).toMatchObject({ mismatches: 0 });
+    expect(released.body.status).toBe('RELEASED');
+    expect(await slots('src')).toBe(0);
+  }, 600_000);
+
+  it('a key both sources have fails the part of the source that copies it second, naming table and key; the other source\'s row stays', async () => {
+    // Prepare: id 7 is on both sources
+    const body = { name: 'dup', sourceIds: [ds.sourceId, source2], destinationId: ds.destinationId, migrationType: { ...ALL, reverseIncrementalSync: false, fullVerification: false }, tables: [{ schema: 'app', table: 'dup' }] };
+    const created = await call('POST', '/projects', { body });
+    const id = created.body.id as string;
+    const parts = (p: Record<string, any>) => subtask(p, 'FULL_MIGRATION').sources as Record<string, any>[];
+
+    // Act
+    expect((await post(`/projects/${id}/start`)).status).toBe(200);
+    const failed = await waitForProject(id, (p) => p.status === 'FAILED', 'the run failed', 180_000);
+    const released = await post(`/projects/${id}/release`);
+
+    // Assess: exactly one source lost the race for the key, and its row did not overwrite the winner's
+    const lost = parts(failed).filter((x) => x.status === 'FAILED');
+    expect(lost).toHaveLength(1);
+    const loser = lost[0]?.sourceId as string;
+    const winner = loser === source2 ? ds.sourceId : source2;
+    expect(lost[0]?.lastError).toMatchObject({ code: 'KEY_COLLISION', message: `source ${loser}: table app.dup: key id=7 from source ${loser} is already on the destination from source ${winner} (rows of several sources merged into one table must have distinct keys; nothing was overwritten)` });
+    expect(subtask(failed, 'FULL_MIGRATION').lastError).toMatchObject({ code: 'KEY_COLLISION' });
+    expect(await pair.sql('dst', 'SELECT v FROM app.dup WHERE id = 7')).toEqual([{ v: winner === source2 ? 'b' : 'a' }]);
     expect(released.body.status).toBe('RELEASED');
     expect(await slots('src')).toBe(0);
   }, 600_000);
