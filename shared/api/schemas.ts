@@ -163,18 +163,28 @@ export const CloneProjectBody = /* @__PURE__ */ schema(() =>
   }),
 );
 
+/**
+ * A page size in a query string: decimal digits only (a bare coercion would take `0x10`, `1e1`, ` 16` or
+ * `16.0` as 16, which the contract's integer does not allow), 1 to 100, 50 when absent.
+ */
+const PageLimit = () =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^[0-9]{1,6}$/.test(v) ? Number(v) : v),
+    z.number({ error: 'limit must be a whole number from 1 to 100, in decimal digits' }).int().min(1).max(100).default(50),
+  );
+
 export const ListProjectsQuery = /* @__PURE__ */ schema(() =>
   z.strictObject({
     status: ProjectStatus.optional(),
     label: Label.optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    limit: PageLimit(),
     nextToken: z.string().min(1).max(2048).optional(),
   }),
 );
 
 export const ListQuery = /* @__PURE__ */ schema(() =>
   z.strictObject({
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    limit: PageLimit(),
     nextToken: z.string().min(1).max(2048).optional(),
   }),
 );

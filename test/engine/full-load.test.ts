@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEngine } from '../../shared/adapters/engine/postgres';
 import { DEMO_SCHEMA_SQL } from '../../infra/local/postgres-local';
+import { engineFenceContract } from '../support/engine-fence-contract';
 import { jobSpecFor, migrationType, settled, startPgPair, tableText, waitFor, type PgPair } from '../support/pg-clusters';
 
 /** STRUCTURE_MIGRATION, FULL_MIGRATION (checkpoints, pause/resume, restart) and PROCESS_DATABASE_OBJECTS on real clusters. */
@@ -201,5 +202,34 @@ describe('PostgresEngine: structure and full load', () => {
     expect(await seq('dst')).toEqual(await seq('src'));
     const next = await pair.sql('dst', `INSERT INTO shop.customers (email) VALUES ('new@x') RETURNING id`);
     expect(next[0]?.id).toBe('41');
+  });
+});
+
+describe('PostgreSQL engine: the run fence of the engine port', () => {
+  const table = [{ schema: 'shop', table: 'fence' }];
+  let subjects = 0;
+  beforeAll(async () => {
+    await pair.sql('src', `CREATE TABLE shop.fence (id integer PRIMARY KEY, v text NOT NULL); INSERT INTO shop.fence SELECT g, md5(g::text) FROM generate_series(1, 4000) g`);
+  });
+  engineFenceContract(async () => {
+    // A slow copy (40 rows every 100 ms), so the job is still running whenever the contract looks.
+    const e = engine({ chunkRows: 40, chunkDelayMs: 100 });
+    const project = `p-fence-${++subjects}`;
+    const spec = (run: number) => jobSpecFor(project, 'FULL_MIGRATION', table, TYPE, run);
+    return {
+      engine: e,
+      spec,
+      settle: async () => {},
+      started: async () => {
+        const setup = jobSpecFor(project, 'STRUCTURE_MIGRATION', table, TYPE);
+        await e.startJob(setup);
+        await waitFor(() => e.pollJob(setup), settled, 'structure');
+        await e.startJob(spec(1));
+      },
+      dispose: async () => {
+        await e.stopJob(spec(99));
+        await pair.sql('dst', 'DROP TABLE IF EXISTS shop.fence');
+      },
+    };
   });
 });

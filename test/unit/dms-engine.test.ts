@@ -17,6 +17,7 @@ import type { DataSourceRecord } from '../../shared/domain/data-source';
 import type { MigrationType } from '../../shared/domain/project';
 import type { SubtaskType } from '../../shared/domain/subtasks';
 import type { JobSpec } from '../../shared/ports';
+import { engineFenceContract } from '../support/engine-fence-contract';
 
 const INSTANCE = 'arn:aws:dms:eu-west-1:123456789012:rep:migration-instance';
 const ROLE = 'arn:aws:iam::123456789012:role/dms-secrets-access';
@@ -607,5 +608,23 @@ describe('AWS DMS engine: switchover, reverse and release', () => {
 
     // Assess
     expect(inputsOf(dmsMock, ListTagsForResourceCommand)).toEqual([{ ResourceArnList: [arnFor('task', 'fwd'), arnFor('task', 'verify')] }]);
+  });
+});
+
+describe('AWS DMS engine: the run fence of the engine port', () => {
+  engineFenceContract(async () => {
+    const s = setup();
+    const of = (run: number) => spec('FULL_MIGRATION', { run });
+    return {
+      engine: s.engine,
+      spec: of,
+      settle: async () => s.fake.advance(),
+      started: async () => {
+        await s.engine.startJob(of(1));
+        s.fake.advance();
+        await s.engine.pollJob(of(1));
+        s.fake.advance();
+      },
+    };
   });
 });

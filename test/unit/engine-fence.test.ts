@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { InMemorySimulatedJobStore, SimulatedJobRaced, type SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
+import { InMemorySimulatedJobStore, SimulatedJobRaced, SimulatedMigrationEngine } from '../../shared/adapters/engine/simulated-engine';
 import { jobIdFor } from '../../shared/domain/orchestration';
 import type { ProjectRecord } from '../../shared/domain/project';
 import type { SubtaskType } from '../../shared/domain/subtasks';
-import type { JobRef, MigrationEngine } from '../../shared/ports';
+import type { JobRef, JobSpec, MigrationEngine } from '../../shared/ports';
 import { createDataSource } from '../../shared/usecases/data-sources';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 import { pickNext, pollWork, reconcileRuns, startWork, type Work } from '../../shared/usecases/orchestration';
 import { reconcilePauses } from '../../shared/usecases/reconcile';
 import { createProject } from '../../shared/usecases/projects';
+import { engineFenceContract } from '../support/engine-fence-contract';
 import { memoryDeps } from '../support/memory-deps';
 
 /**
@@ -251,5 +252,13 @@ describe('engine side effects fenced by run', () => {
     expect(second.jobsPaused).toEqual([]);
     expect((await job('INCREMENTAL_SYNC'))?.state).toBe('RUNNING');
     expect((await job('FULL_VERIFICATION'))?.state).toBe('RUNNING');
+  });
+});
+
+describe('simulated engine: the run fence of the engine port', () => {
+  engineFenceContract(async () => {
+    const engine = new SimulatedMigrationEngine({ store: new InMemorySimulatedJobStore(), now: () => Date.parse('2026-05-01T09:00:00Z') });
+    const spec = (run: number): JobSpec => ({ jobId: 'p1.INCREMENTAL_SYNC', projectId: 'p1', subtask: 'INCREMENTAL_SYNC', engine: 'simulated', sourceIds: ['s'], destinationId: 'd', run, tables: null, migrationType: mt });
+    return { engine, spec, settle: async () => {}, started: async () => void (await engine.startJob(spec(1))) };
   });
 });

@@ -67,6 +67,12 @@ describe('handlers (DynamoDB mocked)', () => {
   it.each([
     ['/projects?limit=0'],
     ['/projects?limit=abc'],
+    // Only decimal digits are a limit (Number() would read these as 16, 10, 16 and 16).
+    ['/projects?limit=0x10'],
+    ['/projects?limit=1e1'],
+    ['/projects?limit=%2016'],
+    ['/projects?limit=16.0'],
+    ['/projects/p1/events?limit=0x10'],
     ['/projects?status=DONE'],
     ['/projects?color=red'],
     ['/projects?nextToken=%21%21'],

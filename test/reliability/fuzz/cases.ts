@@ -124,7 +124,7 @@ export const badId = fc.oneof(
 /** Well-formed ids of nothing. */
 export const unknownId = fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).map((s) => `zz${s}`.slice(0, 64)));
 
-const badLimit = fc.constantFrom('-1', '0', '101', '1000000', 'abc', '1.5', '', ' ', '0x10', 'Infinity', 'NaN', '1e400', '-0.5', '\u0661', '٣');
+const badLimit = fc.constantFrom('-1', '0', '101', '1000000', 'abc', '1.5', '', ' ', '0x10', '1e1', ' 16', '16.0', '+16', 'Infinity', 'NaN', '1e400', '-0.5', '\u0661', '٣');
 
 function b64url(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
