@@ -165,7 +165,6 @@ export class PostgresEngine implements MigrationEngine {
   }
 
   async switchoverStep(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }> {
-    const source = await this.pools.get(spec.sourceIds[0] as string);
     const dest = await this.registry(spec);
     if (step === 'PROCESS_DATABASE_OBJECTS') {
       // Every source's deferred objects (the first to have a table creates them; the others find them) and sequences (highest wins).
