@@ -7,6 +7,8 @@ import { connectionOf } from '../../infra/local/local-engines';
 import { call } from '../support/harness';
 import { getProject, post, runSwitchover, subtask, useLocalRuns, waitForProject } from '../support/orchestration';
 import { startPgPair, waitFor, type PgPair } from '../support/pg-clusters';
+import { ensureDatabase } from '../../infra/local/postgres-local';
+import pg from 'pg';
 
 /**
  * A whole project run through the control plane (API handlers, the synthesized state machine on
@@ -19,6 +21,9 @@ const DB = 'cprun';
 let pair: PgPair;
 let engine: PostgresEngine;
 let ds: { sourceId: string; destinationId: string };
+const DB_B = 'cprun_b';
+let src2: pg.Client;
+let source2: string;
 
 const ALL = { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: true };
 const count = async (side: 'src' | 'dst', table: string) => Number((await pair.sql(side, `SELECT count(*) AS n FROM ${table}`))[0]?.n);
@@ -40,9 +45,23 @@ beforeAll(async () => {
     return r.body.id as string;
   };
   ds = { sourceId: await make('cp-src', pair.source.port), destinationId: await make('cp-dst', pair.dest.port) };
+  // A second source: another database on the source cluster, with a table of the same name (the sharded case)
+  await pair.sql('src', 'CREATE TABLE app.shards (id bigint PRIMARY KEY, region text NOT NULL, qty integer)');
+  await pair.sql('src', "INSERT INTO app.shards SELECT g, 'eu', g FROM generate_series(1, 1200) g");
+  await ensureDatabase(pair.source, DB_B);
+  src2 = new pg.Client({ ...pair.conn('src'), database: DB_B });
+  await src2.connect();
+  await src2.query('CREATE SCHEMA app; CREATE TABLE app.shards (id bigint PRIMARY KEY, region text NOT NULL, qty integer)');
+  await src2.query("INSERT INTO app.shards SELECT g, 'us', g FROM generate_series(100001, 100900) g");
+  await pair.sql('src', "CREATE TABLE app.dup (id bigint PRIMARY KEY, v text); INSERT INTO app.dup SELECT g, 'a' FROM generate_series(1, 300) g");
+  await src2.query("CREATE TABLE app.dup (id bigint PRIMARY KEY, v text); INSERT INTO app.dup SELECT g, 'b' FROM generate_series(1001, 1300) g; INSERT INTO app.dup VALUES (7, 'b')");
+  const r = await call('POST', '/data-sources', { body: { name: 'cp-src-b', engine: 'postgresql', host: '127.0.0.1', port: pair.source.port, username: 'postgres', database: DB_B } });
+  if (r.status !== 201) throw new Error(`data source: ${r.status} ${JSON.stringify(r.body)}`);
+  source2 = r.body.id as string;
 }, 300_000);
 
 afterAll(async () => {
+  await src2?.end().catch(() => {});
   await engine?.close();
   await pair?.stop();
 });
@@ -129,5 +148,69 @@ describe('a project on the real PostgreSQL engine, through the control plane', (
     // Delete leaves the databases' data alone.
     expect((await call('DELETE', `/projects/${id}?confirmName=orders`)).status).toBe(204);
     expect(await count('src', 'app.orders')).toBe(2002);
+  }, 600_000);
+
+  it('two sources into one table: both copied and synced, one source paused and resumed alone, verified, and release drops both slots', async () => {
+    // Prepare
+    const TWO = { ...ALL, reverseIncrementalSync: false };
+    const body = { name: 'shards', sourceIds: [ds.sourceId, source2], destinationId: ds.destinationId, migrationType: TWO, tables: [{ schema: 'app', table: 'shards' }] };
+    const created = await call('POST', '/projects', { body });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ engine: 'postgresql', precheck: { status: 'PASSED' } });
+    const id = created.body.id as string;
+    const part = (p: Record<string, any>, sourceId: string) => (subtask(p, 'INCREMENTAL_SYNC').sources as Record<string, any>[]).find((x) => x.sourceId === sourceId);
+    const syncing = (p: Record<string, any>) => part(p, ds.sourceId)?.status === 'RUNNING' && part(p, source2)?.status === 'RUNNING';
+    const union = async () => [...(await pair.sql('src', 'SELECT t::text AS r FROM app.shards t ORDER BY id')), ...(await src2.query('SELECT t::text AS r FROM app.shards t ORDER BY id')).rows].map((x) => x.r);
+    const dest = async () => (await pair.sql('dst', 'SELECT t::text AS r FROM app.shards t ORDER BY id')).map((x) => x.r);
+
+    // Act: start; once both sources sync, pause the second one alone and write on both
+    expect((await post(`/projects/${id}/start`)).status).toBe(200);
+    await waitForProject(id, syncing, 'both sources syncing', 180_000);
+    const pausedOne = await post(`/projects/${id}/pause`, { sources: [source2] });
+    await src2.query("INSERT INTO app.shards VALUES (100901, 'us', 1)");
+    await pair.sql('src', "INSERT INTO app.shards VALUES (1201, 'eu', 1)");
+    await waitFor(() => pair.sql('dst', 'SELECT 1 FROM app.shards WHERE id = 1201'), (r) => r.length === 1, 'the running source\'s change');
+    const whilePaused = await pair.sql('dst', 'SELECT 1 FROM app.shards WHERE id = 100901');
+    const slotsWhilePaused = await slots('src');
+    const resumed = await post(`/projects/${id}/resume`, { sources: [source2] });
+    await waitFor(async () => JSON.stringify(await dest()) === JSON.stringify(await union()), Boolean, 'both sources in the destination');
+    const verified = await waitForProject(id, (p) => subtask(p, 'FULL_VERIFICATION').status === 'SUCCEEDED', 'verification done', 180_000);
+    expect((await post(`/projects/${id}/pause`)).status).toBe(200);
+    const released = await post(`/projects/${id}/release`);
+
+    // Assess
+    expect(pausedOne.status).toBe(200);
+    expect(pausedOne.body.status).toBe('RUNNING');
+    expect(whilePaused).toEqual([]);
+    expect(slotsWhilePaused).toBe(2);
+    expect(resumed.status).toBe(200);
+    expect(await dest()).toHaveLength(1200 + 900 + 2);
+    expect(subtask(verified, 'FULL_VERIFICATION').progress).toMatchObject({ mismatches: 0 });
+    expect(released.body.status).toBe('RELEASED');
+    expect(await slots('src')).toBe(0);
+  }, 600_000);
+
+  it('a key both sources have fails the part of the source that copies it second, naming table and key; the other source\'s row stays', async () => {
+    // Prepare: id 7 is on both sources
+    const body = { name: 'dup', sourceIds: [ds.sourceId, source2], destinationId: ds.destinationId, migrationType: { ...ALL, reverseIncrementalSync: false, fullVerification: false }, tables: [{ schema: 'app', table: 'dup' }] };
+    const created = await call('POST', '/projects', { body });
+    const id = created.body.id as string;
+    const parts = (p: Record<string, any>) => subtask(p, 'FULL_MIGRATION').sources as Record<string, any>[];
+
+    // Act
+    expect((await post(`/projects/${id}/start`)).status).toBe(200);
+    const failed = await waitForProject(id, (p) => p.status === 'FAILED', 'the run failed', 180_000);
+    const released = await post(`/projects/${id}/release`);
+
+    // Assess: exactly one source lost the race for the key, and its row did not overwrite the winner's
+    const lost = parts(failed).filter((x) => x.status === 'FAILED');
+    expect(lost).toHaveLength(1);
+    const loser = lost[0]?.sourceId as string;
+    const winner = loser === source2 ? ds.sourceId : source2;
+    expect(lost[0]?.lastError).toMatchObject({ code: 'KEY_COLLISION', message: `source ${loser}: table app.dup: key id=7 from source ${loser} is already on the destination from source ${winner} (rows of several sources merged into one table must have distinct keys; nothing was overwritten)` });
+    expect(subtask(failed, 'FULL_MIGRATION').lastError).toMatchObject({ code: 'KEY_COLLISION' });
+    expect(await pair.sql('dst', 'SELECT v FROM app.dup WHERE id = 7')).toEqual([{ v: winner === source2 ? 'b' : 'a' }]);
+    expect(released.body.status).toBe('RELEASED');
+    expect(await slots('src')).toBe(0);
   }, 600_000);
 });

@@ -35,6 +35,31 @@ export async function listTables(q: Queryable): Promise<TableRef[]> {
   return r.rows;
 }
 
+/** Every table of several databases (several sources): each once, in schema and name order. */
+export async function unionTables(qs: readonly Queryable[]): Promise<TableRef[]> {
+  const all = new Map<string, TableRef>();
+  for (const q of qs) for (const t of await listTables(q)) all.set(`${t.schema}\u0000${t.table}`, t);
+  return [...all.values()].sort((a, b) => (a.schema === b.schema ? (a.table < b.table ? -1 : a.table > b.table ? 1 : 0) : a.schema < b.schema ? -1 : 1));
+}
+
+/**
+ * Why two sources' tables of the same name cannot share one destination table (undefined: they can):
+ * the same primary key and the same columns with the same types (order and defaults may differ).
+ */
+export function shapeDifference(a: TableInfo, b: TableInfo): string | undefined {
+  if (a.key.join(',') !== b.key.join(',')) return `primary key (${a.key.join(', ')}) vs (${b.key.join(', ')})`;
+  const cols = (t: TableInfo) => new Map(t.columns.filter((c) => c.generated !== 's').map((c) => [c.name, c.type]));
+  const ca = cols(a);
+  const cb = cols(b);
+  for (const [name, type] of ca) {
+    const other = cb.get(name);
+    if (other === undefined) return `column ${name} missing`;
+    if (other !== type) return `column ${name} ${type} vs ${other}`;
+  }
+  for (const name of cb.keys()) if (!ca.has(name)) return `extra column ${name}`;
+  return undefined;
+}
+
 /** The table's columns and primary key; undefined when the table does not exist. */
 export async function describeTable(q: Queryable, t: TableRef): Promise<TableInfo | undefined> {
   const exists = await q.query<{ oid: string | null }>('SELECT to_regclass($1)::oid::text AS oid', [regclassOf(t)]);

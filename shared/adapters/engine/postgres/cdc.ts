@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { TableRef } from '../../../domain/project';
+import { sourceJobIdFor, type JobRef } from '../../../domain/orchestration';
 import type { ColumnInfo, TableInfo } from './catalog';
 import { regclassOf } from './catalog';
 import { ident, lsnToBig, type Queryable } from './connections';
 import { decode, type Change, type RelationMsg, type Transaction } from './pgoutput';
 import { deleteKeys, updateColumns, upsertRows, writableColumns } from './rows';
+import { claimKeys, deleteOwned, ownedBy, truncateOwned, type Owner } from './owners';
 
 /**
  * Change capture with a logical replication slot (pgoutput, read through the SQL interface) and a
@@ -15,11 +17,30 @@ import { deleteKeys, updateColumns, upsertRows, writableColumns } from './rows';
  * transaction again is harmless: rows are upserted and deleted by primary key.
  */
 
-/** Slot and publication name of a project's forward (f) or reverse (r) capture: valid, deterministic, ≤ 63 chars. */
-export function captureName(projectId: string, direction: 'f' | 'r'): string {
-  const clean = projectId.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40);
+/**
+ * Slot and publication name of a project's forward (f) or reverse (r) capture: valid, deterministic, ≤ 63
+ * chars. With `sourceId` (a source's own stream in a multi-source project) a hash of the source id is
+ * added: `mig_f_<project, 30 chars>_<hash of project>_<hash of source>` (≤ 56 chars).
+ */
+export function captureName(projectId: string, direction: 'f' | 'r', sourceId?: string): string {
+  const clean = projectId.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, sourceId === undefined ? 40 : 30);
   const hash = createHash('sha1').update(projectId).digest('hex').slice(0, 8);
-  return `mig_${direction}_${clean}_${hash}`;
+  if (sourceId === undefined) return `mig_${direction}_${clean}_${hash}`;
+  const sh = createHash('sha1').update(`${projectId}\u0000${sourceId}`).digest('hex').slice(0, 10);
+  return `mig_${direction}_${clean}_${hash}_${sh}`;
+}
+
+/** Whether a job is one source's part of a per-source subtask (its id names the source: `${projectId}.${subtask}.${sourceId}`). */
+export const isSourcePart = (ref: Pick<JobRef, 'jobId' | 'projectId' | 'subtask' | 'sourceIds'>): boolean =>
+  ref.sourceIds.length === 1 && ref.jobId === sourceJobIdFor(ref.projectId, ref.subtask, ref.sourceIds[0] as string);
+
+/**
+ * The forward change stream a job reads or owns: the project's one stream for a single-source project
+ * (name unchanged), the source's own stream for one source's part of a multi-source project.
+ */
+export function forwardCapture(ref: Pick<JobRef, 'jobId' | 'projectId' | 'subtask' | 'sourceIds'>): { sourceId: string; name: string } {
+  const sourceId = ref.sourceIds[0] as string;
+  return { sourceId, name: captureName(ref.projectId, 'f', isSourcePart(ref) ? sourceId : undefined) };
 }
 
 export async function slotInfo(q: Queryable, slot: string): Promise<{ confirmed: string | null; active: boolean } | undefined> {
@@ -68,7 +89,22 @@ export interface SyncTable {
   source: TableInfo;
   dest: TableInfo;
   columns: ColumnInfo[];
+  /** A merged destination table (several sources): writes claim keys, deletes touch only the source's own rows. */
+  owner?: Owner;
 }
+
+/** Upserts full rows (claiming their keys first in a merged table). */
+async function putRows(c: pg.PoolClient, st: SyncTable, columns: ColumnInfo[], rows: (string | null)[][]): Promise<void> {
+  if (st.owner) await claimKeys(c, st.owner, rows.map((r) => st.dest.key.map((k) => r[columns.findIndex((x) => x.name === k)] ?? null)));
+  await upsertRows(c, st.dest, columns, rows);
+}
+
+const removeKeys = (c: pg.PoolClient, st: SyncTable, keys: (string | null)[][]) => (st.owner ? deleteOwned(c, st.owner, keys) : deleteKeys(c, st.dest, keys));
+
+const updateSome = (c: pg.PoolClient, st: SyncTable, set: { column: ColumnInfo; value: string | null }[], key: (string | null)[]) => {
+  const o = st.owner;
+  return updateColumns(c, st.dest, set, key, o ? { where: (param) => ownedBy(o, 't', param), value: o.source } : undefined);
+};
 
 export interface SyncContext {
   /** Where the slot lives (the source of the changes). */
@@ -174,11 +210,14 @@ type Pending = { table: SyncTable; kind: 'upsert'; columns: ColumnInfo[]; rows: 
 
 /** TRUNCATE of source relations: the job's tables among them are truncated on the destination too. */
 async function truncateTargets(c: pg.PoolClient, ctx: SyncContext, relids: readonly number[]): Promise<void> {
-  const targets = relids.flatMap((id) => {
+  const sts = relids.flatMap((id) => {
     const rel = ctx.relations.get(id);
     const st = rel && ctx.tables.get(tableKey(rel.schema, rel.table));
-    return st ? [regclassOf(st.dest)] : [];
+    return st ? [st] : [];
   });
+  // A merged table keeps the other sources' rows: only this source's own go.
+  for (const st of sts) if (st.owner) await truncateOwned(c, st.owner);
+  const targets = sts.filter((st) => !st.owner).map((st) => regclassOf(st.dest));
   if (targets.length) await c.query(`TRUNCATE ${targets.join(', ')}`);
 }
 
@@ -195,8 +234,8 @@ async function applyTransaction(c: pg.PoolClient, ctx: SyncContext, t: Transacti
     if (!pending) return;
     const p = pending;
     pending = undefined;
-    if (p.kind === 'upsert') await upsertRows(c, p.table.dest, p.columns, [...p.rows.values()]);
-    else await deleteKeys(c, p.table.dest, p.keys);
+    if (p.kind === 'upsert') await putRows(c, p.table, p.columns, [...p.rows.values()]);
+    else await removeKeys(c, p.table, p.keys);
   };
   let n = 0;
   for (const ch of t.changes) {
@@ -230,13 +269,13 @@ async function applyTransaction(c: pg.PoolClient, ctx: SyncContext, t: Transacti
         const v = valueOf(tuple, col.name);
         return v === undefined || !rel.columns.some((x) => x.name === col.name) ? [] : [{ column: col, value: v }];
       });
-      await updateColumns(c, st.dest, set, oldKey ?? newKey);
+      await updateSome(c, st, set, oldKey ?? newKey);
       continue;
     }
     if (keyChanged && oldKey) {
       // A primary key that changes: the old row goes, the new one comes.
       await flushPending();
-      await deleteKeys(c, st.dest, [oldKey]);
+      await removeKeys(c, st, [oldKey]);
     }
     const columns = st.columns.filter((col) => rel.columns.some((x) => x.name === col.name));
     if (pending?.kind !== 'upsert' || pending.table !== st || pending.columns.length !== columns.length) {
@@ -266,7 +305,7 @@ async function applyNet(c: pg.PoolClient, ctx: SyncContext, txns: Transaction[])
   const flush = async () => {
     for (const [st, ops] of net) {
       const deletes = [...ops.values()].flatMap((o) => (o.op === 'delete' ? [o.key] : []));
-      await deleteKeys(c, st.dest, deletes);
+      await removeKeys(c, st, deletes);
       const groups = new Map<string, { columns: ColumnInfo[]; rows: (string | null)[][] }>();
       for (const o of ops.values()) {
         if (o.op !== 'upsert') continue;
@@ -275,7 +314,7 @@ async function applyNet(c: pg.PoolClient, ctx: SyncContext, txns: Transaction[])
         g.rows.push(o.row);
         groups.set(sig, g);
       }
-      for (const g of groups.values()) await upsertRows(c, st.dest, g.columns, g.rows);
+      for (const g of groups.values()) await putRows(c, st, g.columns, g.rows);
     }
     net.clear();
   };
@@ -330,7 +369,7 @@ async function applyNet(c: pg.PoolClient, ctx: SyncContext, txns: Transaction[])
           const v = valueOf(ch.tuple, col.name);
           return v === undefined ? [] : [{ column: col, value: v }];
         });
-        await updateColumns(c, st.dest, set, oldKey ?? newKey);
+        await updateSome(c, st, set, oldKey ?? newKey);
         continue;
       }
       if (ok !== nk && oldKey) ops.set(ok, { op: 'delete', key: oldKey }); // a key that changes: old row goes
@@ -342,7 +381,7 @@ async function applyNet(c: pg.PoolClient, ctx: SyncContext, txns: Transaction[])
 }
 
 /** The job's tables as the apply needs them. */
-export function syncTables(pairs: { source: TableInfo; dest: TableInfo }[]): Map<string, SyncTable> {
+export function syncTables(pairs: { source: TableInfo; dest: TableInfo; owner?: Owner }[]): Map<string, SyncTable> {
   return new Map(pairs.map((p) => [tableKey(p.source.schema, p.source.table), { ...p, columns: writableColumns(p.source, p.dest) }]));
 }
 

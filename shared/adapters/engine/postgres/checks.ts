@@ -63,47 +63,69 @@ export interface PrecheckItem {
 /**
  * Before a project starts: both sides connect, every selected table exists on the source with a primary
  * key (a table without one is refused), destination tables are absent or empty, and change capture is
- * possible where the migration type needs it.
+ * possible where the migration type needs it. With several sources every source is checked on its own
+ * (items named `SOURCE_…:<sourceId>`), and a reverse sync is refused (it would write back to one source).
  */
 export async function precheck(spec: Pick<JobSpec, 'sourceIds' | 'destinationId' | 'tables' | 'migrationType'>, resolve: (id: string) => Promise<PgConnectionConfig>): Promise<PrecheckItem[]> {
   const items: PrecheckItem[] = [];
   const item = (name: string, ok: boolean, message: string) => items.push({ name, status: ok ? 'PASSED' : 'FAILED', message });
-  const sourceConn = await resolve(spec.sourceIds[0] as string);
+  const many = spec.sourceIds.length > 1;
+  const named = (name: string, sourceId: string) => (many ? `${name}:${sourceId}` : name);
   const destConn = await resolve(spec.destinationId);
-  const [src, dst] = await Promise.all([testConnection(sourceConn), testConnection(destConn)]);
-  item('SOURCE_CONNECTION', src.authenticated && !src.error, src.error ?? `connected (PostgreSQL ${src.serverVersion})`);
-  item('DESTINATION_CONNECTION', dst.authenticated && !dst.error, dst.error ?? `connected (PostgreSQL ${dst.serverVersion})`);
-  if (spec.migrationType.incrementalSync) {
-    const cc = src.changeCapture;
-    item('SOURCE_CHANGE_CAPTURE', Boolean(cc?.ok), cc ? `wal_level=${cc.walLevel}, replication privilege ${cc.replicationPrivilege ? 'yes' : 'no'}, ${cc.freeSlots} free slots` : 'not connected');
+  const dst = await testConnection(destConn);
+  const sources: { id: string; conn: PgConnectionConfig; ok: boolean }[] = [];
+  for (const id of spec.sourceIds) {
+    const conn = await resolve(id);
+    const src = await testConnection(conn);
+    item(named('SOURCE_CONNECTION', id), src.authenticated && !src.error, src.error ?? `connected (PostgreSQL ${src.serverVersion})`);
+    if (spec.migrationType.incrementalSync) {
+      const cc = src.changeCapture;
+      item(named('SOURCE_CHANGE_CAPTURE', id), Boolean(cc?.ok), cc ? `wal_level=${cc.walLevel}, replication privilege ${cc.replicationPrivilege ? 'yes' : 'no'}, ${cc.freeSlots} free slots` : 'not connected');
+    }
+    sources.push({ id, conn, ok: src.authenticated && !src.error });
   }
+  item('DESTINATION_CONNECTION', dst.authenticated && !dst.error, dst.error ?? `connected (PostgreSQL ${dst.serverVersion})`);
   if (spec.migrationType.reverseIncrementalSync) {
     const cc = dst.changeCapture;
     item('DESTINATION_CHANGE_CAPTURE', Boolean(cc?.ok), cc ? `wal_level=${cc.walLevel}, replication privilege ${cc.replicationPrivilege ? 'yes' : 'no'}, ${cc.freeSlots} free slots` : 'not connected');
+    if (many) item('REVERSE_SYNC_SINGLE_SOURCE', false, 'reverse incremental sync writes back to one source: a project with several sources cannot have it');
   }
-  if (!src.authenticated || src.error || !dst.authenticated || dst.error) return items;
-  const s = await connect(sourceConn);
+  if (sources.some((s) => !s.ok) || !dst.authenticated || dst.error) return items;
   const d = await connect(destConn);
   try {
-    const tables = spec.tables ?? (await listTables(s));
-    const missing: string[] = [];
-    const noKey: string[] = [];
-    const notEmpty: string[] = [];
-    for (const t of tables) {
-      const name = `${t.schema}.${t.table}`;
-      const info = await describeTable(s, t);
-      if (!info) missing.push(name);
-      else if (!info.key.length) noKey.push(name);
-      if (await describeTable(d, t)) {
-        const r = await d.query(`SELECT 1 FROM ${regclassOf(t)} LIMIT 1`);
-        if (r.rowCount) notEmpty.push(name);
+    const notEmpty = new Set<string>();
+    const missingOn = new Map<string, number>();
+    for (const source of sources) {
+      const s = await connect(source.conn);
+      try {
+        const tables = spec.tables ?? (await listTables(s));
+        const missing: string[] = [];
+        const noKey: string[] = [];
+        for (const t of tables) {
+          const name = `${t.schema}.${t.table}`;
+          const info = await describeTable(s, t);
+          if (!info) missing.push(name);
+          else if (!info.key.length) noKey.push(name);
+          if (!notEmpty.has(name) && (await describeTable(d, t))) {
+            const r = await d.query(`SELECT 1 FROM ${regclassOf(t)} LIMIT 1`);
+            if (r.rowCount) notEmpty.add(name);
+          }
+        }
+        for (const m of missing) missingOn.set(m, (missingOn.get(m) ?? 0) + 1);
+        // With several sources a listed table may be on some of them only (it must be on one: below).
+        item(named('SOURCE_TABLES_EXIST', source.id), many || missing.length === 0, missing.length ? `missing on the source: ${missing.join(', ')}` : `${tables.length} tables found`);
+        item(named('PRIMARY_KEYS', source.id), noKey.length === 0, noKey.length ? `without a primary key (refused): ${noKey.join(', ')}` : 'every table has a primary key');
+      } finally {
+        await s.end().catch(() => {});
       }
     }
-    item('SOURCE_TABLES_EXIST', missing.length === 0, missing.length ? `missing on the source: ${missing.join(', ')}` : `${tables.length} tables found`);
-    item('PRIMARY_KEYS', noKey.length === 0, noKey.length ? `without a primary key (refused): ${noKey.join(', ')}` : 'every table has a primary key');
-    item('DESTINATION_TABLES_EMPTY', notEmpty.length === 0, notEmpty.length ? `not empty on the destination: ${notEmpty.join(', ')}` : 'destination tables are absent or empty');
+    if (many) {
+      const nowhere = [...missingOn].filter(([, n]) => n === sources.length).map(([t]) => t);
+      item('TABLES_ON_SOME_SOURCE', nowhere.length === 0, nowhere.length ? `on no source: ${nowhere.join(', ')}` : 'every table is on at least one source');
+    }
+    item('DESTINATION_TABLES_EMPTY', notEmpty.size === 0, notEmpty.size ? `not empty on the destination: ${[...notEmpty].join(', ')}` : 'destination tables are absent or empty');
   } finally {
-    await Promise.all([s.end().catch(() => {}), d.end().catch(() => {})]);
+    await d.end().catch(() => {});
   }
   return items;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { keyColumns, regclassOf, type ColumnInfo, type TableInfo } from './catalog';
 import { ident, literal } from './connections';
+import { claimStaged, type Owner } from './owners';
 
 /**
  * COPY through the `pg` client without an extra package: a Submittable that sends the COPY statement,
@@ -127,14 +128,15 @@ export async function readChunk(source: pg.Pool, src: TableInfo, columns: Column
 /**
  * Writes a chunk with COPY FROM STDIN inside the caller's destination transaction. Idempotent: when
  * the destination already holds rows of that range (a replayed chunk), the data goes through a staging
- * table and INSERT … ON CONFLICT (pk) DO UPDATE instead.
+ * table and INSERT … ON CONFLICT (pk) DO UPDATE instead (always for a merged table, after claiming the keys).
  */
-export async function writeChunk(dest: pg.PoolClient, dst: TableInfo, columns: ColumnInfo[], chunk: Chunk): Promise<number> {
+export async function writeChunk(dest: pg.PoolClient, dst: TableInfo, columns: ColumnInfo[], chunk: Chunk, owner?: Owner): Promise<number> {
   if (chunk.rows === 0) return 0;
   const names = columns.map((c) => ident(c.name)).join(', ');
   // ORDER BY the key: an index probe even when a freshly loaded table has no statistics yet
   const dkey = keyColumns(dst);
-  const present = await dest.query(`SELECT 1 FROM ${regclassOf(dst)} ${rangeSql(dkey, chunk.lo, chunk.hi)} ORDER BY ${dkey.map((k) => ident(k.name)).join(', ')} LIMIT 1`);
+  // A merged table (several sources) always takes the staged path: the keys are claimed before any row is written.
+  const present = owner ? { rowCount: 1 } : await dest.query(`SELECT 1 FROM ${regclassOf(dst)} ${rangeSql(dkey, chunk.lo, chunk.hi)} ORDER BY ${dkey.map((k) => ident(k.name)).join(', ')} LIMIT 1`);
   if (!present.rowCount) {
     await copyIn(dest, `COPY ${regclassOf(dst)} (${names}) FROM STDIN`, chunk.data);
     return chunk.rows;
@@ -142,6 +144,7 @@ export async function writeChunk(dest: pg.PoolClient, dst: TableInfo, columns: C
   const stage = ident(`_mig_stage_${createHash('sha1').update(`${dst.schema}.${dst.table}`).digest('hex').slice(0, 12)}`);
   await dest.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${regclassOf(dst)}) ON COMMIT DELETE ROWS`);
   await copyIn(dest, `COPY ${stage} (${names}) FROM STDIN`, chunk.data);
+  if (owner) await claimStaged(dest, owner, stage);
   const nonKey = columns.filter((c) => !dst.key.includes(c.name));
   const conflict = nonKey.length
     ? `DO UPDATE SET ${nonKey.map((c) => `${ident(c.name)} = EXCLUDED.${ident(c.name)}`).join(', ')}`

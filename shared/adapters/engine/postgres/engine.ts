@@ -4,12 +4,12 @@ import type { ConnectionTest, JobRef, JobSpec, JobState, JobStatus, MigrationEng
 import type { PrecheckItem } from '../../../domain/project';
 import type { DataSourceRecord } from '../../../domain/data-source';
 import { precheck, testConnection } from './checks';
-import { captureName, dropCapture, ensureCapture } from './cdc';
+import { captureName, dropCapture, ensureCapture, forwardCapture } from './cdc';
 import { Pools, type PgConnectionConfig } from './connections';
 import { createJob, ensureMetaSchema, getJob, jobsOfProject, listTableRows, patchJob, toStatus, type JobRow } from './registry';
 import { processDatabaseObjects } from './objects';
 import { JobFailure, runFullLoad, runStructure, runSync, runVerification, type WorkContext } from './work';
-import { describeTable, listTables } from './catalog';
+import { describeTable, listTables, unionTables } from './catalog';
 
 export interface PostgresEngineOptions {
   resolveConnection(dataSourceId: string): Promise<PgConnectionConfig>;
@@ -129,7 +129,7 @@ export class PostgresEngine implements MigrationEngine {
       const job = await getJob(dest, ref.jobId);
       if (!job) {
         // A sync that never started may still have a slot (made by the full load, or at START_DESTINATION_STORE): a release drops it.
-        if (CONTINUOUS.has(ref.subtask)) await this.dropCaptureOf({ projectId: ref.projectId, subtask: ref.subtask, spec: ref as JobSpec });
+        if (CONTINUOUS.has(ref.subtask)) await this.dropCaptureOf(ref);
         return undefined;
       }
       if (fenced(ref, job)) return this.status(dest, ref.jobId);
@@ -140,11 +140,12 @@ export class PostgresEngine implements MigrationEngine {
         await patchJob(dest, ref.jobId, { state, caughtUp: null, ...hold(ref, job) }, ['RUNNING', 'PAUSED']);
         await this.stopWorker(ref.jobId);
       }
-      if (continuous) await this.dropCaptureOf(job);
+      if (continuous) await this.dropCaptureOf(job.spec);
       else if (job.subtask === 'FULL_MIGRATION') {
-        // Released before the forward sync ever started: its slot (made by the full load) goes too.
+        // Released before the forward sync (of this source) ever started: its slot (made by the full load) goes too.
+        const cap = forwardCapture(job.spec);
         const jobs = await jobsOfProject(dest, job.projectId);
-        if (!jobs.some((j) => j.subtask === 'INCREMENTAL_SYNC')) await dropCapture(await this.pools.get(job.spec.sourceIds[0] as string), captureName(job.projectId, 'f'));
+        if (!jobs.some((j) => j.subtask === 'INCREMENTAL_SYNC' && forwardCapture(j.spec).name === cap.name)) await dropCapture(await this.pools.get(cap.sourceId), cap.name);
       }
       return this.status(dest, ref.jobId);
     });
@@ -170,20 +171,26 @@ export class PostgresEngine implements MigrationEngine {
   }
 
   async switchoverStep(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }> {
-    const source = await this.pools.get(spec.sourceIds[0] as string);
     const dest = await this.registry(spec);
     if (step === 'PROCESS_DATABASE_OBJECTS') {
-      const wanted = spec.tables ?? (await listTables(source));
-      const infos = [];
-      for (const t of wanted) {
-        const i = await describeTable(source, t);
-        if (i) infos.push(i);
+      // Every source's deferred objects (the first to have a table creates them; the others find them) and sequences (highest wins).
+      const many = spec.sourceIds.length > 1;
+      const details: Record<string, unknown>[] = [];
+      for (const id of spec.sourceIds) {
+        const pool = await this.pools.get(id);
+        const wanted = spec.tables ?? (await listTables(pool));
+        const infos = [];
+        for (const t of wanted) {
+          const i = await describeTable(pool, t);
+          if (i) infos.push(i);
+        }
+        details.push({ ...(many ? { source: id } : {}), ...(await processDatabaseObjects(pool, dest, infos, many)) });
       }
-      return { done: true, detail: await processDatabaseObjects(source, dest, infos) };
+      return { done: true, detail: many ? { sources: details } : (details[0] ?? {}) };
     }
     if (step === 'START_DESTINATION_STORE' && spec.migrationType.reverseIncrementalSync) {
       // The reverse slot exists before the application writes to the destination: nothing is missed.
-      const wanted = spec.tables ?? (await listTables(source));
+      const wanted = spec.tables ?? (await unionTables(await Promise.all(spec.sourceIds.map((id) => this.pools.get(id)))));
       const cap = await ensureCapture(dest, captureName(spec.projectId, 'r'), wanted);
       return { done: true, detail: { reverseSlot: captureName(spec.projectId, 'r'), created: cap.created } };
     }
@@ -220,10 +227,12 @@ export class PostgresEngine implements MigrationEngine {
     return next;
   }
 
-  private async dropCaptureOf(job: Pick<JobRow, 'projectId' | 'subtask'> & { spec: Pick<JobSpec, 'sourceIds' | 'destinationId'> }): Promise<void> {
-    const direction = job.subtask === 'INCREMENTAL_SYNC' ? 'f' : 'r';
-    const side = direction === 'f' ? (job.spec.sourceIds[0] as string) : job.spec.destinationId;
-    await dropCapture(await this.pools.get(side), captureName(job.projectId, direction));
+  /** Drops the change stream of a continuous job: its source's forward stream, or the project's reverse one. */
+  private async dropCaptureOf(ref: JobRef): Promise<void> {
+    if (ref.subtask === 'INCREMENTAL_SYNC') {
+      const cap = forwardCapture(ref);
+      await dropCapture(await this.pools.get(cap.sourceId), cap.name);
+    } else await dropCapture(await this.pools.get(ref.destinationId), captureName(ref.projectId, 'r'));
   }
 
   /**
@@ -298,9 +307,12 @@ export class PostgresEngine implements MigrationEngine {
   private async runOnce(job: JobRow, worker: Worker, onWake: (w: () => void) => void, dest: pg.Pool): Promise<void> {
     const fresh = await getJob(dest, job.jobId);
     if (!fresh || fresh.state !== 'RUNNING' || worker.stopping) return;
+    const sources = [];
+    for (const id of fresh.spec.sourceIds) sources.push({ id, pool: await this.pools.get(id) });
     const ctx: WorkContext = {
       job: fresh,
-      source: await this.pools.get(fresh.spec.sourceIds[0] as string),
+      source: (sources[0] as { pool: pg.Pool }).pool,
+      sources,
       dest,
       chunkRows: this.opts.chunkRows,
       pollIntervalMs: this.opts.pollIntervalMs,

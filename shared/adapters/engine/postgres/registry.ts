@@ -45,6 +45,18 @@ CREATE TABLE IF NOT EXISTS _migration.job_tables (
 );
 -- The newest run that paused or stopped the job: that run (or an older one) can no longer resume it.
 ALTER TABLE _migration.jobs ADD COLUMN IF NOT EXISTS held_by integer;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '_migration.job_tables'::regclass AND attname = 'source_ord' AND NOT attisdropped) THEN
+    ALTER TABLE _migration.job_tables ADD COLUMN source_ord integer NOT NULL DEFAULT 0;
+  END IF;
+END $$;
+CREATE TABLE IF NOT EXISTS _migration.table_sources (
+  project_id text NOT NULL,
+  schema_name text NOT NULL,
+  table_name text NOT NULL,
+  source_ids text[] NOT NULL,
+  PRIMARY KEY (project_id, schema_name, table_name)
+);
 `;
 
 const ensured = new WeakSet<pg.Pool>();
@@ -86,6 +98,8 @@ export interface TableRow {
   done: boolean;
   mismatches: number;
   mismatchedKeys: string[];
+  /** Verification of a multi-source project: the index (in the job's sourceIds) of the source being compared. */
+  sourceOrd: number;
 }
 
 // Values come back as raw text (see RAW_TEXT_TYPES): jsonb is parsed here.
@@ -184,6 +198,7 @@ export async function listTableRows(q: Queryable, jobId: string): Promise<TableR
     done: x.done === 't' || x.done === true,
     mismatches: Number(x.mismatches),
     mismatchedKeys: json<string[]>(x.mismatched_keys),
+    sourceOrd: Number(x.source_ord ?? 0),
   }));
 }
 
@@ -204,6 +219,7 @@ export interface TablePatch {
   done?: boolean;
   addMismatches?: number;
   mismatchedKeys?: string[];
+  sourceOrd?: number;
 }
 
 export async function patchTableRow(q: Queryable, jobId: string, t: { schema: string; table: string }, p: TablePatch): Promise<void> {
@@ -219,8 +235,29 @@ export async function patchTableRow(q: Queryable, jobId: string, t: { schema: st
   if (p.done !== undefined) add((x) => `done = ${x}::boolean`, p.done);
   if (p.addMismatches !== undefined) add((x) => `mismatches = mismatches + ${x}::bigint`, p.addMismatches);
   if (p.mismatchedKeys !== undefined) add((x) => `mismatched_keys = ${x}::jsonb`, JSON.stringify(p.mismatchedKeys));
+  if (p.sourceOrd !== undefined) add((x) => `source_ord = ${x}::integer`, p.sourceOrd);
   if (!sets.length) return;
   await q.query(`UPDATE _migration.job_tables SET ${sets.join(', ')} WHERE job_id = $1 AND schema_name = $2 AND table_name = $3`, values);
+}
+
+/**
+ * Which sources have each table of a multi-source project (recorded by its structure migration): a
+ * table of several sources is a merged one. Undefined when nothing was recorded for the project.
+ */
+export async function recordTableSources(q: Queryable, projectId: string, tables: Map<string, { schema: string; table: string; sources: string[] }>): Promise<void> {
+  for (const t of tables.values()) {
+    await q.query(
+      `INSERT INTO _migration.table_sources (project_id, schema_name, table_name, source_ids) VALUES ($1, $2, $3, $4::text[])
+       ON CONFLICT (project_id, schema_name, table_name) DO UPDATE SET source_ids = EXCLUDED.source_ids`,
+      [projectId, t.schema, t.table, t.sources],
+    );
+  }
+}
+
+export async function tableSources(q: Queryable, projectId: string): Promise<Map<string, string[]> | undefined> {
+  const r = await q.query<{ schema_name: string; table_name: string; ids: string }>('SELECT schema_name, table_name, array_to_json(source_ids)::text AS ids FROM _migration.table_sources WHERE project_id = $1', [projectId]);
+  if (!r.rows.length) return undefined;
+  return new Map(r.rows.map((x) => [`${x.schema_name}.${x.table_name}`, JSON.parse(x.ids) as string[]]));
 }
 
 export function tableProgress(rows: TableRow[], verification: boolean): TableProgress[] {

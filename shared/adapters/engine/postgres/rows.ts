@@ -53,13 +53,17 @@ export async function deleteKeys(q: Queryable, dest: TableInfo, keys: Value[][])
   return r.rowCount ?? 0;
 }
 
-/** Updates some columns of one row found by its (old) key: changes that carry unchanged TOAST values. */
-export async function updateColumns(q: Queryable, dest: TableInfo, set: { column: ColumnInfo; value: Value }[], key: Value[]): Promise<void> {
+/**
+ * Updates some columns of one row found by its (old) key: changes that carry unchanged TOAST values.
+ * With `owned` (a merged table), only a row that source owns (`owned.where` on alias `t`, its value last).
+ */
+export async function updateColumns(q: Queryable, dest: TableInfo, set: { column: ColumnInfo; value: Value }[], key: Value[], owned?: { where: (param: string) => string; value: string }): Promise<void> {
   if (!set.length) return;
   const keyCols = keyColumns(dest);
   const assignments = set.map((s, i) => `${ident(s.column.name)} = $${i + 1}::${s.column.type}`).join(', ');
-  const sql = `UPDATE ${regclassOf(dest)} SET ${assignments} WHERE ${keyCompare(keyCols, '=', set.length + 1)}`;
-  await q.query(sql, [...set.map((s) => s.value), ...key]);
+  const own = owned ? ` AND ${owned.where(`$${set.length + keyCols.length + 1}`)}` : '';
+  const sql = `UPDATE ${regclassOf(dest)} t SET ${assignments} WHERE ${keyCompare(keyCols, '=', set.length + 1)}${own}`;
+  await q.query(sql, [...set.map((s) => s.value), ...key, ...(owned ? [owned.value] : [])]);
 }
 
 /** How a key is shown in a verification report: `id=5` or `order_id=1000,line=2`. */

@@ -22,9 +22,22 @@ export interface RangeResult {
 /** Text of a row, the same on both servers for equal values (same session settings). */
 const rowText = (cols: ColumnInfo[]) => `md5(ROW(${cols.map((c) => ident(c.name)).join(', ')})::text)`;
 
-function rangeWhere(key: ColumnInfo[], lo: string[] | null, hi: string[] | null): { sql: string; values: string[] } {
+/**
+ * A restriction of one side's rows (a merged destination table compared with one source: only the rows
+ * that source owns): SQL on alias `t` given its first parameter's number, and the parameters.
+ */
+export interface RowFilter {
+  sql: (param: string) => string;
+  value: string;
+}
+
+function rangeWhere(key: ColumnInfo[], lo: string[] | null, hi: string[] | null, filter?: RowFilter): { sql: string; values: string[] } {
   const parts: string[] = [];
   const values: string[] = [];
+  if (filter) {
+    values.push(filter.value);
+    parts.push(filter.sql('$1'));
+  }
   if (lo) {
     parts.push(keyCompare(key, '>', values.length + 1));
     values.push(...lo);
@@ -36,28 +49,28 @@ function rangeWhere(key: ColumnInfo[], lo: string[] | null, hi: string[] | null)
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', values };
 }
 
-async function summary(q: Queryable, t: TableInfo, cols: ColumnInfo[], lo: string[] | null, hi: string[] | null): Promise<{ count: number; hash: string | null }> {
+async function summary(q: Queryable, t: TableInfo, cols: ColumnInfo[], lo: string[] | null, hi: string[] | null, filter?: RowFilter): Promise<{ count: number; hash: string | null }> {
   const key = keyColumns(t);
-  const w = rangeWhere(key, lo, hi);
+  const w = rangeWhere(key, lo, hi, filter);
   const r = await q.query<{ n: string; h: string | null }>({
-    text: `SELECT count(*)::text AS n, md5(string_agg(${rowText(cols)}, '' ORDER BY ${orderByKey(key)})) AS h FROM ${regclassOf(t)} ${w.sql}`,
+    text: `SELECT count(*)::text AS n, md5(string_agg(${rowText(cols)}, '' ORDER BY ${orderByKey(key)})) AS h FROM ${regclassOf(t)} t ${w.sql}`,
     values: w.values,
   });
   return { count: Number(r.rows[0]?.n ?? 0), hash: r.rows[0]?.h ?? null };
 }
 
-async function rowHashes(q: Queryable, t: TableInfo, cols: ColumnInfo[], lo: string[] | null, hi: string[] | null): Promise<Map<string, string>> {
+async function rowHashes(q: Queryable, t: TableInfo, cols: ColumnInfo[], lo: string[] | null, hi: string[] | null, filter?: RowFilter): Promise<Map<string, string>> {
   const key = keyColumns(t);
-  const w = rangeWhere(key, lo, hi);
+  const w = rangeWhere(key, lo, hi, filter);
   const r = await q.query<string[]>({
-    text: `SELECT ${rowText(cols)} AS _h, ${key.map((k, i) => `${ident(k.name)}::text AS _k${i}`).join(', ')} FROM ${regclassOf(t)} ${w.sql} ORDER BY ${orderByKey(key)}`,
+    text: `SELECT ${rowText(cols)} AS _h, ${key.map((k, i) => `${ident(k.name)}::text AS _k${i}`).join(', ')} FROM ${regclassOf(t)} t ${w.sql} ORDER BY ${orderByKey(key)}`,
     values: w.values,
     rowMode: 'array',
   });
   return new Map(r.rows.map((row) => [JSON.stringify(row.slice(1)), row[0] ?? '']));
 }
 
-/** Compares one range after `lo`; `maxKeys` bounds the keys listed. */
+/** Compares one range after `lo`; `maxKeys` bounds the keys listed; `destFilter` restricts the destination's rows. */
 export async function compareRange(
   source: Queryable,
   dest: Queryable,
@@ -67,11 +80,12 @@ export async function compareRange(
   lo: string[] | null,
   chunkRows: number,
   maxKeys: number,
+  destFilter?: RowFilter,
 ): Promise<RangeResult> {
   const hi = await upperKey(source, src, lo, chunkRows);
-  const [a, b] = await Promise.all([summary(source, src, cols, lo, hi), summary(dest, dst, cols, lo, hi)]);
+  const [a, b] = await Promise.all([summary(source, src, cols, lo, hi), summary(dest, dst, cols, lo, hi, destFilter)]);
   if (a.count === b.count && a.hash === b.hash) return { hi, rows: a.count, mismatches: 0, mismatchedKeys: [] };
-  const [ra, rb] = await Promise.all([rowHashes(source, src, cols, lo, hi), rowHashes(dest, dst, cols, lo, hi)]);
+  const [ra, rb] = await Promise.all([rowHashes(source, src, cols, lo, hi), rowHashes(dest, dst, cols, lo, hi, destFilter)]);
   const differing: string[] = [];
   for (const [k, h] of ra) if (rb.get(k) !== h) differing.push(k);
   for (const k of rb.keys()) if (!ra.has(k)) differing.push(k);

@@ -2,12 +2,15 @@ import type pg from 'pg';
 import type { TableRef } from '../../../domain/project';
 import type { JobSpec } from '../../../ports';
 import { describeTable, listTables, planStructure, regclassOf, type TableInfo } from './catalog';
-import { captureName, ensureCapture, syncPass, syncTables, type SyncContext } from './cdc';
+import { captureName, ensureCapture, forwardCapture, isSourcePart, syncPass, syncTables, type SyncContext } from './cdc';
 import { inTransaction, lsnToBig, type Queryable } from './connections';
-import { getJob, initTableRows, jobsOfProject, listTableRows, patchJob, patchTableRow, type JobRow, type TableRow } from './registry';
+import { getJob, initTableRows, jobsOfProject, listTableRows, patchJob, patchTableRow, tableSources, type JobRow, type TableRow } from './registry';
+import { ownerFor, type Owner } from './owners';
 import { readChunk, writeChunk, type Chunk } from './copy';
 import { writableColumns } from './rows';
 import { compareRange } from './verify';
+import { JobFailure } from './failure';
+import { runStructureMerged, runVerificationMerged } from './work-sources';
 
 /**
  * The work of each subtask, run by a job's background worker one unit at a time (a chunk, a range, a
@@ -16,16 +19,14 @@ import { compareRange } from './verify';
  * replayed idempotently.
  */
 
-export class JobFailure extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = 'JobFailure';
-  }
-}
+export { JobFailure };
 
 export interface WorkContext {
   job: JobRow;
+  /** The (first) source the job reads: a per-source job's own source. */
   source: pg.Pool;
+  /** Every source of the job: several for the project-wide jobs (structure, verification) of a multi-source project. */
+  sources: { id: string; pool: pg.Pool }[];
   dest: pg.Pool;
   chunkRows: number;
   pollIntervalMs: number;
@@ -41,10 +42,10 @@ export interface WorkContext {
   passRecorded?: (n: number) => void;
 }
 
-const spec = (ctx: WorkContext): JobSpec => ctx.job.spec;
+export const spec = (ctx: WorkContext): JobSpec => ctx.job.spec;
 
 /** Rows the statistics estimate (planner's reltuples; a count where the table was never analysed). */
-async function estimateRows(q: Queryable, t: TableRef): Promise<number> {
+export async function estimateRows(q: Queryable, t: TableRef): Promise<number> {
   const r = await q.query<{ n: string }>('SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = to_regclass($1)', [regclassOf(t)]);
   const n = Number(r.rows[0]?.n ?? -1);
   if (n >= 0) return n;
@@ -58,12 +59,16 @@ async function prepareTables(ctx: WorkContext, readSide: pg.Pool, estimate: bool
   if (!rows.length) {
     const wanted = spec(ctx).tables ?? (await listTables(readSide));
     const infos: TableInfo[] = [];
+    // One source's part of a multi-source project moves the listed tables its source has.
+    const partial = isSourcePart(spec(ctx)) && readSide === ctx.source;
     for (const t of wanted) {
       const info = await describeTable(readSide, t);
+      if (!info && partial) continue;
       if (!info) throw new JobFailure('TABLE_NOT_FOUND', `table ${t.schema}.${t.table} does not exist on the source`);
       if (!info.key.length) throw new JobFailure('NO_PRIMARY_KEY', `table ${t.schema}.${t.table} has no primary key: it cannot be migrated by key`);
       infos.push(info);
     }
+    if (!infos.length) throw new JobFailure('TABLE_NOT_FOUND', `source ${spec(ctx).sourceIds[0]} has none of the project's tables`);
     const withEstimates = [];
     for (const i of infos) withEstimates.push({ schema: i.schema, table: i.table, rowsEstimated: estimate ? await estimateRows(readSide, i) : 0 });
     await initTableRows(ctx.dest, ctx.job.jobId, withEstimates);
@@ -78,7 +83,7 @@ async function prepareTables(ctx: WorkContext, readSide: pg.Pool, estimate: bool
   return { rows, infos };
 }
 
-async function destInfo(q: Queryable, t: TableRef, side = 'destination'): Promise<TableInfo> {
+export async function destInfo(q: Queryable, t: TableRef, side = 'destination'): Promise<TableInfo> {
   const info = await describeTable(q, t);
   if (!info) throw new JobFailure('DESTINATION_TABLE_MISSING', `table ${t.schema}.${t.table} does not exist on the ${side}`);
   if (!info.key.length) throw new JobFailure('NO_PRIMARY_KEY', `table ${t.schema}.${t.table} has no primary key on the ${side}`);
@@ -86,9 +91,10 @@ async function destInfo(q: Queryable, t: TableRef, side = 'destination'): Promis
 }
 
 /** Records progress while the job still runs; false when someone paused or stopped it meanwhile. */
-const report = (ctx: WorkContext, patch: Parameters<typeof patchJob>[2]) => patchJob(ctx.dest, ctx.job.jobId, patch, ['RUNNING']);
+export const report = (ctx: WorkContext, patch: Parameters<typeof patchJob>[2]) => patchJob(ctx.dest, ctx.job.jobId, patch, ['RUNNING']);
 
 export async function runStructure(ctx: WorkContext): Promise<void> {
+  if (ctx.sources.length > 1) return runStructureMerged(ctx);
   const { infos } = await prepareTables(ctx, ctx.source, false);
   const plan = await planStructure(ctx.source, infos);
   await inTransaction(ctx.dest, async (c) => {
@@ -98,7 +104,24 @@ export async function runStructure(ctx: WorkContext): Promise<void> {
   await report(ctx, { progress: { percent: 100, objects: plan.objects, objectsTotal: plan.objects, tables: infos.length }, checkpoint: 'structure:done' });
 }
 
-function copyProgress(rows: TableRow[]) {
+/**
+ * The key ownership of each table a source's part writes (multi-source projects): a table that several
+ * sources have (as recorded by the structure migration; every table when nothing was recorded) is merged,
+ * and its writes claim their keys. Single-source jobs: none (the fast path).
+ */
+async function ownersOf(ctx: WorkContext, dests: TableInfo[]): Promise<(Owner | undefined)[]> {
+  if (!isSourcePart(spec(ctx))) return dests.map(() => undefined);
+  const recorded = await tableSources(ctx.dest, ctx.job.projectId);
+  const sourceId = spec(ctx).sourceIds[0] as string;
+  const out: (Owner | undefined)[] = [];
+  for (const d of dests) {
+    const holders = recorded?.get(`${d.schema}.${d.table}`);
+    out.push(!holders || holders.length > 1 ? await ownerFor(ctx.dest, ctx.job.projectId, d, sourceId) : undefined);
+  }
+  return out;
+}
+
+export function copyProgress(rows: TableRow[]) {
   const copied = rows.reduce((s, t) => s + t.rows, 0);
   const total = rows.reduce((s, t) => s + Math.max(t.rowsEstimated ?? 0, t.rows), 0);
   const done = rows.filter((t) => t.done).length;
@@ -111,8 +134,8 @@ function copyProgress(rows: TableRow[]) {
 export async function runFullLoad(ctx: WorkContext): Promise<boolean> {
   const { rows, infos } = await prepareTables(ctx, ctx.source, true);
   if (spec(ctx).migrationType.incrementalSync) {
-    // The forward slot exists before the first chunk: every change made during the copy is captured.
-    const name = captureName(ctx.job.projectId, 'f');
+    // The forward slot (this source's own in a multi-source project) exists before the first chunk: every change made during the copy is captured.
+    const { name } = forwardCapture(spec(ctx));
     const cap = await ensureCapture(ctx.source, name, infos);
     if (cap.created) await patchJob(ctx.dest, ctx.job.jobId, { detail: { slot: name, slotCreatedAt: cap.lsn } });
   }
@@ -120,6 +143,7 @@ export async function runFullLoad(ctx: WorkContext): Promise<boolean> {
     if (row.done) continue;
     const src = infos[i] as TableInfo;
     const dst = await destInfo(ctx.dest, src);
+    const [owner] = await ownersOf(ctx, [dst]);
     const cols = writableColumns(src, dst);
     // The next chunk is read from the source while the current one is written to the destination.
     let next: Promise<Chunk> | undefined = readChunk(ctx.source, src, cols, row.lastKey, ctx.chunkRows);
@@ -130,7 +154,7 @@ export async function runFullLoad(ctx: WorkContext): Promise<boolean> {
       next?.catch(() => {}); // a failed read is seen when awaited
       const done = chunk.hi === null;
       await inTransaction(ctx.dest, async (c) => {
-        const rows = await writeChunk(c, dst, cols, chunk);
+        const rows = await writeChunk(c, dst, cols, chunk, owner);
         // The checkpoint commits with the rows it covers.
         const seconds = Math.max(0.001, (ctx.now() - t0) / 1000);
         await patchTableRow(c, ctx.job.jobId, src, { lastKey: chunk.hi ?? chunk.lo, addRows: rows, ...(rows ? { rowsPerSecond: rows / seconds } : {}), done });
@@ -151,9 +175,14 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
   const readSide = direction === 'f' ? ctx.source : ctx.dest;
   const writeSide = direction === 'f' ? ctx.dest : ctx.source;
   const { infos } = await prepareTables(ctx, readSide, false);
-  const pairs = [];
-  for (const info of infos) pairs.push({ source: info, dest: await destInfo(writeSide, info, direction === 'f' ? 'destination' : 'source') });
-  const name = captureName(ctx.job.projectId, direction);
+  if (direction === 'r' && spec(ctx).sourceIds.length > 1) {
+    throw new JobFailure('REVERSE_MULTI_SOURCE', 'reverse incremental sync writes back to one source: a project with several sources cannot have it');
+  }
+  const dests: TableInfo[] = [];
+  for (const info of infos) dests.push(await destInfo(writeSide, info, direction === 'f' ? 'destination' : 'source'));
+  const owners = direction === 'f' ? await ownersOf(ctx, dests) : dests.map(() => undefined);
+  const pairs = infos.map((info, i) => ({ source: info, dest: dests[i] as TableInfo, ...(owners[i] ? { owner: owners[i] } : {}) }));
+  const name = direction === 'f' ? forwardCapture(spec(ctx)).name : captureName(ctx.job.projectId, 'r');
   const cap = await ensureCapture(readSide, name, infos);
   if (cap.created) await patchJob(ctx.dest, ctx.job.jobId, { detail: { slot: name, slotCreatedAt: cap.lsn } });
   const appliedLsn = ctx.job.checkpoint?.startsWith('pg-lsn:') ? ctx.job.checkpoint.slice('pg-lsn:'.length) : null;
@@ -196,12 +225,13 @@ export async function runSync(ctx: WorkContext, direction: 'f' | 'r'): Promise<v
 }
 
 /** Whether a forward sync of the project applies changes right now (differences may be in flight). */
-async function syncRunning(ctx: WorkContext): Promise<boolean> {
+export async function syncRunning(ctx: WorkContext): Promise<boolean> {
   const jobs = await jobsOfProject(ctx.dest, ctx.job.projectId);
   return jobs.some((j) => (j.subtask === 'INCREMENTAL_SYNC' || j.subtask === 'REVERSE_INCREMENTAL_SYNC') && j.state === 'RUNNING');
 }
 
 export async function runVerification(ctx: WorkContext): Promise<boolean> {
+  if (ctx.sources.length > 1) return runVerificationMerged(ctx);
   const { rows, infos } = await prepareTables(ctx, ctx.source, true);
   for (const [i, row] of rows.entries()) {
     if (row.done) continue;
