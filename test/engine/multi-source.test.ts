@@ -51,7 +51,9 @@ function project(id: string, tables: ProjectRecord['tables']): ProjectRecord {
     ],
   } as unknown as ProjectRecord;
 }
-const job = (p: ProjectRecord, type: SubtaskType, sourceId?: string): JobSpec => jobSpec(p, type, 1, sourceId);
+/** The project's current run: a pause holds a job against its run, so a resume comes from the next run (as the control plane does). */
+let run = 1;
+const job = (p: ProjectRecord, type: SubtaskType, sourceId?: string): JobSpec => jobSpec(p, type, run, sourceId);
 
 const slotsOf = async (db: string) =>
   (await pair.sql('src', `SELECT slot_name FROM pg_replication_slots WHERE database = '${db}' ORDER BY 1`)).map((r) => r.slot_name);
@@ -136,7 +138,8 @@ describe('PostgresEngine: a project with two sources', () => {
     const duringPause = await e().pollJob(a);
     const fromB = await pair.sql('dst', 'SELECT id, amount FROM app.orders WHERE id IN (1003, 1332) ORDER BY id');
     const slotKept = await slotsOf(DB2);
-    await e().resumeJob(b);
+    run++;
+    await e().resumeJob(syncs()[1]);
     await waitFor(() => pair.sql('dst', 'SELECT 1 FROM app.orders WHERE id = 1332'), (r) => r.length === 1, 'source 2 change after resume');
     await waitFor(() => e().pollJob(a), (s) => s?.caughtUp === true, 'source 1 caught up');
     await waitFor(() => e().pollJob(b), (s) => s?.caughtUp === true, 'source 2 caught up');
@@ -163,7 +166,8 @@ describe('PostgresEngine: a project with two sources', () => {
     await e().startJob(again);
     const dirty = await waitFor(() => e().pollJob(again), settled, 'second verification');
     await pair.sql('dst', 'UPDATE app.orders SET amount = 2525.00 WHERE id = 1010');
-    for (const s of [a, b]) await e().resumeJob(s);
+    run++;
+    for (const s of syncs()) await e().resumeJob(s);
 
     // Assess
     expect(clean).toMatchObject({ state: 'SUCCEEDED', progress: { mismatches: 0 } });
