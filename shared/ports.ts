@@ -12,6 +12,8 @@ import type { AlertEvent } from './events/alert-events';
 import type { BatchItemOutcome, BatchJobRecord, BatchMessage } from './domain/batch-jobs';
 import type { BatchItemResult } from './domain/batch';
 import type { DomainEvent } from './events/domain-events';
+import type { ProgressWrite, ProjectProgress } from './domain/progress';
+export type { ProgressWrite, ProjectProgress } from './domain/progress';
 
 /**
  * Ports: what the use cases need from the outside world. Adapters (DynamoDB, Step Functions,
@@ -90,6 +92,14 @@ export class RunWriteRefused extends Error {
   }
 }
 
+/** A progress write of an older run, or an older leg of the run, than the progress item holds. */
+export class ProgressWriteRefused extends Error {
+  constructor(readonly current: { run: number; leg: number } | undefined) {
+    super('progress write refused');
+    this.name = 'ProgressWriteRefused';
+  }
+}
+
 export class CreateConflict extends Error {
   constructor(readonly reason: 'NAME_TAKEN' | 'UNKNOWN_DATA_SOURCE' | 'ID_TAKEN', readonly dataSourceId?: string) {
     super(reason);
@@ -165,6 +175,17 @@ export interface ProjectStore {
   combineTransitions?(): ProjectStore;
   /** Applies a fenced run write and returns the item after it; throws RunWriteRefused when the condition fails. */
   updateRun(write: RunWrite): Promise<ProjectRecord>;
+  /** The project's progress item (shared/domain/progress.ts: run measurements, no index key), undefined before any. */
+  getProgress(projectId: string): Promise<ProjectProgress | undefined>;
+  /** Progress items of many projects (consistent reads, 100 keys a request); ids with none are absent. */
+  getProgressMany(projectIds: readonly string[]): Promise<Map<string, ProjectProgress>>;
+  /**
+   * Writes the measurements the write names (others stay), its run and leg, and its polledAt (as `polled`,
+   * with that run and leg; absent: the one held stays), on condition the
+   * item holds no newer run or leg (progressWriteHolds); throws ProgressWriteRefused otherwise. Never touches
+   * the project item. Deleting the project (a transition to null) deletes its progress item.
+   */
+  writeProgress(write: ProgressWrite): Promise<void>;
   /** The whole audit trail, oldest first. */
   listEvents(projectId: string): Promise<AuditEvent[]>;
   /** One page of the audit trail, oldest first (bounded reads, tokens bound to the project's trail). */

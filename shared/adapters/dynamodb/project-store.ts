@@ -14,8 +14,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isTransientError } from '../../domain/errors';
 import { isoAt } from '../../domain/clock';
 import { PROJECT_STATUSES, type AuditEvent, type ProjectRecord, type ProjectStatus } from '../../domain/project';
+import type { Measurement, ProgressWrite, ProjectProgress } from '../../domain/progress';
 import {
   CreateConflict,
+  ProgressWriteRefused,
   RunWriteRefused,
   TransitionConflict,
   type ListProjectsQuery,
@@ -56,6 +58,17 @@ function cancellationItem(reason: Pick<CancellationReason, 'Item'> | undefined):
     (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1,
   );
   return looksMarshalled ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item;
+}
+
+/** A progress item holds each measurement as an attribute of its own (`m#<measurementKey>`): a write sets only those it names. */
+const MEASUREMENT_PREFIX = 'm#';
+
+/** The progress item as the table holds it (shared/domain/progress.ts): no index key, so no index ever sees it. */
+export function toProjectProgress(item: Record<string, unknown>): ProjectProgress {
+  const measurements: Record<string, Measurement> = {};
+  for (const [k, v] of Object.entries(item)) if (k.startsWith(MEASUREMENT_PREFIX)) measurements[k.slice(MEASUREMENT_PREFIX.length)] = v as Measurement;
+  const polled = item.polled as ProjectProgress['polled'] | undefined;
+  return { projectId: String(item.projectId), run: Number(item.run), leg: Number(item.leg), ...(polled ? { polled } : {}), measurements };
 }
 
 /** The project item as the table holds it: the record plus its keys and index keys (shared/table.ts). */
@@ -323,10 +336,12 @@ export class DynamoProjectStore implements ProjectStore {
     const condition = allOf(x, pieces);
     const key = keys.project(w.projectId);
     let projectWrite: TransactItems[number];
+    const extra: TransactItems = [];
     if (w.to === null) {
       projectWrite = {
         Delete: { TableName: this.table, Key: key, ConditionExpression: condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...x.attributes() },
       };
+      extra.push({ Delete: { TableName: this.table, Key: keys.projectProgress(w.projectId) } });
     } else {
       const set: Record<string, unknown> = {
         ...w.set,
@@ -353,7 +368,7 @@ export class DynamoProjectStore implements ProjectStore {
         },
       };
     }
-    const items: TransactItems = [projectWrite, this.eventPut(w.projectId, w.event)];
+    const items: TransactItems = [projectWrite, this.eventPut(w.projectId, w.event), ...extra];
     if (w.freeName !== undefined) {
       const nx = new Expression();
       items.push({
@@ -470,15 +485,15 @@ export class DynamoProjectStore implements ProjectStore {
     await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.statusCountersReady, at: new Date().toISOString() } }));
   }
 
-  /** Items by key (BatchGetItem, 100 keys a request, unprocessed keys retried), eventually consistent. */
-  private async batchGetItems(itemKeys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  /** Items by key (BatchGetItem, 100 keys a request, unprocessed keys retried), eventually consistent unless asked. */
+  private async batchGetItems(itemKeys: readonly Record<string, unknown>[], consistent = false): Promise<Record<string, unknown>[]> {
     const found: Record<string, unknown>[] = [];
     for (let i = 0; i < itemKeys.length; i += BATCH_GET_LIMIT) {
       let pending: Record<string, unknown>[] = itemKeys.slice(i, i + BATCH_GET_LIMIT);
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > UNPROCESSED_RETRIES) throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed`);
         if (attempt > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-        const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
+        const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } } }));
         found.push(...(out.Responses?.[this.table] ?? []));
         pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
@@ -515,6 +530,54 @@ export class DynamoProjectStore implements ProjectStore {
       if (e instanceof ConditionalCheckFailedException) {
         const current = cancellationItem(e);
         throw new RunWriteRefused(current ? toProjectRecord(current) : undefined);
+      }
+      throw e;
+    }
+  }
+
+  async getProgress(projectId: string): Promise<ProjectProgress | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.projectProgress(projectId), ConsistentRead: true }));
+    return out.Item ? toProjectProgress(out.Item) : undefined;
+  }
+
+  async getProgressMany(projectIds: readonly string[]): Promise<Map<string, ProjectProgress>> {
+    const unique = [...new Set(projectIds)];
+    const found = new Map<string, ProjectProgress>();
+    for (const item of await this.batchGetItems(unique.map((id) => keys.projectProgress(id)), true)) {
+      const progress = toProjectProgress(item);
+      found.set(progress.projectId, progress);
+    }
+    return found;
+  }
+
+  async writeProgress(w: ProgressWrite): Promise<void> {
+    const x = new Expression();
+    const sets = [`${x.name('projectId')} = ${x.value(w.projectId)}`, `${x.name('run')} = ${x.value(w.run)}`, `${x.name('leg')} = ${x.value(w.leg)}`];
+    if (w.polledAt !== undefined) sets.push(`${x.name('polled')} = ${x.value({ run: w.run, leg: w.leg, at: w.polledAt })}`);
+    Object.entries(w.measurements).forEach(([key, m], i) => {
+      // Measurement keys hold source ids: named placeholders of our own, not derived from the key.
+      x.names[`#m${i}`] = `${MEASUREMENT_PREFIX}${key}`;
+      sets.push(`#m${i} = ${x.value(m)}`);
+    });
+    const run = x.name('run');
+    const leg = x.name('leg');
+    // The fence (progressWriteHolds): no newer run, nor a newer leg of this run, wrote the item.
+    const condition = `attribute_not_exists(${run}) OR ${run} < ${x.value(w.run)} OR (${run} = ${x.value(w.run)} AND ${leg} <= ${x.value(w.leg)})`;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.projectProgress(w.projectId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: condition,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ...x.attributes(),
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        const current = cancellationItem(e);
+        throw new ProgressWriteRefused(current ? { run: Number(current.run), leg: Number(current.leg) } : undefined);
       }
       throw e;
     }
