@@ -88,7 +88,7 @@ export function projectIndexKeys(p: { id: string; createdAt: string; status: str
  * What list views need, projected into both indexes (INCLUDE): every project attribute a list page,
  * a selector or a background sweep reads, and the data source attributes (data sources share byKind).
  * Not projected: a project's precheck (its items and messages are for the project's own view) and its
- * run measurements (subtask progress and checkpoints, in their own unindexed item, keys.projectProgress).
+ * running subtasks' measurements (progress and checkpoints: their own unindexed item, keys.projectProgress).
  * A transition writes the index; a poll does not.
  */
 export const LIST_VIEW_ATTRIBUTES = [

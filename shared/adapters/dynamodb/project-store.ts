@@ -71,6 +71,20 @@ export function toProjectProgress(item: Record<string, unknown>): ProjectProgres
   return { projectId: String(item.projectId), run: Number(item.run), leg: Number(item.leg), ...(polled ? { polled } : {}), measurements };
 }
 
+/** The attributes a progress write sets (its run, leg, poll and each measurement it names); the item a first write creates adds its keys. */
+export function progressAttributes(w: ProgressWrite): Record<string, unknown> {
+  return {
+    projectId: w.projectId,
+    run: w.run,
+    leg: w.leg,
+    ...(w.polledAt !== undefined ? { polled: { run: w.run, leg: w.leg, at: w.polledAt } } : {}),
+    ...Object.fromEntries(Object.entries(w.measurements).map(([key, m]) => [`${MEASUREMENT_PREFIX}${key}`, m])),
+  };
+}
+
+/** The progress item a write leaves when it is the first (bench/scale/model.ts sizes it). */
+export const progressItem = (w: ProgressWrite): Record<string, unknown> => ({ ...keys.projectProgress(w.projectId), ...progressAttributes(w) });
+
 /** The project item as the table holds it: the record plus its keys and index keys (shared/table.ts). */
 export function projectItem(p: ProjectRecord): Record<string, unknown> {
   return {
@@ -552,12 +566,10 @@ export class DynamoProjectStore implements ProjectStore {
 
   async writeProgress(w: ProgressWrite): Promise<void> {
     const x = new Expression();
-    const sets = [`${x.name('projectId')} = ${x.value(w.projectId)}`, `${x.name('run')} = ${x.value(w.run)}`, `${x.name('leg')} = ${x.value(w.leg)}`];
-    if (w.polledAt !== undefined) sets.push(`${x.name('polled')} = ${x.value({ run: w.run, leg: w.leg, at: w.polledAt })}`);
-    Object.entries(w.measurements).forEach(([key, m], i) => {
-      // Measurement keys hold source ids: named placeholders of our own, not derived from the key.
-      x.names[`#m${i}`] = `${MEASUREMENT_PREFIX}${key}`;
-      sets.push(`#m${i} = ${x.value(m)}`);
+    // Named placeholders of our own (#a0, #a1, ...): measurement keys hold source ids, which x.name would fold together.
+    const sets = Object.entries(progressAttributes(w)).map(([attribute, value], i) => {
+      x.names[`#a${i}`] = attribute;
+      return `#a${i} = ${x.value(value)}`;
     });
     const run = x.name('run');
     const leg = x.name('leg');
