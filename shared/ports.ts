@@ -9,7 +9,7 @@ import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
 import type { Alert } from './domain/alerts';
 import type { AlertEvent } from './events/alert-events';
-import type { BatchItemOutcome, BatchJobRecord, BatchMessage } from './domain/batch-jobs';
+import type { BatchItemOutcome, BatchJobRecord, BatchMessage, BatchPage } from './domain/batch-jobs';
 import type { BatchItemResult } from './domain/batch';
 import type { DomainEvent } from './events/domain-events';
 import type { ProgressWrite, ProjectProgress } from './domain/progress';
@@ -408,9 +408,20 @@ export interface BatchStore {
    * Claims projects of the batch for one message (`owner`: the queue message's id, the same on every
    * redelivery of it), each with a conditional write: a project is claimed when it has no item yet, or
    * when this owner claimed it and recorded no result. `done` are the results already recorded; `taken`
-   * the projects another message holds (that message finishes them, or its redelivery does).
+   * the projects another message holds (that message finishes them, or its redelivery does). A claim with
+   * no result made before `claimsDeadBefore` (default: CLAIM_LEASE_MS before `nowIso`) is taken over
+   * (conditional on its owner) and reported `reclaimed`: its message may have applied the operation.
    */
-  claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string): Promise<BatchClaim>;
+  claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string, options?: { claimsDeadBefore?: string }): Promise<BatchClaim>;
+  /**
+   * Records an expansion page (written once: a page already recorded at `at` wins, and its ids are returned),
+   * so a re-drive knows every project enqueued even when the messages carrying them were lost.
+   */
+  recordPage(batchId: string, page: BatchPage): Promise<string[]>;
+  /** The first recorded page after `after` (by `at`; undefined: the first), or undefined when there is none. */
+  nextPage(batchId: string, after?: number): Promise<BatchPage | undefined>;
+  /** The ids among these with no recorded result (absent, or claimed without one). */
+  unrecorded(batchId: string, projectIds: readonly string[]): Promise<string[]>;
   /**
    * Records the results of projects this owner claimed, each only if it has none yet, and moves the
    * counters by exactly those, atomically (one transaction). Returns the projects recorded by this call.

@@ -67,6 +67,9 @@ export const keys = {
   batch: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' }),
   batchItem: (batchId: string, projectId: string) => ({ pk: `BATCH#${batchId}`, sk: `ITEM#${projectId}` }),
   batchItemPrefix: 'ITEM#',
+  /** One expansion page of a batch (the ids it enqueued, written once): what a re-drive sends again. */
+  batchPage: (batchId: string, at: number) => ({ pk: `BATCH#${batchId}`, sk: `PAGE#${String(at).padStart(10, '0')}` }),
+  batchPagePrefix: 'PAGE#',
   /** Every batch's place in the newest-first listing (one partition: batches are created at human rates). */
   batchListing: (createdAt: string, batchId: string) => ({ pk: 'BATCHES#ALL', sk: `${createdAt}#${batchId}` }),
   kindDataSource: 'DATASOURCE',
