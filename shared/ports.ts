@@ -375,8 +375,12 @@ export interface AlertNotifier {
   notify(alert: Alert): Promise<void>;
 }
 
-/** A project's result in a batch, as stored (one item per project and batch, written once): the item's result, what became of it, and when. */
-export type StoredBatchItem = Omit<BatchItemResult, 'outcome'> & { outcome: BatchItemOutcome; recordedAt: string };
+/**
+ * A project's result in a batch, as stored (one item per project and batch, written once): the item's
+ * result as the operation answered it (a multi-source project's per-source `outcome` included), what
+ * became of it in the batch (`disposition`), and when it was recorded (its presence marks a result).
+ */
+export type StoredBatchItem = BatchItemResult & { disposition: BatchItemOutcome; recordedAt: string };
 
 /** What a claim found: the projects now this owner's, those already done, those another message holds. */
 export interface BatchClaim {

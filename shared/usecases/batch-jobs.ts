@@ -204,11 +204,11 @@ export async function processItems(deps: Deps, message: Extract<BatchMessage, { 
       if (reclaimed.has(a.projectId) && (await appliedBefore(deps, a.projectId, batchId))) {
         const p = a.record;
         return p
-          ? { projectId: p.id, name: p.name, ok: true, status: p.status, updatedAt: p.updatedAt, version: p.version, outcome: 'succeeded', recordedAt }
-          : { projectId: a.projectId, ok: true, deleted: true, outcome: 'succeeded', recordedAt };
+          ? { projectId: p.id, name: p.name, ok: true, status: p.status, updatedAt: p.updatedAt, version: p.version, disposition: 'succeeded', recordedAt }
+          : { projectId: a.projectId, ok: true, deleted: true, disposition: 'succeeded', recordedAt };
       }
       const r = await executeAssessed(itemDeps, req, a, ctx);
-      return { ...r, outcome: a.refusal ? 'skipped' : r.ok ? 'succeeded' : 'failed', recordedAt };
+      return { ...r, disposition: a.refusal ? 'skipped' : r.ok ? 'succeeded' : 'failed', recordedAt };
     });
     await deps.batches.recordResults(batchId, results, delivery.messageId, isoAt(deps.clock.nowMs()));
   }

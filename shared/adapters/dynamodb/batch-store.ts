@@ -26,8 +26,18 @@ const toRecord = (item: Record<string, unknown>): BatchJobRecord => {
   return rest as unknown as BatchJobRecord;
 };
 
-const toResult = (item: Record<string, unknown>): StoredBatchItem =>
-  Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.has(k))) as unknown as StoredBatchItem;
+/** A result item as stored. Items recorded before `disposition` held it in `outcome` (a string): read as a disposition. */
+const toResult = (item: Record<string, unknown>): StoredBatchItem => {
+  const result = Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.has(k)));
+  if (result.disposition === undefined && typeof result.outcome === 'string') {
+    result.disposition = result.outcome;
+    delete result.outcome;
+  }
+  return result as unknown as StoredBatchItem;
+};
+
+/** An item holds a result once `recordedAt` is set (claims hold `claimedAt` only). */
+const RECORDED = 'recordedAt';
 
 /** Which items of a cancelled transaction failed their condition, with the item as it was (ALL_OLD). */
 function conditionFailures(e: unknown): Map<number, Record<string, unknown> | undefined> | undefined {
@@ -142,7 +152,7 @@ export class DynamoBatchStore implements BatchStore {
           const unexplained = [...failures.keys()].map((index) => ids[index] as string).filter((id) => !existing.has(id));
           if (unexplained.length) existing = new Map([...existing, ...(await this.itemsOf(batchId, unexplained))]);
           for (const [id, old] of existing) {
-            if (old.outcome !== undefined) out.done.set(id, toResult(old));
+            if (old[RECORDED] !== undefined) out.done.set(id, toResult(old));
             else if (old.owner === owner || (String(old.claimedAt) < deadBefore && (await this.takeOver(batchId, id, old, owner, nowIso)))) {
               out.reclaimed.push(id);
               out.claimed.push(id);
@@ -164,7 +174,7 @@ export class DynamoBatchStore implements BatchStore {
           TableName: this.table,
           Key: keys.batchItem(batchId, projectId),
           UpdateExpression: `SET ${x.name('owner')} = ${x.value(owner)}, ${x.name('claimedAt')} = ${x.value(nowIso)}`,
-          ConditionExpression: `${x.name('owner')} = ${x.value(old.owner)} AND attribute_not_exists(${x.name('outcome')})`,
+          ConditionExpression: `${x.name('owner')} = ${x.value(old.owner)} AND attribute_not_exists(${x.name(RECORDED)})`,
           ...x.attributes(),
         }),
       );
@@ -205,9 +215,9 @@ export class DynamoBatchStore implements BatchStore {
       for (let round = 0; pending.length > 0; round++) {
         if (round > 10) throw Object.assign(new Error('BatchGetItem left keys unprocessed'), { name: 'ProvisionedThroughputExceededException' });
         const out = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: '#p, #o', ExpressionAttributeNames: { '#p': 'projectId', '#o': 'outcome' } } } }),
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: '#p, #r', ExpressionAttributeNames: { '#p': 'projectId', '#r': RECORDED } } } }),
         );
-        for (const item of out.Responses?.[this.table] ?? []) if (item.outcome !== undefined) recorded.add(item.projectId as string);
+        for (const item of out.Responses?.[this.table] ?? []) if (item[RECORDED] !== undefined) recorded.add(item.projectId as string);
         pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
     }
@@ -236,13 +246,13 @@ export class DynamoBatchStore implements BatchStore {
               TableName: this.table,
               Key: keys.batchItem(batchId, r.projectId),
               UpdateExpression: `SET ${fields.map(([k, v]) => `${x.name(k)} = ${x.value(v)}`).join(', ')}`,
-              ConditionExpression: `${x.name('owner')} = ${x.value(owner)} AND attribute_not_exists(${x.name('outcome')})`,
+              ConditionExpression: `${x.name('owner')} = ${x.value(owner)} AND attribute_not_exists(${x.name(RECORDED)})`,
               ...x.attributes(),
             },
           };
         });
         const x = new Expression();
-        const count = (o: StoredBatchItem['outcome']) => left.filter((r) => r.outcome === o).length;
+        const count = (o: StoredBatchItem['disposition']) => left.filter((r) => r.disposition === o).length;
         items.push({
           Update: {
             TableName: this.table,
@@ -297,7 +307,7 @@ export class DynamoBatchStore implements BatchStore {
         TableName: this.table,
         KeyConditionExpression: `${x.name('pk')} = ${x.value(pk)} AND begins_with(${x.name('sk')}, ${x.value(keys.batchItemPrefix)})`,
         // Claimed but not yet done: not a result yet.
-        FilterExpression: `attribute_exists(${x.name('outcome')})`,
+        FilterExpression: `attribute_exists(${x.name(RECORDED)})`,
         ConsistentRead: true,
         ...x.attributes(),
       },

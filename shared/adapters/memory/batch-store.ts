@@ -83,7 +83,7 @@ export class InMemoryBatchStore implements BatchStore {
       const item = items.get(r.projectId);
       if (!item || item.owner !== owner || item.result) continue;
       item.result = structuredClone(r);
-      b[r.outcome] += 1;
+      b[r.disposition] += 1;
       b.done += 1;
       recorded.push(r.projectId);
     }
