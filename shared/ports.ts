@@ -9,9 +9,11 @@ import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
 import type { Alert } from './domain/alerts';
 import type { AlertEvent } from './events/alert-events';
-import type { BatchItemOutcome, BatchJobRecord, BatchMessage } from './domain/batch-jobs';
+import type { BatchItemOutcome, BatchJobRecord, BatchMessage, BatchPage } from './domain/batch-jobs';
 import type { BatchItemResult } from './domain/batch';
 import type { DomainEvent } from './events/domain-events';
+import type { ProgressWrite, ProjectProgress } from './domain/progress';
+export type { ProgressWrite, ProjectProgress } from './domain/progress';
 
 /**
  * Ports: what the use cases need from the outside world. Adapters (DynamoDB, Step Functions,
@@ -90,6 +92,14 @@ export class RunWriteRefused extends Error {
   }
 }
 
+/** A progress write of an older run, or an older leg of the run, than the progress item holds. */
+export class ProgressWriteRefused extends Error {
+  constructor(readonly current: { run: number; leg: number } | undefined) {
+    super('progress write refused');
+    this.name = 'ProgressWriteRefused';
+  }
+}
+
 export class CreateConflict extends Error {
   constructor(readonly reason: 'NAME_TAKEN' | 'UNKNOWN_DATA_SOURCE' | 'ID_TAKEN', readonly dataSourceId?: string) {
     super(reason);
@@ -165,6 +175,17 @@ export interface ProjectStore {
   combineTransitions?(): ProjectStore;
   /** Applies a fenced run write and returns the item after it; throws RunWriteRefused when the condition fails. */
   updateRun(write: RunWrite): Promise<ProjectRecord>;
+  /** The project's progress item (shared/domain/progress.ts: run measurements, no index key), undefined before any. */
+  getProgress(projectId: string): Promise<ProjectProgress | undefined>;
+  /** Progress items of many projects (consistent reads, 100 keys a request); ids with none are absent. */
+  getProgressMany(projectIds: readonly string[]): Promise<Map<string, ProjectProgress>>;
+  /**
+   * Writes the measurements the write names (others stay), its run and leg, and its polledAt (as `polled`,
+   * with that run and leg; absent: the one held stays), on condition the
+   * item holds no newer run or leg (progressWriteHolds); throws ProgressWriteRefused otherwise. Never touches
+   * the project item. Deleting the project (a transition to null) deletes its progress item.
+   */
+  writeProgress(write: ProgressWrite): Promise<void>;
   /** The whole audit trail, oldest first. */
   listEvents(projectId: string): Promise<AuditEvent[]>;
   /** One page of the audit trail, oldest first (bounded reads, tokens bound to the project's trail). */
@@ -354,8 +375,12 @@ export interface AlertNotifier {
   notify(alert: Alert): Promise<void>;
 }
 
-/** A project's result in a batch, as stored (one item per project and batch, written once): the item's result, what became of it, and when. */
-export type StoredBatchItem = Omit<BatchItemResult, 'outcome'> & { outcome: BatchItemOutcome; recordedAt: string };
+/**
+ * A project's result in a batch, as stored (one item per project and batch, written once): the item's
+ * result as the operation answered it (a multi-source project's per-source `outcome` included), what
+ * became of it in the batch (`disposition`), and when it was recorded (its presence marks a result).
+ */
+export type StoredBatchItem = BatchItemResult & { disposition: BatchItemOutcome; recordedAt: string };
 
 /** What a claim found: the projects now this owner's, those already done, those another message holds. */
 export interface BatchClaim {
@@ -387,9 +412,20 @@ export interface BatchStore {
    * Claims projects of the batch for one message (`owner`: the queue message's id, the same on every
    * redelivery of it), each with a conditional write: a project is claimed when it has no item yet, or
    * when this owner claimed it and recorded no result. `done` are the results already recorded; `taken`
-   * the projects another message holds (that message finishes them, or its redelivery does).
+   * the projects another message holds (that message finishes them, or its redelivery does). A claim with
+   * no result made before `claimsDeadBefore` (default: CLAIM_LEASE_MS before `nowIso`) is taken over
+   * (conditional on its owner) and reported `reclaimed`: its message may have applied the operation.
    */
-  claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string): Promise<BatchClaim>;
+  claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string, options?: { claimsDeadBefore?: string }): Promise<BatchClaim>;
+  /**
+   * Records an expansion page (written once: a page already recorded at `at` wins, and its ids are returned),
+   * so a re-drive knows every project enqueued even when the messages carrying them were lost.
+   */
+  recordPage(batchId: string, page: BatchPage): Promise<string[]>;
+  /** The first recorded page after `after` (by `at`; undefined: the first), or undefined when there is none. */
+  nextPage(batchId: string, after?: number): Promise<BatchPage | undefined>;
+  /** The ids among these with no recorded result (absent, or claimed without one). */
+  unrecorded(batchId: string, projectIds: readonly string[]): Promise<string[]>;
   /**
    * Records the results of projects this owner claimed, each only if it has none yet, and moves the
    * counters by exactly those, atomically (one transaction). Returns the projects recorded by this call.

@@ -67,6 +67,9 @@ export const keys = {
   batch: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' }),
   batchItem: (batchId: string, projectId: string) => ({ pk: `BATCH#${batchId}`, sk: `ITEM#${projectId}` }),
   batchItemPrefix: 'ITEM#',
+  /** One expansion page of a batch (the ids it enqueued, written once): what a re-drive sends again. */
+  batchPage: (batchId: string, at: number) => ({ pk: `BATCH#${batchId}`, sk: `PAGE#${String(at).padStart(10, '0')}` }),
+  batchPagePrefix: 'PAGE#',
   /** Every batch's place in the newest-first listing (one partition: batches are created at human rates). */
   batchListing: (createdAt: string, batchId: string) => ({ pk: 'BATCHES#ALL', sk: `${createdAt}#${batchId}` }),
   kindDataSource: 'DATASOURCE',
@@ -88,7 +91,7 @@ export function projectIndexKeys(p: { id: string; createdAt: string; status: str
  * What list views need, projected into both indexes (INCLUDE): every project attribute a list page,
  * a selector or a background sweep reads, and the data source attributes (data sources share byKind).
  * Not projected: a project's precheck (its items and messages are for the project's own view) and its
- * run measurements (subtask progress and checkpoints, in their own unindexed item, keys.projectProgress).
+ * running subtasks' measurements (progress and checkpoints: their own unindexed item, keys.projectProgress).
  * A transition writes the index; a poll does not.
  */
 export const LIST_VIEW_ATTRIBUTES = [

@@ -20,8 +20,9 @@ export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]
   },
   'orchestration-reconciler': {
     operations: ['restart-run', 'complete-release'],
-    // Restarts runs whose execution is gone, finishes releases, sweeps pause timers, pauses jobs left running.
-    uses: ['runs:start', 'runs:stop', 'runs:signal', 'jobs', 'timers', 'timers:sweep'],
+    // Restarts runs whose execution is gone, finishes releases, sweeps pause timers, pauses jobs left running,
+    // re-drives stalled large batches (a message on the batch queue).
+    uses: ['runs:start', 'runs:stop', 'runs:signal', 'jobs', 'timers', 'timers:sweep', 'batches:enqueue'],
     summary: 'Every 5 minutes: repairs runs, releases and pauses that a failure left behind.',
   },
   'batch-worker': {

@@ -5,13 +5,14 @@ import { logger } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
 import { reconcilePauses, type PauseReconcileReport, type ReconcileReport } from '../../shared/usecases/reconcile';
 import { reconcileRuns, reconcileShard, type ShardReport } from '../../shared/usecases/reconcile-shards';
+import { claimsDeadAtBoot, reconcileBatches, type BatchReconcileReport } from '../../shared/usecases/reconcile-batches';
 
 /** Pauses younger than this get their jobs checked on every scheduled run (3 chances at 5-minute intervals). */
 const RECENT_PAUSE_MS = 15 * 60_000;
 
-type Event = { worker?: unknown; shard?: unknown; graceSeconds?: unknown; allPauses?: unknown } | null;
-/** Every mode answers with the run report (empty for the pause worker) and, where it swept them, the pauses. */
-type Result = (ReconcileReport & { pauses?: PauseReconcileReport }) | ShardReport;
+type Event = { worker?: unknown; shard?: unknown; graceSeconds?: unknown; allPauses?: unknown; batchQueueRestarted?: unknown } | null;
+/** Every mode answers with the run report (empty for the pause worker) and, where it swept them, the pauses and batches. */
+type Result = (ReconcileReport & { pauses?: PauseReconcileReport; batches?: BatchReconcileReport }) | ShardReport;
 
 /**
  * Every 5 minutes, one invocation per worker, independent of each other (RECONCILER_WORKERS, one schedule
@@ -19,9 +20,11 @@ type Result = (ReconcileReport & { pauses?: PauseReconcileReport }) | ShardRepor
  *  - `{worker: 'runs', shard}`: that shard's run worker (reconcileShard) — restarts RUNNING projects whose
  *    execution is gone, completes tasks of opened gates, finishes releases left RELEASING — within its
  *    budget and the invocation's time, continuing the shard's pass from its checkpoint;
- *  - `{worker: 'pauses'}`: the pause-timer sweep (reconcilePauses), no longer behind the runs.
- * Without a worker (`npm start` at boot, with {graceSeconds: 0, allPauses: true}, and tests): all of it in
- * this process, the shards concurrently, every shard's pass to its end.
+ *  - `{worker: 'pauses'}`: the pause-timer sweep (reconcilePauses), no longer behind the runs, then the
+ *    batch sweep (reconcileBatches: stalled large batches re-driven).
+ * Without a worker (`npm start` at boot, with {graceSeconds: 0, allPauses: true, batchQueueRestarted: true},
+ * and tests): all of it in this process, the shards concurrently, every shard's pass to its end. At boot
+ * the in-memory batch queue is new: every batch not completed is re-driven, its earlier claims dead.
  */
 export const handler = middy<unknown, Result>().handler(async (event, context: Context) => {
   const e = (event ?? null) as Event;
@@ -30,6 +33,7 @@ export const handler = middy<unknown, Result>().handler(async (event, context: C
   const requestId = context?.awsRequestId ?? 'reconciler';
   const deps = getDeps();
   const pauseSweep = () => reconcilePauses(deps, allPauses ? {} : { jobsPausedSinceMs: deps.clock.nowMs() - RECENT_PAUSE_MS });
+  const batchSweep = () => reconcileBatches(deps, { ...grace, ...(e?.batchQueueRestarted === true ? { claimsDeadBefore: claimsDeadAtBoot(deps) } : {}) });
 
   if (e?.worker === 'runs') {
     const shard = e.shard;
@@ -43,9 +47,11 @@ export const handler = middy<unknown, Result>().handler(async (event, context: C
   if (e?.worker === 'pauses') {
     const pauses = await pauseSweep();
     (pauses.errors.length ? logger.warn : logger.info).call(logger, 'reconciled pauses', { ...pauses });
-    return { checked: 0, restarted: [], released: [], errors: [], pauses };
+    const batches = await batchSweep();
+    (batches.errors.length ? logger.warn : logger.info).call(logger, 'reconciled batches', { ...batches });
+    return { checked: 0, restarted: [], released: [], errors: [], pauses, batches };
   }
-  const [report, pauses] = await Promise.all([reconcileRuns(deps, { requestId, ...grace }), pauseSweep()]);
+  const [report, pauses, batches] = await Promise.all([reconcileRuns(deps, { requestId, ...grace }), pauseSweep(), batchSweep()]);
   const summary = {
     checked: report.checked,
     restarted: report.restarted,
@@ -53,9 +59,10 @@ export const handler = middy<unknown, Result>().handler(async (event, context: C
     timersCreated: pauses.timersCreated,
     timersDeleted: pauses.timersDeleted,
     pausesRepaired: pauses.jobsPaused,
-    errors: [...report.errors, ...pauses.errors],
+    batchesRedriven: batches.redriven,
+    errors: [...report.errors, ...pauses.errors, ...batches.errors],
   };
   (summary.errors.length ? logger.warn : logger.info).call(logger, 'reconciled runs', summary);
   const { shards: _shards, ...runs } = report;
-  return { ...runs, pauses };
+  return { ...runs, pauses, batches };
 });

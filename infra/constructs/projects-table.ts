@@ -167,8 +167,9 @@ export const TABLE_ACCESS = {
   },
   'orchestration-step': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   // Each shard worker saves its checkpoint (CHECKPOINT#): a pass resumes where the last invocation stopped.
+  // Reads whole records and progress items of a page (BatchGetItem), and the batch listing (Query) to re-drive stalled batches.
   'orchestration-reconciler': {
-    read: ['dynamodb:GetItem'],
+    read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
     queryIndexes: true,
     write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, 'checkpoint'],
     delete: ['projectName', ...ENGINE.delete],

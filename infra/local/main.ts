@@ -147,7 +147,8 @@ async function main() {
   // Executions do not survive a restart: the reconciler restarts every RUNNING project from its pending subtasks,
   // and sweeps the pause timers (missing ones created, those of pauses a crash left behind deleted).
   const { handler: reconcile } = await import('../../functions/orchestration-reconciler/handler');
-  const reconciled = await reconcile({ graceSeconds: 0, allPauses: true }, { awsRequestId: randomUUID() } as Context);
+  // Batches: the in-memory queue is new, so every batch not completed is re-driven (its earlier claims are dead).
+  const reconciled = await reconcile({ graceSeconds: 0, allPauses: true, batchQueueRestarted: true }, { awsRequestId: randomUUID() } as Context);
   // Then as deployed: every 5 minutes one independent invocation per worker (a shard's runs, the pause timers).
   const { RECONCILER_WORKERS } = await import('../../shared/usecases/reconcile-shards');
   const reconcileTimer = setInterval(() => {

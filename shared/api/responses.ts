@@ -292,7 +292,8 @@ export const BatchJobView = z
 export const BatchJobResult = z
   .object({
     projectId: z.string(),
-    outcome: z.enum(BATCH_ITEM_OUTCOMES),
+    disposition: z.enum(BATCH_ITEM_OUTCOMES).meta({ description: 'What became of the project in the batch: succeeded, failed (refused or errored, with its code) or skipped (ineligible when read).' }),
+    outcome: OperationOutcomeView.optional().meta({ description: 'A multi-source project: the outcome per source, as the lifecycle operation answered it.' }),
     name: z.string().optional(),
     ok: z.boolean(),
     status: ProjectStatus.optional(),

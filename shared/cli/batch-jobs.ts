@@ -21,7 +21,7 @@ interface BatchJobBody {
 }
 interface BatchResultBody {
   projectId: string;
-  outcome: 'succeeded' | 'failed' | 'skipped';
+  disposition: 'succeeded' | 'failed' | 'skipped';
   name?: string;
   ok: boolean;
   status?: string;
@@ -33,8 +33,8 @@ const sleeper = (ctx: Ctx) => ctx.io.sleep ?? ((ms: number) => new Promise((r) =
 const countersText = (b: BatchJobBody) => `${b.succeeded} succeeded, ${b.failed} failed, ${b.skipped} skipped, ${b.pending} pending`;
 
 function itemOf(r: BatchResultBody): ItemResult {
-  const msg = r.ok ? '' : `${r.outcome === 'skipped' ? 'skipped: ' : ''}${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`;
-  return { result: r.ok, msg, projectId: r.projectId, name: r.name ?? '', ...(r.status ? { status: r.status } : {}), ...(r.outcome === 'skipped' ? { skipped: true } : {}) };
+  const msg = r.ok ? '' : `${r.disposition === 'skipped' ? 'skipped: ' : ''}${r.code ?? 'FAILED'}${r.message ? `: ${r.message}` : ''}`;
+  return { result: r.ok, msg, projectId: r.projectId, name: r.name ?? '', ...(r.status ? { status: r.status } : {}), ...(r.disposition === 'skipped' ? { skipped: true } : {}) };
 }
 
 /** Every per-project result of a batch, page by page. */

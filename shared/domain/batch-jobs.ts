@@ -74,7 +74,16 @@ export function pendingOf(b: Pick<BatchJobRecord, 'requested' | 'done'>): number
   return Math.max(0, b.requested - b.done);
 }
 
-/** What travels on the batch queue: an expansion step, or some projects to apply the operation to. */
+/**
+ * A claim with no result older than this belongs to a message no worker holds any more (deployed: longer
+ * than the queue's 720 s visibility timeout, itself six worker timeouts): another message may take it over.
+ */
+export const CLAIM_LEASE_MS = 15 * 60_000;
+
+/** A batch not completed whose record has not moved for this long is re-driven by the reconciler. */
+export const BATCH_REDRIVE_GRACE_MS = 15 * 60_000;
+
+/** What travels on the batch queue: an expansion step, some projects to apply the operation to, or a re-drive step. */
 export type BatchMessage =
   | { kind: 'expand'; batchId: string }
   | {
@@ -83,4 +92,19 @@ export type BatchMessage =
       projectIds: string[];
       /** Refusals of the selection-wide rules (BATCH_RULES), judged by the expander over its whole page. */
       refused?: Record<string, { code: string; reason: string }>;
+      /** A re-drive's: claims without a result made before this instant are dead and may be taken over (default: CLAIM_LEASE_MS ago). */
+      claimsDeadBefore?: string;
+    }
+  | {
+      /** Re-sends what a stalled batch has left, one expansion page a step (after: the page before), then its expansion. */
+      kind: 'redrive';
+      batchId: string;
+      after?: number;
+      claimsDeadBefore?: string;
     };
+
+/** One expansion page as recorded before its projects are enqueued: where it starts (requested before it) and its ids. */
+export interface BatchPage {
+  at: number;
+  projectIds: string[];
+}

@@ -86,6 +86,7 @@ export interface Delivery {
 /** A worker's handling of one message; throwing makes the queue deliver it again. */
 export async function handleBatchMessage(deps: Deps, message: BatchMessage, delivery: Delivery): Promise<void> {
   if (message.kind === 'expand') return expandStep(deps, message.batchId);
+  if (message.kind === 'redrive') return redriveStep(deps, message);
   return processItems(deps, message, delivery);
 }
 
@@ -116,19 +117,50 @@ export async function expandStep(deps: Deps, batchId: string): Promise<void> {
     ids = page.items.map((p) => p.id);
     next = page.nextToken;
   }
-  const refused = await selectionRefusals(deps, b, ids);
-  const messages: BatchMessage[] = [];
-  for (let i = 0; i < ids.length; i += ITEMS_PER_MESSAGE) {
-    const chunk = ids.slice(i, i + ITEMS_PER_MESSAGE);
-    const own = Object.fromEntries(chunk.filter((id) => refused[id]).map((id) => [id, refused[id] as { code: string; reason: string }]));
-    messages.push({ kind: 'items', batchId, projectIds: chunk, ...(Object.keys(own).length ? { refused: own } : {}) });
-  }
+  // The page is recorded before its messages go out (a re-drive sends it again if they are lost); a repeated
+  // step at the same place sends the page recorded first, not a listing that changed since.
+  if (ids.length) ids = await deps.batches.recordPage(batchId, { at: b.requested, projectIds: ids });
+  const messages = await itemMessages(deps, b, ids);
   if (messages.length) await deps.batchQueue.send(messages);
   const nowIso = isoAt(deps.clock.nowMs());
   const advanced = await deps.batches.advanceExpansion(batchId, { ...(b.cursor !== undefined ? { from: b.cursor } : {}), ...(next !== undefined ? { to: next } : {}), added: ids.length, nowIso });
   if (!advanced) return; // another delivery of this step advanced it, and continues
   if (next !== undefined) await deps.batchQueue.send([{ kind: 'expand', batchId }]);
   else await deps.batches.completeIfDone(batchId, nowIso);
+}
+
+/** The messages that carry these projects (ITEMS_PER_MESSAGE each), with the selection-wide refusals of the page. */
+async function itemMessages(deps: Deps, b: BatchJobRecord, ids: readonly string[], claimsDeadBefore?: string): Promise<BatchMessage[]> {
+  const refused = await selectionRefusals(deps, b, ids);
+  const messages: BatchMessage[] = [];
+  for (let i = 0; i < ids.length; i += ITEMS_PER_MESSAGE) {
+    const chunk = ids.slice(i, i + ITEMS_PER_MESSAGE);
+    const own = Object.fromEntries(chunk.filter((id) => refused[id]).map((id) => [id, refused[id] as { code: string; reason: string }]));
+    messages.push({ kind: 'items', batchId: b.batchId, projectIds: chunk, ...(Object.keys(own).length ? { refused: own } : {}), ...(claimsDeadBefore ? { claimsDeadBefore } : {}) });
+  }
+  return messages;
+}
+
+/**
+ * One re-drive step of a stalled batch (shared/usecases/reconcile-batches.ts sends the first): the next
+ * recorded expansion page's projects with no result are enqueued again (the claims make a project that
+ * is done, or held by a live message, harmless to send; one held by a dead message is taken over), then
+ * the next step; after the last page, the expansion continues from its recorded cursor (or the batch
+ * completes). Bounded: one page (EXPAND_PAGE_SIZE ids) a step.
+ */
+export async function redriveStep(deps: Deps, message: Extract<BatchMessage, { kind: 'redrive' }>): Promise<void> {
+  const b = await deps.batches.get(message.batchId);
+  if (!b || isBatchComplete(b)) return;
+  const page = await deps.batches.nextPage(b.batchId, message.after);
+  if (page) {
+    const left = await deps.batches.unrecorded(b.batchId, page.projectIds);
+    const messages = await itemMessages(deps, b, left, message.claimsDeadBefore);
+    await deps.batchQueue.send([...messages, { ...message, after: page.at }]);
+    logger.info('batch re-driven', { batchId: b.batchId, page: page.at, resent: left.length });
+    return;
+  }
+  if (!b.expanded) await deps.batchQueue.send([{ kind: 'expand', batchId: b.batchId }]);
+  else await deps.batches.completeIfDone(b.batchId, isoAt(deps.clock.nowMs()));
 }
 
 /**
@@ -155,7 +187,7 @@ export async function processItems(deps: Deps, message: Extract<BatchMessage, { 
     logger.error('batch message for an unknown batch', { batchId });
     return;
   }
-  const claim = await deps.batches.claim(batchId, message.projectIds, delivery.messageId, isoAt(deps.clock.nowMs()));
+  const claim = await deps.batches.claim(batchId, message.projectIds, delivery.messageId, isoAt(deps.clock.nowMs()), message.claimsDeadBefore ? { claimsDeadBefore: message.claimsDeadBefore } : {});
   if (claim.claimed.length > 0) {
     const found = await deps.projects.getMany(claim.claimed);
     const reclaimed = new Set(claim.reclaimed);
@@ -172,11 +204,11 @@ export async function processItems(deps: Deps, message: Extract<BatchMessage, { 
       if (reclaimed.has(a.projectId) && (await appliedBefore(deps, a.projectId, batchId))) {
         const p = a.record;
         return p
-          ? { projectId: p.id, name: p.name, ok: true, status: p.status, updatedAt: p.updatedAt, version: p.version, outcome: 'succeeded', recordedAt }
-          : { projectId: a.projectId, ok: true, deleted: true, outcome: 'succeeded', recordedAt };
+          ? { projectId: p.id, name: p.name, ok: true, status: p.status, updatedAt: p.updatedAt, version: p.version, disposition: 'succeeded', recordedAt }
+          : { projectId: a.projectId, ok: true, deleted: true, disposition: 'succeeded', recordedAt };
       }
       const r = await executeAssessed(itemDeps, req, a, ctx);
-      return { ...r, outcome: a.refusal ? 'skipped' : r.ok ? 'succeeded' : 'failed', recordedAt };
+      return { ...r, disposition: a.refusal ? 'skipped' : r.ok ? 'succeeded' : 'failed', recordedAt };
     });
     await deps.batches.recordResults(batchId, results, delivery.messageId, isoAt(deps.clock.nowMs()));
   }

@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/errors';
 import type { ProjectRecord } from '../domain/project';
 import { ruleFor, type UserOperation } from '../domain/transitions';
+import { readProject } from './project-read';
 import type { Deps } from './deps';
 import { runEffects } from './effects';
 import { writeTransition, type LifecycleRequest } from './transition-write';
@@ -34,7 +35,7 @@ export async function applyOperation(deps: Deps, req: LifecycleRequest & { opera
  */
 async function perSourceRequest(deps: Deps, req: LifecycleRequest & { operation: UserOperation }): Promise<LifecycleRequest & { operation: UserOperation }> {
   if (req.operation === 'resume') return { ...req, operation: 'resume-sources' };
-  const current = req.current ?? (await deps.projects.get(req.projectId));
+  const current = req.current ?? (await readProject(deps, req.projectId));
   const wanted = req.sources ?? [];
   const known = current?.sources?.length ? current.sources : undefined;
   const leftRunning = known?.filter((s) => !s.pausedAt && !wanted.includes(s.sourceId)) ?? [];

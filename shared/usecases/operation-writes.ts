@@ -45,15 +45,26 @@ const withNewRun = (current: ProjectRecord, change: Partial<ProjectRecord>): Par
 /** What the execution waited for belongs to the run that waited. */
 const RUN_WAIT_STATE: (keyof ProjectRecord)[] = ['waitingStep', 'awaiting', 'taskToken'];
 
-/** Pause: every running subtask and switchover step shows PAUSED (continuous ones too). */
+/** The last measurement of a subtask or part that stops RUNNING: from now on the project item holds it (shared/domain/progress.ts). */
+const lastMeasured = (at: (field: string) => AttributePath, x: { progress?: unknown; checkpoint?: unknown }): PathValue[] => [
+  { path: at('progress'), value: x.progress },
+  { path: at('checkpoint'), value: x.checkpoint },
+];
+
+/** Pause: every running subtask and switchover step shows PAUSED (continuous ones too), with its last measurement. */
 function pausePaths(current: ProjectRecord): PathChanges {
   const { subtasks, steps } = runningParts(current);
   return {
     set: [
-      ...subtasks.map((t) => ({ path: subtaskPath(current, t, 'status'), value: 'PAUSED' })),
+      ...subtasks.flatMap((t) => [
+        { path: subtaskPath(current, t, 'status'), value: 'PAUSED' },
+        ...lastMeasured((f) => subtaskPath(current, t, f), current.subtasks.find((x) => x.type === t) ?? {}),
+      ]),
       // The running parts of a per-source subtask pause with it (a part paused with its source already is).
       ...subtasks.flatMap((t) =>
-        (current.subtasks.find((x) => x.type === t)?.sources ?? []).flatMap((part, i) => (part.status === 'RUNNING' ? [{ path: partPath(current, t, i, 'status'), value: 'PAUSED' }] : [])),
+        (current.subtasks.find((x) => x.type === t)?.sources ?? []).flatMap((part, i) =>
+          part.status === 'RUNNING' ? [{ path: partPath(current, t, i, 'status'), value: 'PAUSED' }, ...lastMeasured((f) => partPath(current, t, i, f), part)] : [],
+        ),
       ),
       ...steps.flatMap((st) => [
         { path: stepPath(current, st, 'status'), value: 'PAUSED' },

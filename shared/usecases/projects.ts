@@ -5,6 +5,7 @@ import { stageOf } from '../domain/orchestration';
 import { buildSubtasks } from '../domain/subtasks';
 import { CreateConflict, type Page } from '../ports';
 import type { Deps } from './deps';
+import { readProject } from './project-read';
 import { runPrecheck } from './effects';
 import { chooseEngine } from '../domain/engines';
 import type { DataSourceRecord } from '../domain/data-source';
@@ -126,8 +127,9 @@ async function engineForProject(deps: Deps, sourceIds: readonly string[], destin
   return engine;
 }
 
+/** The whole project: its item with its run's latest measurements (the progress item, shared/domain/progress.ts). */
 export async function getProject(deps: Deps, id: string): Promise<ProjectRecord> {
-  const project = await deps.projects.get(id);
+  const project = await readProject(deps, id);
   if (!project) throw notFound('PROJECT_NOT_FOUND', id);
   return project;
 }

@@ -2,6 +2,7 @@ import { isoAt } from '../domain/clock';
 import { DomainError } from '../domain/errors';
 import { ALL_SHARDS } from '../domain/shards';
 import type { ProjectStatus } from '../domain/project';
+import { withProgress } from '../domain/progress';
 import type { SweepCheckpoint } from '../ports';
 import { mapWithConcurrency } from './concurrency';
 import type { Deps } from './deps';
@@ -128,9 +129,11 @@ export async function reconcileShard(
     const phase = phases.findIndex((p) => p.status === status);
     const page = await listPage(deps, status, options.shard, Math.min(budget.pageSize, budget.projects - report.visited), cursor);
     const repair = phases[phase]?.repair ?? repairRun;
-    // The index holds what list views need: the repairs read whole records (BatchGetItem, 100 a request).
-    const whole = await deps.projects.getMany(page.items.map((p) => p.id));
-    const records = page.items.flatMap((p) => whole.get(p.id) ?? []).filter((p) => p.status === status);
+    // The index holds what list views need: the repairs read whole records with their run's measurements
+    // (last poll, checkpoints: the progress items), BatchGetItem, 100 a request.
+    const ids = page.items.map((p) => p.id);
+    const [whole, progress] = await Promise.all([deps.projects.getMany(ids), deps.projects.getProgressMany(ids)]);
+    const records = page.items.flatMap((p) => whole.get(p.id) ?? []).filter((p) => p.status === status).map((p) => withProgress(p, progress.get(p.id)));
     await mapWithConcurrency(records, budget.concurrency, (p) => repair(counted.deps, p, report, repairOptions));
     report.visited += page.items.length;
     const next = page.nextToken !== undefined ? cursorAt(status, page.nextToken) : phases[phase + 1] ? cursorAt(phases[phase + 1]!.status, undefined) : undefined;

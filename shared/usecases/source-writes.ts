@@ -4,7 +4,7 @@ import { partPath } from '../domain/orchestration';
 import type { PathValue } from '../domain/paths';
 import type { ProjectRecord } from '../domain/project';
 import { sourcePauseExpired, type ProjectSource } from '../domain/sources';
-import type { SubtaskStatus } from '../domain/subtasks';
+import type { SourcePart, SubtaskStatus } from '../domain/subtasks';
 import type { PathChanges } from './operation-writes';
 import type { LifecycleRequest } from './transition-write';
 
@@ -26,14 +26,14 @@ function named(current: ProjectRecord, req: Pick<LifecycleRequest, 'sources'>): 
 }
 
 /** The parts of the named sources, from one status to another (expected as seen). */
-function partMoves(current: ProjectRecord, sourceIds: readonly string[], from: readonly SubtaskStatus[], to: SubtaskStatus, onlyIn?: readonly SubtaskStatus[], extra: (path: (f: string) => PathValue['path']) => PathValue[] = () => []): PathChanges {
+function partMoves(current: ProjectRecord, sourceIds: readonly string[], from: readonly SubtaskStatus[], to: SubtaskStatus, onlyIn?: readonly SubtaskStatus[], extra: (path: (f: string) => PathValue['path'], part: SourcePart) => PathValue[] = () => []): PathChanges {
   const set: PathValue[] = [];
   const expect: PathValue[] = [];
   for (const s of current.subtasks ?? []) {
     if (!s.sources?.length || (onlyIn && !onlyIn.includes(s.status))) continue;
     s.sources.forEach((part, i) => {
       if (!sourceIds.includes(part.sourceId) || !from.includes(part.status)) return;
-      set.push({ path: partPath(current, s.type, i, 'status'), value: to }, ...extra((f) => partPath(current, s.type, i, f)));
+      set.push({ path: partPath(current, s.type, i, 'status'), value: to }, ...extra((f) => partPath(current, s.type, i, f), part));
       expect.push({ path: partPath(current, s.type, i, 'status'), value: part.status });
     });
   }
@@ -54,7 +54,12 @@ export function pauseSourcesSet(req: LifecycleRequest, deadlineMs: number, nowMs
   return { sources };
 }
 
-export const pauseSourcesPaths = (current: ProjectRecord, req: LifecycleRequest): PathChanges => partMoves(current, req.sources ?? [], ['RUNNING'], 'PAUSED');
+/** pause-sources: the named sources' running parts pause, each with its last measurement (the project item holds it from now on, shared/domain/progress.ts). */
+export const pauseSourcesPaths = (current: ProjectRecord, req: LifecycleRequest): PathChanges =>
+  partMoves(current, req.sources ?? [], ['RUNNING'], 'PAUSED', undefined, (at, part) => [
+    { path: at('progress'), value: part.progress },
+    { path: at('checkpoint'), value: part.checkpoint },
+  ]);
 
 /** resume-sources: the named sources' own pauses end (refused for one past its deadline); their paused parts run again. */
 export function resumeSourcesSet(req: LifecycleRequest, nowMs: number, current: ProjectRecord): Partial<ProjectRecord> {

@@ -5,6 +5,7 @@ import type { AlertLevel, ProjectPrecheck, ProjectRecord, ProjectStatus, Request
 import type { SwitchoverStepName } from '../domain/subtasks';
 import { GUARDS, resultingStatus, ruleFor, type Operation, type TransitionRule } from '../domain/transitions';
 import { TransitionConflict, type TransitionWrite } from '../ports';
+import { readProject } from './project-read';
 import type { Deps } from './deps';
 import { SPECS } from './operation-writes';
 
@@ -113,7 +114,8 @@ export async function writeTransition(
 ): Promise<{ before: ProjectRecord; after: ProjectRecord | null }> {
   const rule = ruleFor(ruleName);
   const spec = SPECS[ruleName];
-  let current = known ?? (await deps.projects.get(req.projectId));
+  // The whole record (measurements included): a pause records the last ones of what it pauses.
+  let current = known ?? (await readProject(deps, req.projectId));
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) throw notFound('PROJECT_NOT_FOUND', req.projectId);
     const nowMs = deps.clock.nowMs();

@@ -68,7 +68,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   'orchestration-step': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   'orchestration-reconciler': {
-    actions: [GET, QUERY, PUT, UPDATE, DELETE],
+    actions: [GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE],
     indexes: true,
     writeIn: ['CHECKPOINT#*', 'DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: ['PROJECTNAME#*', 'SIMFAIL#*'],

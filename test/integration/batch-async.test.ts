@@ -44,7 +44,7 @@ describe('batch resources (DynamoDB Local)', () => {
     const accepted = await call('POST', '/batch-operations', { body: { operation: 'modify-alert-config', selector: { label }, parameters: { level: 'HIGH' } } });
     await batchQueueIdle();
     const batchId = accepted.body.batchId as string;
-    const results: { projectId: string; ok: boolean; outcome: string }[] = [];
+    const results: { projectId: string; ok: boolean; disposition: string }[] = [];
     let last: Awaited<ReturnType<typeof call>> | undefined;
     let pages = 0;
     let nextToken: string | undefined;
@@ -66,7 +66,7 @@ describe('batch resources (DynamoDB Local)', () => {
     expect(pages).toBeGreaterThanOrEqual(SIZE / 100);
     expect(new Set(results.map((r) => r.projectId))).toEqual(new Set(seeded.map((p) => p.id)));
     expect(results).toHaveLength(SIZE);
-    expect(results.every((r) => r.ok && r.outcome === 'succeeded')).toBe(true);
+    expect(results.every((r) => r.ok && r.disposition === 'succeeded')).toBe(true);
     expect(currentBatchQueue()?.deadLetters).toEqual([]);
     const sample = await getDeps().projects.getMany(seeded.slice(0, 200).map((p) => p.id));
     expect([...sample.values()].every((p) => p.alertLevel === 'HIGH' && p.version === 3)).toBe(true);

@@ -215,7 +215,7 @@ describe('POST /batch-operations (DynamoDB Local)', () => {
     const accepted = await batch({ operation: 'pause', projectIds: ids });
     await batchQueueIdle();
     const batchId = accepted.body.batchId as string;
-    const results: { projectId: string; ok: boolean; code?: string; outcome: string }[] = [];
+    const results: { projectId: string; ok: boolean; code?: string; disposition: string }[] = [];
     let done: { body: Record<string, unknown> } | undefined;
     let nextToken: string | undefined;
     do {

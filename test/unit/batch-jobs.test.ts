@@ -95,7 +95,7 @@ describe('batches as resources: exactly once per project (in-memory stores)', ()
     for (const p of notStarted) expect((await deps.projects.get(p.id))?.version).toBe(p.version);
     const results = await allResults(deps, batchId);
     expect(results.map((r) => r.projectId).sort()).toEqual([...ids].sort());
-    expect(results.filter((r) => r.outcome === 'skipped').every((r) => r.code === 'INVALID_STATE')).toBe(true);
+    expect(results.filter((r) => r.disposition === 'skipped').every((r) => r.code === 'INVALID_STATE')).toBe(true);
     expect(Math.ceil(130 / ITEMS_PER_MESSAGE)).toBeGreaterThan(1);
   });
 

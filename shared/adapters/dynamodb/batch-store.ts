@@ -1,8 +1,8 @@
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { BatchJobRecord } from '../../domain/batch-jobs';
+import { CLAIM_LEASE_MS, type BatchJobRecord, type BatchPage } from '../../domain/batch-jobs';
 import type { BatchClaim, BatchStore, Page, StoredBatchItem } from '../../ports';
 import { keys } from '../../table';
 import { Expression, itemAbsent, itemExists } from './conditions';
@@ -26,8 +26,18 @@ const toRecord = (item: Record<string, unknown>): BatchJobRecord => {
   return rest as unknown as BatchJobRecord;
 };
 
-const toResult = (item: Record<string, unknown>): StoredBatchItem =>
-  Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.has(k))) as unknown as StoredBatchItem;
+/** A result item as stored. Items recorded before `disposition` held it in `outcome` (a string): read as a disposition. */
+const toResult = (item: Record<string, unknown>): StoredBatchItem => {
+  const result = Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.has(k)));
+  if (result.disposition === undefined && typeof result.outcome === 'string') {
+    result.disposition = result.outcome;
+    delete result.outcome;
+  }
+  return result as unknown as StoredBatchItem;
+};
+
+/** An item holds a result once `recordedAt` is set (claims hold `claimedAt` only). */
+const RECORDED = 'recordedAt';
 
 /** Which items of a cancelled transaction failed their condition, with the item as it was (ALL_OLD). */
 function conditionFailures(e: unknown): Map<number, Record<string, unknown> | undefined> | undefined {
@@ -111,8 +121,9 @@ export class DynamoBatchStore implements BatchStore {
     }
   }
 
-  async claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string): Promise<BatchClaim> {
+  async claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string, options: { claimsDeadBefore?: string } = {}): Promise<BatchClaim> {
     const out: BatchClaim = { claimed: [], reclaimed: [], done: new Map(), taken: [] };
+    const deadBefore = options.claimsDeadBefore ?? new Date(Date.parse(nowIso) - CLAIM_LEASE_MS).toISOString();
     for (let i = 0; i < projectIds.length; i += 100) {
       let ids = [...new Set(projectIds.slice(i, i + 100))];
       // Each round either commits every claim left or drops the ones whose item exists (told by ALL_OLD).
@@ -141,8 +152,8 @@ export class DynamoBatchStore implements BatchStore {
           const unexplained = [...failures.keys()].map((index) => ids[index] as string).filter((id) => !existing.has(id));
           if (unexplained.length) existing = new Map([...existing, ...(await this.itemsOf(batchId, unexplained))]);
           for (const [id, old] of existing) {
-            if (old.outcome !== undefined) out.done.set(id, toResult(old));
-            else if (old.owner === owner) {
+            if (old[RECORDED] !== undefined) out.done.set(id, toResult(old));
+            else if (old.owner === owner || (String(old.claimedAt) < deadBefore && (await this.takeOver(batchId, id, old, owner, nowIso)))) {
               out.reclaimed.push(id);
               out.claimed.push(id);
             } else out.taken.push(id);
@@ -152,6 +163,65 @@ export class DynamoBatchStore implements BatchStore {
       }
     }
     return out;
+  }
+
+  /** A dead message's claim, taken over by `owner`: only while it is still that message's and has no result. */
+  private async takeOver(batchId: string, projectId: string, old: Record<string, unknown>, owner: string, nowIso: string): Promise<boolean> {
+    const x = new Expression();
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.batchItem(batchId, projectId),
+          UpdateExpression: `SET ${x.name('owner')} = ${x.value(owner)}, ${x.name('claimedAt')} = ${x.value(nowIso)}`,
+          ConditionExpression: `${x.name('owner')} = ${x.value(old.owner)} AND attribute_not_exists(${x.name(RECORDED)})`,
+          ...x.attributes(),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
+  async recordPage(batchId: string, page: BatchPage): Promise<string[]> {
+    const x = new Expression();
+    try {
+      await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.batchPage(batchId, page.at), at: page.at, projectIds: page.projectIds }, ConditionExpression: itemAbsent(x), ...x.attributes() }));
+      return [...page.projectIds];
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      const got = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.batchPage(batchId, page.at), ConsistentRead: true }));
+      return (got.Item?.projectIds as string[] | undefined) ?? [...page.projectIds];
+    }
+  }
+
+  async nextPage(batchId: string, after?: number): Promise<BatchPage | undefined> {
+    const x = new Expression();
+    const { pk } = keys.batch(batchId);
+    const from = after === undefined ? `begins_with(${x.name('sk')}, ${x.value(keys.batchPagePrefix)})` : `${x.name('sk')} BETWEEN ${x.value(keys.batchPage(batchId, after + 1).sk)} AND ${x.value(`${keys.batchPagePrefix}~`)}`;
+    const out = await this.client.send(
+      new QueryCommand({ TableName: this.table, KeyConditionExpression: `${x.name('pk')} = ${x.value(pk)} AND ${from}`, Limit: 1, ConsistentRead: true, ...x.attributes() }),
+    );
+    const item = out.Items?.[0];
+    return item ? { at: Number(item.at), projectIds: (item.projectIds as string[]) ?? [] } : undefined;
+  }
+
+  async unrecorded(batchId: string, projectIds: readonly string[]): Promise<string[]> {
+    const recorded = new Set<string>();
+    for (let i = 0; i < projectIds.length; i += 100) {
+      let pending: Record<string, unknown>[] = [...new Set(projectIds.slice(i, i + 100))].map((id) => keys.batchItem(batchId, id));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 10) throw Object.assign(new Error('BatchGetItem left keys unprocessed'), { name: 'ProvisionedThroughputExceededException' });
+        const out = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: '#p, #r', ExpressionAttributeNames: { '#p': 'projectId', '#r': RECORDED } } } }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) if (item[RECORDED] !== undefined) recorded.add(item.projectId as string);
+        pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return projectIds.filter((id) => !recorded.has(id));
   }
 
   private async itemsOf(batchId: string, projectIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
@@ -176,13 +246,13 @@ export class DynamoBatchStore implements BatchStore {
               TableName: this.table,
               Key: keys.batchItem(batchId, r.projectId),
               UpdateExpression: `SET ${fields.map(([k, v]) => `${x.name(k)} = ${x.value(v)}`).join(', ')}`,
-              ConditionExpression: `${x.name('owner')} = ${x.value(owner)} AND attribute_not_exists(${x.name('outcome')})`,
+              ConditionExpression: `${x.name('owner')} = ${x.value(owner)} AND attribute_not_exists(${x.name(RECORDED)})`,
               ...x.attributes(),
             },
           };
         });
         const x = new Expression();
-        const count = (o: StoredBatchItem['outcome']) => left.filter((r) => r.outcome === o).length;
+        const count = (o: StoredBatchItem['disposition']) => left.filter((r) => r.disposition === o).length;
         items.push({
           Update: {
             TableName: this.table,
@@ -237,7 +307,7 @@ export class DynamoBatchStore implements BatchStore {
         TableName: this.table,
         KeyConditionExpression: `${x.name('pk')} = ${x.value(pk)} AND begins_with(${x.name('sk')}, ${x.value(keys.batchItemPrefix)})`,
         // Claimed but not yet done: not a result yet.
-        FilterExpression: `attribute_exists(${x.name('outcome')})`,
+        FilterExpression: `attribute_exists(${x.name(RECORDED)})`,
         ConsistentRead: true,
         ...x.attributes(),
       },

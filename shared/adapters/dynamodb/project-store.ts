@@ -14,8 +14,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isTransientError } from '../../domain/errors';
 import { isoAt } from '../../domain/clock';
 import { PROJECT_STATUSES, type AuditEvent, type ProjectRecord, type ProjectStatus } from '../../domain/project';
+import type { Measurement, ProgressWrite, ProjectProgress } from '../../domain/progress';
 import {
   CreateConflict,
+  ProgressWriteRefused,
   RunWriteRefused,
   TransitionConflict,
   type ListProjectsQuery,
@@ -57,6 +59,31 @@ function cancellationItem(reason: Pick<CancellationReason, 'Item'> | undefined):
   );
   return looksMarshalled ? unmarshall(item as Parameters<typeof unmarshall>[0]) : item;
 }
+
+/** A progress item holds each measurement as an attribute of its own (`m#<measurementKey>`): a write sets only those it names. */
+const MEASUREMENT_PREFIX = 'm#';
+
+/** The progress item as the table holds it (shared/domain/progress.ts): no index key, so no index ever sees it. */
+export function toProjectProgress(item: Record<string, unknown>): ProjectProgress {
+  const measurements: Record<string, Measurement> = {};
+  for (const [k, v] of Object.entries(item)) if (k.startsWith(MEASUREMENT_PREFIX)) measurements[k.slice(MEASUREMENT_PREFIX.length)] = v as Measurement;
+  const polled = item.polled as ProjectProgress['polled'] | undefined;
+  return { projectId: String(item.projectId), run: Number(item.run), leg: Number(item.leg), ...(polled ? { polled } : {}), measurements };
+}
+
+/** The attributes a progress write sets (its run, leg, poll and each measurement it names); the item a first write creates adds its keys. */
+export function progressAttributes(w: ProgressWrite): Record<string, unknown> {
+  return {
+    projectId: w.projectId,
+    run: w.run,
+    leg: w.leg,
+    ...(w.polledAt !== undefined ? { polled: { run: w.run, leg: w.leg, at: w.polledAt } } : {}),
+    ...Object.fromEntries(Object.entries(w.measurements).map(([key, m]) => [`${MEASUREMENT_PREFIX}${key}`, m])),
+  };
+}
+
+/** The progress item a write leaves when it is the first (bench/scale/model.ts sizes it). */
+export const progressItem = (w: ProgressWrite): Record<string, unknown> => ({ ...keys.projectProgress(w.projectId), ...progressAttributes(w) });
 
 /** The project item as the table holds it: the record plus its keys and index keys (shared/table.ts). */
 export function projectItem(p: ProjectRecord): Record<string, unknown> {
@@ -323,10 +350,12 @@ export class DynamoProjectStore implements ProjectStore {
     const condition = allOf(x, pieces);
     const key = keys.project(w.projectId);
     let projectWrite: TransactItems[number];
+    const extra: TransactItems = [];
     if (w.to === null) {
       projectWrite = {
         Delete: { TableName: this.table, Key: key, ConditionExpression: condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...x.attributes() },
       };
+      extra.push({ Delete: { TableName: this.table, Key: keys.projectProgress(w.projectId) } });
     } else {
       const set: Record<string, unknown> = {
         ...w.set,
@@ -353,7 +382,7 @@ export class DynamoProjectStore implements ProjectStore {
         },
       };
     }
-    const items: TransactItems = [projectWrite, this.eventPut(w.projectId, w.event)];
+    const items: TransactItems = [projectWrite, this.eventPut(w.projectId, w.event), ...extra];
     if (w.freeName !== undefined) {
       const nx = new Expression();
       items.push({
@@ -470,15 +499,15 @@ export class DynamoProjectStore implements ProjectStore {
     await this.client.send(new PutCommand({ TableName: this.table, Item: { ...keys.statusCountersReady, at: new Date().toISOString() } }));
   }
 
-  /** Items by key (BatchGetItem, 100 keys a request, unprocessed keys retried), eventually consistent. */
-  private async batchGetItems(itemKeys: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  /** Items by key (BatchGetItem, 100 keys a request, unprocessed keys retried), eventually consistent unless asked. */
+  private async batchGetItems(itemKeys: readonly Record<string, unknown>[], consistent = false): Promise<Record<string, unknown>[]> {
     const found: Record<string, unknown>[] = [];
     for (let i = 0; i < itemKeys.length; i += BATCH_GET_LIMIT) {
       let pending: Record<string, unknown>[] = itemKeys.slice(i, i + BATCH_GET_LIMIT);
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > UNPROCESSED_RETRIES) throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed`);
         if (attempt > 0) await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
-        const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
+        const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } } }));
         found.push(...(out.Responses?.[this.table] ?? []));
         pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
@@ -515,6 +544,52 @@ export class DynamoProjectStore implements ProjectStore {
       if (e instanceof ConditionalCheckFailedException) {
         const current = cancellationItem(e);
         throw new RunWriteRefused(current ? toProjectRecord(current) : undefined);
+      }
+      throw e;
+    }
+  }
+
+  async getProgress(projectId: string): Promise<ProjectProgress | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.projectProgress(projectId), ConsistentRead: true }));
+    return out.Item ? toProjectProgress(out.Item) : undefined;
+  }
+
+  async getProgressMany(projectIds: readonly string[]): Promise<Map<string, ProjectProgress>> {
+    const unique = [...new Set(projectIds)];
+    const found = new Map<string, ProjectProgress>();
+    for (const item of await this.batchGetItems(unique.map((id) => keys.projectProgress(id)), true)) {
+      const progress = toProjectProgress(item);
+      found.set(progress.projectId, progress);
+    }
+    return found;
+  }
+
+  async writeProgress(w: ProgressWrite): Promise<void> {
+    const x = new Expression();
+    // Named placeholders of our own (#a0, #a1, ...): measurement keys hold source ids, which x.name would fold together.
+    const sets = Object.entries(progressAttributes(w)).map(([attribute, value], i) => {
+      x.names[`#a${i}`] = attribute;
+      return `#a${i} = ${x.value(value)}`;
+    });
+    const run = x.name('run');
+    const leg = x.name('leg');
+    // The fence (progressWriteHolds): no newer run, nor a newer leg of this run, wrote the item.
+    const condition = `attribute_not_exists(${run}) OR ${run} < ${x.value(w.run)} OR (${run} = ${x.value(w.run)} AND ${leg} <= ${x.value(w.leg)})`;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.projectProgress(w.projectId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: condition,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ...x.attributes(),
+        }),
+      );
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        const current = cancellationItem(e);
+        throw new ProgressWriteRefused(current ? { run: Number(current.run), leg: Number(current.leg) } : undefined);
       }
       throw e;
     }

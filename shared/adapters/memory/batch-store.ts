@@ -1,4 +1,4 @@
-import type { BatchJobRecord, BatchMessage } from '../../domain/batch-jobs';
+import { CLAIM_LEASE_MS, type BatchJobRecord, type BatchMessage, type BatchPage } from '../../domain/batch-jobs';
 import type { BatchClaim, BatchQueue, BatchStore, Page, StoredBatchItem } from '../../ports';
 import { openPageToken, sealPageToken, invalidNextToken } from '../page-tokens';
 
@@ -12,6 +12,7 @@ interface Item {
 export class InMemoryBatchStore implements BatchStore {
   private readonly batches = new Map<string, BatchJobRecord>();
   private readonly items = new Map<string, Map<string, Item>>();
+  private readonly pages = new Map<string, Map<number, string[]>>();
 
   async create(batch: BatchJobRecord): Promise<void> {
     if (this.batches.has(batch.batchId)) throw new Error(`batch ${batch.batchId} exists`);
@@ -51,13 +52,19 @@ export class InMemoryBatchStore implements BatchStore {
     return true;
   }
 
-  async claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string): Promise<BatchClaim> {
+  async claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string, options: { claimsDeadBefore?: string } = {}): Promise<BatchClaim> {
     const items = this.itemsOf(batchId);
     const out: BatchClaim = { claimed: [], reclaimed: [], done: new Map(), taken: [] };
+    const deadBefore = options.claimsDeadBefore ?? new Date(Date.parse(nowIso) - CLAIM_LEASE_MS).toISOString();
     for (const id of projectIds) {
       const item = items.get(id);
       if (item?.result) out.done.set(id, structuredClone(item.result));
-      else if (item && item.owner !== owner) out.taken.push(id);
+      else if (item && item.owner !== owner && item.claimedAt < deadBefore) {
+        // Its message is gone: taken over, and it may have applied the operation.
+        items.set(id, { owner, claimedAt: nowIso });
+        out.reclaimed.push(id);
+        out.claimed.push(id);
+      } else if (item && item.owner !== owner) out.taken.push(id);
       else {
         if (item) out.reclaimed.push(id);
         else items.set(id, { owner, claimedAt: nowIso });
@@ -76,7 +83,7 @@ export class InMemoryBatchStore implements BatchStore {
       const item = items.get(r.projectId);
       if (!item || item.owner !== owner || item.result) continue;
       item.result = structuredClone(r);
-      b[r.outcome] += 1;
+      b[r.disposition] += 1;
       b.done += 1;
       recorded.push(r.projectId);
     }
@@ -104,6 +111,25 @@ export class InMemoryBatchStore implements BatchStore {
       items: page.map(([, i]) => structuredClone(i.result as StoredBatchItem)),
       ...(last && done.length > limit ? { nextToken: sealPageToken(listing, last[0]) } : {}),
     };
+  }
+
+  async recordPage(batchId: string, page: BatchPage): Promise<string[]> {
+    const pages = this.pages.get(batchId) ?? this.pages.set(batchId, new Map()).get(batchId)!;
+    const stored = pages.get(page.at);
+    if (stored) return [...stored];
+    pages.set(page.at, [...page.projectIds]);
+    return [...page.projectIds];
+  }
+
+  async nextPage(batchId: string, after?: number): Promise<BatchPage | undefined> {
+    const ats = [...(this.pages.get(batchId)?.keys() ?? [])].filter((at) => after === undefined || at > after).sort((a, b) => a - b);
+    const at = ats[0];
+    return at === undefined ? undefined : { at, projectIds: [...(this.pages.get(batchId)?.get(at) ?? [])] };
+  }
+
+  async unrecorded(batchId: string, projectIds: readonly string[]): Promise<string[]> {
+    const items = this.itemsOf(batchId);
+    return projectIds.filter((id) => !items.get(id)?.result);
   }
 
   private itemsOf(batchId: string): Map<string, Item> {

@@ -7,9 +7,11 @@ import { applyPaths, pathHolds } from '../../domain/paths';
 import { GUARDS } from '../../domain/transitions';
 import { ALL_SHARDS, shardOf } from '../../domain/shards';
 import { currentLeg } from '../../domain/orchestration';
+import { progressWriteHolds, type ProgressWrite, type ProjectProgress } from '../../domain/progress';
 import {
   CreateConflict,
   DataSourceInUse,
+  ProgressWriteRefused,
   RunWriteRefused,
   TransitionConflict,
   type DataSourceStore,
@@ -29,6 +31,8 @@ import {
  */
 export class InMemoryTable {
   readonly projects = new Map<string, ProjectRecord>();
+  /** Each project's progress item (shared/domain/progress.ts). */
+  readonly progress = new Map<string, ProjectProgress>();
   readonly events = new Map<string, AuditEvent[]>();
   readonly names = new Map<string, string>();
   readonly dataSources = new Map<string, DataSourceRecord>();
@@ -120,8 +124,10 @@ export class InMemoryProjectStore implements ProjectStore {
     if (nameOwner !== undefined && nameOwner !== w.projectId) throw new Error('name reservation belongs to another project');
     for (const id of w.releaseDataSources ?? []) if (!t.dataSources.has(id)) throw new Error(`data source ${id} missing`);
     // All conditions hold: apply every part of the write.
-    if (w.to === null) t.projects.delete(w.projectId);
-    else {
+    if (w.to === null) {
+      t.projects.delete(w.projectId);
+      t.progress.delete(w.projectId);
+    } else {
       const next: ProjectRecord = { ...current, ...clone(w.set), status: w.to, version: w.expectedVersion + 1, updatedAt: isoAt(w.nowMs) };
       for (const k of w.remove) delete next[k];
       for (const [k, v] of Object.entries(w.set)) if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
@@ -175,6 +181,33 @@ export class InMemoryProjectStore implements ProjectStore {
     const next = applyPaths(current, w.set, w.remove ?? []);
     this.table.projects.set(w.projectId, next);
     return clone(next);
+  }
+
+  async getProgress(projectId: string): Promise<ProjectProgress | undefined> {
+    const p = this.table.progress.get(projectId);
+    return p && clone(p);
+  }
+
+  async getProgressMany(projectIds: readonly string[]): Promise<Map<string, ProjectProgress>> {
+    const found = new Map<string, ProjectProgress>();
+    for (const id of projectIds) {
+      const p = this.table.progress.get(id);
+      if (p) found.set(id, clone(p));
+    }
+    return found;
+  }
+
+  async writeProgress(w: ProgressWrite): Promise<void> {
+    const stored = this.table.progress.get(w.projectId);
+    if (!progressWriteHolds(stored, w)) throw new ProgressWriteRefused(stored && { run: stored.run, leg: stored.leg });
+    const polled = w.polledAt !== undefined ? { run: w.run, leg: w.leg, at: w.polledAt } : stored?.polled;
+    this.table.progress.set(w.projectId, {
+      projectId: w.projectId,
+      run: w.run,
+      leg: w.leg,
+      ...(polled !== undefined ? { polled } : {}),
+      measurements: { ...stored?.measurements, ...clone(w.measurements) },
+    });
   }
 
   async listEvents(projectId: string): Promise<AuditEvent[]> {

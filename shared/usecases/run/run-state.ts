@@ -3,7 +3,8 @@ import { currentLeg, stageOf, subtaskPath } from '../../domain/orchestration';
 import { applyPaths, type AttributePath, type PathValue } from '../../domain/paths';
 import type { AwaitedGate, ProjectRecord } from '../../domain/project';
 import type { Subtask, SubtaskType, SwitchoverStepName } from '../../domain/subtasks';
-import { RunWriteRefused } from '../../ports';
+import { measurementsOf, splitMeasurements, withProgress } from '../../domain/progress';
+import { ProgressWriteRefused, RunWriteRefused } from '../../ports';
 import type { Deps } from '../deps';
 import { writeTransition } from '../lifecycle';
 
@@ -72,8 +73,12 @@ export class Fenced extends Error {
 }
 
 /**
- * One fenced run write. Subtask status changes also move `currentStage`. Throws Fenced when the run no
- * longer owns the project; returns undefined when only an expectation failed (the item moved on).
+ * One fenced run write. Subtask status changes also move `currentStage`. The measurements of subtasks and
+ * parts still RUNNING after it (progress, checkpoint) and `polledAt` go to the progress item
+ * (shared/domain/progress.ts), fenced on its run and leg; the rest — a state change — to the project item,
+ * fenced on the run, its leg and RUNNING: a poll that changes no state writes the progress item alone.
+ * Throws Fenced when the run no longer owns the project; returns undefined when only an expectation of a
+ * state change failed (the item moved on). Returns the whole record after it (measurements merged).
  */
 export async function runWrite(
   deps: Deps,
@@ -87,19 +92,28 @@ export async function runWrite(
   const withStage = stage !== (p.currentStage ?? null) ? [...set, { path: ['currentStage'], value: stage }] : set;
   const { run } = input;
   const leg = legOf(input);
+  const split = splitMeasurements(projected, withStage, run);
   try {
-    return await deps.projects.updateRun({ projectId: p.id, run, leg, set: withStage, ...(opts.remove ? { remove: opts.remove } : {}), ...(opts.expect ? { expect: opts.expect } : {}) });
+    if (Object.keys(split.measurements).length > 0 || split.polledAt !== undefined) {
+      await deps.projects.writeProgress({ projectId: p.id, run, leg, ...(split.polledAt !== undefined ? { polledAt: split.polledAt } : {}), measurements: split.measurements });
+    }
+    if (split.rest.length === 0 && !opts.remove?.length) return projected;
+    const after = await deps.projects.updateRun({ projectId: p.id, run, leg, set: split.rest, ...(opts.remove ? { remove: opts.remove } : {}), ...(opts.expect ? { expect: opts.expect } : {}) });
+    // The project item after the write, with the measurements this record showed and this write made.
+    return withProgress(after, measurementsOf(projected));
   } catch (e) {
+    if (e instanceof ProgressWriteRefused) throw new Fenced(await deps.projects.get(p.id)); // a newer run or leg writes the progress
     if (!(e instanceof RunWriteRefused)) throw e;
     if (!ownedBy(e.current, run, leg)) throw new Fenced(e.current);
     return undefined;
   }
 }
 
+/** The project as one record (its item and its progress item), while this run's execution owns it. */
 export async function load(deps: Deps, input: StepInput): Promise<ProjectRecord> {
-  const p = await deps.projects.get(input.projectId);
+  const [p, progress] = await Promise.all([deps.projects.get(input.projectId), deps.projects.getProgress(input.projectId)]);
   if (!ownedBy(p, input.run, legOf(input))) throw new Fenced(p);
-  return p;
+  return withProgress(p, progress);
 }
 
 export const subtaskOf = (p: ProjectRecord, type: SubtaskType): Subtask => {
