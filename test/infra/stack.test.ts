@@ -177,7 +177,7 @@ describe('projects table', () => {
       const indexes = resource(s, s.tableId).Properties.GlobalSecondaryIndexes as Json[];
 
       // Assess
-      expect(indexes.map((ix) => ix.IndexName).sort()).toEqual(['byKind', 'byStatus']);
+      expect(indexes.map((ix) => ix.IndexName).sort()).toEqual(['byKind', 'bySourcePause', 'byStatus']);
       for (const ix of indexes) {
         expect(ix.Projection.ProjectionType).toBe('INCLUDE');
         expect([...ix.Projection.NonKeyAttributes].sort()).toEqual([...LIST_VIEW_ATTRIBUTES].sort());
