@@ -26,9 +26,10 @@ export const TABLE = {
      * gsi3pk = PROJECT#SOURCEPAUSE#<shard>, gsi3sk = SOURCEPAUSE#<id>. The reconciler's pause sweep finds
      * them here, whatever their status, to check each such source's own expiry timer. Written only when
      * a transition changes `sources` (a per-source pause or resume, a source's expiry, a whole resume)
-     * or ends the project: a progress write never reaches it.
+     * or ends the project: a progress write never reaches it. KEYS_ONLY (DynamoDB allows 100 projected
+     * attributes over all indexes, the two above take most): the sweep reads the few records it finds whole.
      */
-    bySourcePause: { indexName: 'bySourcePause', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    bySourcePause: { indexName: 'bySourcePause', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', keysOnly: true },
   },
 } as const;
 
@@ -121,7 +122,10 @@ export function tableDefinition(tableName: string) {
       { AttributeName: ix.partitionKey, KeyType: 'HASH' as const },
       { AttributeName: ix.sortKey, KeyType: 'RANGE' as const },
     ],
-    Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...LIST_VIEW_ATTRIBUTES] },
+    Projection:
+      'keysOnly' in ix && ix.keysOnly
+        ? ({ ProjectionType: 'KEYS_ONLY' } as { ProjectionType: 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] })
+        : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...LIST_VIEW_ATTRIBUTES] },
   });
   const indexes = Object.values(TABLE.indexes);
   const attributeNames = [TABLE.partitionKey, TABLE.sortKey, ...indexes.flatMap((ix) => [ix.partitionKey, ix.sortKey])];

@@ -310,7 +310,10 @@ export class DynamoProjectStore implements ProjectStore {
       query.limit,
       query.nextToken,
     );
-    return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    // The index holds keys only: the records are read whole (consistently), those deleted since left out.
+    const ids = page.items.map((item) => String(item.pk).slice(keys.project('').pk.length));
+    const records = await this.getMany(ids);
+    return { items: ids.flatMap((id) => records.get(id) ?? []), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
   async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
