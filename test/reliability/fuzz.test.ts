@@ -151,6 +151,22 @@ describe('fuzzing the API', () => {
       expect(refusalOf({ method: 'POST', route: lifecycle, pathParameters: { id }, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('{}') })).toBe('media type');
     });
 
+    it('the per-source oracle refuses what the README refuses: a sources body on a single-source, a PAUSED or an unknown project, a foreign id, a repeat pause, a resume of a running or expired source', () => {
+      // Prepare
+      const running: SourcesSubject = { status: 'RUNNING', sourceIds: ['a', 'b', 'c'], pausedOnOwn: ['b'], expired: [] };
+
+      // Assess
+      expect(sourcesAnswer(running, 'pause', ['a'])).toEqual({ status: 200 });
+      expect(sourcesAnswer(running, 'resume', ['b'])).toEqual({ status: 200 });
+      expect(sourcesAnswer({ ...running, sourceIds: ['a'], pausedOnOwn: [] }, 'pause', ['a'])).toEqual({ status: 409, code: 'NOT_MULTI_SOURCE' });
+      expect(sourcesAnswer({ ...running, status: 'PAUSED' }, 'resume', ['b'])).toEqual({ status: 409, code: 'INVALID_STATE' });
+      expect(sourcesAnswer(undefined, 'pause', ['a'])).toEqual({ status: 404, code: 'PROJECT_NOT_FOUND' });
+      expect(sourcesAnswer(running, 'pause', ['a', 'x'])).toEqual({ status: 400, code: 'VALIDATION_FAILED', path: ['body', 'sources', 1] });
+      expect(sourcesAnswer(running, 'pause', ['b'])).toEqual({ status: 409, code: 'SOURCE_NOT_RUNNING' });
+      expect(sourcesAnswer(running, 'resume', ['a'])).toEqual({ status: 409, code: 'SOURCE_NOT_PAUSED' });
+      expect(sourcesAnswer({ ...running, expired: ['b'] }, 'resume', ['b'])).toEqual({ status: 409, code: 'SOURCE_PAUSE_EXPIRED' });
+    });
+
     it('the answer check flags a 5xx, a 4xx that is not problem+json, and a problem whose status differs', () => {
       const problem = (status: number, bodyStatus = status) =>
         JSON.stringify({ type: 'urn:x', title: 't', status: bodyStatus, code: 'C' });
@@ -308,7 +324,7 @@ describe('fuzzing the API', () => {
       const got = await call('POST', `/projects/${id}/${op}`, { body: { sources } });
       const after = await call('GET', `/projects/${id}`);
       tally.set(`${op} ${want.status} ${want.code ?? ''}`, (tally.get(`${op} ${want.status} ${want.code ?? ''}`) ?? 0) + 1);
-      const gotPath = got.body?.errors?.[0]?.path;
+      const gotPath = got.body?.issues?.[0]?.path;
       if (got.status !== want.status || (want.code && got.body?.code !== want.code) || (want.path && JSON.stringify(gotPath) !== JSON.stringify(want.path))) {
         wrong.push(`${op} ${JSON.stringify(sources)} on ${before?.status ?? 'no project'} (${before?.sourceIds.length ?? 0} sources, own-paused ${JSON.stringify(before?.pausedOnOwn)}): ${got.status} ${got.body?.code ?? ''} ${JSON.stringify(gotPath ?? '')}, README says ${want.status} ${want.code ?? ''} ${JSON.stringify(want.path ?? '')}`);
       }

@@ -728,7 +728,23 @@ export const allCommands: fc.Arbitrary<Cmd>[] = [
 ];
 
 /** Per-source pause and resume in focus: multi-source projects, their sources paused and resumed, deadlines reached, timers firing. */
-export const sourceCommands: fc.Arbitrary<Cmd>[] = [createMulti, allowedOp, allowedOp, sourceOp, sourceOp, sourceOp, clock, clock, fireSource, fc.constant(new FireDueCmd() as Cmd), progress];
+const startPlain = opArgs('start').map((a) => new OpCmd('start', { ...a, ifMatch: 'none', outage: false }) as Cmd);
+export const sourceCommands: fc.Arbitrary<Cmd>[] = [
+  createMulti,
+  startPlain,
+  startPlain,
+  allowedOp,
+  sourceOp,
+  sourceOp,
+  sourceOp,
+  sourceOp,
+  sourceOp,
+  clock,
+  clock,
+  fireSource,
+  fc.constant(new FireDueCmd() as Cmd),
+  progress,
+];
 
 /** Self-test alphabet: a source paused on its own, the clock past its deadline, its resume. */
 export const sourceDeadlineCommands: fc.Arbitrary<Cmd>[] = [
