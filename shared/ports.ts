@@ -159,6 +159,12 @@ export interface ProjectStore {
    * fanned out per shard (the reconciler). Records as list() gives them; tokens are bound to (status, shard).
    */
   listByStatusShard(status: ProjectStatus, shard: number, query: ShardPageQuery): Promise<Page<ProjectRecord>>;
+  /**
+   * The projects that stand in a source's own pause (hasOpenSourcePause, shared/domain/sources.ts),
+   * whatever their status, paged, from a sparse index (never a scan): for the reconciler's pause sweep.
+   * Records as list() gives them (the index may lag a moment behind a transition).
+   */
+  listWithOpenSourcePause(query: ShardPageQuery): Promise<Page<ProjectRecord>>;
   /** A background worker's checkpoint, or undefined before its first pass. */
   getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined>;
   /**

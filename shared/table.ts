@@ -21,6 +21,15 @@ export const TABLE = {
     byKind: { indexName: 'byKind', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     /** Projects of one status, newest first: gsi2pk = PROJECT#STATUS#<status>#<shard>, gsi2sk = createdAt#id. */
     byStatus: { indexName: 'byStatus', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    /**
+     * Sparse: only the projects with a source paused on its own and not expired (while not ended),
+     * gsi3pk = PROJECT#SOURCEPAUSE#<shard>, gsi3sk = SOURCEPAUSE#<id>. The reconciler's pause sweep finds
+     * them here, whatever their status, to check each such source's own expiry timer. Written only when
+     * a transition changes `sources` (a per-source pause or resume, a source's expiry, a whole resume)
+     * or ends the project: a progress write never reaches it. KEYS_ONLY (DynamoDB allows 100 projected
+     * attributes over all indexes, the two above take most): the sweep reads the few records it finds whole.
+     */
+    bySourcePause: { indexName: 'bySourcePause', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', keysOnly: true },
   },
 } as const;
 
@@ -73,6 +82,10 @@ export const keys = {
   /** Every batch's place in the newest-first listing (one partition: batches are created at human rates). */
   batchListing: (createdAt: string, batchId: string) => ({ pk: 'BATCHES#ALL', sk: `${createdAt}#${batchId}` }),
   kindDataSource: 'DATASOURCE',
+  /** The bySourcePause partition of one shard (shared/domain/shards.ts). */
+  sourcePausePartition: (shard: number) => `PROJECT#SOURCEPAUSE#${shard}`,
+  /** Its sort key: the project id (a transition, which writes it, does not know createdAt; the sweep needs no order). */
+  sourcePauseSort: (id: string) => `SOURCEPAUSE#${id}`,
   /** The byStatus partition of one status and shard. */
   statusPartition: (status: string, shard: number) => `PROJECT#STATUS#${status}#${shard}`,
   createdSort: (createdAt: string, id: string) => `${createdAt}#${id}`,
@@ -112,7 +125,10 @@ export function tableDefinition(tableName: string) {
       { AttributeName: ix.partitionKey, KeyType: 'HASH' as const },
       { AttributeName: ix.sortKey, KeyType: 'RANGE' as const },
     ],
-    Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...LIST_VIEW_ATTRIBUTES] },
+    Projection:
+      'keysOnly' in ix && ix.keysOnly
+        ? ({ ProjectionType: 'KEYS_ONLY' } as { ProjectionType: 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] })
+        : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...LIST_VIEW_ATTRIBUTES] },
   });
   const indexes = Object.values(TABLE.indexes);
   const attributeNames = [TABLE.partitionKey, TABLE.sortKey, ...indexes.flatMap((ix) => [ix.partitionKey, ix.sortKey])];

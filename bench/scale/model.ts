@@ -124,6 +124,7 @@ export async function measure(): Promise<ScaleFigure> {
     for (const gsi of def.GlobalSecondaryIndexes) {
       const pkName = gsi.KeySchema[0]?.AttributeName as string;
       const counts = perIndex.get(gsi.IndexName) ?? perIndex.set(gsi.IndexName, new Map()).get(gsi.IndexName) as Map<string, number>;
+      if (item[pkName] === undefined) continue; // a sparse index (bySourcePause) holds only the items that carry its key
       const key = String(item[pkName]);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }

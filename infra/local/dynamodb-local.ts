@@ -141,6 +141,19 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
         `table ${tableName} has the index layout from before sharded index keys: stop, delete the DynamoDB data directory (e.g. rm -rf .local/dynamodb) and start again`,
       );
     }
+    // An index the definition gained since the table was made (bySourcePause) is added, one at a time.
+    const def = tableDefinition(tableName);
+    const have = new Set((existing.Table?.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName));
+    for (const gsi of def.GlobalSecondaryIndexes.filter((ix) => !have.has(ix.IndexName))) {
+      const names = new Set<string>(gsi.KeySchema.map((k) => k.AttributeName));
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: def.AttributeDefinitions.filter((a) => names.has(a.AttributeName)),
+          GlobalSecondaryIndexUpdates: [{ Create: gsi }],
+        }),
+      );
+    }
   } finally {
     client.destroy();
   }

@@ -61,6 +61,15 @@ export function sourcePauseExpired(s: ProjectSource, nowMs: number): boolean {
   return s.pauseExpiresAt !== undefined && nowMs >= Date.parse(s.pauseExpiresAt);
 }
 
+/**
+ * A project standing in a source's own pause that has not expired, while the project has not ended
+ * (RUNNING, PAUSED or FAILED): that source's expiry timer must exist (or its deadline be enforced), so
+ * the reconciler's pause sweep watches it (the table's sparse bySourcePause index holds exactly these).
+ */
+export function hasOpenSourcePause(p: { status: ProjectStatus; sources?: readonly ProjectSource[] }): boolean {
+  return (p.status === 'RUNNING' || p.status === 'PAUSED' || p.status === 'FAILED') && (p.sources ?? []).some((s) => s.pausedAt !== undefined && !s.expiredAt);
+}
+
 /** Whether the source's jobs run (or would run) with the project: not paused on its own. */
 export const sourceActive = (s: ProjectSource) => s.pausedAt === undefined;
 

@@ -170,8 +170,10 @@ export async function runEffects(deps: Deps, effects: readonly EffectName[], c: 
 function startRunOrCompensate(deps: Deps, { req, before, after }: EffectContext): Promise<ProjectRecord> {
   if (req.operation === 'start') return startExecution(deps, req, after, 'revert-start');
   const fromPause = before.status === 'PAUSED';
-  const restore = { pausedAt: before.pausedAt, pauseExpiresAt: before.pauseExpiresAt, ...(before.pauseWarnedAt ? { pauseWarnedAt: before.pauseWarnedAt } : {}) };
-  return startExecution(deps, { ...req, ...(fromPause ? { restore } : {}) }, after, fromPause ? 'revert-resume' : 'fail');
+  // A whole resume also ended the sources' own pauses: undone, they stand in them again (same deadlines, timers kept).
+  const sources = req.operation === 'resume' && before.sources ? { sources: before.sources } : {};
+  const restore = { pausedAt: before.pausedAt, pauseExpiresAt: before.pauseExpiresAt, ...(before.pauseWarnedAt ? { pauseWarnedAt: before.pauseWarnedAt } : {}), ...sources };
+  return startExecution(deps, { ...req, ...(fromPause ? { restore } : Object.keys(sources).length ? { restore: sources } : {}) }, after, fromPause ? 'revert-resume' : 'fail');
 }
 
 /**

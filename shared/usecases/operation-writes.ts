@@ -138,7 +138,7 @@ export const SPECS: Record<Operation, OperationSpec> = {
     },
   },
   complete: { set: (_r, _d, now) => ({ completedAt: isoAt(now), currentStage: null }), remove: RUN_WAIT_STATE },
-  fail: { set: (_r, _d, now) => ({ failedAt: isoAt(now) }), remove: RUN_WAIT_STATE },
+  fail: { set: (req, _d, now) => ({ failedAt: isoAt(now), ...req.restore }), remove: RUN_WAIT_STATE },
   'revert-start': { remove: ['startedAt', ...RUN_WAIT_STATE] },
   'revert-resume': { set: (req) => ({ ...req.restore }), remove: RUN_WAIT_STATE },
   'restart-run': { set: (_r, _d, _n, current) => newRun(current), remove: RUN_WAIT_STATE },

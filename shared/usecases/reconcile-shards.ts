@@ -182,17 +182,22 @@ function positionOf(cursor: string | undefined): { status: ProjectStatus; cursor
 }
 
 /**
- * A whole run pass in this process: every shard's worker, concurrently, each invoked until its pass is
- * done (boot, tests). A shard whose pass was left midway by an earlier invocation finishes it and then
- * makes one full pass of its own, so every RUNNING project is visited.
+ * A whole run pass in this process: every shard's worker (or those of `shards`: the shards of the
+ * projects one wants repaired, as their own scheduled workers would), concurrently, each invoked until
+ * its pass is done (boot, tests). A shard whose pass was left midway by an earlier invocation finishes
+ * it and then makes one full pass of its own, so every RUNNING project of the shard is visited.
  */
-export async function reconcileRuns(deps: Deps, options: { graceMs?: number; requestId?: string; budget?: Partial<ShardBudget> } = {}): Promise<ReconcileReport & { shards: ShardReport[] }> {
+export async function reconcileRuns(
+  deps: Deps,
+  options: { graceMs?: number; requestId?: string; budget?: Partial<ShardBudget>; shards?: readonly number[] } = {},
+): Promise<ReconcileReport & { shards: ShardReport[] }> {
+  const { shards: only, ...shardOptions } = options;
   const shards = await Promise.all(
-    ALL_SHARDS.map(async (shard) => {
+    (only ?? ALL_SHARDS).map(async (shard) => {
       const reports: ShardReport[] = [];
       let begunHere = false;
       for (let i = 0; i < 10_000; i++) {
-        const r = await reconcileShard(deps, { ...options, shard });
+        const r = await reconcileShard(deps, { ...shardOptions, shard });
         reports.push(r);
         begunHere ||= r.began;
         if (r.stoppedBy === 'superseded' || (r.stoppedBy === 'pass-done' && begunHere)) break;

@@ -1,11 +1,13 @@
 import { isoAt } from '../domain/clock';
 import { DomainError } from '../domain/errors';
 import { jobsOf, needsExecution, planNext } from '../domain/orchestration';
-import { pauseTimerNames, type PauseTimerRef } from '../domain/pause-timers';
+import { pauseTimerNames, pauseTimers, type PauseTimerRef } from '../domain/pause-timers';
+import { hasOpenSourcePause } from '../domain/sources';
 import type { ProjectRecord } from '../domain/project';
 import type { SubtaskType } from '../domain/subtasks';
 import type { Deps } from './deps';
 import { finishRelease, writeTransition } from './lifecycle';
+import { firePauseTimer } from './pause-timers';
 import { keepContinuousJobsRunning, pauseRun } from './run-control';
 
 /**
@@ -108,6 +110,10 @@ export interface PauseReconcileReport {
   timersDeleted: string[];
   /** Projects whose jobs the engine still reported RUNNING under a PAUSED project, paused again. */
   jobsPaused: { projectId: string; subtasks: SubtaskType[] }[];
+  /** Sources paused on their own (`<projectId>/<sourceId>`) whose missing expiry timer was created. */
+  sourceTimersCreated: string[];
+  /** Sources paused on their own past their deadline with no timer left to fire: expired here (the project FAILED). */
+  sourcesExpired: string[];
   errors: { projectId: string; error: string }[];
 }
 
@@ -131,7 +137,7 @@ const pauseKey = (projectId: string, pausedMs: number) => `${projectId}@${paused
  * Every step is idempotent; running it twice changes nothing the second time.
  */
 export async function reconcilePauses(deps: Deps, options: { jobsPausedSinceMs?: number } = {}): Promise<PauseReconcileReport> {
-  const report: PauseReconcileReport = { checked: 0, timersCreated: [], timersDeleted: [], jobsPaused: [], errors: [] };
+  const report: PauseReconcileReport = { checked: 0, timersCreated: [], timersDeleted: [], jobsPaused: [], sourceTimersCreated: [], sourcesExpired: [], errors: [] };
   const timers = await deps.expiry.listPauseTimers();
   const existing = new Set(timers.map((t) => t.name));
   const live = new Set<string>();
@@ -157,8 +163,48 @@ export async function reconcilePauses(deps: Deps, options: { jobsPausedSinceMs?:
     }
     nextToken = page.nextToken;
   } while (nextToken);
+  await enforceSourcePauses(deps, existing, now, report);
   await deleteTimersOfEndedPauses(deps, timers, existing, live, report);
   return report;
+}
+
+/**
+ * A source paused on its own (pause-sources) has its own expiry timer; the project usually stays
+ * RUNNING, so the PAUSED listing above never shows it. The sparse bySourcePause index lists exactly
+ * the projects standing in such a pause, whatever their status (bounded: no scan of the RUNNING ones).
+ * For each such source whose timer is not among the listed ones: deadline ahead, the timer is created
+ * again (its alone; creating one that exists is a no-op); deadline passed, the expiry its timer would
+ * have fired is applied now (expire-source-pause: a conditional write on that very pause, so a resume
+ * since, or a duplicate, changes nothing).
+ */
+async function enforceSourcePauses(deps: Deps, existing: Set<string>, now: number, report: PauseReconcileReport): Promise<void> {
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.projects.listWithOpenSourcePause({ limit: 100, ...(nextToken ? { nextToken } : {}) });
+    for (const p of page.items) {
+      if (!hasOpenSourcePause(p)) continue;
+      report.checked++;
+      try {
+        const sources = p.sources ?? [];
+        for (let i = 0; i < sources.length; i++) {
+          // That source's own timer alone (not the project's, which the PAUSED sweep above owns, nor another source's).
+          const alone = { ...p, pausedAt: undefined, pauseExpiresAt: undefined, sources: sources.map((s, j) => (j === i ? s : { sourceId: s.sourceId })) };
+          const [timer] = pauseTimers(alone, 0);
+          if (!timer || existing.has(timer.name)) continue;
+          const source = `${p.id}/${timer.input.sourceId ?? ''}`;
+          if (now < Date.parse(timer.at)) {
+            await deps.expiry.schedulePauseExpiry(alone);
+            report.sourceTimersCreated.push(source);
+          } else if ((await firePauseTimer(deps, timer.input, 'reconciler')).outcome === 'applied') {
+            report.sourcesExpired.push(source);
+          }
+        }
+      } catch (e) {
+        report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
 }
 
 async function pauseJobsStillRunning(deps: Deps, listed: ProjectRecord, report: PauseReconcileReport): Promise<void> {

@@ -28,8 +28,8 @@ export interface LifecycleRequest {
   sourcePause?: string;
   /** Orchestration writes (complete, fail, compensation): only while the project is still at this run. */
   run?: number;
-  /** Compensation of a resume: the pause it undoes (restored as it was). */
-  restore?: Partial<Pick<ProjectRecord, 'pausedAt' | 'pauseExpiresAt' | 'pauseWarnedAt'>>;
+  /** Compensation of a resume: the pause it undoes, and the sources' own pauses (restored as they were). */
+  restore?: Partial<Pick<ProjectRecord, 'pausedAt' | 'pauseExpiresAt' | 'pauseWarnedAt' | 'sources'>>;
   /** Extra audit detail (e.g. the failed subtask and its error). */
   detail?: Record<string, unknown>;
   ctx: RequestContext & { batchId?: string; cause?: string };

@@ -9,7 +9,7 @@ import { keys } from '../../shared/table';
 import { call, createDataSources, useLocalTable } from '../support/harness';
 import { projectIn } from '../support/seed';
 import { describeCase, fuzzCase, targetOf, validBody, type Fixture, type FuzzCase } from './fuzz/cases';
-import { carriesValidKey, refusalOf, schemasOf } from './fuzz/oracle';
+import { carriesValidKey, refusalOf, schemasOf, sourcesAnswer, type SourcesSubject } from './fuzz/oracle';
 import { diffSnapshots, isIdempotencyKey, newIdempotencyRecords, snapshotTable, type TableSnapshot } from './fuzz/table-snapshot';
 import { contractViolation, problemCode, viaCall, viaSocket, type Answer } from './fuzz/transport';
 import { HEAVY, report, SEED, size } from './support/profile';
@@ -151,6 +151,22 @@ describe('fuzzing the API', () => {
       expect(refusalOf({ method: 'POST', route: lifecycle, pathParameters: { id }, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('{}') })).toBe('media type');
     });
 
+    it('the per-source oracle refuses what the README refuses: a sources body on a single-source, a PAUSED or an unknown project, a foreign id, a repeat pause, a resume of a running or expired source', () => {
+      // Prepare
+      const running: SourcesSubject = { status: 'RUNNING', sourceIds: ['a', 'b', 'c'], pausedOnOwn: ['b'], expired: [] };
+
+      // Assess
+      expect(sourcesAnswer(running, 'pause', ['a'])).toEqual({ status: 200 });
+      expect(sourcesAnswer(running, 'resume', ['b'])).toEqual({ status: 200 });
+      expect(sourcesAnswer({ ...running, sourceIds: ['a'], pausedOnOwn: [] }, 'pause', ['a'])).toEqual({ status: 409, code: 'NOT_MULTI_SOURCE' });
+      expect(sourcesAnswer({ ...running, status: 'PAUSED' }, 'resume', ['b'])).toEqual({ status: 409, code: 'INVALID_STATE' });
+      expect(sourcesAnswer(undefined, 'pause', ['a'])).toEqual({ status: 404, code: 'PROJECT_NOT_FOUND' });
+      expect(sourcesAnswer(running, 'pause', ['a', 'x'])).toEqual({ status: 400, code: 'VALIDATION_FAILED', path: ['body', 'sources', 1] });
+      expect(sourcesAnswer(running, 'pause', ['b'])).toEqual({ status: 409, code: 'SOURCE_NOT_RUNNING' });
+      expect(sourcesAnswer(running, 'resume', ['a'])).toEqual({ status: 409, code: 'SOURCE_NOT_PAUSED' });
+      expect(sourcesAnswer({ ...running, expired: ['b'] }, 'resume', ['b'])).toEqual({ status: 409, code: 'SOURCE_PAUSE_EXPIRED' });
+    });
+
     it('the answer check flags a 5xx, a 4xx that is not problem+json, and a problem whose status differs', () => {
       const problem = (status: number, bodyStatus = status) =>
         JSON.stringify({ type: 'urn:x', title: 't', status: bodyStatus, code: 'C' });
@@ -268,6 +284,59 @@ describe('fuzzing the API', () => {
       }
     });
   });
+
+  it('pause/resume with a {"sources": [...]} body: every answer is the one the README documents (valid, foreign and repeated-elsewhere source ids; single-source, paused and unknown projects), and a refused one changes nothing', async () => {
+    // Prepare: a RUNNING project of three sources, one of a single source, a PAUSED one, and an id that is no project
+    const ds = await createDataSources('fuzz-sources');
+    const more = async (i: number) => (await call('POST', '/data-sources', { body: { name: `fuzz-src-${i}`, engine: 'mysql', host: 'db.internal', port: 3306, username: 'migrator' } })).body.id as string;
+    const [a, b, c, foreign] = [await more(0), await more(1), await more(2), await more(3)];
+    const multi = (await call('POST', '/projects', { body: { name: `fuzz-multi-${process.pid}`, sourceIds: [a, b, c], destinationId: ds.destinationId, migrationType: { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: false, reverseIncrementalSync: false } } })).body.id as string;
+    expect((await call('POST', `/projects/${multi}/start`)).status).toBe(200);
+    const single = (await projectIn('RUNNING', ds)).id;
+    const paused = (await projectIn('PAUSED', ds)).id;
+    const targets = [multi, multi, multi, single, paused, '00000000-0000-4000-8000-000000000000'];
+    const pool = [a, b, c, foreign, ds.sourceId, ds.destinationId];
+    const subject = async (id: string): Promise<SourcesSubject | undefined> => {
+      const r = await call('GET', `/projects/${id}`);
+      if (r.status === 404) return undefined;
+      const sources = (r.body.sources ?? []) as { sourceId: string; status: string }[];
+      return {
+        status: r.body.status,
+        sourceIds: r.body.sourceIds ?? [r.body.sourceId],
+        pausedOnOwn: r.body.status === 'RUNNING' ? sources.filter((x) => x.status === 'PAUSED').map((x) => x.sourceId) : [],
+        expired: sources.filter((x) => x.status === 'EXPIRED').map((x) => x.sourceId),
+      };
+    };
+    const cases = fc.sample(
+      fc.tuple(fc.constantFrom('pause' as const, 'resume' as const), fc.nat(targets.length - 1), fc.uniqueArray(fc.nat(pool.length - 1), { minLength: 1, maxLength: 3 })),
+      { seed: SEED, numRuns: size(400, 40) },
+    );
+    const wrong: string[] = [];
+    const tally = new Map<string, number>();
+
+    // Act
+    for (const [op, t, picks] of cases) {
+      const id = targets[t] as string;
+      const sources = picks.map((i) => pool[i] as string);
+      const before = await subject(id);
+      const version = (await call('GET', `/projects/${id}`)).body?.version;
+      const want = sourcesAnswer(before, op, sources);
+      const got = await call('POST', `/projects/${id}/${op}`, { body: { sources } });
+      const after = await call('GET', `/projects/${id}`);
+      tally.set(`${op} ${want.status} ${want.code ?? ''}`, (tally.get(`${op} ${want.status} ${want.code ?? ''}`) ?? 0) + 1);
+      const gotPath = got.body?.issues?.[0]?.path;
+      if (got.status !== want.status || (want.code && got.body?.code !== want.code) || (want.path && JSON.stringify(gotPath) !== JSON.stringify(want.path))) {
+        wrong.push(`${op} ${JSON.stringify(sources)} on ${before?.status ?? 'no project'} (${before?.sourceIds.length ?? 0} sources, own-paused ${JSON.stringify(before?.pausedOnOwn)}): ${got.status} ${got.body?.code ?? ''} ${JSON.stringify(gotPath ?? '')}, README says ${want.status} ${want.code ?? ''} ${JSON.stringify(want.path ?? '')}`);
+      }
+      if (got.status >= 400 && after.body?.version !== version) wrong.push(`${op} ${JSON.stringify(sources)} answered ${got.status} yet the project moved from version ${version} to ${after.body?.version}`);
+      // A whole pause (every running source named) leaves the project PAUSED: resume it whole, so the next cases find it RUNNING.
+      if (id === multi && after.body?.status === 'PAUSED') expect((await call('POST', `/projects/${id}/resume`)).status).toBe(200);
+    }
+
+    // Assess
+    expect(wrong).toEqual([]);
+    for (const seen of ['pause 200 ', 'resume 200 ', 'pause 409 NOT_MULTI_SOURCE', 'pause 400 VALIDATION_FAILED', 'resume 409 SOURCE_NOT_PAUSED', 'pause 409 INVALID_STATE']) expect([...tally.keys()]).toContain(seen);
+  }, 600_000);
 
   it('never answers 5xx, answers every error as problem+json, and refused requests change no record', { timeout: HEAVY ? 40 * 60_000 : 600_000 }, async () => {
     const deferred: FuzzCase[] = [];

@@ -1,8 +1,23 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryExpiryScheduler } from '../../shared/adapters/memory/scheduler';
-import { createDataSources, ManualClock, useLocalTable } from '../support/harness';
-import { allCommands, compareAll, create, CreateCmd, timerCommands, deadlineCommands, nameCommands, RecordingOrchestrator, stats, type Cmd, type Real } from './model/commands';
+import { call, createDataSources, ManualClock, useLocalTable } from '../support/harness';
+import {
+  allCommands,
+  compareAll,
+  create,
+  createMulti,
+  CreateCmd,
+  timerCommands,
+  deadlineCommands,
+  nameCommands,
+  sourceCommands,
+  sourceDeadlineCommands,
+  RecordingOrchestrator,
+  stats,
+  type Cmd,
+  type Real,
+} from './model/commands';
 import { newModel, type Model, type ModelFlaws } from './model/lifecycle-model';
 import { HEAVY, report, SEED, size } from './support/profile';
 
@@ -24,7 +39,7 @@ const START = Date.parse('2026-03-01T08:00:00.000Z');
 const clock = new ManualClock(START);
 const orchestrator = new RecordingOrchestrator();
 const scheduler = new InMemoryExpiryScheduler(WARN_LEAD_MS);
-let dataSources: { sourceId: string; destinationId: string };
+let dataSources: { sourceId: string; destinationId: string; sourceIds: string[] };
 let runCounter = 0;
 
 /** A fresh model and a fresh slice of the shared table (own project names) for each run. */
@@ -44,9 +59,9 @@ function setup(flaws: ModelFlaws = {}) {
 const MAX_COMMANDS = 20;
 
 /** Self-tests: sequences of these commands against a deliberately wrong model; fast-check must find where the API differs. */
-function checkFlawedModel(commands: fc.Arbitrary<Cmd>[], flaws: ModelFlaws) {
+function checkFlawedModel(commands: fc.Arbitrary<Cmd>[], flaws: ModelFlaws, sourceCount = 1) {
   const property = fc.asyncProperty(fc.commands(commands, { maxCommands: 8, size: 'max' }), async (cmds) => {
-    await fc.asyncModelRun(setup(flaws), [new CreateCmd(0, undefined, 'alice'), ...cmds]);
+    await fc.asyncModelRun(setup(flaws), [new CreateCmd(0, undefined, 'alice', sourceCount), ...cmds]);
   });
   return fc.check(property, { numRuns: 100, seed: SEED, endOnFailure: true });
 }
@@ -54,7 +69,8 @@ function checkFlawedModel(commands: fc.Arbitrary<Cmd>[], flaws: ModelFlaws) {
 describe('model-based: the lifecycle API behaves as the reference model says', () => {
   beforeAll(async () => {
     await useLocalTable({ clock, orchestrator, expiry: scheduler, config: { pauseDeadlineMs: DEADLINE_MS, pauseWarningLeadMs: WARN_LEAD_MS } });
-    dataSources = await createDataSources('model');
+    const more = async (i: number) => (await call('POST', '/data-sources', { body: { name: `model-src-${i}`, engine: 'mysql', host: 'db.internal', port: 3306, username: 'migrator' } })).body.id as string;
+    dataSources = { ...(await createDataSources('model')), sourceIds: [await more(0), await more(1), await more(2)] };
   });
 
   it(`every answer and, after every command, every project's view, audit trail, executions and timers equal the model (${HEAVY ? 'heavy' : 'sample'})`, { timeout: size(60 * 60_000, 600_000) }, async () => {
@@ -62,6 +78,7 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
     const alphabets = [
       { name: 'all commands', commands: allCommands, numRuns: size(2000, Number(process.env.MODEL_RUNS ?? 30)) },
       { name: 'pause timers in focus', commands: timerCommands, numRuns: size(200, Number(process.env.MODEL_TIMER_RUNS ?? 15)) },
+      { name: 'per-source pause and resume', commands: sourceCommands, numRuns: size(300, Number(process.env.MODEL_SOURCE_RUNS ?? 15)), first: createMulti },
     ];
     const startedAt = Date.now();
     let runs = 0;
@@ -72,7 +89,7 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
     try {
       for (const alphabet of alphabets) {
         await fc.assert(
-          fc.asyncProperty(create, fc.commands(alphabet.commands, { maxCommands: MAX_COMMANDS - 1, size: 'max' }), async (first, cmds) => {
+          fc.asyncProperty(alphabet.first ?? create, fc.commands(alphabet.commands, { maxCommands: MAX_COMMANDS - 1, size: 'max' }), async (first, cmds) => {
             runs++;
             const run = setup()();
             await fc.asyncModelRun(() => run, [first, ...cmds]);
@@ -112,6 +129,19 @@ describe('model-based: the lifecycle API behaves as the reference model says', (
     expect(counterexample).toMatch(/clock \+(43200000|46800000) ms/);
     // Caught by the answer of a late resume, or already by the view (resumable, allowedActions) after the clock move.
     expect(String(result.errorInstance)).toMatch(/PAUSE_EXPIRED|resumable|allowedActions/);
+  }, 600_000);
+
+  it("self-test: a model that lets a source paused on its own resume after its deadline is caught", async () => {
+    // Prepare + Act
+    const result = await checkFlawedModel(sourceDeadlineCommands, { sourceResumeIgnoresDeadline: true }, 2);
+
+    // Assess
+    expect(result.failed).toBe(true);
+    const counterexample = String(result.counterexample?.[0]);
+    expect(counterexample).toMatch(/pause sources\(/);
+    expect(counterexample).toMatch(/clock \+(43200000|46800000) ms/);
+    // Caught by the answer of the late resume (SOURCE_PAUSE_EXPIRED), or already by the view after the clock move.
+    expect(String(result.errorInstance)).toMatch(/SOURCE_PAUSE_EXPIRED|resumable|allowedActions|sources/);
   }, 600_000);
 
   it('self-test: a model in which release keeps the name reserved is caught', async () => {

@@ -53,6 +53,34 @@ describe('DynamoProjectStore (aws-sdk-client-mock)', () => {
     expect(event?.Put?.ConditionExpression).toBe('attribute_not_exists(#sk)');
   });
 
+  it('the sparse bySourcePause keys follow a write of `sources`: set while a source stands in its own pause, removed when none does or the project ends', async () => {
+    // Prepare
+    ddb.on(TransactWriteCommand).resolves({});
+    const paused = { sourceId: 'b', pausedAt: '2026-01-01T00:00:00.000Z', pauseExpiresAt: '2026-01-01T12:00:00.000Z' };
+    const write = (to: TransitionWrite['to'], set: TransitionWrite['set']): TransitionWrite => ({ ...pauseWrite, from: ['RUNNING'], to, set });
+    const update = (i: number) => ddb.commandCalls(TransactWriteCommand)[i]?.args[0].input.TransactItems?.[0]?.Update;
+    const keysOf = (i: number) => {
+      const u = update(i);
+      const [sets, removes = ''] = (u?.UpdateExpression ?? '').split(' REMOVE ');
+      const setTo = sets?.match(/#gsi3pk = (:v\d+)/)?.[1];
+      return { set: setTo ? u?.ExpressionAttributeValues?.[setTo] : undefined, removed: removes.includes('#gsi3pk') && removes.includes('#gsi3sk') };
+    };
+
+    // Act
+    await store.transition(write('RUNNING', { sources: [{ sourceId: 'a' }, paused] })); // pause-sources
+    await store.transition(write('RUNNING', { sources: [{ sourceId: 'a' }, { sourceId: 'b' }] })); // resume-sources
+    await store.transition(write('FAILED', { sources: [{ sourceId: 'a' }, { ...paused, expiredAt: '2026-01-01T12:00:01.000Z' }] })); // expire-source-pause
+    await store.transition(write('RELEASING', {})); // release
+    await store.transition(write('PAUSED', { pausedAt: '2026-01-01T00:00:00.000Z' })); // a whole pause: sources untouched
+
+    // Assess
+    expect(keysOf(0)).toEqual({ set: `PROJECT#SOURCEPAUSE#${shardOf('p1')}`, removed: false });
+    expect(keysOf(1)).toEqual({ set: undefined, removed: true });
+    expect(keysOf(2)).toEqual({ set: undefined, removed: true });
+    expect(keysOf(3)).toEqual({ set: undefined, removed: true });
+    expect(keysOf(4)).toEqual({ set: undefined, removed: false });
+  });
+
   it('resume carries the pause deadline inside the condition, compared with the write time', async () => {
     // Prepare
     ddb.on(TransactWriteCommand).resolves({});

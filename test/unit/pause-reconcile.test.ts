@@ -86,3 +86,81 @@ describe('reconcilePauses: the pause timers swept against the PAUSED projects', 
     expect(names(scheduler)).toEqual([]);
   });
 });
+
+describe("reconcilePauses: a source's own pause (a RUNNING multi-source project) whose expiry timer was lost", () => {
+  async function prepareSourcePause() {
+    const scheduler = new InMemoryExpiryScheduler(WARN_LEAD_MS);
+    const deps = memoryDeps({ expiry: scheduler });
+    const ds = async (name: string) => (await createDataSource(deps, { name, engine: 'mysql', host: 'h', port: 3306, username: 'u' })).id;
+    const [a, b, dst] = [await ds('a'), await ds('b'), await ds('dst')];
+    const created = await createProject(deps, { name: 'two-sources', sourceIds: [a, b], sourceId: a, destinationId: dst, migrationType: mt }, ctx);
+    await applyOperation(deps, { operation: 'start', projectId: created.id, ctx });
+    const p = (await applyOperation(deps, { operation: 'pause', projectId: created.id, sources: [b], ctx })) as ProjectRecord;
+    const timer = `expire-${p.id}.s1-${Date.parse(p.sources?.[1]?.pausedAt ?? '')}`;
+    return { deps, scheduler, p, a, b, timer };
+  }
+
+  it('creates that source\'s timer again while its deadline is ahead (the project stays RUNNING); a second sweep changes nothing', async () => {
+    // Prepare: source b paused on its own, its timer lost (the schedule call failed after the commit)
+    const { deps, scheduler, p, b, timer } = await prepareSourcePause();
+    expect(p.status).toBe('RUNNING');
+    expect(names(scheduler)).toEqual([timer]);
+    scheduler.timers.delete(timer);
+
+    // Act
+    const first = await reconcilePauses(deps);
+    const second = await reconcilePauses(deps);
+
+    // Assess
+    expect(first.sourceTimersCreated).toEqual([`${p.id}/${b}`]);
+    expect(names(scheduler)).toEqual([timer]);
+    expect(scheduler.timers.get(timer)?.at).toBe(p.sources?.[1]?.pauseExpiresAt);
+    expect(first.sourcesExpired).toEqual([]);
+    expect(first.errors).toEqual([]);
+    expect(second).toMatchObject({ sourceTimersCreated: [], sourcesExpired: [], timersDeleted: [], errors: [] });
+    expect((await deps.projects.get(p.id))?.status).toBe('RUNNING');
+  });
+
+  it('fails the source past its deadline (the project FAILED, SOURCE_PAUSE_EXPIRED on its parts) and creates no timer', async () => {
+    // Prepare
+    const { deps, scheduler, p, b, timer } = await prepareSourcePause();
+    scheduler.timers.delete(timer);
+    deps.clock.advance(deps.config.pauseDeadlineMs + 1);
+
+    // Act
+    const first = await reconcilePauses(deps);
+    const second = await reconcilePauses(deps);
+
+    // Assess
+    const after = (await deps.projects.get(p.id)) as ProjectRecord;
+    expect(first.sourcesExpired).toEqual([`${p.id}/${b}`]);
+    expect(first.sourceTimersCreated).toEqual([]);
+    expect(after.status).toBe('FAILED');
+    expect(after.sources?.[1]?.expiredAt).toBeDefined();
+    expect(after.sources?.[0]?.expiredAt).toBeUndefined();
+    expect(after.subtasks.flatMap((s) => (s.sources ?? []).filter((part) => part.sourceId === b).map((part) => part.lastError?.code))).toContain('SOURCE_PAUSE_EXPIRED');
+    expect(names(scheduler)).toEqual([]);
+    expect(second).toMatchObject({ sourceTimersCreated: [], sourcesExpired: [], errors: [] });
+    expect((await deps.projects.get(p.id))?.version).toBe(after.version);
+  });
+
+  it('leaves alone a source whose timer exists, and one resumed since (the index no longer lists it)', async () => {
+    // Prepare: one project's source keeps its timer; the other project's source was resumed
+    const { deps, scheduler, p, b, timer } = await prepareSourcePause();
+    const before = names(scheduler);
+    const resumed = (await applyOperation(deps, { operation: 'resume', projectId: p.id, sources: [b], ctx })) as ProjectRecord;
+    const kept = await prepareSourcePause();
+
+    // Act
+    const report = await reconcilePauses(deps);
+    const other = await reconcilePauses(kept.deps);
+
+    // Assess
+    expect(before).toEqual([timer]);
+    expect(resumed.sources?.[1]?.pausedAt).toBeUndefined();
+    expect(report).toMatchObject({ sourceTimersCreated: [], sourcesExpired: [], errors: [] });
+    expect(names(scheduler)).toEqual([]);
+    expect(other).toMatchObject({ sourceTimersCreated: [], sourcesExpired: [], timersDeleted: [], errors: [] });
+    expect(names(kept.scheduler)).toEqual([kept.timer]);
+  });
+});

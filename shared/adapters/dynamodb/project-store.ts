@@ -1,4 +1,4 @@
-import { sourceIdsOf } from '../../domain/sources';
+import { hasOpenSourcePause, sourceIdsOf } from '../../domain/sources';
 import { ConditionalCheckFailedException, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -38,7 +38,20 @@ import { queryAllPages, queryPage } from './pagination';
 import { TransactionCombiner, type TransactItems } from './transaction-combiner';
 
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'ttl'] as const;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'ttl'] as const;
+
+/**
+ * The sparse bySourcePause keys a transition sets or removes (shared/table.ts): decided when it writes
+ * `sources` (from them and the new status) or ends the project; otherwise left as they are.
+ */
+function sourcePauseKeys(w: Pick<TransitionWrite, 'projectId' | 'set' | 'to'>): { set?: Record<string, string>; remove?: string[] } {
+  const ends = w.to === 'RELEASING' || w.to === 'RELEASED' || w.to === 'COMPLETED';
+  if (w.set.sources === undefined && !ends) return {};
+  if (!ends && w.to !== null && hasOpenSourcePause({ status: w.to, sources: w.set.sources })) {
+    return { set: { gsi3pk: keys.sourcePausePartition(shardOf(w.projectId)), gsi3sk: keys.sourcePauseSort(w.projectId) } };
+  }
+  return { remove: ['gsi3pk', 'gsi3sk'] };
+}
 /** How long a counted-change marker stays: longer than the stream keeps a record (24 h). */
 const COUNTED_TTL_SECONDS = 2 * 24 * 3600;
 /** Retries of a transaction that DynamoDB cancelled only because another transaction held an item. */
@@ -317,6 +330,19 @@ export class DynamoProjectStore implements ProjectStore {
     return { items: page.items.map(toProjectRecord), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
   }
 
+  async listWithOpenSourcePause(query: ShardPageQuery): Promise<Page<ProjectRecord>> {
+    const page = await queryShardsPage(
+      this.client,
+      { table: this.table, ix: TABLE.indexes.bySourcePause, partition: (s) => keys.sourcePausePartition(s), shards: ALL_SHARDS, listing: JSON.stringify(['projects-source-pause']) },
+      query.limit,
+      query.nextToken,
+    );
+    // The index holds keys only: the records are read whole (consistently), those deleted since left out.
+    const ids = page.items.map((item) => String(item.pk).slice(keys.project('').pk.length));
+    const records = await this.getMany(ids);
+    return { items: ids.flatMap((id) => records.get(id) ?? []), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
   async getCheckpoint(worker: string): Promise<SweepCheckpoint | undefined> {
     const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.checkpoint(worker), ConsistentRead: true }));
     if (!out.Item) return undefined;
@@ -357,12 +383,14 @@ export class DynamoProjectStore implements ProjectStore {
       };
       extra.push({ Delete: { TableName: this.table, Key: keys.projectProgress(w.projectId) } });
     } else {
+      const sourcePause = sourcePauseKeys(w);
       const set: Record<string, unknown> = {
         ...w.set,
         status: w.to,
         version: w.expectedVersion + 1,
         updatedAt: nowIso,
         gsi2pk: keys.statusPartition(w.to, shardOf(w.projectId)),
+        ...sourcePause.set,
       };
       const assignments = [
         ...Object.entries(set)
@@ -370,7 +398,7 @@ export class DynamoProjectStore implements ProjectStore {
           .map(([k, v]) => `${x.name(k)} = ${x.value(v)}`),
         ...(w.setPaths ?? []).filter((p) => p.value !== undefined).map((p) => `${x.path(p.path)} = ${x.value(p.value)}`),
       ];
-      const removals = [...w.remove.map((k) => x.name(k)), ...(w.removePaths ?? []).map((p) => x.path(p))];
+      const removals = [...w.remove.map((k) => x.name(k)), ...(sourcePause.remove ?? []).map((k) => x.name(k)), ...(w.removePaths ?? []).map((p) => x.path(p))];
       projectWrite = {
         Update: {
           TableName: this.table,

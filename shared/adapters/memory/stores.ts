@@ -1,4 +1,4 @@
-import { sourceIdsOf } from '../../domain/sources';
+import { hasOpenSourcePause, sourceIdsOf } from '../../domain/sources';
 import { isoAt } from '../../domain/clock';
 import { invalidNextToken, openPageToken, projectListing, sealPageToken } from '../page-tokens';
 import type { DataSourceRecord } from '../../domain/data-source';
@@ -141,6 +141,10 @@ export class InMemoryProjectStore implements ProjectStore {
   async listByStatusShard(status: ProjectRecord['status'], shard: number, q: ShardPageQuery): Promise<Page<ProjectRecord>> {
     const all = [...this.table.projects.values()].filter((p) => p.status === status && shardOf(p.id) === shard);
     return page(all, q.limit, q.nextToken, JSON.stringify(['projects-shard', status, shard]));
+  }
+
+  async listWithOpenSourcePause(q: ShardPageQuery): Promise<Page<ProjectRecord>> {
+    return page([...this.table.projects.values()].filter(hasOpenSourcePause), q.limit, q.nextToken, 'projects-source-pause');
   }
 
   async recountStatus(status: ProjectStatus): Promise<number[]> {

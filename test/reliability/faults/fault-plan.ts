@@ -74,7 +74,10 @@ export class FaultPlan {
     return [...this.calls];
   }
 
+  /** Every call through the plan, armed or not, by `port.method` (FI_TRACE prints it per phase of a case). */
+  readonly tally = new Map<string, number>();
   async around<T>(port: Port, method: string, effect: () => Promise<T>): Promise<T> {
+    this.tally.set(`${port}.${method}`, (this.tally.get(`${port}.${method}`) ?? 0) + 1);
     if (!this.active) return effect();
     const index = this.counter++;
     const record = { index, port, method };

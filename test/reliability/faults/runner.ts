@@ -85,7 +85,16 @@ async function retire(w: World, ids: readonly string[]): Promise<void> {
 
 /** One operation, with at most one fault, then the repair paths, then every check. */
 export async function runCase(w: World, scenario: Scenario, fault?: Fault): Promise<CaseResult> {
+  // FI_TRACE: each phase's time and adapter calls (where a case's time goes).
+  const phases: string[] = [];
+  let t0 = Date.now();
+  const mark = (phase: string) => {
+    phases.push(`${phase} ${Date.now() - t0}ms [${[...w.plan.tally].map(([k, n]) => `${k}=${n}`).join(' ')}]`);
+    w.plan.tally.clear();
+    t0 = Date.now();
+  };
   const ctx: CaseContext = await scenario.setup(w);
+  mark('setup');
   await w.deliverStream(ctx.projectIds, 1); // the set-up's events are on the bus already
   const snapshot = async (ids: readonly string[]) => new Map(await Promise.all(ids.map(async (id) => [id, await w.inspect.get(id)] as const)));
   const eventsOf = async (ids: readonly string[]) => new Map(await Promise.all(ids.map(async (id) => [id, await w.events(id)] as const)));
@@ -104,6 +113,7 @@ export async function runCase(w: World, scenario: Scenario, fault?: Fault): Prom
     void hit;
   }
   const hit = fault !== undefined && w.plan.lastHit !== undefined;
+  mark('act');
   let createdByName: ProjectRecord | undefined;
   if (scenario.name === 'create') {
     createdByName = (await w.allProjects()).find((p) => p.name === ctx.data.name);
@@ -115,11 +125,15 @@ export async function runCase(w: World, scenario: Scenario, fault?: Fault): Prom
   const violations = answerViolations(outcome, before, after, newEvents, createdByName);
   const failedTimers = outcome.kind === 'timer' && outcome.threw ? [outcome.input] : [];
   try {
-    await w.repair(ctx.projectIds, failedTimers);
+    await w.repair(ctx.projectIds, failedTimers, { unfinishedShards: scenario.touchesEveryShard === true });
+    mark('repair');
     violations.push(...(await w.violations(ctx.projectIds)));
+    mark('violations');
   } catch (e) {
     violations.push(`repair failed: ${(e as Error).message}`);
   }
   await retire(w, ctx.projectIds);
+  mark('retire');
+  if (process.env.FI_TRACE) process.stderr.write(`PROF ${scenario.name}: ${phases.join(' | ')}\n`);
   return { scenario: scenario.name, ...(fault ? { fault } : {}), calls, hit, violations };
 }

@@ -26,6 +26,8 @@ export type Outcome =
 
 export interface Scenario {
   name: string;
+  /** The operation runs every shard's reconciler worker: its repair runs them all again (else only the case's shards). */
+  touchesEveryShard?: boolean;
   setup(w: World): Promise<CaseContext>;
   act(w: World, ctx: CaseContext): Promise<Outcome>;
 }
@@ -240,6 +242,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'reconciler',
+    touchesEveryShard: true,
     setup: async (w) => {
       const id = await started(w, STRUCTURE);
       const p = await project(w, id);

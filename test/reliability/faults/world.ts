@@ -6,11 +6,12 @@ import { DynamoProjectStore } from '../../../shared/adapters/dynamodb/project-st
 import { SimulatedMigrationEngine } from '../../../shared/adapters/engine/simulated-engine';
 import { needsExecution, executionNameFor } from '../../../shared/domain/orchestration';
 import type { AuditEvent, ProjectRecord } from '../../../shared/domain/project';
-import { PROJECT_STATUSES } from '../../../shared/domain/project';
+import { ALL_SHARDS, shardOf } from '../../../shared/domain/shards';
 import { getDeps, overrideDeps } from '../../../shared/runtime';
 import { DEFAULT_PAUSE_WARNING_SECONDS } from '../../../shared/usecases/deps';
 import { firePauseTimer } from '../../../shared/usecases/pause-timers';
 import { reconcileRuns } from '../../../shared/usecases/orchestration';
+import { runWorkerName } from '../../../shared/usecases/reconcile-shards';
 import { reconcilePauses } from '../../../shared/usecases/reconcile';
 import { localDocumentClient } from '../../../infra/local/dynamodb-local';
 import { keys } from '../../../shared/table';
@@ -75,17 +76,18 @@ export async function createWorld() {
     inspect,
     driver,
     tableName,
-    /** The projects that exist, every status (inspection, outside the plan). */
+    /**
+     * The projects that exist, every status (inspection, outside the plan): the index of every project
+     * (one Query per shard a page), not the status index status by status (seven times as many Queries).
+     */
     async allProjects(): Promise<ProjectRecord[]> {
       const out: ProjectRecord[] = [];
-      for (const status of PROJECT_STATUSES) {
-        let nextToken: string | undefined;
-        do {
-          const page = await inspect.list({ status, limit: 100, ...(nextToken ? { nextToken } : {}) });
-          out.push(...page.items);
-          nextToken = page.nextToken;
-        } while (nextToken);
-      }
+      let nextToken: string | undefined;
+      do {
+        const page = await inspect.list({ limit: 100, ...(nextToken ? { nextToken } : {}) });
+        out.push(...page.items);
+        nextToken = page.nextToken;
+      } while (nextToken);
       return out;
     },
     events: (projectId: string): Promise<AuditEvent[]> => inspect.listEvents(projectId),
@@ -135,12 +137,22 @@ export async function createWorld() {
      * (a fenced one learns it and ends), a pause timer whose firing failed is retried by the scheduler,
      * the stream redelivers what failed, and the reconciler runs (past its grace period), after which
      * the executions it started take their first steps. Fault-free.
+     *
+     * The reconciler's run workers are those of the shards holding `projectIds` (the only projects in
+     * the table: each case retires its own), as their scheduled invocations would run; with
+     * `unfinishedShards` (after an operation that ran every shard's worker itself: the reconciler, whose
+     * fault may have left any shard's pass midway) also every shard whose checkpoint shows a pass not
+     * done. A shard of neither kind holds nothing to repair. The pause sweep always covers every shard.
      */
-    async repair(projectIds: readonly string[], failedTimerFirings: { kind: 'warn' | 'expire'; projectId: string; pausedAt: string }[] = []) {
+    async repair(projectIds: readonly string[], failedTimerFirings: { kind: 'warn' | 'expire'; projectId: string; pausedAt: string }[] = [], options: { unfinishedShards?: boolean } = {}) {
       for (const exec of orchestrator.live()) await driver.drive(exec);
       for (const input of failedTimerFirings) await firePauseTimer(getDeps(), input, 'scheduler-retry');
       clock.advance(61_000);
-      const report = await reconcileRuns(getDeps(), { requestId: 'reconciler' });
+      const shards = new Set(projectIds.map(shardOf));
+      if (options.unfinishedShards) {
+        for (const shard of ALL_SHARDS) if ((await inspect.getCheckpoint(runWorkerName(shard)))?.done === false) shards.add(shard);
+      }
+      const report = await reconcileRuns(getDeps(), { requestId: 'reconciler', shards: [...shards] });
       const pauses = await reconcilePauses(getDeps(), { jobsPausedSinceMs: clock.nowMs() - 15 * 60_000 });
       world.staleTimers += pauses.timersDeleted.length;
       const errors = [...report.errors, ...pauses.errors];

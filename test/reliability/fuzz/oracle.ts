@@ -11,6 +11,7 @@ import {
   IdPath,
   ListProjectsQuery,
   ListQuery,
+  SourcesBody,
 } from '../../../shared/api/schemas';
 import { ROUTES, type Route } from '../../../shared/api/routes';
 import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENT_METHODS } from '../../../shared/idempotency/middleware';
@@ -32,8 +33,9 @@ export interface RouteSchemas {
 
 const LIFECYCLE_BODY: Record<string, z.ZodType> = {
   start: EmptyBody,
-  pause: EmptyBody,
-  resume: EmptyBody,
+  // Optionally `{"sources": [...]}`: only those sources of a multi-source project (README "Several sources per project").
+  pause: SourcesBody,
+  resume: SourcesBody,
   release: EmptyBody,
   'modify-alert-config': AlertConfigBody,
   'skip-full-verification': EmptyBody,
@@ -170,6 +172,33 @@ export function fieldPaths(schema: z.ZodType): string[][] {
     if (out.length > 0) break;
   }
   return out;
+}
+
+/** A project as the per-source oracle needs it: its status, its sources, and which are paused on their own (and past their deadline). */
+export interface SourcesSubject {
+  status: string;
+  sourceIds: readonly string[];
+  pausedOnOwn: readonly string[];
+  expired?: readonly string[];
+}
+
+/**
+ * What `POST /projects/{id}/pause|resume` with a schema-valid `{"sources": [...]}` must answer, from the
+ * README ("Several sources per project") alone: only a RUNNING project takes it (409 INVALID_STATE, for a
+ * resume too: a PAUSED project resumes whole); a project of one source has no source to act on alone
+ * (409 NOT_MULTI_SOURCE); a source the project does not read is a 400 naming its body path; a source
+ * paused on its own cannot pause again (409 SOURCE_NOT_RUNNING), one not paused cannot resume (409
+ * SOURCE_NOT_PAUSED), one past its deadline never resumes (409 SOURCE_PAUSE_EXPIRED); else 200.
+ */
+export function sourcesAnswer(p: SourcesSubject | undefined, op: 'pause' | 'resume', sources: readonly string[]): { status: number; code?: string; path?: (string | number)[] } {
+  if (!p) return { status: 404, code: 'PROJECT_NOT_FOUND' };
+  if (p.status !== 'RUNNING') return { status: 409, code: 'INVALID_STATE' };
+  if (p.sourceIds.length < 2) return { status: 409, code: 'NOT_MULTI_SOURCE' };
+  const unknown = sources.findIndex((id) => !p.sourceIds.includes(id));
+  if (unknown >= 0) return { status: 400, code: 'VALIDATION_FAILED', path: ['body', 'sources', unknown] };
+  if (op === 'pause') return sources.some((id) => p.pausedOnOwn.includes(id)) ? { status: 409, code: 'SOURCE_NOT_RUNNING' } : { status: 200 };
+  if (sources.some((id) => !p.pausedOnOwn.includes(id))) return { status: 409, code: 'SOURCE_NOT_PAUSED' };
+  return sources.some((id) => p.expired?.includes(id)) ? { status: 409, code: 'SOURCE_PAUSE_EXPIRED' } : { status: 200 };
 }
 
 export const ROUTES_WITH_ID = ROUTES.filter((r) => r.path.includes('{id}'));

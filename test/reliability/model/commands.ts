@@ -16,8 +16,10 @@ import {
   createProject,
   expectedView,
   fireDue,
+  fireSourceTimer,
   fireTimer,
   lifecycleCall,
+  sourceCall,
   MANUAL_STEPS,
   simulatedProgress,
   simulatedRunEnd,
@@ -76,6 +78,8 @@ export interface Real {
   scheduler: InMemoryExpiryScheduler;
   sourceId: string;
   destinationId: string;
+  /** Three more sources (same engine): a multi-source project reads the first 2 or 3. */
+  sourceIds: string[];
 }
 
 /** What the runs executed: commands, and how often each command got each answer (coverage). */
@@ -104,7 +108,7 @@ export async function compareAll(m: Model, r: Real): Promise<void> {
 function compareSideEffects(m: Model, r: Real): void {
   const executions = new Map([...m.executions].map(([k, run]) => [r.ids[k] as string, run]));
   expect(new Map([...r.orchestrator.active].filter(([id]) => r.ids.includes(id))), 'executions').toEqual(executions);
-  const timers = [...m.timers.values()].map((t) => `${t.kind}-${r.ids[t.key]}-${t.pausedAt}@${new Date(t.at).toISOString()}`).sort();
+  const timers = [...m.timers.values()].map((t) => `${t.kind}-${r.ids[t.key]}${t.source !== undefined ? `.s${t.source}` : ''}-${t.pausedAt}@${new Date(t.at).toISOString()}`).sort();
   const realTimers = [...r.scheduler.timers.values()].filter((t) => r.ids.includes(t.input.projectId)).map((t) => `${t.name}@${t.at}`).sort();
   expect(realTimers, 'pause timers').toEqual(timers);
   expect(r.orchestrator.completedTokens.length, 'task tokens completed').toBe(m.completedTasks);
@@ -123,7 +127,7 @@ async function compareProject(m: Model, r: Real, p: ModelProject, events: boolea
   } else {
     expect(got.status, `GET ${p.name}`).toBe(200);
     expect(got.headers.etag).toBe(`"${p.version}"`);
-    const view = viewOf(got.body);
+    const view = viewOf(got.body, r);
     const want = expectedView(m, p);
     const differs = Object.keys(want).filter((k) => JSON.stringify(view[k]) !== JSON.stringify(want[k]));
     expect(view, `view of ${p.name} differs in ${differs.join(', ')}`).toEqual(want);
@@ -143,10 +147,11 @@ async function compareProject(m: Model, r: Real, p: ModelProject, events: boolea
   expect(items, `audit trail of ${p.name}`).toEqual(p.events);
 }
 
-function viewOf(b: Record<string, any>): Record<string, unknown> {
+function viewOf(b: Record<string, any>, r: Real): Record<string, unknown> {
   const switchover = (b.subtasks as any[]).find((s) => s.type === 'FORWARD_SWITCHOVER');
   const view: Record<string, unknown> = {};
   for (const k of Object.keys(expectedViewKeys)) view[k] = b[k];
+  view.sources = (b.sources as any[] | undefined)?.map((s) => ({ ...s, sourceId: r.sourceIds.indexOf(s.sourceId) }));
   view.allowedActions = [...(b.allowedActions as string[])].sort();
   view.subtasks = (b.subtasks as any[]).map((s) => `${s.type}:${s.status}`);
   view.steps = (switchover?.steps as any[]).map((s) => `${s.name}:${s.status}${s.waitingForConfirmation ? ':waiting' : ''}`);
@@ -204,7 +209,7 @@ export abstract class Cmd implements fc.AsyncCommand<Model, Real> {
 }
 
 export class CreateCmd extends Cmd {
-  constructor(readonly nameIdx: number, readonly level: Level | undefined, readonly actor: string) {
+  constructor(readonly nameIdx: number, readonly level: Level | undefined, readonly actor: string, readonly sourceCount = 1) {
     super();
   }
   override check(m: Readonly<Model>): boolean {
@@ -215,20 +220,20 @@ export class CreateCmd extends Cmd {
     const res = await call('POST', '/projects', {
       body: {
         name,
-        sourceId: r.sourceId,
+        ...(this.sourceCount > 1 ? { sourceIds: r.sourceIds.slice(0, this.sourceCount) } : { sourceId: r.sourceId }),
         destinationId: r.destinationId,
         migrationType: { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: true },
         ...(this.level ? { alertLevel: this.level } : {}),
       },
       headers: headers(this.actor),
     });
-    const want = createProject(m, name, this.level, this.actor);
+    const want = createProject(m, name, this.level, this.actor, this.sourceCount);
     tally(`create ${want.status} ${want.code ?? ''}`);
     expect(outcomeOf(res), this.toString()).toEqual(want);
     if (res.status === 201) r.ids.push(res.body.id as string);
   }
   toString(): string {
-    return `create(${NAMES[this.nameIdx]}${this.level ? `, ${this.level}` : ''})`;
+    return `create(${NAMES[this.nameIdx]}${this.level ? `, ${this.level}` : ''}${this.sourceCount > 1 ? `, ${this.sourceCount} sources` : ''})`;
   }
 }
 
@@ -333,7 +338,7 @@ export class AllowedOpCmd extends Cmd {
   }
   async act(m: Model, r: Real): Promise<void> {
     const p = resolve(m, this.a.target);
-    const allowed = p && !p.deleted ? (expectedAllowedActions(m, p) as UserOp[]).sort((x, y) => PREFERENCE.indexOf(x) - PREFERENCE.indexOf(y)) : [];
+    const allowed = p && !p.deleted ? (expectedAllowedActions(m, p).filter((op) => op in PATHS) as UserOp[]).sort((x, y) => PREFERENCE.indexOf(x) - PREFERENCE.indexOf(y)) : [];
     this.chosen = allowed[this.choice % Math.max(allowed.length, 1)] ?? 'start';
     await new OpCmd(this.chosen, this.a).act(m, r);
   }
@@ -406,7 +411,7 @@ export class BatchCmd extends Cmd {
   }
 }
 
-const fire = (input: { kind: 'warn' | 'expire'; projectId: string; pausedAt: string }) =>
+const fire = (input: { kind: 'warn' | 'expire'; projectId: string; pausedAt: string; sourceId?: string }) =>
   pauseTimerHandler(input, { awsRequestId: `timer-${input.kind}` } as Context) as Promise<TimerOutcome>;
 
 /** A pause timer fires by itself: early, late, twice, or for an earlier pause (stale). */
@@ -444,7 +449,10 @@ export class FireDueCmd extends Cmd {
   async act(m: Model, r: Real): Promise<void> {
     const due = r.scheduler.takeDue(r.clock.ms).filter((t) => r.ids.includes(t.input.projectId));
     const got: { name: string; outcome: TimerOutcome }[] = [];
-    for (const t of due) got.push({ name: `${t.kind}-${r.ids.indexOf(t.input.projectId)}-${Date.parse(t.input.pausedAt)}`, outcome: await fire(t.input) });
+    for (const t of due) {
+      const source = t.name.match(/\.s(\d)-\d+$/)?.[1];
+      got.push({ name: `${t.kind}-${r.ids.indexOf(t.input.projectId)}${source !== undefined ? `.s${source}` : ''}-${Date.parse(t.input.pausedAt)}`, outcome: await fire(t.input) });
+    }
     const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
     const want = fireDue(m).sort(byName);
     for (const w of want) tally(`due ${w.name.split('-')[0]} ${w.outcome.outcome} ${'code' in w.outcome ? w.outcome.code : ''}`);
@@ -452,6 +460,74 @@ export class FireDueCmd extends Cmd {
   }
   toString(): string {
     return 'scheduler fires due timers';
+  }
+}
+
+/**
+ * `POST /projects/{id}/pause|resume` with `{"sources": [...]}`. `pick` says which sources: 'fit' = one
+ * the operation suits (a running source to pause, one paused on its own to resume: `nth` among them),
+ * else the listed positions, where a position past the project's sources names a source it does not
+ * read (another registered source, or the destination): 400.
+ */
+export class SourceOpCmd extends Cmd {
+  constructor(readonly op: 'pause' | 'resume', readonly target: Target, readonly pick: 'fit' | number[], readonly nth: number, readonly actor: string) {
+    super();
+  }
+  override named(m: Model) {
+    return [resolve(m, this.target)];
+  }
+  private positions(p: ModelProject | undefined): number[] {
+    if (this.pick !== 'fit') return [...new Set(this.pick)];
+    const fits = (p?.sources ?? []).map((src, i) => ({ src, i })).filter(({ src }) => (this.op === 'pause' ? src.pausedAt === undefined : src.pausedAt !== undefined));
+    const chosen = fits.length ? fits[this.nth % fits.length]?.i : 0;
+    return [chosen ?? 0];
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const p = resolve(m, this.target);
+    const count = p?.sources?.length ?? 1;
+    const positions = this.positions(p);
+    // A position inside the project names its source (a single-source project reads r.sourceId); past it, a foreign id.
+    const ids = positions.map((i) => (i < count ? (p?.sources ? (r.sourceIds[i] as string) : r.sourceId) : i === 3 ? r.destinationId : (r.sourceIds[i] as string)));
+    const res = await call('POST', `/projects/${idOf(m, r, p)}/${this.op}`, { body: { sources: ids }, headers: headers(this.actor) });
+    const want = sourceCall(m, p, this.op, p?.sources ? positions.map((i) => (i < count ? i : 'foreign')) : positions.map(() => 'foreign'), this.actor);
+    tally(`${this.op} sources ${want.status} ${want.code ?? ''}`);
+    expect(outcomeOf(res), this.toString()).toEqual(want);
+    if (res.status === 200 && p) {
+      expect({ status: res.body.status, version: res.body.version }).toEqual({ status: p.status, version: p.version });
+      // Every lifecycle answer of a multi-source project carries the dmctl-shaped outcome.
+      if (p.sources) expect(res.body.outcome?.result, `${this.toString()}: outcome`).toBe(true);
+    }
+  }
+  toString(): string {
+    return `${this.op} sources(${this.target}, ${this.pick === 'fit' ? `fit #${this.nth}` : `[${this.pick.join(',')}]`})`;
+  }
+}
+
+/** A source's own expiry timer fires by itself: early, late, twice, or for an earlier pause of that source. */
+export class FireSourceTimerCmd extends Cmd {
+  constructor(readonly target: Target, readonly source: number, readonly pause: 'current' | 'previous') {
+    super();
+  }
+  private project(m: Model): ModelProject | undefined {
+    const havePaused = m.projects.filter((q) => (q.sources ?? []).some((src) => src.pauses.length > 0));
+    return this.target !== 'unknown' && havePaused.length ? havePaused[this.target % havePaused.length] : resolve(m, this.target);
+  }
+  override named(m: Model) {
+    return [this.project(m)];
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const p = this.project(m);
+    const i = this.source % (p?.sources?.length ?? 2);
+    const src = p?.sources?.[i];
+    const pausedAt = this.pause === 'current' ? (src?.pausedAt ?? src?.pauses[src.pauses.length - 1] ?? m.now) : (src?.pauses[src.pauses.length - 2] ?? src?.pauses[0] ?? m.now - 1);
+    const got = await fire({ kind: 'expire', projectId: idOf(m, r, p), pausedAt: new Date(pausedAt).toISOString(), sourceId: r.sourceIds[i] as string });
+    // A project of one source has no source of its own to expire: the source the firing names is not one of its (400, ignored).
+    const want = p && !p.deleted && !p.sources ? ({ outcome: 'ignored', code: 'VALIDATION_FAILED' } as TimerOutcome) : fireSourceTimer(m, p, i, pausedAt);
+    tally(`fire source expire ${want.outcome} ${'code' in want ? want.code : ''}`);
+    expect(got, this.toString()).toEqual(want);
+  }
+  toString(): string {
+    return `fire source expire timer(${this.target}, s${this.source}, ${this.pause} pause)`;
   }
 }
 
@@ -469,9 +545,13 @@ export class ClockCmd extends Cmd {
     let to = m.now;
     if ('by' in this.move) to = m.now + this.move.by;
     else {
-      const paused = m.projects.filter((q) => !q.deleted && q.status === 'PAUSED');
-      const p = paused.length ? paused[this.move.toDeadlineOf % paused.length] : undefined;
-      if (p?.pauseExpiresAt !== undefined && p.pauseExpiresAt + this.move.offset > m.now) to = p.pauseExpiresAt + this.move.offset;
+      // The deadlines of PAUSED projects, then of sources paused on their own.
+      const deadlines = [
+        ...m.projects.filter((q) => !q.deleted && q.status === 'PAUSED').map((q) => q.pauseExpiresAt),
+        ...m.projects.filter((q) => !q.deleted).flatMap((q) => (q.sources ?? []).filter((src) => src.pausedAt !== undefined && src.expiredAt === undefined).map((src) => src.pauseExpiresAt)),
+      ];
+      const deadline = deadlines.length ? deadlines[this.move.toDeadlineOf % deadlines.length] : undefined;
+      if (deadline !== undefined && deadline + this.move.offset > m.now) to = deadline + this.move.offset;
     }
     m.now = to;
     r.clock.ms = to;
@@ -560,7 +640,23 @@ const opArgs = (op: UserOp): fc.Arbitrary<OpArgs> =>
   });
 const HOUR = 3600_000;
 
-export const create = fc.tuple(fc.nat(2), fc.option(level, { nil: undefined }), actor).map(([n, l, a]) => new CreateCmd(n, l, a) as Cmd);
+export const create = fc
+  .tuple(fc.nat(2), fc.option(level, { nil: undefined }), actor, fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, fc.constantFrom(2, 3)))
+  .map(([n, l, a, k]) => new CreateCmd(n, l, a, k) as Cmd);
+/** A project of 2 or 3 sources (the per-source alphabet starts with one). */
+export const createMulti = fc.tuple(fc.nat(2), actor, fc.constantFrom(2, 3)).map(([n, a, k]) => new CreateCmd(n, undefined, a, k) as Cmd);
+const sourceOp = fc
+  .tuple(
+    fc.constantFrom('pause' as const, 'resume' as const),
+    target,
+    fc.oneof({ weight: 4, arbitrary: fc.constant('fit' as const) }, fc.array(fc.nat(3), { minLength: 1, maxLength: 2 })),
+    fc.nat(2),
+    actor,
+  )
+  .map(([op, t, pick, nth, a]) => new SourceOpCmd(op, t, pick, nth, a) as Cmd);
+const fireSource = fc
+  .tuple(target, fc.nat(2), fc.oneof({ weight: 3, arbitrary: fc.constant('current' as const) }, fc.constant('previous' as const)))
+  .map(([t, i, p]) => new FireSourceTimerCmd(t, i, p) as Cmd);
 const batch = fc
   .record({
     op: fc.constantFrom<BatchOp>('start', 'pause', 'resume', 'release', 'delete', 'modify-alert-config', 'skip-full-verification', 'enter-forward-switchover', 'start-forward-switchover'),
@@ -626,6 +722,36 @@ export const allCommands: fc.Arbitrary<Cmd>[] = [
   progress,
   progress,
   runEnd,
+  sourceOp,
+  sourceOp,
+  fireSource,
+];
+
+/** Per-source pause and resume in focus: multi-source projects, their sources paused and resumed, deadlines reached, timers firing. */
+const startPlain = opArgs('start').map((a) => new OpCmd('start', { ...a, ifMatch: 'none', outage: false }) as Cmd);
+export const sourceCommands: fc.Arbitrary<Cmd>[] = [
+  createMulti,
+  startPlain,
+  startPlain,
+  allowedOp,
+  sourceOp,
+  sourceOp,
+  sourceOp,
+  sourceOp,
+  sourceOp,
+  clock,
+  clock,
+  fireSource,
+  fc.constant(new FireDueCmd() as Cmd),
+  progress,
+];
+
+/** Self-test alphabet: a source paused on its own, the clock past its deadline, its resume. */
+export const sourceDeadlineCommands: fc.Arbitrary<Cmd>[] = [
+  allowedOp,
+  fc.constant(new SourceOpCmd('pause', 0, 'fit', 0, 'alice') as Cmd),
+  fc.constant(new SourceOpCmd('resume', 0, 'fit', 0, 'alice') as Cmd),
+  fc.constantFrom(12 * HOUR, 13 * HOUR).map((by) => new ClockCmd({ by }) as Cmd),
 ];
 
 /** Self-test alphabets: short runs that reach a late resume, or a release followed by a create of the same name. */

@@ -84,6 +84,17 @@ export interface ModelProject {
   events: ModelEvent[];
   /** Every pausedAt this project had, for stale timer firings. */
   pauses: number[];
+  /** A multi-source project's sources (2-3), by index; absent for a project of one source. */
+  sources?: ModelSource[];
+}
+
+/** A source of a multi-source project: paused on its own while `pausedAt` is set (README "Several sources per project"). */
+export interface ModelSource {
+  pausedAt?: number;
+  pauseExpiresAt?: number;
+  expiredAt?: number;
+  /** Every pausedAt of its own pauses, for stale timer firings. */
+  pauses: number[];
 }
 
 export interface ModelTimer {
@@ -92,13 +103,19 @@ export interface ModelTimer {
   key: number;
   pausedAt: number;
   at: number;
+  /** A source's own expiry timer: the source's index (`expire-<project>.s<i>-<pausedMs>`). */
+  source?: number;
 }
+
+const sourceTimerName = (key: number, i: number, pausedAt: number) => `expire-${key}.s${i}-${pausedAt}`;
 
 export interface ModelFlaws {
   /** Wrong on purpose: resume ignores the pause deadline. */
   resumeIgnoresDeadline?: boolean;
   /** Wrong on purpose: release keeps the project's name reserved. */
   releaseKeepsName?: boolean;
+  /** Wrong on purpose: a source paused on its own resumes after its deadline. */
+  sourceResumeIgnoresDeadline?: boolean;
 }
 
 export interface Model {
@@ -130,17 +147,32 @@ export interface Expected {
 /** The seeds' table, and the precheck (OMS runs one before start): again while NOT_STARTED. The suite's projects run on the simulated engine, whose precheck passes at creation. */
 const FROM: Record<UserOp, readonly Status[]> = { ...SEEDS_FROM, precheck: ['NOT_STARTED'] };
 
+/** The project's own pause (if any) is still within its deadline. */
+const projectPauseOpen = (m: Model, p: ModelProject) => p.expiredAt === undefined && (p.pauseExpiresAt === undefined || m.now < p.pauseExpiresAt);
+
+/** A source paused on its own can still resume: not marked expired, its deadline ahead. */
+const sourceOpen = (m: Model, s: ModelSource) => (m.flaws.sourceResumeIgnoresDeadline ? true : s.expiredAt === undefined && (s.pauseExpiresAt === undefined || m.now < s.pauseExpiresAt));
+
+/** README: once a source's own pause passed its deadline, its change stream is released and the project cannot resume. */
+const noSourcePastDeadline = (m: Model, p: ModelProject) => (p.sources ?? []).every((s) => sourceOpen(m, s));
+
 export const resumable = (m: Model, p: ModelProject): boolean => {
   if (p.status !== 'PAUSED' && p.status !== 'FAILED') return false;
   if (m.flaws.resumeIgnoresDeadline) return true;
-  return p.expiredAt === undefined && (p.pauseExpiresAt === undefined || m.now < p.pauseExpiresAt);
+  return projectPauseOpen(m, p) && noSourcePastDeadline(m, p);
 };
+
+/** pause-sources / resume-sources (README): RUNNING multi-source projects; resume-sources needs a source paused on its own that can resume. */
+const multi = (p: ModelProject) => (p.sources?.length ?? 0) > 1;
+const someSourceResumable = (m: Model, p: ModelProject) => (p.sources ?? []).some((s) => s.pausedAt !== undefined && sourceOpen(m, s));
 
 /** The first guard that refuses the operation (its problem code), or undefined. */
 function guardRefusal(m: Model, p: ModelProject, op: UserOp): string | undefined {
   switch (op) {
     case 'resume':
-      return resumable(m, p) ? undefined : 'PAUSE_EXPIRED';
+      if (m.flaws.resumeIgnoresDeadline) return undefined;
+      if (!projectPauseOpen(m, p)) return 'PAUSE_EXPIRED';
+      return noSourcePastDeadline(m, p) ? undefined : 'SOURCE_PAUSE_EXPIRED';
     case 'skip-full-verification':
       return p.currentStage === 'FULL_VERIFICATION' ? undefined : 'NOT_IN_FULL_VERIFICATION';
     case 'enter-forward-switchover':
@@ -161,7 +193,8 @@ const isAllowed = (m: Model, p: ModelProject, op: UserOp) => FROM[op].includes(p
 
 /** allowedActions as the model derives them, in a canonical (sorted) order. */
 export function expectedAllowedActions(m: Model, p: ModelProject): string[] {
-  return (Object.keys(FROM) as UserOp[]).filter((op) => isAllowed(m, p, op)).sort();
+  const perSource = p.status === 'RUNNING' && multi(p) ? ['pause-sources', ...(someSourceResumable(m, p) ? ['resume-sources'] : [])] : [];
+  return [...(Object.keys(FROM) as UserOp[]).filter((op) => isAllowed(m, p, op)), ...perSource].sort();
 }
 
 /** The subtask a run stands at: first not finished, ignoring continuous ones already started. */
@@ -199,11 +232,18 @@ function cancelTimers(m: Model, p: ModelProject, pausedAt: number | undefined): 
   for (const kind of ['warn', 'expire']) m.timers.delete(`${kind}-${p.key}-${pausedAt}`);
 }
 
+/** The timers of the sources' own pauses (a whole resume or a release cancels them with the project's). */
+function cancelSourceTimers(m: Model, p: ModelProject, which: (i: number) => boolean = () => true): void {
+  (p.sources ?? []).forEach((s, i) => {
+    if (s.pausedAt !== undefined && which(i)) m.timers.delete(sourceTimerName(p.key, i, s.pausedAt));
+  });
+}
+
 function openGate(m: Model, p: ModelProject, gate: Gate): void {
   if (p.hasToken && p.awaiting === gate && p.status === 'RUNNING') m.completedTasks += 1;
 }
 
-export function createProject(m: Model, name: string, level: Level | undefined, actor: string): Expected {
+export function createProject(m: Model, name: string, level: Level | undefined, actor: string, sourceCount = 1): Expected {
   if (nameTaken(m, name)) return { status: 409, code: 'NAME_TAKEN' };
   const subtasks = Object.fromEntries(SUBTASKS.map((s) => [s, 'PENDING'])) as Record<Sub, SubStatus>;
   const steps = Object.fromEntries(STEPS.map(([n]) => [n, { status: 'PENDING' as SubStatus, waiting: false }])) as ModelProject['steps'];
@@ -221,6 +261,7 @@ export function createProject(m: Model, name: string, level: Level | undefined, 
     hasToken: false,
     events: [],
     pauses: [],
+    ...(sourceCount > 1 ? { sources: Array.from({ length: sourceCount }, () => ({ pauses: [] })) } : {}),
   };
   p.events.push({ operation: 'create', from: null, to: 'NOT_STARTED', actor, version: 1, batch: false });
   m.projects.push(p);
@@ -254,6 +295,65 @@ export function lifecycleCall(m: Model, p: ModelProject | undefined, op: UserOp,
   if (refused) return { status: 409, code: refused };
   if (op === 'confirm-switchover-step' && o.step !== p.waitingStep) return { status: 409, code: 'STEP_NOT_WAITING' };
   return apply(m, p, op, o);
+}
+
+/**
+ * `POST /projects/{id}/pause|resume` with body `{"sources": [...]}` (README "Several sources per
+ * project"): `named` are source indexes of the project, or 'foreign' for an id that is not one of its
+ * sources. Only those sources pause or resume, each under a new run (a new execution); the project stays
+ * RUNNING while one source runs: pausing every source still running is the whole pause. A source
+ * paused on its own gets its own deadline and its own expiry timer.
+ */
+export function sourceCall(m: Model, p: ModelProject | undefined, op: 'pause' | 'resume', named: (number | 'foreign')[], actor: string): Expected {
+  if (!p || p.deleted) return { status: 404, code: 'PROJECT_NOT_FOUND' };
+  if (p.status !== 'RUNNING') return { status: 409, code: 'INVALID_STATE' };
+  if (!multi(p)) return { status: 409, code: 'NOT_MULTI_SOURCE' };
+  const sources = p.sources as ModelSource[];
+  if (named.some((i) => i === 'foreign' || i >= sources.length)) return { status: 400, code: 'VALIDATION_FAILED' };
+  const idx = named as number[];
+  if (op === 'pause') {
+    if (idx.some((i) => sources[i]?.pausedAt !== undefined)) return { status: 409, code: 'SOURCE_NOT_RUNNING' };
+    if (sources.every((s, i) => s.pausedAt !== undefined || idx.includes(i))) return apply(m, p, 'pause', { actor });
+    commit(m, p, 'pause-sources', 'RUNNING', actor);
+    for (const i of idx) {
+      const src = sources[i] as ModelSource;
+      src.pausedAt = m.now;
+      src.pauseExpiresAt = m.now + m.deadlineMs;
+      src.pauses.push(m.now);
+      const name = sourceTimerName(p.key, i, m.now);
+      if (!m.timers.has(name)) m.timers.set(name, { name, kind: 'expire', key: p.key, pausedAt: m.now, at: src.pauseExpiresAt, source: i });
+    }
+  } else {
+    if (idx.some((i) => sources[i]?.pausedAt === undefined)) return { status: 409, code: 'SOURCE_NOT_PAUSED' };
+    if (idx.some((i) => !sourceOpen(m, sources[i] as ModelSource))) return { status: 409, code: 'SOURCE_PAUSE_EXPIRED' };
+    commit(m, p, 'resume-sources', 'RUNNING', actor);
+    cancelSourceTimers(m, p, (i) => idx.includes(i));
+    for (const i of idx) sources[i] = { pauses: (sources[i] as ModelSource).pauses };
+  }
+  p.run = (p.run ?? 0) + 1;
+  p.currentStage = stageOf(p);
+  clearRunWait(p);
+  m.executions.set(p.key, p.run);
+  return { status: 200 };
+}
+
+/**
+ * A source's own expiry timer fires (README deadline rule): past the deadline of that very pause, the
+ * source is EXPIRED and the project FAILED for good (run stopped); otherwise ignored.
+ */
+export function fireSourceTimer(m: Model, p: ModelProject | undefined, i: number, pausedAt: number): TimerOutcome {
+  const ignored = (code: string): TimerOutcome => ({ outcome: 'ignored', code });
+  if (!p || p.deleted) return ignored('PROJECT_NOT_FOUND');
+  const src = p.sources?.[i];
+  if (!src || src.pausedAt !== pausedAt) return ignored('PAUSE_SUPERSEDED');
+  if (src.expiredAt !== undefined || src.pauseExpiresAt === undefined || m.now < src.pauseExpiresAt) return ignored('NOT_EXPIRABLE');
+  if (p.status !== 'RUNNING' && p.status !== 'PAUSED' && p.status !== 'FAILED') return ignored('INVALID_STATE');
+  commit(m, p, 'expire-source-pause', 'FAILED', 'system', { cause: 'source-pause-expired' });
+  src.expiredAt = m.now;
+  p.failedAt = m.now;
+  clearRunWait(p);
+  m.executions.delete(p.key);
+  return { outcome: 'applied', version: p.version };
 }
 
 function apply(m: Model, p: ModelProject, op: UserOp, o: CallOptions): Expected {
@@ -317,6 +417,12 @@ function apply(m: Model, p: ModelProject, op: UserOp, o: CallOptions): Expected 
         return { status: 503, code: 'ORCHESTRATION_UNAVAILABLE' };
       }
       cancelTimers(m, p, pause.pausedAt);
+      // Every source that can still resume resumes with the project (the guard refused one past its deadline).
+      cancelSourceTimers(m, p);
+      for (const src of p.sources ?? []) {
+        delete src.pausedAt;
+        delete src.pauseExpiresAt;
+      }
       m.executions.set(p.key, p.run);
       return { status: 200 };
     }
@@ -324,6 +430,7 @@ function apply(m: Model, p: ModelProject, op: UserOp, o: CallOptions): Expected 
       commit(m, p, 'release', 'RELEASING', o.actor, ev);
       m.executions.delete(p.key);
       cancelTimers(m, p, p.pausedAt);
+      cancelSourceTimers(m, p);
       commit(m, p, 'complete-release', 'RELEASED', o.actor, ev);
       p.releasedAt = m.now;
       return { status: 200 };
@@ -444,7 +551,7 @@ export function fireTimer(m: Model, p: ModelProject | undefined, kind: 'warn' | 
 export function fireDue(m: Model): { name: string; outcome: TimerOutcome }[] {
   const due = [...m.timers.values()].filter((t) => t.at <= m.now).sort((a, b) => a.at - b.at);
   for (const t of due) m.timers.delete(t.name);
-  return due.map((t) => ({ name: t.name, outcome: fireTimer(m, m.projects[t.key], t.kind, t.pausedAt) }));
+  return due.map((t) => ({ name: t.name, outcome: t.source !== undefined ? fireSourceTimer(m, m.projects[t.key], t.source, t.pausedAt) : fireTimer(m, m.projects[t.key], t.kind, t.pausedAt) }));
 }
 
 // ---- simulated engine progress and run ends (no engine runs in this suite) ----
@@ -552,5 +659,23 @@ export function expectedView(m: Model, p: ModelProject): Record<string, unknown>
     allowedActions: expectedAllowedActions(m, p),
     subtasks: SUBTASKS.map((s) => `${s}:${p.subtasks[s]}`),
     steps: STEPS.map(([n]) => `${n}:${p.steps[n].status}${p.steps[n].waiting ? ':waiting' : ''}`),
+    sources: expectedSources(m, p),
   };
+}
+
+/**
+ * Each source's status, pause time, deadline and whether a resume would run it (README: the view of a
+ * multi-source project shows `sources: [{sourceId, status, pausedAt, pauseExpiresAt, expiredAt,
+ * resumable}]`; a single-source project's view has none). `sourceId` is the source's index here.
+ */
+function expectedSources(m: Model, p: ModelProject): Record<string, unknown>[] | undefined {
+  if (!multi(p)) return undefined;
+  const projectResumable = (p.status === 'PAUSED' || p.status === 'FAILED') && projectPauseOpen(m, p);
+  const live = p.status === 'RUNNING' || p.status === 'PAUSED' || p.status === 'FAILED';
+  return (p.sources as ModelSource[]).map((s, i) => {
+    if (s.expiredAt !== undefined) return { sourceId: i, status: 'EXPIRED', pausedAt: iso(s.pausedAt), pauseExpiresAt: iso(s.pauseExpiresAt), expiredAt: iso(s.expiredAt), resumable: false };
+    if (s.pausedAt !== undefined && live) return { sourceId: i, status: 'PAUSED', pausedAt: iso(s.pausedAt), pauseExpiresAt: iso(s.pauseExpiresAt), resumable: sourceOpen(m, s) };
+    if (p.status === 'PAUSED') return { sourceId: i, status: 'PAUSED', pausedAt: iso(p.pausedAt), pauseExpiresAt: iso(p.pauseExpiresAt), resumable: projectResumable };
+    return { sourceId: i, status: p.status, resumable: p.status === 'FAILED' && projectResumable };
+  });
 }
