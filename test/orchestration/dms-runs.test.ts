@@ -1,3 +1,4 @@
+import { readProject } from '../../shared/usecases/project-read';
 import { StartReplicationCommand, StartReplicationTaskCommand } from '@aws-sdk/client-database-migration-service';
 import { describe, expect, it } from 'vitest';
 import { DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
@@ -46,7 +47,8 @@ function world(mode: Mode, slots?: MemoryReplicationSlots) {
   holder.deps = deps;
   const driver = new ExecutionDriver(() => deps, orchestrator);
 
-  const project = async (id: string) => (await deps.projects.get(id)) as ProjectRecord;
+  // As GET /projects/{id} reads it: the project item merged with its progress item.
+  const project = async (id: string) => (await readProject(deps, id)) as ProjectRecord;
   const subtask = async (id: string, type: string) => (await project(id)).subtasks.find((s) => s.type === type);
   const op = (operation: Parameters<typeof applyOperation>[1]['operation'], projectId: string, extra: Record<string, unknown> = {}) =>
     applyOperation(deps, { operation, projectId, ctx, ...extra } as Parameters<typeof applyOperation>[1]);
