@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { deleteTable, localDocumentClient } from '../../infra/local/dynamodb-local';
+import { localDocumentClient, startDynamoDbLocal, type DynamoDbLocal } from '../../infra/local/dynamodb-local';
 import { BatchJobDetail, BatchJobList, BatchJobView } from '../../shared/api/responses';
 import { getDeps } from '../../shared/runtime';
 import { bulkSeedProjects } from '../support/bulk-seed';
@@ -15,7 +14,9 @@ import { batchQueueIdle, call, createDataSources, currentBatchQueue, useLocalTab
  * 2,500 projects here: above the synchronous threshold and across three expansion pages of 1,000 (the
  * cursor resumed twice). The 10^4-project run is `npm run bench:scale` (bench/scale/batch.ts), or this test
  * with BATCH_ASYNC_PROJECTS=10000: 60,000 items and their stream records in the one shared DynamoDB Local
- * left its JVM collecting garbage for the rest of `npm test` (every later file 5-10x slower).
+ * left its JVM collecting garbage for the rest of `npm test` (every later file 5-10x slower). It runs on a
+ * DynamoDB Local of its own: on the suite's shared one, late in `npm test` (the stream records of every
+ * earlier file piled up), the 2,500 projects took 767 s in CI against ~50 s on a fresh one.
  */
 const SIZE = Number(process.env.BATCH_ASYNC_PROJECTS ?? 2_500);
 
@@ -23,16 +24,17 @@ describe('batch resources (DynamoDB Local)', () => {
   let ds: { sourceId: string; destinationId: string };
   let tableName: string;
   let client: ReturnType<typeof localDocumentClient>;
+  let own: DynamoDbLocal;
 
   beforeAll(async () => {
-    ({ tableName } = await useLocalTable());
-    client = localDocumentClient(inject('dynamoEndpoint'));
+    own = await startDynamoDbLocal();
+    ({ tableName } = await useLocalTable({}, own.endpoint));
+    client = localDocumentClient(own.endpoint);
     ds = await createDataSources('batch-async');
   });
   afterAll(async () => {
-    // Free DynamoDB Local's memory for the files after this one.
-    await deleteTable(inject('dynamoEndpoint'), tableName);
-    client.destroy();
+    client?.destroy();
+    await own?.stop();
   });
 
   it(`a ${SIZE.toLocaleString('en')}-project selector batch: 202, expanded on the queue, completed with every result retrievable, paged`, async () => {

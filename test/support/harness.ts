@@ -39,8 +39,7 @@ export function currentBatchQueue(): InProcessBatchQueue | undefined {
   return batchQueue;
 }
 
-export async function useLocalTable(overrides: Partial<Deps> = {}): Promise<{ tableName: string; endpoint: string }> {
-  const endpoint = inject('dynamoEndpoint');
+export async function useLocalTable(overrides: Partial<Deps> = {}, endpoint: string = inject('dynamoEndpoint')): Promise<{ tableName: string; endpoint: string }> {
   const tableName = `t-${randomUUID()}`;
   await ensureTable(endpoint, tableName);
   process.env.TABLE_NAME = tableName;
