@@ -8,7 +8,9 @@ import { statuses, useRunFixture, waitForProject } from '../support/orchestratio
  * with the history limit forced down to 60 estimated events (a start and about five polls), so a full
  * migration of 10 simulated minutes (about 20 polls at 30 s) needs several executions of the same run.
  */
-const { fixture, events, started } = useRunFixture('history', 400, { historyEventLimit: 60 });
+// Time scale 100 (the 10 simulated minutes last 6 s, a poll every 300 ms): enough polls to pass the limit
+// several times even on a loaded machine (at 400 a loaded CI machine polled too few times for a second leg).
+const { fixture, events, started } = useRunFixture('history', 100, { historyEventLimit: 60 });
 
 describe('execution history limit (forced low)', () => {
   it('continues the run as new executions of the same run until it completes: no FAILED, the old executions ended cleanly, the project records the current one', async () => {
