@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureTable, localDocumentClient } from '../../infra/local/dynamodb-local';
-import { DynamoBatchStore } from '../../shared/adapters/dynamodb/batch-store';
-import { DynamoDataSourceStore } from '../../shared/adapters/dynamodb/data-source-store';
-import { DynamoProjectStore } from '../../shared/adapters/dynamodb/project-store';
+import { describe, expect, it } from 'vitest';
 import { InMemoryBatchQueue } from '../../shared/adapters/memory/batch-store';
 import { BATCH_REDRIVE_GRACE_MS, type BatchMessage } from '../../shared/domain/batch-jobs';
 import type { BatchQueue } from '../../shared/ports';
 import { handleBatchMessage, submitBatch } from '../../shared/usecases/batch-jobs';
 import { createDataSource } from '../../shared/usecases/data-sources';
-import type { Deps } from '../../shared/usecases/deps';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 import { createProject } from '../../shared/usecases/projects';
 import { claimsDeadAtBoot, reconcileBatches } from '../../shared/usecases/reconcile-batches';
 import { memoryDeps } from '../support/memory-deps';
+import { STORE_VARIANTS, type Stores } from '../support/store-variants';
 
 /**
  * A large batch whose work was lost is finished by the reconciler's re-drive, each project exactly once:
@@ -26,23 +22,6 @@ const ctx = { actor: 'arn:aws:iam::123456789012:user/alice', requestId: 'req-rec
 const MT = { structureMigration: true, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
 const PROJECTS = 110;
 
-let endpoint = '';
-beforeAll(() => {
-  endpoint = inject('dynamoEndpoint');
-});
-
-const STORES: [string, () => Promise<Partial<Deps>>][] = [
-  ['in memory', async () => ({})],
-  [
-    'DynamoDB',
-    async () => {
-      const table = `t-${randomUUID()}`;
-      await ensureTable(endpoint, table);
-      const doc = localDocumentClient(endpoint);
-      return { projects: new DynamoProjectStore(doc, table), dataSources: new DynamoDataSourceStore(doc, table), batches: new DynamoBatchStore(doc, table) };
-    },
-  ],
-];
 
 /** A queue whose sends can be made to fail (the SQS call that fails after the record is written). */
 class FlakyQueue implements BatchQueue {
@@ -57,7 +36,7 @@ class FlakyQueue implements BatchQueue {
   }
 }
 
-async function prepare(stores: () => Promise<Partial<Deps>>) {
+async function prepare(stores: Stores) {
   const queue = new FlakyQueue();
   const deps = memoryDeps({ ...(await stores()), batchQueue: queue });
   const src = await createDataSource(deps, { name: `src-${randomUUID().slice(0, 6)}`, engine: 'mysql', host: 'h', port: 3306, username: 'u' });
@@ -80,7 +59,7 @@ async function prepare(stores: () => Promise<Partial<Deps>>) {
   return { deps, queue, ids, label, drain, pausesOf };
 }
 
-describe.each(STORES)('a stalled large batch is re-driven to completion, each project once (%s)', (_name, stores) => {
+describe.each(STORE_VARIANTS)('a stalled large batch is re-driven to completion, each project once (%s)', (_name, stores) => {
   it('(a) the first step was never enqueued: the batch stays ACCEPTED until the reconciler re-drives it', { timeout: 120_000 }, async () => {
     // Prepare
     const { deps, queue, ids, drain, pausesOf } = await prepare(stores);

@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoDataSourceStore } from '../../shared/adapters/dynamodb/data-source-store';
-import { DynamoProjectStore } from '../../shared/adapters/dynamodb/project-store';
-import { ensureTable, localDocumentClient } from '../../infra/local/dynamodb-local';
+import { describe, expect, it } from 'vitest';
 import type { ProjectRecord } from '../../shared/domain/project';
 import { ProgressWriteRefused } from '../../shared/ports';
 import { createDataSource } from '../../shared/usecases/data-sources';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 import { pickNext, pollWork, startWork, type RunState } from '../../shared/usecases/orchestration';
 import { createProject, getProject } from '../../shared/usecases/projects';
-import type { Deps } from '../../shared/usecases/deps';
 import { memoryDeps } from '../support/memory-deps';
+import { STORE_VARIANTS, type Stores } from '../support/store-variants';
 
 /**
  * Run measurements live in the project's progress item (shared/domain/progress.ts): a poll that changes
@@ -21,24 +18,6 @@ import { memoryDeps } from '../support/memory-deps';
 const ctx = { actor: 'arn:aws:iam::123456789012:user/alice', requestId: 'req-1' };
 const fullOnly = { structureMigration: false, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
 
-type Stores = () => Promise<Partial<Deps>>;
-let endpoint = '';
-beforeAll(() => {
-  endpoint = inject('dynamoEndpoint');
-});
-
-const STORES: [string, Stores][] = [
-  ['in memory', async () => ({})],
-  [
-    'DynamoDB',
-    async () => {
-      const table = `t-${randomUUID()}`;
-      await ensureTable(endpoint, table);
-      const doc = localDocumentClient(endpoint);
-      return { projects: new DynamoProjectStore(doc, table), dataSources: new DynamoDataSourceStore(doc, table) };
-    },
-  ],
-];
 
 /** A running full migration whose job was started; the clock at its start. */
 async function running(stores: Stores) {
@@ -55,7 +34,7 @@ async function running(stores: Stores) {
 
 const full = (p: ProjectRecord) => p.subtasks.find((s) => s.type === 'FULL_MIGRATION');
 
-describe.each(STORES)('run measurements in the progress item (%s)', (_name, stores) => {
+describe.each(STORE_VARIANTS)('run measurements in the progress item (%s)', (_name, stores) => {
   it('a poll that changes no state writes the progress item alone; GET project shows the measurement', async () => {
     // Prepare
     const { deps, id, started } = await running(stores);
