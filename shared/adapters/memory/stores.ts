@@ -82,12 +82,7 @@ export class InMemoryProjectStore implements ProjectStore {
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>> {
-    const found = new Map<string, ProjectRecord>();
-    for (const id of ids) {
-      const p = this.table.projects.get(id);
-      if (p) found.set(id, clone(p));
-    }
-    return found;
+    return copiesOf(this.table.projects, ids);
   }
 
   async list(q: ListProjectsQuery): Promise<Page<ProjectRecord>> {
@@ -193,12 +188,7 @@ export class InMemoryProjectStore implements ProjectStore {
   }
 
   async getProgressMany(projectIds: readonly string[]): Promise<Map<string, ProjectProgress>> {
-    const found = new Map<string, ProjectProgress>();
-    for (const id of projectIds) {
-      const p = this.table.progress.get(id);
-      if (p) found.set(id, clone(p));
-    }
-    return found;
+    return copiesOf(this.table.progress, projectIds);
   }
 
   async writeProgress(w: ProgressWrite): Promise<void> {
@@ -254,4 +244,14 @@ export class InMemoryDataSourceStore implements DataSourceStore {
     this.table.dataSources.delete(id);
     return true;
   }
+}
+
+/** Copies of the entries of `map` under `ids` (the missing ones left out), as a batch get answers. */
+function copiesOf<T>(map: ReadonlyMap<string, T>, ids: readonly string[]): Map<string, T> {
+  const found = new Map<string, T>();
+  for (const id of ids) {
+    const v = map.get(id);
+    if (v !== undefined) found.set(id, clone(v));
+  }
+  return found;
 }
