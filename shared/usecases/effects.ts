@@ -1,6 +1,6 @@
 import { DomainError } from '../domain/errors';
 import type { EffectName } from '../domain/effects';
-import { jobRef, jobSpec, partPath, runningParts } from '../domain/orchestration';
+import { jobRef, jobSpec, partPath, projectSpec, runningParts } from '../domain/orchestration';
 import { isoAt } from '../domain/clock';
 import type { AwaitedGate, PrecheckItem, ProjectRecord } from '../domain/project';
 import type { Operation } from '../domain/transitions';
@@ -177,13 +177,15 @@ function startRunOrCompensate(deps: Deps, { req, before, after }: EffectContext)
 }
 
 /**
- * Second half of a release: the execution and every job stopped, then RELEASED (name and data sources
- * freed). Returns undefined when it could not finish now (logged): the project stays RELEASING and the
+ * Second half of a release: the execution and every job stopped, the engine's per-project bookkeeping
+ * on the data sources freed (MigrationEngine.releaseProject), then RELEASED (name and data sources freed). Returns undefined when it could not finish now (logged): the project stays RELEASING and the
  * reconciler finishes it. Safe to run again: stopping is idempotent and the write is conditional.
  */
 export async function finishRelease(deps: Deps, releasing: ProjectRecord, req: LifecycleRequest): Promise<ProjectRecord | null | undefined> {
   try {
     await stopRunAndJobs(deps, releasing, 'released');
+    // Then what the engine keeps for the project on its data sources (a project that never ran has nothing there).
+    if (releasing.run !== undefined && deps.engine.releaseProject) await deps.engine.releaseProject(projectSpec(releasing));
     const done = await writeTransition(deps, 'complete-release', { ...req, operation: 'complete-release', expectedVersion: releasing.version, confirmName: undefined }, releasing);
     return done.after;
   } catch (e) {
