@@ -152,12 +152,12 @@ export async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, 
 }
 
 /**
- * Continuous subtasks running in the background while `current` runs: their progress, recorded with
- * each poll, and a failure of theirs fails the run.
+ * Continuous subtasks running in the background while `current` runs (none given: every one): their
+ * progress, recorded with each poll, and a failure of theirs fails the run.
  */
 type Background = { set: PathValue[]; failed?: undefined } | { set: PathValue[]; failed: SubtaskType; error: { code: string; message: string; at: string } };
 
-export async function backgroundProgress(deps: Deps, p: ProjectRecord, current: SubtaskType): Promise<Background> {
+export async function backgroundProgress(deps: Deps, p: ProjectRecord, current?: SubtaskType): Promise<Background> {
   const set: PathValue[] = [];
   for (const s of p.subtasks) {
     if (!s.continuous || s.status !== 'RUNNING' || s.type === current) continue;
