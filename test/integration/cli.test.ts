@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../infra/local/api-server';
 import { run, type Io } from '../../shared/cli/main';
-import { call, createDataSources, createProject, useLocalTable } from '../support/harness';
+import { ALL_COMPONENTS, call, createDataSources, createProject, useLocalTable } from '../support/harness';
 
 const BIN = join(__dirname, '../../shared/cli/bin.cjs');
 
@@ -154,7 +154,7 @@ describe('migctl end to end against the local API', () => {
   it('batch pause --source: selects the projects reading that source and pauses that source only in each', async () => {
     // Prepare
     const shared = (await call('POST', '/data-sources', { body: { name: `cli-shared-${Date.now()}`, engine: 'mysql', host: 'db3.internal', port: 3306, username: 'migrator' } })).body.id as string;
-    const two = await createProject(ds, { sourceId: undefined, sourceIds: [ds.sourceId, shared] });
+    const two = await createProject(ds, { sourceId: undefined, sourceIds: [ds.sourceId, shared], migrationType: { ...ALL_COMPONENTS, reverseIncrementalSync: false } });
     const one = await createProject({ sourceId: shared, destinationId: ds.destinationId });
     const other = await createProject(ds);
     for (const p of [two, one, other]) await call('POST', `/projects/${p.id}/start`);
