@@ -7,6 +7,7 @@ import type { Operation } from '../domain/transitions';
 import type { Deps } from './deps';
 import { openGate, pauseRun, pauseSubtaskJobs, stopRunAndJobs } from './run-control';
 import { driveJob } from './run/source-parts';
+import { compensateJob } from './run/run-state';
 import { RunWriteRefused } from '../ports';
 import { writeTransition, type LifecycleRequest } from './transition-write';
 
@@ -77,7 +78,7 @@ async function resumeSourceJobs(deps: Deps, p: ProjectRecord, sourceIds: readonl
     if (s.status !== 'RUNNING' || !s.sources?.length) continue;
     for (const [i, part] of s.sources.entries()) {
       if (!sourceIds.includes(part.sourceId) || part.status !== 'RUNNING') continue;
-      const status = await driveJob(deps, p, p.run, s.type, { ...part, status: 'PAUSED' });
+      const { status } = await driveJob(deps, p, p.run, s.type, { ...part, status: 'PAUSED' });
       const at = (field: string) => partPath(p, s.type, i, field);
       try {
         await deps.projects.updateRun({
@@ -93,6 +94,8 @@ async function resumeSourceJobs(deps: Deps, p: ProjectRecord, sourceIds: readonl
         });
       } catch (e) {
         if (!(e instanceof RunWriteRefused)) throw e;
+        // The part or the project moved on (paused again, released) while its job resumed: bring the job to what it says now.
+        await compensateJob(deps, e.current, jobSpec(p, s.type, p.run, part.sourceId), part.sourceId);
       }
     }
   }

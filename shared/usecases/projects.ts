@@ -41,7 +41,7 @@ export async function createProject(deps: Deps, input: CreateProjectInput, ctx: 
     ]);
   }
   const subtasks = buildSubtasks(input.migrationType, sourceIds);
-  const engine = await engineForProject(deps, sourceIds, input.destinationId);
+  const engine = await engineForProject(deps, input, sourceIds);
   const sources = initialSources(sourceIds);
   const checked = engine === 'simulated';
   const project: ProjectRecord = {
@@ -116,8 +116,8 @@ function bodyPathOf(input: Pick<CreateProjectInput, 'sourceId' | 'sourceIds' | '
 }
 
 /** The engine of a new project, from its data sources (an unknown one is refused as the create write would); every source must call for the same engine. */
-async function engineForProject(deps: Deps, sourceIds: readonly string[], destinationId: string): Promise<EngineKind> {
-  const input = { sourceIds: [...sourceIds], sourceId: sourceIds.length === 1 ? sourceIds[0] : undefined, destinationId };
+async function engineForProject(deps: Deps, input: Pick<CreateProjectInput, 'sourceId' | 'sourceIds' | 'destinationId'>, sourceIds: readonly string[]): Promise<EngineKind> {
+  const { destinationId } = input;
   const [destination, ...sources] = await Promise.all([destinationId, ...sourceIds].map((id) => deps.dataSources.get(id)));
   const all: [string, DataSourceRecord | undefined][] = [[destinationId, destination], ...sourceIds.map((id, i) => [id, sources[i]] as [string, DataSourceRecord | undefined])];
   for (const [id, ds] of all) {

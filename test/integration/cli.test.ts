@@ -431,6 +431,38 @@ describe('migctl in-process (terminal behaviour)', () => {
     expect(usage.err.join('')).toContain('wait for what?');
   });
 
+  it('batch get --wait: a progress bar of the counters until COMPLETED, then every result; --timeout bounds it (exit 1)', async () => {
+    // Prepare
+    const batch = (status: string, requested: number, succeeded: number) => ({
+      batchId: 'b1', operation: 'modify-alert-config', status, createdAt: '2026-01-01T00:00:00.000Z', actor: 'local',
+      requested, succeeded, failed: 0, skipped: 0, pending: requested - succeeded,
+    });
+    const counters = [batch('ACCEPTED', 0, 0), batch('RUNNING', 3, 1), batch('COMPLETED', 3, 3)];
+    const results = ['p1', 'p2', 'p3'].map((id, i) => ({ projectId: id, name: `bulk-${i + 1}`, disposition: 'succeeded', ok: true, status: 'NOT_STARTED' }));
+    const urls: string[] = [];
+    const done = fakeIo(async (url) => {
+      urls.push(String(url));
+      return String(url).includes('limit=1&') || String(url).endsWith('limit=1')
+        ? jsonResponse(200, { ...(counters.length > 1 ? counters.shift() : counters[0]), results: [] })
+        : jsonResponse(200, { ...counters[0], results });
+    });
+    const stuck = fakeIo(async () => jsonResponse(200, { ...batch('RUNNING', 3, 1), results: [] }));
+
+    // Act
+    const code = await run(['batch', 'get', 'b1', '--wait', '--interval', '0.01'], done.io);
+    const stuckCode = await run(['batch', 'get', 'b1', '--wait', '--timeout', '0.05', '--interval', '0.01'], stuck.io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(done.err.join('')).toMatch(/modify-alert-config \(batch b1\) \[#{30}\] 3\/3 3 succeeded, 0 failed, 0 skipped, 0 pending · COMPLETED/);
+    const printed = done.out.join('');
+    expect(printed).toContain('3 requested: 3 succeeded, 0 failed, 0 skipped, 0 pending');
+    expect(printed.split('\n').filter((l) => /^bulk-\d\s+p\d\s+NOT_STARTED\s+ok$/.test(l.trim()))).toHaveLength(3);
+    expect(urls.filter((u) => u.endsWith('limit=100'))).toHaveLength(1);
+    expect(stuckCode).toBe(1);
+    expect(stuck.out.join('')).toContain('timed out after 0.05 s (RUNNING: 1 succeeded, 0 failed, 0 skipped, 2 pending)');
+  });
+
   it('switchover confirm posts {step} to the forward-switchover route', async () => {
     // Prepare
     const seen: { url: string; body: unknown; method: string }[] = [];
