@@ -220,4 +220,24 @@ describe('reconciler', () => {
     expect(execution1?.status).toBe('SUCCEEDED');
     expect(execution1?.history.at(-1)).toBe('Run superseded or stopped'); // ended now, not at its re-arm
   });
+
+  it('a reverse sync that fails after the switchover (its execution has ended: only sync is left) fails the project at the next pass', async () => {
+    // Prepare
+    const id = await started({ structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: true });
+    await runSwitchover(id);
+    await waitForProject(id, (p) => subtask(p, 'REVERSE_INCREMENTAL_SYNC').status === 'RUNNING' && p.currentStage === null, 'reverse sync running');
+    await execution(id, 1)?.done;
+    await engine().injectFailure({ projectId: id, subtask: 'REVERSE_INCREMENTAL_SYNC', atPercent: 0, message: 'source table dropped (injected)' });
+
+    // Act
+    const pass = await reconciler({ graceSeconds: 0 }, ctx);
+    const failed = await getProject(id);
+
+    // Assess
+    expect(execution(id, 1)?.history.at(-1)).toBe('Continuous sync running');
+    expect((pass as { failed?: unknown[] }).failed).toContainEqual({ projectId: id, subtask: 'REVERSE_INCREMENTAL_SYNC' });
+    expect(failed.status).toBe('FAILED');
+    expect(subtask(failed, 'REVERSE_INCREMENTAL_SYNC')).toMatchObject({ status: 'FAILED', lastError: { code: 'SIMULATED_FAILURE', message: 'source table dropped (injected)' } });
+    expect((await events(id)).filter((e) => e.operation === 'fail').map((e) => [e.from, e.to, e.detail.subtask])).toEqual([['RUNNING', 'FAILED', 'REVERSE_INCREMENTAL_SYNC']]);
+  });
 });
