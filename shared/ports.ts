@@ -144,6 +144,12 @@ export interface ProjectStore {
   create(project: ProjectRecord, event: AuditEvent): Promise<void>;
   get(id: string): Promise<ProjectRecord | undefined>;
   /**
+   * The project item and its progress item, in one consistent read (they share the project's partition):
+   * what readProject (shared/usecases/project-read.ts) merges into the whole record. Both absent when
+   * there is no project; a project that never ran has no progress item.
+   */
+  getWithProgress(id: string): Promise<{ project?: ProjectRecord; progress?: ProjectProgress }>;
+  /**
    * Consistent reads of many projects at once (BatchGetItem, 100 keys a request, unprocessed keys
    * retried). Ids with no project are absent from the map; duplicates are read once.
    */
