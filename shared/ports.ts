@@ -443,6 +443,12 @@ export interface BatchStore {
    * counters by exactly those, atomically (one transaction). Returns the projects recorded by this call.
    */
   recordResults(batchId: string, results: readonly StoredBatchItem[], owner: string, nowIso: string): Promise<string[]>;
+  /**
+   * Records a re-drive (`redrives`, `redrivenAt`; updatedAt, the last progress, stays), on condition the
+   * stored `redrives` is still `seen` (absent: none yet) and the batch is not COMPLETED: of two sweeps that
+   * saw the same record, one re-drives it. False when the condition failed (nothing written).
+   */
+  noteRedrive(batchId: string, redrive: { seen?: number; redrives: number; atIso: string }): Promise<boolean>;
   /** Marks the batch COMPLETED when it is expanded and every result is in (conditional; no-op otherwise). */
   completeIfDone(batchId: string, nowIso: string): Promise<boolean>;
   /** The recorded results, by project id, paged. */

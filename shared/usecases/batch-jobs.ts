@@ -5,7 +5,10 @@ import {
   EXPAND_PAGE_SIZE,
   ITEMS_PER_MESSAGE,
   isBatchComplete,
+  isBatchStalled,
+  nextRedriveAt,
   pendingOf,
+  redrivesWithoutProgress,
   type BatchJobRecord,
   type BatchMessage,
 } from '../domain/batch-jobs';
@@ -253,5 +256,14 @@ export function batchJobView(b: BatchJobRecord) {
     failed: b.failed,
     skipped: b.skipped,
     pending: pendingOf(b),
+    ...redriveView(b),
   };
+}
+
+/** The reconciler's re-drives since the batch last progressed, when there were any (shared/usecases/reconcile-batches.ts). */
+function redriveView(b: BatchJobRecord) {
+  const attempts = redrivesWithoutProgress(b);
+  if (attempts === 0 || !b.redrivenAt) return {};
+  const next = nextRedriveAt(b);
+  return { redrive: { attempts, lastAt: b.redrivenAt, ...(next !== undefined ? { nextAt: isoAt(next) } : {}), stalled: isBatchStalled(b) } };
 }
