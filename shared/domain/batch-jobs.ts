@@ -102,8 +102,9 @@ export const BATCH_REDRIVES_BEFORE_STALLED = 5;
 
 type RedriveFields = Pick<BatchJobRecord, 'expanded' | 'requested' | 'done' | 'status' | 'updatedAt' | 'redrives' | 'redrivenAt'>;
 
-/** Re-drives since the batch last progressed (a re-drive itself leaves updatedAt as it was). */
+/** Re-drives since the batch last progressed (a re-drive itself leaves updatedAt as it was); 0 once it is complete. */
 export function redrivesWithoutProgress(b: RedriveFields): number {
+  if (isBatchComplete(b)) return 0;
   return b.redrives !== undefined && b.redrivenAt !== undefined && b.redrivenAt >= b.updatedAt ? b.redrives : 0;
 }
 

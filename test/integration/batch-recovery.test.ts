@@ -142,7 +142,7 @@ describe.each(STORE_VARIANTS)('a stalled large batch is re-driven to completion,
     // Act: a reconciler pass every 5 minutes for 12 hours; then the queue delivers again
     const redrivenAt: number[] = [];
     const stalledFrom: number[] = [];
-    for (let t = PASS; t <= 12 * 60 * PASS; t += PASS) {
+    for (let t = PASS; t <= 12 * 3600_000; t += PASS) {
       deps.clock.advance(PASS);
       const report = await reconcileBatches(deps);
       if (report.redriven.includes(batchId)) redrivenAt.push(t / 60_000);
