@@ -169,8 +169,9 @@ export async function measure(): Promise<ScaleFigure> {
   const tableWcu = Math.ceil(tableItemBytes / 1024);
   const pollTableWcu = pollProjectAttributes.length > 0 ? tableWcu : 0;
   const indexWcu = models.reduce((a, m) => a + (m.pollReachesIndex ? m.wcuPerWrite : 0), 0);
-  // The step's consistent reads: the project item and its progress item.
-  const rcuPerPoll = Math.ceil(tableItemBytes / 4096) + Math.ceil(progressBytes / 4096);
+  // The step's consistent read: one Query of the project's partition (keys.projectRecordRange) returning the
+  // project item and its progress item, billed on their summed size (a Query rounds the total up to 4 KB).
+  const rcuPerPoll = Math.ceil((tableItemBytes + progressBytes) / 4096);
   const costPerPoll = {
     dynamoWrites: (pollTableWcu + progressWcu + indexWcu) * PRICES.dynamoDbWriteRequestUnit.usd,
     dynamoReads: rcuPerPoll * PRICES.dynamoDbReadRequestUnit.usd,
@@ -213,7 +214,7 @@ export async function measure(): Promise<ScaleFigure> {
     '| item | per poll | per hour |',
     '|---|---|---:|',
     `| DynamoDB writes: progress item ${progressWcu} WCU + project item ${pollTableWcu} WCU + indexes ${indexWcu} WCU | ${progressWcu + pollTableWcu + indexWcu} WCU | ${usd(perHour.dynamoWrites)} |`,
-    `| DynamoDB reads (the step's consistent reads: project and progress items) | ${rcuPerPoll} RCU | ${usd(perHour.dynamoReads)} |`,
+    `| DynamoDB reads (the step's consistent read: one Query returning the project and progress items) | ${rcuPerPoll} RCU | ${usd(perHour.dynamoReads)} |`,
     `| Step Functions Standard transitions (bench/RESULTS.md orchestration) | ${SFN_TRANSITIONS_PER_POLL} | ${usd(perHour.stepFunctions)} |`,
     `| Lambda (${LAMBDA_GB * 1024} MB x ${LAMBDA_BILLED_S * 1000} ms assumed) | ${LAMBDA_INVOCATIONS_PER_POLL} invocation | ${usd(perHour.lambda)} |`,
     `| **total** | | **${usd(totalPerHour)}** |`,
