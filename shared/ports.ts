@@ -2,8 +2,8 @@ import type { PauseTimerRef } from './domain/pause-timers';
 import type { AttributePath, PathValue } from './domain/paths';
 import type { AuditEvent, EngineKind, PrecheckItem, ProjectRecord, ProjectStatus } from './domain/project';
 export { ENGINE_KINDS, type EngineKind } from './domain/project';
-import type { JobRef, JobSpec } from './domain/orchestration';
-export type { JobRef, JobSpec } from './domain/orchestration';
+import type { JobRef, JobSpec, ProjectSpec } from './domain/orchestration';
+export type { JobRef, JobSpec, ProjectSpec } from './domain/orchestration';
 import type { SubtaskProgress, SubtaskType, SwitchoverStepName } from './domain/subtasks';
 import type { GuardName } from './domain/transitions';
 import type { DataSourceRecord } from './domain/data-source';
@@ -329,6 +329,13 @@ export interface MigrationEngine {
    * sequences); idempotent. Absent, or `done: true` at once, where the engine has nothing to do for it.
    */
   switchoverStep?(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }>;
+  /**
+   * Frees what the engine keeps for a RELEASED project on its data sources (bookkeeping it made there,
+   * e.g. the key-ownership tables of merged tables). Called at release only, once every job is stopped
+   * (never at a pause or a failure, which may still resume); idempotent: a retried or resumed release
+   * calls it again. Absent: the engine keeps nothing per project.
+   */
+  releaseProject?(project: ProjectSpec): Promise<void>;
   /** The checks a project must pass before it starts (connections, tables, keys, change capture). Absent: nothing to check. */
   precheck?(spec: JobSpec): Promise<PrecheckItem[]>;
   /** Connects to a data source the way its jobs would, and says what it found. Absent: the engine connects to nothing. */

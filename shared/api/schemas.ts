@@ -126,7 +126,15 @@ export const CreateProjectBody = /* @__PURE__ */ schema(() =>
       name: ResourceName,
       description: z.string().max(1024).optional(),
       sourceId: Id.optional(),
-      sourceIds: z.array(Id).min(1).max(MAX_SOURCES).optional(),
+      sourceIds: z
+        .array(Id)
+        .min(1)
+        .max(MAX_SOURCES)
+        .optional()
+        .meta({
+          description:
+            'Every source, merged into the one destination. With several, migrationType.reverseIncrementalSync must be false (400 VALIDATION_FAILED, issue code reverse_sync_several_sources at ["body","migrationType","reverseIncrementalSync"]): rows written on the merged destination cannot be routed back to one of several sources.',
+        }),
       destinationId: Id,
       migrationType: MigrationTypeSchema,
       tables: TablesSchema.optional(),

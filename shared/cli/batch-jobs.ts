@@ -1,9 +1,9 @@
 import { ProgressBar, shortTime, table } from './output';
-import { emit, errorMsg, seconds, type Ctx, type ItemResult } from './common';
+import { emit, errorMsg, seconds, UsageError, type Ctx, type ItemResult } from './common';
 
 /**
  * `migctl batch` for batches run as resources (202 from POST /batch-operations): wait with a progress
- * bar of the counters until COMPLETED, then the per-project results; `batch get <id>`, `batch list`.
+ * bar of the counters until COMPLETED, then the per-project results; `batch get <id> [--wait]`, `batch list`.
  */
 
 interface BatchJobBody {
@@ -54,30 +54,57 @@ async function resultsOf(ctx: Ctx, batchId: string): Promise<{ batch: BatchJobBo
   return { batch: batch as BatchJobBody, items };
 }
 
+/**
+ * Polls a batch until it is COMPLETED, its counters as a progress bar (of `expected` projects, else of those
+ * requested so far), or until `timeoutS` has passed; returns the last read and whether it completed.
+ */
+async function untilCompleted(ctx: Ctx, batchId: string, label: string, expected: number | undefined, timeoutS: number): Promise<{ batch: BatchJobBody; completed: boolean }> {
+  const intervalS = seconds(ctx.flags.interval, 1, '--interval');
+  const bar = new ProgressBar(ctx.io.stderr, expected ?? 0, label);
+  const started = Date.now();
+  for (;;) {
+    const { body } = await ctx.api.request<BatchJobBody>('GET', `/batch-operations/${encodeURIComponent(batchId)}?limit=1`);
+    if (expected === undefined) bar.setTotal(body.requested);
+    bar.update(body.succeeded + body.failed + body.skipped, `${countersText(body)} · ${body.status}`);
+    const elapsed = (Date.now() - started) / 1000;
+    if (body.status === 'COMPLETED' || elapsed >= timeoutS) {
+      bar.finish();
+      return { batch: body, completed: body.status === 'COMPLETED' };
+    }
+    await sleeper(ctx)(Math.min(intervalS, Math.max(0.05, timeoutS - elapsed)) * 1000);
+  }
+}
+
 /** Waits for an accepted batch, its counters as a progress bar; then its results. */
 export async function awaitBatch(ctx: Ctx, accepted: BatchJobBody, expected: number): Promise<ItemResult[]> {
-  const intervalS = seconds(ctx.flags.interval, 1, '--interval');
-  const bar = new ProgressBar(ctx.io.stderr, expected, `${accepted.operation} (batch ${accepted.batchId})`);
-  for (;;) {
-    const { body } = await ctx.api.request<BatchJobBody>('GET', `/batch-operations/${encodeURIComponent(accepted.batchId)}?limit=1`);
-    bar.update(body.succeeded + body.failed + body.skipped, `${countersText(body)} · ${body.status}`);
-    if (body.status === 'COMPLETED') break;
-    await sleeper(ctx)(intervalS * 1000);
-  }
-  bar.finish();
+  await untilCompleted(ctx, accepted.batchId, `${accepted.operation} (batch ${accepted.batchId})`, expected, Number.POSITIVE_INFINITY);
   return (await resultsOf(ctx, accepted.batchId)).items;
 }
 
-/** `migctl batch get <id>`: status, counters and every per-project result. */
+/**
+ * `migctl batch get <id>`: status, counters and every per-project result. `--wait`: first until the batch
+ * is COMPLETED (a progress bar of its counters), at most `--timeout` seconds (600; exit 1 when it passes).
+ */
 export async function batchGet(ctx: Ctx, batchId: string): Promise<number> {
+  const op = `batch get ${batchId}`;
   try {
+    if (ctx.flags.wait) {
+      const timeoutS = seconds(ctx.flags.timeout, 600, '--timeout');
+      const { body: first } = await ctx.api.request<BatchJobBody>('GET', `/batch-operations/${encodeURIComponent(batchId)}?limit=1`);
+      const waited = await untilCompleted(ctx, batchId, `${first.operation} (batch ${batchId})`, undefined, timeoutS);
+      if (!waited.completed) {
+        const msg = `timed out after ${timeoutS} s (${waited.batch.status}: ${countersText(waited.batch)})`;
+        return emit(ctx, { op, result: false, msg, projects: [] }, () => `${batchId}: ${msg}`);
+      }
+    }
     const { batch, items } = await resultsOf(ctx, batchId);
     const failed = items.filter((i) => !i.result && !i.skipped).length;
-    return emit(ctx, { op: `batch get ${batchId}`, result: failed === 0, msg: `${batch.status}: ${countersText(batch)}`, projects: items }, () =>
+    return emit(ctx, { op, result: failed === 0, msg: `${batch.status}: ${countersText(batch)}`, projects: items }, () =>
       [`${batch.operation} by ${batch.actor}, ${shortTime(batch.createdAt)}: ${batch.status}`, `${batch.requested} requested: ${countersText(batch)}`, table(['NAME', 'ID', 'STATUS', 'RESULT'], items.map((i) => [i.name, i.projectId, String(i.status ?? ''), i.result ? 'ok' : i.msg]))].join('\n'),
     );
   } catch (e) {
-    return emit(ctx, { op: `batch get ${batchId}`, result: false, msg: errorMsg(e), projects: [] }, () => errorMsg(e));
+    if (e instanceof UsageError) throw e;
+    return emit(ctx, { op, result: false, msg: errorMsg(e), projects: [] }, () => errorMsg(e));
   }
 }
 

@@ -65,6 +65,7 @@ export const OPTIONS = {
   interval: { type: 'string' },
   step: { type: 'string' },
   once: { type: 'boolean' },
+  wait: { type: 'boolean' },
   engine: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },

@@ -63,7 +63,8 @@ ${lifecycleHelp()}
                                                        (over 100 projects: batch resources, waited for with a progress bar);
                                                        --source ID: the projects reading that source, and pause/resume
                                                        act on that source only in each of them
-  batch get <batch id>                                 A batch resource: status, counters, every project's result
+  batch get <batch id> [--wait [--timeout SECONDS]]    A batch resource: status, counters, every project's result;
+                                                       --wait: first until it is COMPLETED (a progress bar; exit 1 on timeout)
   batch list [--limit N]                               Batch resources, newest first
   watch <id> [--interval SECONDS] [--once]             Live view of a running project until it stops running (Ctrl-C to leave)
   events <id>                                          The audit trail of a project (every page)

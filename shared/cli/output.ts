@@ -29,7 +29,7 @@ export class ProgressBar {
   private last = '';
   constructor(
     private readonly stream: Writable,
-    private readonly total: number,
+    private total: number,
     private readonly label: string,
     private readonly width = 30,
   ) {}
@@ -46,6 +46,11 @@ export class ProgressBar {
     if (line === this.last) return;
     this.last = line;
     this.stream.write(`\r\x1b[2K${line}`);
+  }
+
+  /** A total that grows while it runs (a batch's selector being expanded). */
+  setTotal(total: number): void {
+    this.total = total;
   }
 
   finish(): void {

@@ -113,6 +113,13 @@ export function jobSpec(p: JobSubject & Pick<ProjectRecord, 'tables' | 'migratio
   return { ...jobRef(p, subtask, run, sourceId), tables: p.tables, migrationType: p.migrationType, ...(startPosition ? { startPosition } : {}) };
 }
 
+/** What the engine is told of a whole project (its release): every source, the destination, the tables. */
+export type ProjectSpec = Omit<JobSpec, 'jobId' | 'subtask' | 'startPosition'>;
+
+export function projectSpec(p: JobSubject & Pick<ProjectRecord, 'tables' | 'migrationType'>): ProjectSpec {
+  return { projectId: p.id, engine: p.engine ?? 'simulated', sourceIds: sourceIdsOf(p), destinationId: p.destinationId, tables: p.tables, migrationType: p.migrationType, ...(p.run !== undefined ? { run: p.run } : {}) };
+}
+
 /** One engine job of a subtask: the subtask's own, or one per source part (with its index in `sources`). */
 export interface SubtaskJob {
   ref: JobRef;

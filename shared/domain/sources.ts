@@ -11,6 +11,23 @@ import type { SubtaskType } from './subtasks';
  */
 export const MAX_SOURCES = 8;
 
+/**
+ * Reverse incremental sync needs exactly one source. After the switchover the application writes to the
+ * merged destination; a row it inserts there (a new key) belongs to none of the sources, and without a
+ * sharding rule (which key range or hash goes to which source: none is configured) the reverse sync
+ * cannot know which source to write it back to. So a project with several sources cannot have it: refused
+ * at create and clone (400 VALIDATION_FAILED, issue code `reverse_sync_several_sources` at the body path of
+ * migrationType.reverseIncrementalSync), and again by the engines (defence in depth).
+ */
+export const REVERSE_SYNC_SEVERAL_SOURCES_CODE = 'reverse_sync_several_sources';
+
+export const REVERSE_SYNC_SEVERAL_SOURCES_MESSAGE =
+  'reverseIncrementalSync needs a single source: rows written on the merged destination after the switchover cannot be routed back to one of several sources (no sharding rule says which). Create the project without reverse sync (reverseIncrementalSync: false), or with one source.';
+
+/** Whether these sources and migration type ask for the reverse sync several sources cannot have. */
+export const reverseSyncWithSeveralSources = (sourceIds: readonly string[], migrationType: { reverseIncrementalSync: boolean }): boolean =>
+  sourceIds.length > 1 && migrationType.reverseIncrementalSync;
+
 /** The subtasks that run one part (one engine job, one change stream) per source. */
 export const PER_SOURCE_SUBTASKS: readonly SubtaskType[] = ['FULL_MIGRATION', 'INCREMENTAL_SYNC'];
 

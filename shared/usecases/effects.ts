@@ -1,12 +1,13 @@
 import { DomainError } from '../domain/errors';
 import type { EffectName } from '../domain/effects';
-import { jobRef, jobSpec, partPath, runningParts } from '../domain/orchestration';
+import { jobRef, jobSpec, partPath, projectSpec, runningParts } from '../domain/orchestration';
 import { isoAt } from '../domain/clock';
 import type { AwaitedGate, PrecheckItem, ProjectRecord } from '../domain/project';
 import type { Operation } from '../domain/transitions';
 import type { Deps } from './deps';
 import { openGate, pauseRun, pauseSubtaskJobs, stopRunAndJobs } from './run-control';
 import { driveJob } from './run/source-parts';
+import { compensateJob } from './run/run-state';
 import { RunWriteRefused } from '../ports';
 import { writeTransition, type LifecycleRequest } from './transition-write';
 
@@ -77,7 +78,7 @@ async function resumeSourceJobs(deps: Deps, p: ProjectRecord, sourceIds: readonl
     if (s.status !== 'RUNNING' || !s.sources?.length) continue;
     for (const [i, part] of s.sources.entries()) {
       if (!sourceIds.includes(part.sourceId) || part.status !== 'RUNNING') continue;
-      const status = await driveJob(deps, p, p.run, s.type, { ...part, status: 'PAUSED' });
+      const { status } = await driveJob(deps, p, p.run, s.type, { ...part, status: 'PAUSED' });
       const at = (field: string) => partPath(p, s.type, i, field);
       try {
         await deps.projects.updateRun({
@@ -93,6 +94,8 @@ async function resumeSourceJobs(deps: Deps, p: ProjectRecord, sourceIds: readonl
         });
       } catch (e) {
         if (!(e instanceof RunWriteRefused)) throw e;
+        // The part or the project moved on (paused again, released) while its job resumed: bring the job to what it says now.
+        await compensateJob(deps, e.current, jobSpec(p, s.type, p.run, part.sourceId), part.sourceId);
       }
     }
   }
@@ -177,13 +180,15 @@ function startRunOrCompensate(deps: Deps, { req, before, after }: EffectContext)
 }
 
 /**
- * Second half of a release: the execution and every job stopped, then RELEASED (name and data sources
- * freed). Returns undefined when it could not finish now (logged): the project stays RELEASING and the
+ * Second half of a release: the execution and every job stopped, the engine's per-project bookkeeping
+ * on the data sources freed (MigrationEngine.releaseProject), then RELEASED (name and data sources freed). Returns undefined when it could not finish now (logged): the project stays RELEASING and the
  * reconciler finishes it. Safe to run again: stopping is idempotent and the write is conditional.
  */
 export async function finishRelease(deps: Deps, releasing: ProjectRecord, req: LifecycleRequest): Promise<ProjectRecord | null | undefined> {
   try {
     await stopRunAndJobs(deps, releasing, 'released');
+    // Then what the engine keeps for the project on its data sources (a project that never ran has nothing there).
+    if (releasing.run !== undefined && deps.engine.releaseProject) await deps.engine.releaseProject(projectSpec(releasing));
     const done = await writeTransition(deps, 'complete-release', { ...req, operation: 'complete-release', expectedVersion: releasing.version, confirmName: undefined }, releasing);
     return done.after;
   } catch (e) {

@@ -9,7 +9,7 @@ import { readProject } from './project-read';
 import { runPrecheck } from './effects';
 import { chooseEngine } from '../domain/engines';
 import type { DataSourceRecord } from '../domain/data-source';
-import { initialSources, MAX_SOURCES, sourceIdsOf } from '../domain/sources';
+import { initialSources, MAX_SOURCES, REVERSE_SYNC_SEVERAL_SOURCES_CODE, REVERSE_SYNC_SEVERAL_SOURCES_MESSAGE, reverseSyncWithSeveralSources, sourceIdsOf } from '../domain/sources';
 
 export interface CreateProjectInput {
   name: string;
@@ -26,7 +26,8 @@ export interface CreateProjectInput {
 }
 
 /**
- * Creates a NOT_STARTED project on the engine its data sources call for, and runs its precheck: at once
+ * Creates a NOT_STARTED project on the engine its data sources call for (several sources with reverse
+ * sync are refused, see reverseSyncWithSeveralSources), and runs its precheck: at once
  * for the simulated engine (nothing to check: PASSED), in the engine for a real one (recorded on the
  * project; a failed precheck keeps it from starting until POST /projects/{id}/precheck passes).
  */
@@ -34,8 +35,13 @@ export async function createProject(deps: Deps, input: CreateProjectInput, ctx: 
   const nowMs = deps.clock.nowMs();
   const at = isoAt(nowMs);
   const sourceIds = sourcesOfInput(input);
+  if (reverseSyncWithSeveralSources(sourceIds, input.migrationType)) {
+    throw validationFailed(REVERSE_SYNC_SEVERAL_SOURCES_MESSAGE, [
+      { path: ['body', 'migrationType', 'reverseIncrementalSync'], code: REVERSE_SYNC_SEVERAL_SOURCES_CODE, message: REVERSE_SYNC_SEVERAL_SOURCES_MESSAGE },
+    ]);
+  }
   const subtasks = buildSubtasks(input.migrationType, sourceIds);
-  const engine = await engineForProject(deps, sourceIds, input.destinationId);
+  const engine = await engineForProject(deps, input, sourceIds);
   const sources = initialSources(sourceIds);
   const checked = engine === 'simulated';
   const project: ProjectRecord = {
@@ -110,8 +116,8 @@ function bodyPathOf(input: Pick<CreateProjectInput, 'sourceId' | 'sourceIds' | '
 }
 
 /** The engine of a new project, from its data sources (an unknown one is refused as the create write would); every source must call for the same engine. */
-async function engineForProject(deps: Deps, sourceIds: readonly string[], destinationId: string): Promise<EngineKind> {
-  const input = { sourceIds: [...sourceIds], sourceId: sourceIds.length === 1 ? sourceIds[0] : undefined, destinationId };
+async function engineForProject(deps: Deps, input: Pick<CreateProjectInput, 'sourceId' | 'sourceIds' | 'destinationId'>, sourceIds: readonly string[]): Promise<EngineKind> {
+  const { destinationId } = input;
   const [destination, ...sources] = await Promise.all([destinationId, ...sourceIds].map((id) => deps.dataSources.get(id)));
   const all: [string, DataSourceRecord | undefined][] = [[destinationId, destination], ...sourceIds.map((id, i) => [id, sources[i]] as [string, DataSourceRecord | undefined])];
   for (const [id, ds] of all) {

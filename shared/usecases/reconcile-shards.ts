@@ -211,6 +211,7 @@ export async function reconcileRuns(
     alive: all.reduce((n, r) => n + (r.alive ?? 0), 0),
     restarted: all.flatMap((r) => r.restarted),
     released: all.flatMap((r) => r.released),
+    failed: all.flatMap((r) => r.failed ?? []),
     errors: all.flatMap((r) => r.errors),
     shards: all,
   };

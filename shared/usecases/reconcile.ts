@@ -9,6 +9,7 @@ import type { Deps } from './deps';
 import { finishRelease, writeTransition } from './lifecycle';
 import { firePauseTimer } from './pause-timers';
 import { keepContinuousJobsRunning, pauseRun } from './run-control';
+import { executionPollsNothing, failUnpolledBackgroundSync } from './run/background-failure';
 
 /**
  * The reconciler (every 5 minutes, and once at `npm start` boot): what a failure between a committed
@@ -27,6 +28,8 @@ export interface ReconcileReport {
   restarted: { projectId: string; run: number }[];
   /** RELEASING projects whose release was finished here (its stop or second write had failed). */
   released: string[];
+  /** RUNNING projects whose background sync failed while no execution polled it (a gate, or only sync left): FAILED here. */
+  failed?: { projectId: string; subtask: SubtaskType }[];
   errors: { projectId: string; error: string }[];
 }
 
@@ -39,7 +42,9 @@ export const pollFreshMs = (graceMs: number) => Math.min(graceMs * 5, 5 * 60_000
 
 /**
  * Repairs one RUNNING project a pass found, in a bounded number of calls: a background sync the engine
- * reports PAUSED or STOPPED is resumed (fenced on its run; one poll per continuous subtask), an operator
+ * reports PAUSED or STOPPED is resumed (fenced on its run; one poll per continuous subtask) — and, while
+ * no execution polls it (the run waits at an operator gate, or only sync is left), one the engine reports
+ * FAILED fails the project as the run's poll would (run/background-failure.ts) —, an operator
  * gate opened while completing its task failed is completed (one call), and a run that needs an
  * execution but has none (it failed outside our Catch, was stopped by hand, or its start was lost) gets
  * a `restart-run` transition fenced on the run and version it was seen at (two reconcilers cannot both
@@ -47,7 +52,15 @@ export const pollFreshMs = (graceMs: number) => Math.min(graceMs * 5, 5 * 60_000
  */
 export async function repairRun(deps: Deps, p: ProjectRecord, report: ReconcileReport, options: { graceMs: number; requestId: string }): Promise<void> {
   report.checked++;
-  await keepContinuousJobsRunning(deps, p).catch((e) => report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) }));
+  const logError = (e: unknown) => void report.errors.push({ projectId: p.id, error: (e as Error)?.message ?? String(e) });
+  if (executionPollsNothing(p)) {
+    // No execution polls the background sync (the run waits at a gate, or only sync is left): its failure is applied here.
+    const failed = await failUnpolledBackgroundSync(deps, p).catch(logError);
+    if (failed) {
+      (report.failed ??= []).push({ projectId: p.id, subtask: failed });
+      return;
+    }
+  } else await keepContinuousJobsRunning(deps, p).catch(logError);
   if (p.taskToken && p.awaiting) {
     // The operator opened the gate but completing the waiting task failed: complete it now.
     const plan = planNext(p);

@@ -200,6 +200,9 @@ describe('a project on the real PostgreSQL engine, through the control plane', (
     // Act
     expect((await post(`/projects/${id}/start`)).status).toBe(200);
     const failed = await waitForProject(id, (p) => p.status === 'FAILED', 'the run failed', 180_000);
+    const owners = (await pair.sql('dst', `SELECT rel FROM _migration.owner_tables WHERE project_id = '${id}'`)).map((r) => r.rel as string);
+    const ownersThere = async () => (await pair.sql('dst', `SELECT to_regclass(r)::text AS t FROM unnest(ARRAY[${owners.map((r) => `'${r}'`).join(',')}]::text[]) r`)).filter((r) => r.t !== null).length;
+    const keptWhileFailed = await ownersThere();
     const released = await post(`/projects/${id}/release`);
 
     // Assess: exactly one source lost the race for the key, and its row did not overwrite the winner's
@@ -212,5 +215,9 @@ describe('a project on the real PostgreSQL engine, through the control plane', (
     expect(await pair.sql('dst', 'SELECT v FROM app.dup WHERE id = 7')).toEqual([{ v: winner === source2 ? 'b' : 'a' }]);
     expect(released.body.status).toBe('RELEASED');
     expect(await slots('src')).toBe(0);
+    expect(owners).toHaveLength(1); // the key-ownership table of app.dup: kept while the project is FAILED (it may resume) …
+    expect(keptWhileFailed).toBe(1);
+    expect(await ownersThere()).toBe(0); // … dropped by the release
+    expect(await pair.sql('dst', `SELECT count(*) AS n FROM _migration.table_sources WHERE project_id = '${id}'`)).toEqual([{ n: '0' }]);
   }, 600_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEngine, captureName } from '../../shared/adapters/engine/postgres';
 import { ensureDatabase } from '../../infra/local/postgres-local';
-import { jobSpec, sourceJobIdFor } from '../../shared/domain/orchestration';
+import { jobSpec, projectSpec, sourceJobIdFor } from '../../shared/domain/orchestration';
 import type { ProjectRecord } from '../../shared/domain/project';
 import type { SubtaskType } from '../../shared/domain/subtasks';
 import type { JobSpec } from '../../shared/ports';
@@ -249,5 +249,33 @@ describe('PostgresEngine: merging several sources\' tables', () => {
     expect(clashed?.state).toBe('FAILED');
     expect(clashed?.error).toMatchObject({ code: 'KEY_COLLISION', message: expect.stringMatching(/app\.clash: key id=10 from source src2 .* from source src\b/) });
     expect(await pair.sql('dst', "SELECT count(*) AS n, count(*) FILTER (WHERE v = 'a') AS a FROM app.clash")).toEqual([{ n: '10', a: '10' }]);
+  }, 60_000);
+
+  it('release drops the project\'s key-ownership tables and table-source record (stopped and failed jobs kept them), leaves other projects\' alone, and can run again', async () => {
+    // Prepare: p-two's jobs are all stopped (the first half of its release), p-clash's second copy failed;
+    // p-clash's record of its ownership table is lost (as after a crash, or a table made before the record)
+    const owners = async () => (await pair.sql('dst', "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '_migration' AND c.relname LIKE 'own\\_%' AND c.relkind = 'r' ORDER BY 1")).map((r) => r.relname);
+    const recorded = async (projectId: string) => (await pair.sql('dst', `SELECT (SELECT count(*) FROM _migration.owner_tables WHERE project_id = '${projectId}') AS owners, (SELECT count(*) FROM _migration.table_sources WHERE project_id = '${projectId}') AS sources`))[0];
+    const two = project('p-two', [{ schema: 'app', table: 'orders' }, { schema: 'app', table: 'only_a' }, { schema: 'app', table: 'only_b' }]);
+    const clash = project('p-clash', [{ schema: 'app', table: 'clash' }]);
+    const before = await owners();
+    const clashOwner = (await pair.sql('dst', "SELECT rel FROM _migration.owner_tables WHERE project_id = 'p-clash'"))[0]?.rel;
+    await pair.sql('dst', "DELETE FROM _migration.owner_tables WHERE project_id = 'p-clash'");
+
+    // Act
+    await e().releaseProject(projectSpec(two));
+    const afterTwo = await owners();
+    await e().releaseProject(projectSpec(two)); // a retried release
+    await e().releaseProject(projectSpec(clash));
+    await e().releaseProject(projectSpec(clash));
+
+    // Assess
+    expect(before).toHaveLength(2);
+    expect(afterTwo).toEqual([clashOwner?.replace(/^_migration\.|"/g, '')]);
+    expect(await owners()).toEqual([]);
+    expect(await recorded('p-two')).toEqual({ owners: '0', sources: '0' });
+    expect(await recorded('p-clash')).toEqual({ owners: '0', sources: '0' });
+    expect(await pair.sql('dst', "SELECT count(*) AS n FROM _migration.jobs WHERE project_id = 'p-two'")).not.toEqual([{ n: '0' }]); // the engine's record of what ran stays
+    expect(await rowsOf('dst', 'app.clash')).toHaveLength(10); // the migrated data stays
   }, 60_000);
 });

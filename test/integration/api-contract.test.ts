@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../infra/local/api-server';
+import { ROUTES } from '../../shared/api/routes';
 import { AuditEventList, DataSourceList, DataSourceView, Problem, ProjectList, ProjectView } from '../../shared/api/responses';
 import { call, createDataSources, createProject, useLocalTable } from '../support/harness';
 
@@ -36,7 +37,12 @@ describe('the API answers as its OpenAPI document says', () => {
   it('HEAD on every GET route answers as GET without a body: status, ETag and headers', async () => {
     // Prepare
     const p = await createProject(ds);
-    const paths = ['/openapi.json', '/projects?limit=2', `/projects/${p.id}`, `/projects/${p.id}/events`, `/projects/${p.id}/alerts`, '/data-sources', `/data-sources/${ds.sourceId}`, '/projects/nope'];
+    // Every GET route of the table (a new one is covered without a change here), plus a query and a 404.
+    const ids: Record<string, string> = { '/projects/': p.id, '/data-sources/': ds.sourceId, '/batch-operations/': '3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b' };
+    const concrete = (path: string) => path.replace(/^(\/[a-z-]+\/)\{id\}/, (_, prefix: string) => `${prefix}${ids[prefix] ?? 'unknown-prefix'}`);
+    const paths = [...ROUTES.filter((r) => r.method === 'GET').map((r) => concrete(r.path)), '/projects?limit=2', '/projects/nope'];
+    expect(paths.filter((path) => path.includes('{') || path.includes('unknown-prefix'))).toEqual([]);
+    expect(paths).toEqual(expect.arrayContaining(['/batch-operations', '/batch-operations/3b0c8f5e-1d2a-4e6b-9c7d-2a1f0e9d8c7b', `/projects/${p.id}/events`]));
 
     for (const path of paths) {
       // Act

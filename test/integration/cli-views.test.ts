@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../shared/api/routes';
 import { run, type Io } from '../../shared/cli/main';
 
 /** migctl against a scripted API (fetch stub): what it shows, what it sends. */
@@ -426,5 +427,80 @@ describe('migctl with an unreachable API', () => {
     expect(sent.every((s) => s.url.endsWith('/projects/p1/pause'))).toBe(true);
     expect(err.join('')).toContain('migctl used http://127.0.0.1:4100, from MIGCTL_ENDPOINT');
     expect(err.join('')).toContain('is 4100 the port');
+  });
+});
+
+describe('migctl covers the API', () => {
+  /** One migctl command line per route of the API (ids: p1 project, ds1 data source, b1 batch). */
+  const COMMANDS: Record<string, string[]> = {
+    'POST /data-sources': ['data-sources', 'create', '--name', 'n', '--engine', 'mysql', '--host', 'h', '--port', '3306', '--username', 'u'],
+    'GET /data-sources': ['data-sources', 'list'],
+    'GET /data-sources/{id}': ['data-sources', 'get', 'ds1'],
+    'DELETE /data-sources/{id}': ['data-sources', 'delete', 'ds1'],
+    'POST /data-sources/{id}/test-connection': ['data-sources', 'test-connection', 'ds1'],
+    'POST /projects': ['projects', 'create', '--name', 'n', '--source', 'ds1', '--destination', 'ds2'],
+    'GET /projects': ['projects', 'list'],
+    'GET /projects/{id}': ['projects', 'get', 'p1'],
+    'POST /projects/{id}/clone': ['projects', 'clone', 'p1', '--name', 'n2'],
+    'POST /projects/{id}/start': ['projects', 'start', 'p1'],
+    'POST /projects/{id}/precheck': ['projects', 'precheck', 'p1'],
+    'POST /projects/{id}/pause': ['projects', 'pause', 'p1'],
+    'POST /projects/{id}/resume': ['projects', 'resume', 'p1'],
+    'POST /projects/{id}/release': ['projects', 'release', 'p1'],
+    'POST /projects/{id}/skip-full-verification': ['projects', 'skip-verification', 'p1'],
+    'POST /projects/{id}/forward-switchover': ['switchover', 'enter', 'p1'],
+    'POST /projects/{id}/forward-switchover/start': ['switchover', 'start', 'p1'],
+    'POST /projects/{id}/forward-switchover/confirm': ['switchover', 'confirm', 'p1', '--step', 'CONFIRM_SOURCE_WRITES_STOPPED'],
+    'DELETE /projects/{id}': ['projects', 'delete', 'p1', '--confirm-name', 'orders'],
+    'PUT /projects/{id}/alert-config': ['alert-level', 'set', 'p1', '--level', 'HIGH'],
+    'POST /batch-operations': ['batch', 'pause', '--ids', 'p1', '--yes'],
+    'GET /batch-operations': ['batch', 'list'],
+    'GET /batch-operations/{id}': ['batch', 'get', 'b1'],
+    'GET /projects/{id}/events': ['events', 'p1'],
+    'GET /projects/{id}/alerts': ['alerts', 'p1'],
+  };
+  /** The API's own description: read by tools, not a command. */
+  const NOT_A_COMMAND = ['GET /openapi.json'];
+  const IDS: Record<string, string> = { '/projects/': 'p1', '/data-sources/': 'ds1', '/batch-operations/': 'b1' };
+  const concrete = (path: string) => path.replace(/^(\/[a-z-]+\/)\{id\}/, (_, prefix: string) => `${prefix}${IDS[prefix]}`);
+
+  /** Answers every call with a body each command can read (a project, a page, a preview with p1 eligible, a batch). */
+  const anyBody = async (_url: string | URL | Request, init?: RequestInit) => {
+    if (init?.method === 'DELETE') return jsonResponse(204, null);
+    return jsonResponse(200, {
+      ...RUNNING_PROJECT,
+      items: [],
+      operation: 'pause',
+      eligible: [{ projectId: 'p1', name: 'orders', status: 'RUNNING', updatedAt: '2026-01-01T00:00:00.000Z', version: 7 }],
+      ineligible: [],
+      results: [],
+      batchId: 'b1',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      actor: 'me',
+      requested: 0,
+      succeeded: 0,
+      failed: 0,
+      skipped: 0,
+      pending: 0,
+    });
+  };
+
+  it('every route of the API has a migctl command, which sends that request', async () => {
+    // Prepare
+    const routes = ROUTES.map((r) => `${r.method} ${r.path}`);
+
+    // Assess: a new route needs its command here (and in migctl)
+    expect(Object.keys(COMMANDS).sort()).toEqual(routes.filter((r) => !NOT_A_COMMAND.includes(r)).sort());
+
+    for (const [route, argv] of Object.entries(COMMANDS)) {
+      // Act
+      const { io, sent, err } = fakeIo(anyBody);
+      const code = await run(argv, io);
+
+      // Assess
+      const [method, path] = route.split(' ') as [string, string];
+      expect(code, `${argv.join(' ')}: ${err.join('')}`).toBe(0);
+      expect(sent.map((s) => `${s.method} ${new URL(s.url).pathname}`), argv.join(' ')).toContain(`${method} ${concrete(path)}`);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../infra/local/api-server';
 import { run, type Io } from '../../shared/cli/main';
-import { call, createDataSources, createProject, useLocalTable } from '../support/harness';
+import { ALL_COMPONENTS, call, createDataSources, createProject, useLocalTable } from '../support/harness';
 
 const BIN = join(__dirname, '../../shared/cli/bin.cjs');
 
@@ -154,7 +154,7 @@ describe('migctl end to end against the local API', () => {
   it('batch pause --source: selects the projects reading that source and pauses that source only in each', async () => {
     // Prepare
     const shared = (await call('POST', '/data-sources', { body: { name: `cli-shared-${Date.now()}`, engine: 'mysql', host: 'db3.internal', port: 3306, username: 'migrator' } })).body.id as string;
-    const two = await createProject(ds, { sourceId: undefined, sourceIds: [ds.sourceId, shared] });
+    const two = await createProject(ds, { sourceId: undefined, sourceIds: [ds.sourceId, shared], migrationType: { ...ALL_COMPONENTS, reverseIncrementalSync: false } });
     const one = await createProject({ sourceId: shared, destinationId: ds.destinationId });
     const other = await createProject(ds);
     for (const p of [two, one, other]) await call('POST', `/projects/${p.id}/start`);
@@ -429,6 +429,38 @@ describe('migctl in-process (terminal behaviour)', () => {
     expect(never.out.join('')).toContain('timed out');
     expect(usageCode).toBe(2);
     expect(usage.err.join('')).toContain('wait for what?');
+  });
+
+  it('batch get --wait: a progress bar of the counters until COMPLETED, then every result; --timeout bounds it (exit 1)', async () => {
+    // Prepare
+    const batch = (status: string, requested: number, succeeded: number) => ({
+      batchId: 'b1', operation: 'modify-alert-config', status, createdAt: '2026-01-01T00:00:00.000Z', actor: 'local',
+      requested, succeeded, failed: 0, skipped: 0, pending: requested - succeeded,
+    });
+    const counters = [batch('ACCEPTED', 0, 0), batch('RUNNING', 3, 1), batch('COMPLETED', 3, 3)];
+    const results = ['p1', 'p2', 'p3'].map((id, i) => ({ projectId: id, name: `bulk-${i + 1}`, disposition: 'succeeded', ok: true, status: 'NOT_STARTED' }));
+    const urls: string[] = [];
+    const done = fakeIo(async (url) => {
+      urls.push(String(url));
+      return String(url).includes('limit=1&') || String(url).endsWith('limit=1')
+        ? jsonResponse(200, { ...(counters.length > 1 ? counters.shift() : counters[0]), results: [] })
+        : jsonResponse(200, { ...counters[0], results });
+    });
+    const stuck = fakeIo(async () => jsonResponse(200, { ...batch('RUNNING', 3, 1), results: [] }));
+
+    // Act
+    const code = await run(['batch', 'get', 'b1', '--wait', '--interval', '0.01'], done.io);
+    const stuckCode = await run(['batch', 'get', 'b1', '--wait', '--timeout', '0.05', '--interval', '0.01'], stuck.io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(done.err.join('')).toMatch(/modify-alert-config \(batch b1\) \[#{30}\] 3\/3 3 succeeded, 0 failed, 0 skipped, 0 pending · COMPLETED/);
+    const printed = done.out.join('');
+    expect(printed).toContain('3 requested: 3 succeeded, 0 failed, 0 skipped, 0 pending');
+    expect(printed.split('\n').filter((l) => /^bulk-\d\s+p\d\s+NOT_STARTED\s+ok$/.test(l.trim()))).toHaveLength(3);
+    expect(urls.filter((u) => u.endsWith('limit=100'))).toHaveLength(1);
+    expect(stuckCode).toBe(1);
+    expect(stuck.out.join('')).toContain('timed out after 0.05 s (RUNNING: 1 succeeded, 0 failed, 0 skipped, 2 pending)');
   });
 
   it('switchover confirm posts {step} to the forward-switchover route', async () => {

@@ -66,6 +66,22 @@ describe('data sources and listings on DynamoDB Local', () => {
     expect(retry.status).toBe(201);
   });
 
+  it('an unknown source is named where the request put it: ["body","sourceId"], or ["body","sourceIds",i]', async () => {
+    // Prepare
+    const ds = await createDataSources('unknown-source');
+    const migrationType = { structureMigration: true, fullMigration: false, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
+
+    // Act
+    const single = await call('POST', '/projects', { body: { name: 'ghost-1', sourceId: 'no-such-ds', destinationId: ds.destinationId, migrationType } });
+    const listed = await call('POST', '/projects', { body: { name: 'ghost-2', sourceIds: [ds.sourceId, 'no-such-ds'], destinationId: ds.destinationId, migrationType } });
+
+    // Assess
+    expect(single.status).toBe(400);
+    expect(single.body.issues).toEqual([expect.objectContaining({ path: ['body', 'sourceId'], code: 'unknown_data_source' })]);
+    expect(listed.status).toBe(400);
+    expect(listed.body.issues).toEqual([expect.objectContaining({ path: ['body', 'sourceIds', 1], code: 'unknown_data_source' })]);
+  });
+
   it('GET /projects pages newest first, filters by status (index query) and by label', async () => {
     // Prepare: 7 projects, one millisecond apart; every second one RUNNING; labels a/b
     const ds = await createDataSources('list');

@@ -8,8 +8,9 @@ import { freePort } from '../../infra/local/dynamodb-local';
 /**
  * The README's walkthroughs, as written: the shell blocks README.md marks `<!-- walkthrough: postgresql -->`
  * (the first session on the embedded PostgreSQL clusters: real rows, a change captured, the switchover,
- * the reverse sync, the release) and `<!-- walkthrough: simulated -->` (the first session on the simulated
- * engine, a whole run with its switchover, a failure and its resume, the batch examples) are extracted from README.md itself
+ * the reverse sync, the release; a failure with a real cause and its resume) and `<!-- walkthrough: simulated -->`
+ * (the first session on the simulated engine, a whole run with its switchover, a failure and its resume, the
+ * batch examples, a large batch run as a resource: 202, then its counters and results) are extracted from README.md itself
  * and run in document order, by bash, against a local server started here (infra/local/main.ts as
  * `npm start` runs it, on free ports with its own LOCAL_DATA_DIR, stopped in afterAll; its clusters are
  * started by it). What each block prints is checked, not only that it ends.
@@ -125,7 +126,7 @@ describe('README walkthroughs (PostgreSQL clusters and simulated engine)', () =>
 
     // Assess
     const context = `${r.timedOut ? `TIMED OUT after ${SCRIPT_DEADLINE_MS} ms\n` : ''}--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n--- server log (tail)\n${serverLog().slice(-6000)}`;
-    expect(blocks.map((b) => b.name), context).toEqual(['postgresql', 'postgresql', 'simulated', 'simulated', 'simulated', 'simulated']);
+    expect(blocks.map((b) => b.name), context).toEqual(['postgresql', 'postgresql', 'simulated', 'simulated', 'simulated', 'postgresql', 'simulated', 'simulated']);
     expect(r.code, context).toBe(0);
 
     // The PostgreSQL first session: the engine, the precheck, rows copied, a change captured.
@@ -169,12 +170,33 @@ describe('README walkthroughs (PostgreSQL clusters and simulated engine)', () =>
     expect(json(failing[4])).toEqual([{ condition: 'PROJECT_FAILED', severity: 'CRITICAL' }]);
     expect(json(failing[5])).toEqual({ status: 'RUNNING', run: 2 });
 
+    // On the PostgreSQL engine: a real cause (no destination table), its alert, the resume from FAILED, the rows.
+    const pgFailing = printedBy(r.stdout, blocks, 5);
+    expect(json(pgFailing[0]), context).toEqual({ status: 'RUNNING', run: 1 });
+    expect(pgFailing[1]).toBe('products-rows-only is FAILED.');
+    expect(json(pgFailing[2])).toEqual([{ type: 'FULL_MIGRATION', code: 'DESTINATION_TABLE_MISSING', message: 'table shop.products does not exist on the destination' }]);
+    expect(json(pgFailing[3])).toEqual([{ condition: 'PROJECT_FAILED', severity: 'CRITICAL' }]);
+    expect(json(pgFailing[4])).toEqual({ status: 'RUNNING', run: 2 });
+    expect(pgFailing.slice(5)).toEqual(['products-rows-only is COMPLETED.', '20']);
+
     // Batch operations: three projects defined, the preview, the execution at the previewed versions, a selector.
-    const batch = printedBy(r.stdout, blocks, 5);
+    const batch = printedBy(r.stdout, blocks, 6);
     expect(batch.map((l) => json(l))).toEqual([
       { eligible: [{ name: 'batch-1', version: 2 }, { name: 'batch-2', version: 2 }], ineligible: [{ name: 'batch-3', code: 'INVALID_STATE' }] },
       { succeeded: 2, failed: 0, results: [{ name: 'batch-1', ok: true, status: 'PAUSED' }, { name: 'batch-2', ok: true, status: 'PAUSED' }] },
       { succeeded: 2, failed: 0 },
     ]);
+
+    // A large batch: 202 with its Location, then migctl's wait to COMPLETED and every project's result, the paged GET, the list.
+    const large = printedBy(r.stdout, blocks, 7);
+    expect(large[0], context).toMatch(/^202 \/batch-operations\/[0-9a-f-]{36}$/);
+    expect(large[1]).toMatch(/^modify-alert-config by local, .*: COMPLETED$/);
+    expect(large[2]).toBe('101 requested: 101 succeeded, 0 failed, 0 skipped, 0 pending');
+    expect(large[3]).toMatch(/^NAME\s+ID\s+STATUS\s+RESULT$/);
+    const rows = large.slice(4, -2).map((l) => l.trim().split(/\s+/));
+    expect(new Set(rows.map((cells) => cells[0]))).toEqual(new Set(Array.from({ length: 101 }, (_, i) => `bulk-${i + 1}`)));
+    expect(rows.filter((cells) => cells.length === 4 && cells[2] === 'NOT_STARTED' && cells[3] === 'ok')).toHaveLength(101);
+    expect(json(large.at(-2))).toEqual({ status: 'COMPLETED', requested: 101, succeeded: 101, failed: 0, skipped: 0, pending: 0, page: 100, more: true });
+    expect(json(large.at(-1))).toEqual({ operation: 'modify-alert-config', status: 'COMPLETED' });
   }, 600_000);
 });

@@ -38,6 +38,35 @@ describe('a project with two sources', () => {
     expect(tooMany.status).toBe(400);
   });
 
+  it('refuses reverse sync with several sources at create and at clone (400, its body path and issue code, what to do instead); one source keeps it', async () => {
+    // Prepare
+    const { sourceId, destinationId } = fixture.ds;
+    const s2 = await secondSource('multi-reverse');
+    const REVERSE = { ...NO_COMPONENTS, incrementalSync: true, reverseIncrementalSync: true };
+    const name = `m-reverse-${Date.now()}`;
+    const body = (sourceIds: string[], migrationType: Record<string, boolean>) => ({ name, sourceIds, destinationId, migrationType });
+
+    // Act
+    const refused = await call('POST', '/projects', { body: body([sourceId, s2], REVERSE) });
+    const forward = await call('POST', '/projects', { body: body([sourceId, s2], { ...REVERSE, reverseIncrementalSync: false }) }); // the name was not taken by the refusal
+    const clonedWithReverse = await post(`/projects/${forward.body.id}/clone`, { name: `${name}-c1`, migrationType: REVERSE });
+    const clonedToOne = await post(`/projects/${forward.body.id}/clone`, { name: `${name}-c2`, sourceId, migrationType: REVERSE });
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', detail: expect.stringContaining('reverseIncrementalSync: false') });
+    expect(refused.body.issues).toEqual([
+      { path: ['body', 'migrationType', 'reverseIncrementalSync'], code: 'reverse_sync_several_sources', message: expect.stringContaining('cannot be routed back to one of several sources') },
+    ]);
+    expect(forward.status).toBe(201);
+    expect(clonedWithReverse.status).toBe(400);
+    expect(clonedWithReverse.body.issues?.[0]).toMatchObject({ path: ['body', 'migrationType', 'reverseIncrementalSync'], code: 'reverse_sync_several_sources' });
+    expect(clonedToOne.status).toBe(201);
+    expect(clonedToOne.body).toMatchObject({ sourceId, migrationType: REVERSE });
+    expect(clonedToOne.body.sourceIds).toBeUndefined();
+  });
+
   it('runs one job per source, pauses one source while the other keeps running, resumes it; a whole pause and resume cover both', async () => {
     // Prepare
     const s1 = fixture.ds.sourceId;

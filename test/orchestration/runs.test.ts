@@ -2,7 +2,8 @@ import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler as reconciler } from '../../functions/orchestration-reconciler/handler';
 import { call, createProject } from '../support/harness';
-import { NO_COMPONENTS, post, running, runSwitchover, statuses, subtask, useRunFixture, waitForProject, type ProjectBody } from '../support/orchestration';
+import { eventConditionsOf } from '../../shared/domain/alerts';
+import { getProject, NO_COMPONENTS, post, running, runSwitchover, statuses, subtask, useRunFixture, waitForProject, type ProjectBody } from '../support/orchestration';
 
 /**
  * Whole runs (happy paths, switchover, skip, reconciler) on DynamoDB Local: the state machine `cdk synth` produces, executed by aws-local-stepfunctions,
@@ -190,5 +191,53 @@ describe('reconciler', () => {
     const restart = (await events(id)).find((e) => e.operation === 'restart-run');
     expect(restart).toMatchObject({ actor: 'system', cause: 'execution-gone', detail: { previousRun: 1 } });
     await post(`/projects/${id}/pause`);
+  });
+
+  it('a background sync that fails while the run waits at the switchover gate fails the project at the next pass (subtask FAILED, PROJECT_FAILED alert), and the waiting execution ends', async () => {
+    // Prepare: nothing polls the sync while the run waits for the operator; the engine then fails it
+    const id = await started({ incrementalSync: true });
+    const waiting = await waitForProject(id, (p) => p.awaiting === 'SWITCHOVER_ENTRY', 'waiting at the gate');
+    await engine().injectFailure({ projectId: id, subtask: 'INCREMENTAL_SYNC', atPercent: 0, message: 'replication slot lost (injected)' });
+
+    // Act
+    const first = await reconciler({ graceSeconds: 0 }, ctx);
+    const second = await reconciler({ graceSeconds: 0 }, ctx);
+    const failed = await getProject(id);
+    const execution1 = fixture.run.sfn.executions.get(`${id}-1`);
+    await execution1?.done;
+
+    // Assess
+    expect((first as { failed?: unknown[] }).failed).toContainEqual({ projectId: id, subtask: 'INCREMENTAL_SYNC' });
+    expect((second as { failed?: { projectId: string }[] }).failed?.map((f) => f.projectId) ?? []).not.toContain(id);
+    expect(failed.status).toBe('FAILED');
+    expect(subtask(failed, 'INCREMENTAL_SYNC')).toMatchObject({ status: 'FAILED', lastError: { code: 'SIMULATED_FAILURE', message: 'replication slot lost (injected)' } });
+    expect(failed.allowedActions).toEqual(expect.arrayContaining(['resume', 'release']));
+    const fail = (await events(id)).filter((e) => e.operation === 'fail');
+    expect(fail).toHaveLength(1);
+    expect(fail[0]).toMatchObject({ actor: 'system', from: 'RUNNING', to: 'FAILED', detail: { subtask: 'INCREMENTAL_SYNC' } });
+    expect(eventConditionsOf(fail[0] as never)).toEqual(['PROJECT_FAILED']);
+    expect(waiting.run).toBe(1);
+    expect(execution1?.status).toBe('SUCCEEDED');
+    expect(execution1?.history.at(-1)).toBe('Run superseded or stopped'); // ended now, not at its re-arm
+  });
+
+  it('a reverse sync that fails after the switchover (its execution has ended: only sync is left) fails the project at the next pass', async () => {
+    // Prepare
+    const id = await started({ structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: true });
+    await runSwitchover(id);
+    await waitForProject(id, (p) => subtask(p, 'REVERSE_INCREMENTAL_SYNC').status === 'RUNNING' && p.currentStage === null, 'reverse sync running');
+    await execution(id, 1)?.done;
+    await engine().injectFailure({ projectId: id, subtask: 'REVERSE_INCREMENTAL_SYNC', atPercent: 0, message: 'source table dropped (injected)' });
+
+    // Act
+    const pass = await reconciler({ graceSeconds: 0 }, ctx);
+    const failed = await getProject(id);
+
+    // Assess
+    expect(execution(id, 1)?.history.at(-1)).toBe('Continuous sync running');
+    expect((pass as { failed?: unknown[] }).failed).toContainEqual({ projectId: id, subtask: 'REVERSE_INCREMENTAL_SYNC' });
+    expect(failed.status).toBe('FAILED');
+    expect(subtask(failed, 'REVERSE_INCREMENTAL_SYNC')).toMatchObject({ status: 'FAILED', lastError: { code: 'SIMULATED_FAILURE', message: 'source table dropped (injected)' } });
+    expect((await events(id)).filter((e) => e.operation === 'fail').map((e) => [e.from, e.to, e.detail.subtask])).toEqual([['RUNNING', 'FAILED', 'REVERSE_INCREMENTAL_SYNC']]);
   });
 });

@@ -66,7 +66,7 @@ describe('restart safety of the local runtime', () => {
 
   async function ok(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<any> {
     const a = await http(method, path, body, headers);
-    if (a.status >= 300) throw new Error(`${method} ${path}: ${a.status} ${JSON.stringify(a.body)}`);
+    if (a.status >= 300) throw new Error(`${method} ${path}: ${a.status} ${JSON.stringify(a.body)}${a.status >= 500 ? `\n--- runtime log (tail) ---\n${rt.log().slice(-4000)}` : ''}`);
     return a.body;
   }
 

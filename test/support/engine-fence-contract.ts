@@ -76,4 +76,19 @@ export function engineFenceContract(make: () => Promise<FenceSubject>): void {
     // Assess
     expect(await stateOf(s, 2)).toBe('PAUSED');
   });
+
+  withSubject('a pause naming a newer run than the job\'s (a step compensating a start the pause could not see) pauses it; only a run newer than that resumes it', async (s) => {
+    // Act: run 1 started the job; a pause under run 2 lands on it; a call of run 2 tries to resume it
+    await s.engine.pauseJob(s.spec(2));
+    await s.settle();
+    const paused = await stateOf(s, 2);
+    await s.engine.resumeJob(s.spec(2));
+    const afterSameRun = await stateOf(s, 2);
+    await s.engine.resumeJob(s.spec(3));
+
+    // Assess
+    expect(paused).toBe('PAUSED');
+    expect(afterSameRun).toBe('PAUSED');
+    expect(await stateOf(s, 3)).toBe('RUNNING');
+  });
 }

@@ -126,6 +126,38 @@ describe('engine side effects fenced by run', () => {
     expect((await job('INCREMENTAL_SYNC'))?.state).toBe('RUNNING');
   });
 
+  it('a pause that commits while the run is starting the sync (its pauseJob found no job yet) leaves the sync paused, not running (failed before the fix: RUNNING)', async () => {
+    // Prepare: run 1 at the end of its full migration; the engine's startJob held back at a gate
+    const { deps, id, drive, project, job } = await prepare();
+    await applyOperation(deps, { operation: 'start', projectId: id, ctx });
+    const waiting = (await drive(1)) as Work;
+    deps.clock.advance(600_000);
+    expect((await pollWork(deps, { projectId: id, run: 1, work: waiting })).work.outcome).toBe('DONE');
+    const next = await pickNext(deps, { projectId: id, run: 1 });
+    expect(next.work).toMatchObject({ action: 'RUN', subtask: 'INCREMENTAL_SYNC' });
+    const inner = deps.engine;
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    let reach!: () => void;
+    const reached = new Promise<void>((r) => (reach = r));
+    deps.engine = { ...inner, pollJob: (j) => inner.pollJob(j), pauseJob: (j) => inner.pauseJob(j), resumeJob: (j, c) => inner.resumeJob(j, c), stopJob: (j) => inner.stopJob(j), startJob: async (spec) => (reach(), await opened, inner.startJob(spec)) };
+
+    // Act: the run claims the sync and calls startJob; the pause commits (its pauseJob finds no job); then startJob lands
+    const starting = startWork(deps, { projectId: id, run: 1, work: next.work });
+    await reached;
+    const paused = await applyOperation(deps, { operation: 'pause', projectId: id, ctx });
+    const beforeStart = await job('INCREMENTAL_SYNC');
+    open();
+    const out = await starting;
+
+    // Assess: the step learned it lost the project and paused the job it had started
+    expect(paused).toMatchObject({ status: 'PAUSED', run: 1 });
+    expect(beforeStart).toBeUndefined();
+    expect(out.work.action).toBe('FENCED');
+    expect((await project()).subtasks.find((s) => s.type === 'INCREMENTAL_SYNC')?.status).toBe('PAUSED');
+    expect((await job('INCREMENTAL_SYNC'))?.state).toBe('PAUSED');
+  });
+
   it('the simulated engine leaves a job claimed by a newer run as it is when an older run pauses or stops it, and obeys the newer run', async () => {
     // Prepare: a job started by run 1, claimed (resumed) by run 3
     const { simulated } = await prepare();

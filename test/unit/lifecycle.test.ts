@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../shared/domain/errors';
 import type { ProjectRecord } from '../../shared/domain/project';
 import { createDataSource } from '../../shared/usecases/data-sources';
-import { applyOperation } from '../../shared/usecases/lifecycle';
+import { applyOperation, finishRelease } from '../../shared/usecases/lifecycle';
 import { createProject } from '../../shared/usecases/projects';
 import { memoryDeps } from '../support/memory-deps';
 
@@ -59,6 +59,35 @@ describe('lifecycle use cases (in-memory stores)', () => {
     expect(deps.table.names.has('orders')).toBe(false);
     expect((await deps.dataSources.get(src.id))?.refCount).toBe(0);
     expect((await deps.projects.listEvents(project.id)).map((e) => e.to)).toEqual(['NOT_STARTED', 'RUNNING', 'PAUSED', 'RELEASING', 'RELEASED']);
+  });
+
+  it('release frees what the engine keeps for the project once its jobs are stopped; a release that failed there stays RELEASING and its retry frees it', async () => {
+    // Prepare
+    const { deps, project, src, dst } = await prepare();
+    await applyOperation(deps, op('start', project.id));
+    await applyOperation(deps, op('pause', project.id));
+    const calls: string[] = [];
+    const stopJob = deps.engine.stopJob.bind(deps.engine);
+    deps.engine.stopJob = async (ref) => (calls.push(`stop ${ref.subtask}`), stopJob(ref));
+    let failOnce = true;
+    deps.engine.releaseProject = async (spec) => {
+      calls.push(`release ${spec.projectId} ${spec.destinationId} ${spec.sourceIds.join(',')}`);
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('destination unreachable');
+      }
+    };
+
+    // Act
+    const first = (await applyOperation(deps, op('release', project.id))) as ProjectRecord;
+    const retried = await finishRelease(deps, (await deps.projects.get(project.id)) as ProjectRecord, { operation: 'release', projectId: project.id, ctx });
+
+    // Assess
+    expect(first.status).toBe('RELEASING');
+    expect(retried?.status).toBe('RELEASED');
+    const release = `release ${project.id} ${dst.id} ${src.id}`;
+    expect(calls.filter((c) => c.startsWith('release'))).toEqual([release, release]);
+    expect(calls.indexOf(release)).toBeGreaterThan(calls.lastIndexOf('stop INCREMENTAL_SYNC', calls.indexOf(release)));
   });
 
   it('refusals carry the current state: INVALID_STATE with allowedFrom, VERSION_MISMATCH with currentVersion', async () => {

@@ -1,4 +1,4 @@
-import type { ConnectionTest, EngineKind, JobRef, JobSpec, JobStatus, MigrationEngine } from '../../ports';
+import type { ConnectionTest, EngineKind, JobRef, JobSpec, JobStatus, MigrationEngine, ProjectSpec } from '../../ports';
 import type { PrecheckItem } from '../../domain/project';
 import type { DataSourceRecord } from '../../domain/data-source';
 import type { SwitchoverStepName } from '../../domain/subtasks';
@@ -45,6 +45,10 @@ export class EngineRouter implements MigrationEngine {
   }
   stopJob(job: JobRef): Promise<JobStatus | undefined> {
     return this.engineFor(job).stopJob(job);
+  }
+  async releaseProject(project: ProjectSpec): Promise<void> {
+    const engine = this.engineFor({ engine: project.engine, jobId: `${project.projectId} (release)` });
+    if (engine.releaseProject) await engine.releaseProject(project);
   }
   async precheck(spec: JobSpec): Promise<PrecheckItem[]> {
     const engine = this.engineFor(spec);

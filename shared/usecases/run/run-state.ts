@@ -4,7 +4,8 @@ import { applyPaths, type AttributePath, type PathValue } from '../../domain/pat
 import type { AwaitedGate, ProjectRecord } from '../../domain/project';
 import type { Subtask, SubtaskType, SwitchoverStepName } from '../../domain/subtasks';
 import { measurementsOf, splitMeasurements, withProgress } from '../../domain/progress';
-import { ProgressWriteRefused, RunWriteRefused } from '../../ports';
+import { sourceActive } from '../../domain/sources';
+import { ProgressWriteRefused, RunWriteRefused, type JobRef } from '../../ports';
 import type { Deps } from '../deps';
 import { writeTransition } from '../lifecycle';
 
@@ -171,3 +172,22 @@ export async function failRun(
   }
 }
 
+/**
+ * A job a step started or resumed (or is about to leave running) after its run lost the project or
+ * the job's source: a pause or release that committed while the engine call was under way could not
+ * see the job (its pauseJob found none), so the job is brought to what the project says now:
+ * - the project is gone, releasing or released: the job is stopped;
+ * - the project is not RUNNING (paused, failed): the job is paused, naming the project's current run
+ *   (a later resume starts a newer run, which the hold does not stop);
+ * - the project is RUNNING and the job's source is paused on its own: the job is paused the same way;
+ * - otherwise (a newer run or leg owns the project and will claim the job) it is left alone.
+ */
+export async function compensateJob(deps: Deps, current: ProjectRecord | undefined, job: JobRef, sourceId?: string): Promise<void> {
+  if (!current || current.status === 'RELEASING' || current.status === 'RELEASED') {
+    await deps.engine.stopJob(job);
+    return;
+  }
+  const sourcePaused = sourceId !== undefined && (current.sources ?? []).some((s) => s.sourceId === sourceId && !sourceActive(s));
+  if (current.status === 'RUNNING' && !sourcePaused) return;
+  await deps.engine.pauseJob({ ...job, run: Math.max(current.run ?? 0, job.run ?? 0) });
+}

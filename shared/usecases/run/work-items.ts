@@ -6,7 +6,7 @@ import type { SubtaskType } from '../../domain/subtasks';
 import { type JobRef, type JobStatus } from '../../ports';
 import type { Deps } from '../deps';
 import { keepContinuousJobRunning } from '../run-control';
-import { done, failed, failRun, fenceAware, Fenced, load, runWrite, subtaskOf, waiting, type RunState, type StepInput, type Work } from './run-state';
+import { compensateJob, done, failed, failRun, fenceAware, Fenced, load, runWrite, subtaskOf, waiting, type RunState, type StepInput, type Work } from './run-state';
 import { pollStep, startStep } from './switchover-steps';
 import { stepSourceParts } from './source-parts';
 
@@ -76,24 +76,25 @@ export async function startWork(deps: Deps, input: StepInput & { work: Work }): 
     else if (existing.state === 'PAUSED' || existing.state === 'FAILED' || existing.state === 'STOPPED') status = await deps.engine.resumeJob(job, seen.checkpoint);
     else if (existing.state === 'RUNNING') status = await deps.engine.startJob(job); // claims it for this run: a late pause of an older run is refused
     else status = existing;
-    try {
-      return await recordJob(deps, claimed, input, type, status);
-    } catch (e) {
-      if (e instanceof Fenced) await compensateJob(deps, e.current, input.run, job);
-      throw e;
-    }
+    return recordEffect(deps, claimed, input, type, job, status, status !== existing);
   });
 }
 
 /**
- * A job this execution started or resumed after the run lost the project (a pause or release raced
- * the start): the pause or release could not see it, so it is paused or stopped here. A newer run owns
- * the job already: left alone.
+ * Records a job this step polled, or started, resumed or claimed (`effect`). After an effect the run
+ * must still own the project: a pause or release that committed while the engine call was under way
+ * could not see the job (its pauseJob found none, or found it before the resume), and a poll that
+ * changes no state writes only the progress item, which does not look at the project's status. So the
+ * project is read again first; a run that lost it pauses or stops the job again before it ends.
  */
-export async function compensateJob(deps: Deps, current: ProjectRecord | undefined, run: number, job: JobRef): Promise<void> {
-  if (current && current.run !== run) return;
-  if (!current || current.status === 'RELEASING' || current.status === 'RELEASED') await deps.engine.stopJob(job);
-  else await deps.engine.pauseJob(job);
+async function recordEffect(deps: Deps, p: ProjectRecord, input: StepInput, type: SubtaskType, job: JobRef, status: JobStatus, effect: boolean): Promise<RunState> {
+  try {
+    if (effect) await load(deps, input);
+    return await recordJob(deps, p, input, type, status);
+  } catch (e) {
+    if (effect && e instanceof Fenced) await compensateJob(deps, e.current, job);
+    throw e;
+  }
 }
 
 /** "Poll work item": records the job's progress, result or failure. */
@@ -106,10 +107,11 @@ export async function pollWork(deps: Deps, input: StepInput & { work: Work }): P
     if (s.status !== 'RUNNING') return done(input); // skipped meanwhile: re-plan
     if (s.sources?.length) return stepSourceParts(deps, p, input, type);
     const job = jobSpec(p, type, input.run);
-    let status = await deps.engine.pollJob(job);
+    const polled = await deps.engine.pollJob(job);
+    let status = polled;
     if (!status) status = await deps.engine.startJob(job);
     else if (status.state === 'PAUSED' || status.state === 'STOPPED') status = await deps.engine.resumeJob(job, s.checkpoint);
-    return recordJob(deps, p, input, type, status);
+    return recordEffect(deps, p, input, type, job, status, status !== polled);
   });
 }
 
@@ -152,12 +154,12 @@ export async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, 
 }
 
 /**
- * Continuous subtasks running in the background while `current` runs: their progress, recorded with
- * each poll, and a failure of theirs fails the run.
+ * Continuous subtasks running in the background while `current` runs (none given: every one): their
+ * progress, recorded with each poll, and a failure of theirs fails the run.
  */
 type Background = { set: PathValue[]; failed?: undefined } | { set: PathValue[]; failed: SubtaskType; error: { code: string; message: string; at: string } };
 
-export async function backgroundProgress(deps: Deps, p: ProjectRecord, current: SubtaskType): Promise<Background> {
+export async function backgroundProgress(deps: Deps, p: ProjectRecord, current?: SubtaskType): Promise<Background> {
   const set: PathValue[] = [];
   for (const s of p.subtasks) {
     if (!s.continuous || s.status !== 'RUNNING' || s.type === current) continue;

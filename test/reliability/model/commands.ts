@@ -23,8 +23,8 @@ import {
   MANUAL_STEPS,
   simulatedProgress,
   simulatedRunEnd,
-  STEPS,
-  SUBTASKS,
+  stepsOf,
+  subtasksOf,
   type BatchOp,
   type Level,
   type Model,
@@ -222,7 +222,8 @@ export class CreateCmd extends Cmd {
         name,
         ...(this.sourceCount > 1 ? { sourceIds: r.sourceIds.slice(0, this.sourceCount) } : { sourceId: r.sourceId }),
         destinationId: r.destinationId,
-        migrationType: { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: true },
+        // Several sources cannot have reverse sync (refused at create): a multi-source project is made without it.
+        migrationType: { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: true, reverseIncrementalSync: this.sourceCount === 1 },
         ...(this.level ? { alertLevel: this.level } : {}),
       },
       headers: headers(this.actor),
@@ -581,8 +582,8 @@ export class SimulatedProgressCmd extends Cmd {
     applySimulatedProgress(p, what);
     tally(`SIMULATED progress ${what}`);
     const set = [
-      ...SUBTASKS.map((s, i) => ({ path: ['subtasks', i, 'status'], value: p.subtasks[s] })),
-      ...STEPS.map(([n], j) => [
+      ...subtasksOf(p).map((s, i) => ({ path: ['subtasks', i, 'status'], value: p.subtasks[s] })),
+      ...stepsOf(p).map(([n], j) => [
         { path: ['subtasks', 4, 'steps', j, 'status'], value: p.steps[n].status },
         { path: ['subtasks', 4, 'steps', j, 'waitingForConfirmation'], value: p.steps[n].waiting },
       ]).flat(),

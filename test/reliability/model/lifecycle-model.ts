@@ -42,6 +42,16 @@ export const STEPS = [
   ['START_REVERSE_INCREMENTAL', true],
 ] as const;
 export type StepName = (typeof STEPS)[number][0];
+type Step = (typeof STEPS)[number];
+
+/**
+ * The subtasks and switchover steps a project has. A multi-source project is created without reverse
+ * incremental sync (README "Several sources per project": several sources with reverse sync are refused
+ * at create), so it has neither REVERSE_INCREMENTAL_SYNC nor the START_REVERSE_INCREMENTAL step.
+ */
+export const subtasksOf = (p: Pick<ModelProject, 'sources'>): readonly Sub[] => (severalSources(p) ? SUBTASKS.filter((s) => s !== 'REVERSE_INCREMENTAL_SYNC') : SUBTASKS);
+export const stepsOf = (p: Pick<ModelProject, 'sources'>): readonly Step[] => (severalSources(p) ? STEPS.filter(([n]) => n !== 'START_REVERSE_INCREMENTAL') : STEPS);
+const severalSources = (p: Pick<ModelProject, 'sources'>) => (p.sources?.length ?? 0) > 1;
 export const MANUAL_STEPS = STEPS.filter(([, manual]) => manual).map(([n]) => n);
 
 export interface ModelEvent {
@@ -198,8 +208,8 @@ export function expectedAllowedActions(m: Model, p: ModelProject): string[] {
 }
 
 /** The subtask a run stands at: first not finished, ignoring continuous ones already started. */
-export function stageOf(p: Pick<ModelProject, 'subtasks'>): Sub | null {
-  for (const s of SUBTASKS) {
+export function stageOf(p: Pick<ModelProject, 'subtasks' | 'sources'>): Sub | null {
+  for (const s of subtasksOf(p)) {
     const st = p.subtasks[s];
     if (st === 'SUCCEEDED' || st === 'SKIPPED') continue;
     if (CONTINUOUS.includes(s) && st !== 'PENDING') continue;
@@ -245,8 +255,9 @@ function openGate(m: Model, p: ModelProject, gate: Gate): void {
 
 export function createProject(m: Model, name: string, level: Level | undefined, actor: string, sourceCount = 1): Expected {
   if (nameTaken(m, name)) return { status: 409, code: 'NAME_TAKEN' };
-  const subtasks = Object.fromEntries(SUBTASKS.map((s) => [s, 'PENDING'])) as Record<Sub, SubStatus>;
-  const steps = Object.fromEntries(STEPS.map(([n]) => [n, { status: 'PENDING' as SubStatus, waiting: false }])) as ModelProject['steps'];
+  const shape = { sources: sourceCount > 1 ? Array.from({ length: sourceCount }, (): ModelSource => ({ pauses: [] })) : undefined };
+  const subtasks = Object.fromEntries(subtasksOf(shape).map((s) => [s, 'PENDING'])) as Record<Sub, SubStatus>;
+  const steps = Object.fromEntries(stepsOf(shape).map(([n]) => [n, { status: 'PENDING' as SubStatus, waiting: false }])) as ModelProject['steps'];
   const p: ModelProject = {
     key: m.projects.length,
     name,
@@ -261,7 +272,7 @@ export function createProject(m: Model, name: string, level: Level | undefined, 
     hasToken: false,
     events: [],
     pauses: [],
-    ...(sourceCount > 1 ? { sources: Array.from({ length: sourceCount }, () => ({ pauses: [] })) } : {}),
+    ...(shape.sources ? { sources: shape.sources } : {}),
   };
   p.events.push({ operation: 'create', from: null, to: 'NOT_STARTED', actor, version: 1, batch: false });
   m.projects.push(p);
@@ -379,8 +390,8 @@ function apply(m: Model, p: ModelProject, op: UserOp, o: CallOptions): Expected 
       p.pauseExpiresAt = m.now + m.deadlineMs;
       p.pauses.push(m.now);
       clearRunWait(p);
-      for (const s of SUBTASKS) if (p.subtasks[s] === 'RUNNING') p.subtasks[s] = 'PAUSED';
-      for (const [n] of STEPS) if (p.steps[n].status === 'RUNNING') p.steps[n] = { status: 'PAUSED', waiting: false };
+      for (const s of subtasksOf(p)) if (p.subtasks[s] === 'RUNNING') p.subtasks[s] = 'PAUSED';
+      for (const [n] of stepsOf(p)) if (p.steps[n].status === 'RUNNING') p.steps[n] = { status: 'PAUSED', waiting: false };
       m.executions.delete(p.key);
       const warnAt = p.pauseExpiresAt - m.warnLeadMs;
       const timers: ModelTimer[] = [
@@ -489,7 +500,7 @@ export interface BatchItemExpectation {
   deleted?: boolean;
 }
 
-const batchStep = (p: ModelProject): StepName | undefined => STEPS.map(([n]) => n).find((n) => p.steps[n].status !== 'SUCCEEDED' && p.steps[n].status !== 'SKIPPED');
+const batchStep = (p: ModelProject): StepName | undefined => stepsOf(p).map(([n]) => n).find((n) => p.steps[n].status !== 'SUCCEEDED' && p.steps[n].status !== 'SKIPPED');
 
 /** Eligibility of each target, as the preview shows it (the same judgement the execution starts from). */
 export function batchAssess(m: Model, op: BatchOp, targets: (ModelProject | undefined)[], expected: Map<number, number>): { p: ModelProject | undefined; code?: string }[] {
@@ -568,7 +579,7 @@ export function simulatedProgress(p: ModelProject): false | 'verification' | 've
   if (stage !== 'FORWARD_SWITCHOVER') return false;
   if (p.switchoverEnteredAt === undefined) return p.awaiting === 'SWITCHOVER_ENTRY' ? false : 'SWITCHOVER_ENTRY';
   if (p.switchoverStartedAt === undefined) return p.awaiting === 'SWITCHOVER_START' ? false : 'SWITCHOVER_START';
-  const next = STEPS.find(([n]) => p.steps[n].status !== 'SUCCEEDED' && p.steps[n].status !== 'SKIPPED');
+  const next = stepsOf(p).find(([n]) => p.steps[n].status !== 'SUCCEEDED' && p.steps[n].status !== 'SKIPPED');
   if (!next || p.waitingStep !== undefined) return false;
   return 'STEP_CONFIRMATION';
 }
@@ -593,7 +604,7 @@ export function applySimulatedProgress(p: ModelProject, what: Exclude<ReturnType
       break;
     case 'STEP_CONFIRMATION': {
       // The automatic steps before the next manual one succeed; the manual one waits.
-      for (const [n, manual] of STEPS) {
+      for (const [n, manual] of stepsOf(p)) {
         const s = p.steps[n];
         if (s.status === 'SUCCEEDED' || s.status === 'SKIPPED') continue;
         if (!manual) {
@@ -657,8 +668,8 @@ export function expectedView(m: Model, p: ModelProject): Record<string, unknown>
     awaiting: p.awaiting,
     resumable: resumable(m, p),
     allowedActions: expectedAllowedActions(m, p),
-    subtasks: SUBTASKS.map((s) => `${s}:${p.subtasks[s]}`),
-    steps: STEPS.map(([n]) => `${n}:${p.steps[n].status}${p.steps[n].waiting ? ':waiting' : ''}`),
+    subtasks: subtasksOf(p).map((s) => `${s}:${p.subtasks[s]}`),
+    steps: stepsOf(p).map(([n]) => `${n}:${p.steps[n].status}${p.steps[n].waiting ? ':waiting' : ''}`),
     sources: expectedSources(m, p),
   };
 }

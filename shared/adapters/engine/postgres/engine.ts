@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import type { SwitchoverStepName } from '../../../domain/subtasks';
-import type { ConnectionTest, JobRef, JobSpec, JobState, JobStatus, MigrationEngine } from '../../../ports';
+import type { ConnectionTest, JobRef, JobSpec, JobState, JobStatus, MigrationEngine, ProjectSpec } from '../../../ports';
 import type { PrecheckItem } from '../../../domain/project';
 import type { DataSourceRecord } from '../../../domain/data-source';
 import { precheck, testConnection } from './checks';
 import { captureName, dropCapture, ensureCapture, forwardCapture } from './cdc';
 import { Pools, type PgConnectionConfig } from './connections';
-import { createJob, ensureMetaSchema, getJob, jobsOfProject, listTableRows, patchJob, toStatus, type JobRow } from './registry';
+import { createJob, ensureMetaSchema, forgetTableSources, getJob, jobsOfProject, listTableRows, patchJob, tableSources, toStatus, type JobRow } from './registry';
+import { dropOwnersOf } from './owners';
 import { processDatabaseObjects } from './objects';
 import { JobFailure, runFullLoad, runStructure, runSync, runVerification, type WorkContext } from './work';
 import { describeTable, listTables, unionTables } from './catalog';
@@ -149,6 +150,19 @@ export class PostgresEngine implements MigrationEngine {
       }
       return this.status(dest, ref.jobId);
     });
+  }
+
+  /**
+   * Release of the project (every job stopped): the key-ownership tables of its merged tables and the
+   * record of which source has which table go from the destination's `_migration` schema. Its job rows
+   * stay (the engine's record of what ran). Idempotent: a retried release finds nothing left.
+   */
+  async releaseProject(project: ProjectSpec): Promise<void> {
+    const dest = await this.registry(project);
+    const recorded = await tableSources(dest, project.projectId);
+    const tables = [...(project.tables ?? []), ...[...(recorded?.keys() ?? [])].map(splitQualified)];
+    await dropOwnersOf(dest, project.projectId, tables);
+    await forgetTableSources(dest, project.projectId);
   }
 
   /** The checks a project on this engine must pass before it starts (shared/adapters/engine/postgres/checks.ts). */
@@ -373,5 +387,8 @@ const heldAgainst = (ref: JobRef, job: JobRow) => ref.run !== undefined && job.h
 /** What a pause or stop of `ref`'s run records: that run holds the job (and owns it, when newer). */
 const hold = (ref: JobRef, job: JobRow): { heldBy?: number; run?: number } =>
   ref.run === undefined || (job.heldBy !== null && ref.run <= job.heldBy) ? {} : { heldBy: ref.run, ...(ref.run > job.run ? { run: ref.run } : {}) };
+
+/** `schema.table` as recorded in `_migration.table_sources` (the schema is the part before the first dot). */
+const splitQualified = (name: string) => ({ schema: name.slice(0, name.indexOf('.')), table: name.slice(name.indexOf('.') + 1) });
 
 const stripRef = (spec: JobSpec): JobSpec => ({ ...spec, tables: spec.tables ? spec.tables.map((t) => ({ schema: t.schema, table: t.table })) : null });

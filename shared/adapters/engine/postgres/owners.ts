@@ -40,7 +40,7 @@ export class KeyCollision extends JobFailure {
   }
 }
 
-const ownerRel = (projectId: string, t: TableInfo) => `_migration.${ident(`own_${createHash('sha1').update(`${projectId}\u0000${t.schema}.${t.table}`).digest('hex').slice(0, 20)}`)}`;
+const ownerRel = (projectId: string, t: { schema: string; table: string }) => `_migration.${ident(`own_${createHash('sha1').update(`${projectId}\u0000${t.schema}.${t.table}`).digest('hex').slice(0, 20)}`)}`;
 
 const made = new WeakMap<pg.Pool, Set<string>>();
 
@@ -54,6 +54,8 @@ export async function ownerFor(dest: pg.Pool, projectId: string, table: TableInf
     await inTransaction(dest, async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(hashtext('_migration.ddl'))");
       await c.query(`CREATE TABLE IF NOT EXISTS ${rel} (${key.map((k) => `${ident(k.name)} ${k.type} NOT NULL`).join(', ')}, ${SOURCE_COLUMN} text NOT NULL, PRIMARY KEY (${key.map((k) => ident(k.name)).join(', ')}))`);
+      // Recorded with the project in the same transaction: its release finds every one it made.
+      await c.query('INSERT INTO _migration.owner_tables (project_id, rel) VALUES ($1, $2) ON CONFLICT DO NOTHING', [projectId, rel]);
     });
     seen.add(rel);
   }
@@ -123,4 +125,29 @@ export async function existingOwner(q: Queryable, projectId: string, table: Tabl
   const rel = ownerRel(projectId, table);
   const r = await q.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [rel]);
   return r.rows[0]?.oid ? { rel, table } : undefined;
+}
+
+/**
+ * Release of a project: drops every ownership table it made (recorded in `_migration.owner_tables`, and
+ * the ones its tables' names give, for tables made before that record existed) and forgets them, in one
+ * transaction. Idempotent: a retried release finds nothing left. Returns how many tables were dropped.
+ */
+export async function dropOwnersOf(dest: pg.Pool, projectId: string, tables: readonly { schema: string; table: string }[]): Promise<number> {
+  const dropped = await inTransaction(dest, async (c) => {
+    await c.query("SELECT pg_advisory_xact_lock(hashtext('_migration.ddl'))");
+    const recorded = await c.query<{ rel: string }>('SELECT rel FROM _migration.owner_tables WHERE project_id = $1', [projectId]);
+    const rels = new Set([...recorded.rows.map((r) => r.rel), ...tables.map((t) => ownerRel(projectId, t))]);
+    let n = 0;
+    for (const rel of rels) {
+      const there = await c.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [rel]);
+      if (!there.rows[0]?.oid) continue;
+      await c.query(`DROP TABLE ${rel}`);
+      n++;
+    }
+    await c.query('DELETE FROM _migration.owner_tables WHERE project_id = $1', [projectId]);
+    return { n, rels };
+  });
+  const seen = made.get(dest);
+  for (const rel of dropped.rels) seen?.delete(rel);
+  return dropped.n;
 }

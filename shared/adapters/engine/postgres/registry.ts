@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS _migration.table_sources (
   source_ids text[] NOT NULL,
   PRIMARY KEY (project_id, schema_name, table_name)
 );
+-- The key-ownership tables (owners.ts) each project made: its release drops them.
+CREATE TABLE IF NOT EXISTS _migration.owner_tables (
+  project_id text NOT NULL,
+  rel text NOT NULL,
+  PRIMARY KEY (project_id, rel)
+);
 `;
 
 const ensured = new WeakSet<pg.Pool>();
@@ -258,6 +264,11 @@ export async function tableSources(q: Queryable, projectId: string): Promise<Map
   const r = await q.query<{ schema_name: string; table_name: string; ids: string }>('SELECT schema_name, table_name, array_to_json(source_ids)::text AS ids FROM _migration.table_sources WHERE project_id = $1', [projectId]);
   if (!r.rows.length) return undefined;
   return new Map(r.rows.map((x) => [`${x.schema_name}.${x.table_name}`, JSON.parse(x.ids) as string[]]));
+}
+
+/** Release of a project: what was recorded of its tables' sources goes (its jobs' rows stay, as the engine's record of what ran). */
+export async function forgetTableSources(q: Queryable, projectId: string): Promise<void> {
+  await q.query('DELETE FROM _migration.table_sources WHERE project_id = $1', [projectId]);
 }
 
 export function tableProgress(rows: TableRow[], verification: boolean): TableProgress[] {
