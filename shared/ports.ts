@@ -144,6 +144,12 @@ export interface ProjectStore {
   create(project: ProjectRecord, event: AuditEvent): Promise<void>;
   get(id: string): Promise<ProjectRecord | undefined>;
   /**
+   * The project item and its progress item, in one consistent read (they share the project's partition):
+   * what readProject (shared/usecases/project-read.ts) merges into the whole record. Both absent when
+   * there is no project; a project that never ran has no progress item.
+   */
+  getWithProgress(id: string): Promise<{ project?: ProjectRecord; progress?: ProjectProgress }>;
+  /**
    * Consistent reads of many projects at once (BatchGetItem, 100 keys a request, unprocessed keys
    * retried). Ids with no project are absent from the map; duplicates are read once.
    */
@@ -444,6 +450,12 @@ export interface BatchStore {
    * counters by exactly those, atomically (one transaction). Returns the projects recorded by this call.
    */
   recordResults(batchId: string, results: readonly StoredBatchItem[], owner: string, nowIso: string): Promise<string[]>;
+  /**
+   * Records a re-drive (`redrives`, `redrivenAt`; updatedAt, the last progress, stays), on condition the
+   * stored `redrives` is still `seen` (absent: none yet) and the batch is not COMPLETED: of two sweeps that
+   * saw the same record, one re-drives it. False when the condition failed (nothing written).
+   */
+  noteRedrive(batchId: string, redrive: { seen?: number; redrives: number; atIso: string }): Promise<boolean>;
   /** Marks the batch COMPLETED when it is expanded and every result is in (conditional; no-op otherwise). */
   completeIfDone(batchId: string, nowIso: string): Promise<boolean>;
   /** The recorded results, by project id, paged. */

@@ -58,6 +58,12 @@ export const keys = {
    */
   projectProgress: (id: string) => ({ pk: `PROJECT#${id}`, sk: 'PROGRESS' }),
   /**
+   * The sort-key range that holds exactly a project's item and its progress item ('PROGRESS' < 'PROJECT'),
+   * and none of the rest of its partition (EVENT#, ALERT#, COUNTED#: they sort outside it): one bounded
+   * Query reads the whole record, however long the audit trail grows.
+   */
+  projectRecordRange: { from: 'PROGRESS', to: 'PROJECT' },
+  /**
    * Projects per status: one counter item per status and shard (its own partition, so a burst of
    * transitions spreads like the index does), maintained from the table stream with ADD.
    */

@@ -98,7 +98,7 @@ function runningProject(id: string, i: number): ProjectRecord {
 interface IndexModel {
   name: string;
   partitionKey: string;
-  projected: readonly string[] | 'ALL';
+  projected: readonly string[] | 'ALL' | 'KEYS_ONLY';
   pollReachesIndex: boolean;
   /** Writes a second on the busiest key: polls when they reach the index, else the state changes alone. */
   keys: number;
@@ -139,16 +139,17 @@ export async function measure(): Promise<ScaleFigure> {
   const stateWritesPerS = STATE_WRITES_PER_RUNNING_HOUR / 3600;
   const models: IndexModel[] = def.GlobalSecondaryIndexes.map((gsi) => {
     const projection = gsi.Projection as { ProjectionType: string; NonKeyAttributes?: readonly string[] };
-    const projected = projection.ProjectionType === 'ALL' ? ('ALL' as const) : (projection.NonKeyAttributes ?? []);
+    const projected = projection.ProjectionType === 'ALL' ? ('ALL' as const) : projection.ProjectionType === 'KEYS_ONLY' ? ('KEYS_ONLY' as const) : (projection.NonKeyAttributes ?? []);
+    const projects = (a: string) => projected === 'ALL' || (projected !== 'KEYS_ONLY' && projected.includes(a));
     const indexKey = gsi.KeySchema[0]?.AttributeName as string;
     // The project item holds the index key: a poll reaches the index if it writes the project item a projected attribute;
     // the progress item would too, if it held the index key.
-    const projectWrite = pollProjectAttributes.length > 0 && (projected === 'ALL' || pollProjectAttributes.some((a) => projected.includes(a)));
+    const projectWrite = pollProjectAttributes.length > 0 && pollProjectAttributes.some(projects);
     const pollReachesIndex = projectWrite || indexKey in progress;
     const counts = perIndex.get(gsi.IndexName) ?? new Map<string, number>();
     const [busiestKey, busiestRunning] = [...counts.entries()].reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0] as [string, number]);
     const keyAttrs: string[] = [TABLE.partitionKey, TABLE.sortKey, ...gsi.KeySchema.map((k) => k.AttributeName)];
-    const indexItem = Object.fromEntries(Object.entries(sampleItem).filter(([k]) => keyAttrs.includes(k) || projected === 'ALL' || projected.includes(k)));
+    const indexItem = Object.fromEntries(Object.entries(sampleItem).filter(([k]) => keyAttrs.includes(k) || projects(k)));
     const bytes = itemBytes(indexItem);
     return {
       name: gsi.IndexName,
@@ -169,8 +170,9 @@ export async function measure(): Promise<ScaleFigure> {
   const tableWcu = Math.ceil(tableItemBytes / 1024);
   const pollTableWcu = pollProjectAttributes.length > 0 ? tableWcu : 0;
   const indexWcu = models.reduce((a, m) => a + (m.pollReachesIndex ? m.wcuPerWrite : 0), 0);
-  // The step's consistent reads: the project item and its progress item.
-  const rcuPerPoll = Math.ceil(tableItemBytes / 4096) + Math.ceil(progressBytes / 4096);
+  // The step's consistent read: one Query of the project's partition (keys.projectRecordRange) returning the
+  // project item and its progress item, billed on their summed size (a Query rounds the total up to 4 KB).
+  const rcuPerPoll = Math.ceil((tableItemBytes + progressBytes) / 4096);
   const costPerPoll = {
     dynamoWrites: (pollTableWcu + progressWcu + indexWcu) * PRICES.dynamoDbWriteRequestUnit.usd,
     dynamoReads: rcuPerPoll * PRICES.dynamoDbReadRequestUnit.usd,
@@ -192,7 +194,7 @@ export async function measure(): Promise<ScaleFigure> {
     `| table (${TABLE.partitionKey}) | ${RUNNING.toLocaleString('en')} | \`${keys.project('<id>').pk}\` | 1 | yes: its progress item (\`${keys.projectProgress('<id>').sk}\`)${pollTableWcu ? ' and its project item' : ''} | ${(1 / JOB_POLL_SECONDS + stateWritesPerS).toFixed(3)} | ${((progressWcu + pollTableWcu) / JOB_POLL_SECONDS + stateWritesPerS * tableWcu).toFixed(3)} | ${((100 * ((progressWcu + pollTableWcu) / JOB_POLL_SECONDS + stateWritesPerS * tableWcu)) / PARTITION_WRITE_CEILING).toFixed(3)}% |`,
     ...models.map(
       (m) =>
-        `| index ${m.name} (${m.partitionKey}) | ${m.keys} | \`${m.busiestKey}\` | ${m.busiestRunning.toLocaleString('en')} | ${m.pollReachesIndex ? 'yes: it projects what a poll writes' : 'no: state changes only'} | ${m.busiestWritesPerS.toFixed(1)} | ${(m.busiestWritesPerS * m.wcuPerWrite).toFixed(0)} | ${((100 * m.busiestWritesPerS * m.wcuPerWrite) / PARTITION_WRITE_CEILING).toFixed(0)}% |`,
+        `| index ${m.name} (${m.partitionKey}) | ${m.keys} | ${m.busiestKey ? `\`${m.busiestKey}\`` : '— (sparse: no modelled project holds its key)'} | ${m.busiestRunning.toLocaleString('en')} | ${m.pollReachesIndex ? 'yes: it projects what a poll writes' : 'no: state changes only'} | ${m.busiestWritesPerS.toFixed(1)} | ${(m.busiestWritesPerS * m.wcuPerWrite).toFixed(0)} | ${((100 * m.busiestWritesPerS * m.wcuPerWrite) / PARTITION_WRITE_CEILING).toFixed(0)}% |`,
     ),
     `| status counters (${keys.statusCounter('RUNNING', 0).pk}) | ${7 * SHARD_COUNT} | one status and shard | — | no (transitions only) | transition rate / ${SHARD_COUNT} | — | — |`,
     '',
@@ -206,14 +208,14 @@ export async function measure(): Promise<ScaleFigure> {
     '|---|---:|---:|',
     `| table: project item | ${tableItemBytes} | ${tableWcu} |`,
     `| table: progress item (what a poll writes) | ${progressBytes} | ${progressWcu} |`,
-    ...models.map((m) => `| index ${m.name}: ${m.projected === 'ALL' ? 'ALL' : `INCLUDE ${m.projected.length} attributes (no precheck)`} | ${m.itemBytes} | ${m.wcuPerWrite} |`),
+    ...models.map((m) => `| index ${m.name}: ${m.projected === 'ALL' || m.projected === 'KEYS_ONLY' ? m.projected : `INCLUDE ${m.projected.length} attributes (no precheck)`} | ${m.itemBytes} | ${m.wcuPerWrite} |`),
     '',
     '### Cost per RUNNING project-hour (one job polled; prices: bench/prices.ts)',
     '',
     '| item | per poll | per hour |',
     '|---|---|---:|',
     `| DynamoDB writes: progress item ${progressWcu} WCU + project item ${pollTableWcu} WCU + indexes ${indexWcu} WCU | ${progressWcu + pollTableWcu + indexWcu} WCU | ${usd(perHour.dynamoWrites)} |`,
-    `| DynamoDB reads (the step's consistent reads: project and progress items) | ${rcuPerPoll} RCU | ${usd(perHour.dynamoReads)} |`,
+    `| DynamoDB reads (the step's consistent read: one Query returning the project and progress items) | ${rcuPerPoll} RCU | ${usd(perHour.dynamoReads)} |`,
     `| Step Functions Standard transitions (bench/RESULTS.md orchestration) | ${SFN_TRANSITIONS_PER_POLL} | ${usd(perHour.stepFunctions)} |`,
     `| Lambda (${LAMBDA_GB * 1024} MB x ${LAMBDA_BILLED_S * 1000} ms assumed) | ${LAMBDA_INVOCATIONS_PER_POLL} invocation | ${usd(perHour.lambda)} |`,
     `| **total** | | **${usd(totalPerHour)}** |`,

@@ -141,7 +141,7 @@ export async function measure(): Promise<{ title: string; markdown: string }> {
     const warmModel = model(warm);
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load ${loadavg()[0]?.toFixed(2)} (shared with other work), DynamoDB Local, Node ${process.version}`;
     const markdown = [
-      `Machine: ${machine}. ${n} RUNNING projects seeded in ${f(seedSeconds, 1)} s; index keys as on this branch (listByStatusShard filters today's unsharded status index: each worker reads the whole RUNNING partition, 16× the items of a sharded index).`,
+      `Machine: ${machine}. ${n} RUNNING projects seeded in ${f(seedSeconds, 1)} s; index keys as on this branch (the status index is sharded: each shard worker queries its own partition, PROJECT#STATUS#RUNNING#<shard>, via listByStatusShard).`,
       '',
       '| pass | RUNNING | wall s | ms / project | DynamoDB requests / project | of which Query / project | index items read / project | DescribeExecution / project | projects per shard worker | every worker finished |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { SHARD_COUNT } from '../../shared/domain/shards';
-import { logger } from '../../shared/observability/telemetry';
+import { BATCHES_STALLED_METRIC } from '../../shared/observability/names';
+import { logger, metrics, MetricUnit } from '../../shared/observability/telemetry';
 import { getDeps } from '../../shared/runtime';
 import { reconcilePauses, type PauseReconcileReport, type ReconcileReport } from '../../shared/usecases/reconcile';
 import { reconcileRuns, reconcileShard, type ShardReport } from '../../shared/usecases/reconcile-shards';
@@ -33,7 +34,12 @@ export const handler = middy<unknown, Result>().handler(async (event, context: C
   const requestId = context?.awsRequestId ?? 'reconciler';
   const deps = getDeps();
   const pauseSweep = () => reconcilePauses(deps, allPauses ? {} : { jobsPausedSinceMs: deps.clock.nowMs() - RECENT_PAUSE_MS });
-  const batchSweep = () => reconcileBatches(deps, { ...grace, ...(e?.batchQueueRestarted === true ? { claimsDeadBefore: claimsDeadAtBoot(deps) } : {}) });
+  const batchSweep = async () => {
+    const report = await reconcileBatches(deps, { ...grace, ...(e?.batchQueueRestarted === true ? { claimsDeadBefore: claimsDeadAtBoot(deps) } : {}) });
+    // The gauge an alarm watches (infra/constructs/monitoring.ts): batches a re-drive does not move.
+    metrics.singleMetric().addMetric(BATCHES_STALLED_METRIC, MetricUnit.Count, report.stalled.length);
+    return report;
+  };
 
   if (e?.worker === 'runs') {
     const shard = e.shard;

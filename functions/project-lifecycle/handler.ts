@@ -3,7 +3,7 @@ import { routeOfEvent } from '../../shared/api/routes';
 import { httpHandler } from '../../shared/http/middleware';
 import { lifecycleResponse } from '../../shared/http/project-response';
 import { getDeps } from '../../shared/runtime';
-import { applyOperation } from '../../shared/usecases/lifecycle';
+import { answerOperation } from '../../shared/usecases/lifecycle';
 
 /** start | pause | resume | release | alert-config | switchover …: the operation record the route belongs to. */
 const operationOf = (event: { httpMethod: string; resource: string }) => {
@@ -16,7 +16,7 @@ export const handler = httpHandler(
   (event) => ({ path: IdPath, body: operationBody(operationOf(event)), ifMatch: true as const }),
   async ({ path, body, expectedVersion, ctx }, event) => {
     const deps = getDeps();
-    const project = await applyOperation(deps, {
+    const project = await answerOperation(deps, {
       operation: operationOf(event),
       projectId: path.id,
       expectedVersion,

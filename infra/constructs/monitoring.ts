@@ -12,7 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_STATUSES } from '../../shared/domain/project';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
+import { BATCHES_STALLED_METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability/names';
 import { RESPONSE_NOT_STORED_METRIC } from '../../shared/idempotency/stored-body';
 import type { Stage } from './stage';
 import { controlPlaneFunction } from './function';
@@ -106,6 +106,14 @@ export class Monitoring extends Construct {
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: RESPONSE_NOT_STORED_METRIC, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: FIVE_MINUTES }),
       1,
       'An Idempotency-Key answer could not be stored (retries of that key get 409 IDEMPOTENCY_RESPONSE_UNAVAILABLE)',
+    );
+
+    // A large batch the reconciler keeps re-driving without progress (shared/usecases/reconcile-batches.ts).
+    alarm(
+      'BatchesStalled',
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: BATCHES_STALLED_METRIC, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Maximum', period: FIVE_MINUTES }),
+      1,
+      'A large batch was re-driven 5 times without progress (GET /batch-operations/{id} shows redrive.stalled)',
     );
 
     // Dead letters

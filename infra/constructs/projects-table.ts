@@ -114,6 +114,12 @@ export interface TableAccess {
 
 /** Every HTTP write (POST/PUT/DELETE) claims its Idempotency-Key record, and releases it if the request fails. */
 const IDEMPOTENT = { read: ['dynamodb:GetItem'], write: ['idempotency'], delete: ['idempotency'] } as const;
+/**
+ * A project read whole (shared/usecases/project-read.ts readProject: its item and its progress item in one
+ * Query on its partition, sort keys 'PROGRESS'..'PROJECT'): GET, every lifecycle answer, every transition
+ * computed without a batch's read, each orchestration step.
+ */
+const RECORD_READ = 'dynamodb:Query';
 /** A lifecycle transition: the project item and its audit event (one transaction). */
 const TRANSITION: readonly Partition[] = ['project'];
 /** Release and delete free the name (deleting its reservation) and release the data sources (refCount). */
@@ -130,7 +136,7 @@ const ENGINE = { write: ['simulatedJob'], delete: ['simulatedFailure'] } as cons
  */
 export const TABLE_ACCESS = {
   'get-openapi': { read: [] },
-  'get-project': { read: ['dynamodb:GetItem'] },
+  'get-project': { read: [RECORD_READ] },
   'list-projects': { read: [], queryIndexes: true },
   'list-project-events': { read: ['dynamodb:Query'] },
   'list-project-alerts': { read: ['dynamodb:GetItem', 'dynamodb:Query'] },
@@ -139,12 +145,13 @@ export const TABLE_ACCESS = {
   'create-data-source': { ...IDEMPOTENT, write: ['dataSource', ...IDEMPOTENT.write] },
   'delete-data-source': { ...IDEMPOTENT, delete: ['dataSource', ...IDEMPOTENT.delete] },
   // Reads the data sources to choose the engine, runs the precheck in it ('jobs') and records it (a transition).
-  'create-project': { ...IDEMPOTENT, write: [...TRANSITION, 'projectName', ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write], delete: [...ENGINE.delete, ...IDEMPOTENT.delete] },
+  'create-project': { ...IDEMPOTENT, read: [...IDEMPOTENT.read, RECORD_READ], write: [...TRANSITION, 'projectName', ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write], delete: [...ENGINE.delete, ...IDEMPOTENT.delete] },
   // Reads the data source and connects through its engine ('jobs').
   'test-data-source-connection': { ...IDEMPOTENT, write: [...ENGINE.write, ...IDEMPOTENT.write], delete: [...ENGINE.delete, ...IDEMPOTENT.delete] },
-  'delete-project': { ...IDEMPOTENT, write: [...TRANSITION, ...RELEASE_WRITES, ...IDEMPOTENT.write], delete: ['project', 'projectName', ...IDEMPOTENT.delete] },
+  'delete-project': { ...IDEMPOTENT, read: [...IDEMPOTENT.read, RECORD_READ], write: [...TRANSITION, ...RELEASE_WRITES, ...IDEMPOTENT.write], delete: ['project', 'projectName', ...IDEMPOTENT.delete] },
   'project-lifecycle': {
     ...IDEMPOTENT,
+    read: [...IDEMPOTENT.read, RECORD_READ],
     write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, ...IDEMPOTENT.write],
     delete: ['projectName', ...ENGINE.delete, ...IDEMPOTENT.delete],
   },
@@ -165,7 +172,7 @@ export const TABLE_ACCESS = {
     write: [...TRANSITION, ...RELEASE_WRITES, ...ENGINE.write, 'batch'],
     delete: ['project', 'projectName', ...ENGINE.delete],
   },
-  'orchestration-step': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
+  'orchestration-step': { read: ['dynamodb:GetItem', RECORD_READ], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   // Each shard worker saves its checkpoint (CHECKPOINT#): a pass resumes where the last invocation stopped.
   // Reads whole records and progress items of a page (BatchGetItem), and the batch listing (Query) to re-drive stalled batches.
   'orchestration-reconciler': {
@@ -175,7 +182,7 @@ export const TABLE_ACCESS = {
     delete: ['projectName', ...ENGINE.delete],
   },
   // Expiry pauses the project's jobs (its 'jobs' capability, shared/wiring.ts).
-  'pause-timer': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
+  'pause-timer': { read: ['dynamodb:GetItem', RECORD_READ], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   // Alerts are items of the project's partition (ALERT#): recorded, then marked notified. Status changes are
   // counted into the status counters, each with its counted marker in the project's partition (one transaction).
   'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project', 'statusCounter'] },

@@ -286,6 +286,18 @@ export const BatchJobView = z
     failed: z.number().int().meta({ description: 'Attempted and refused (with its code) or errored.' }),
     skipped: z.number().int().meta({ description: 'Not attempted: ineligible when its worker read it (its code says why).' }),
     pending: z.number().int().meta({ description: 'requested − (succeeded + failed + skipped).' }),
+    redrive: z
+      .object({
+        attempts: z.number().int().meta({ description: 'Re-drives since the batch last progressed.' }),
+        lastAt: Timestamp,
+        nextAt: Timestamp.optional().meta({ description: 'When the reconciler re-drives it again if it has not progressed by then.' }),
+        stalled: z.boolean().meta({ description: 'Re-driven 5 times without progress: something a re-drive cannot fix holds it (also the BatchesStalled metric); re-drives go on every 4 h.' }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Present while the batch has not progressed since the reconciler re-drove it (its work was lost): re-drives are spaced out, 15 min after the last progress, then twice as long each time, at most 4 h apart.',
+      }),
   })
   .meta({ id: 'BatchJob' });
 

@@ -62,6 +62,9 @@ export interface BatchJobRecord extends BatchJobCounters {
   cursor?: string;
   /** Every project of the batch has been enqueued. */
   expanded: boolean;
+  /** The reconciler's re-drives of this batch (shared/usecases/reconcile-batches.ts): how many, and the last one's instant. */
+  redrives?: number;
+  redrivenAt?: string;
 }
 
 /** A batch whose every enqueued project has its result, and nothing is left to enqueue. */
@@ -82,6 +85,41 @@ export const CLAIM_LEASE_MS = 15 * 60_000;
 
 /** A batch not completed whose record has not moved for this long is re-driven by the reconciler. */
 export const BATCH_REDRIVE_GRACE_MS = 15 * 60_000;
+
+/**
+ * Re-drives of a batch that does not move are spaced out: the first BATCH_REDRIVE_GRACE_MS after its
+ * last progress, each next one twice as long after the one before (30 min, 1 h, 2 h, ...), at most this
+ * far apart. Progress (a result, an expansion step: the record's updatedAt) starts the count again.
+ */
+export const BATCH_REDRIVE_MAX_INTERVAL_MS = 4 * 3600_000;
+
+/**
+ * After this many re-drives with no progress since the first, the batch is shown stalled (its `redrive`
+ * on GET /batch-operations/{id}, the reconciler's BatchesStalled metric and an error log): something a
+ * re-drive cannot fix holds it. Re-drives go on at the longest interval (a cause fixed later lets it finish).
+ */
+export const BATCH_REDRIVES_BEFORE_STALLED = 5;
+
+type RedriveFields = Pick<BatchJobRecord, 'expanded' | 'requested' | 'done' | 'status' | 'updatedAt' | 'redrives' | 'redrivenAt'>;
+
+/** Re-drives since the batch last progressed (a re-drive itself leaves updatedAt as it was); 0 once it is complete. */
+export function redrivesWithoutProgress(b: RedriveFields): number {
+  if (isBatchComplete(b)) return 0;
+  return b.redrives !== undefined && b.redrivenAt !== undefined && b.redrivenAt >= b.updatedAt ? b.redrives : 0;
+}
+
+/** When the reconciler re-drives the batch next (epoch ms), or undefined once it is complete. */
+export function nextRedriveAt(b: RedriveFields, graceMs: number = BATCH_REDRIVE_GRACE_MS): number | undefined {
+  if (isBatchComplete(b)) return undefined;
+  const n = redrivesWithoutProgress(b);
+  if (n === 0) return Date.parse(b.updatedAt) + graceMs;
+  return Date.parse(b.redrivenAt as string) + Math.min(graceMs * 2 ** n, BATCH_REDRIVE_MAX_INTERVAL_MS);
+}
+
+/** Re-driven BATCH_REDRIVES_BEFORE_STALLED times without progress, and not complete. */
+export function isBatchStalled(b: RedriveFields): boolean {
+  return !isBatchComplete(b) && redrivesWithoutProgress(b) >= BATCH_REDRIVES_BEFORE_STALLED;
+}
 
 /** What travels on the batch queue: an expansion step, some projects to apply the operation to, or a re-drive step. */
 export type BatchMessage =

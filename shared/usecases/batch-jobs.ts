@@ -5,7 +5,10 @@ import {
   EXPAND_PAGE_SIZE,
   ITEMS_PER_MESSAGE,
   isBatchComplete,
+  isBatchStalled,
+  nextRedriveAt,
   pendingOf,
+  redrivesWithoutProgress,
   type BatchJobRecord,
   type BatchMessage,
 } from '../domain/batch-jobs';
@@ -16,6 +19,7 @@ import { logger } from '../observability/telemetry';
 import type { StoredBatchItem } from '../ports';
 import { DEFAULT_BATCH_CONCURRENCY, assess, combinedDeps, executeAssessed, runBatch, validateBatchRequest, type Assessment, type BatchExecution, type BatchPreview, type BatchRequest } from './batch';
 import { mapWithConcurrency } from './concurrency';
+import { readProjects } from './project-read';
 import type { Deps } from './deps';
 
 /**
@@ -189,7 +193,7 @@ export async function processItems(deps: Deps, message: Extract<BatchMessage, { 
   }
   const claim = await deps.batches.claim(batchId, message.projectIds, delivery.messageId, isoAt(deps.clock.nowMs()), message.claimsDeadBefore ? { claimsDeadBefore: message.claimsDeadBefore } : {});
   if (claim.claimed.length > 0) {
-    const found = await deps.projects.getMany(claim.claimed);
+    const found = await readProjects(deps, claim.claimed); // whole records: the writes are computed from them
     const reclaimed = new Set(claim.reclaimed);
     const req = { operation: b.operation, ...(b.expectedVersions ? { expectedVersions: b.expectedVersions } : {}), ...(b.parameters ? { parameters: b.parameters } : {}) };
     const assessed = assess(req, claim.claimed.map((projectId) => ({ projectId, record: found.get(projectId) })), deps.clock.nowMs(), batchRuleFor).map((a): Assessment => {
@@ -252,5 +256,14 @@ export function batchJobView(b: BatchJobRecord) {
     failed: b.failed,
     skipped: b.skipped,
     pending: pendingOf(b),
+    ...redriveView(b),
   };
+}
+
+/** The reconciler's re-drives since the batch last progressed, when there were any (shared/usecases/reconcile-batches.ts). */
+function redriveView(b: BatchJobRecord) {
+  const attempts = redrivesWithoutProgress(b);
+  if (attempts === 0 || !b.redrivenAt) return {};
+  const next = nextRedriveAt(b);
+  return { redrive: { attempts, lastAt: b.redrivenAt, ...(next !== undefined ? { nextAt: isoAt(next) } : {}), stalled: isBatchStalled(b) } };
 }

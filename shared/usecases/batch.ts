@@ -13,6 +13,7 @@ import { isMultiSource, sourceIdsOf } from '../domain/sources';
 import type { BatchItemResult } from '../domain/batch';
 export type { BatchItemResult } from '../domain/batch';
 import { lifecycleView } from './project-view';
+import { readProjects } from './project-read';
 import type { Deps } from './deps';
 import { mapWithConcurrency } from './concurrency';
 import { applyOperation, explainConflict } from './lifecycle';
@@ -259,8 +260,9 @@ async function selectTargets(deps: Deps, req: BatchRequest, maxPerCall: number):
     ids = page.items.filter((p) => sourceId === undefined || sourceIdsOf(p).includes(sourceId)).map((p) => p.id);
     nextToken = page.nextToken;
   }
-  // One consistent read for all (the listing comes from an index): eligibility is judged on it.
-  const found = await deps.projects.getMany(ids);
+  // One consistent read for all (the listing comes from an index): eligibility is judged on it, and each
+  // write is computed from it whole (a pause records the progress item's last measurements).
+  const found = await readProjects(deps, ids);
   return { targets: ids.map((projectId) => ({ projectId, record: found.get(projectId) })), ...(nextToken ? { nextToken } : {}) };
 }
 

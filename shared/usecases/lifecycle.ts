@@ -43,3 +43,18 @@ async function perSourceRequest(deps: Deps, req: LifecycleRequest & { operation:
   if (current?.status === 'RUNNING' && allKnown && leftRunning.length === 0) return { ...req, sources: undefined, ...(current ? { current } : {}) };
   return { ...req, operation: 'pause-sources', ...(current ? { current } : {}) };
 }
+
+/**
+ * A lifecycle operation as the API answers it: applied (applyOperation), then the project as GET shows
+ * it — the whole record (item and progress item, readProject) — provided no later transition moved it
+ * on (same version): so the answer holds what the operation's effects recorded after its write (a
+ * pause's jobs' last checkpoints) and the latest measurements of the subtasks still running. Had
+ * another transition come first, the answer stays the record this operation left. One place for every
+ * operation's answer: the view built from it (project-view.ts) is then the one GET builds.
+ */
+export async function answerOperation(deps: Deps, req: LifecycleRequest & { operation: UserOperation }): Promise<ProjectRecord | null> {
+  const after = await applyOperation(deps, req);
+  if (after === null) return null;
+  const read = await readProject(deps, after.id);
+  return read && read.version === after.version ? read : after;
+}

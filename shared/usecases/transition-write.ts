@@ -1,11 +1,11 @@
 import { isoAt } from '../domain/clock';
 import { DomainError, notFound } from '../domain/errors';
-import { applyPaths, pathHolds } from '../domain/paths';
+import { applyPaths } from '../domain/paths';
 import type { AlertLevel, ProjectPrecheck, ProjectRecord, ProjectStatus, RequestContext } from '../domain/project';
 import type { SwitchoverStepName } from '../domain/subtasks';
 import { GUARDS, resultingStatus, ruleFor, type Operation, type TransitionRule } from '../domain/transitions';
 import { TransitionConflict, type TransitionWrite } from '../ports';
-import { readProject } from './project-read';
+import { readProject, wholeRecord } from './project-read';
 import type { Deps } from './deps';
 import { SPECS } from './operation-writes';
 
@@ -168,12 +168,10 @@ export async function writeTransition(
       if (!(e instanceof TransitionConflict)) throw e;
       const explained = explainConflict(rule, { ...req, operation: ruleName }, e.current, nowMs);
       if (explained) throw explained;
-      // Allowed, but the item changed under the write (a concurrent change, or a subtask the execution moved on).
-      if (e.current && write.expect && !pathHolds(e.current, write.expect)) {
-        current = e.current;
-        continue;
-      }
-      current = e.current; // only lost a race that leaves the operation allowed: go again from what the write saw
+      // Allowed, but the item changed under the write (a concurrent change, or a subtask the execution
+      // moved on), or only lost a race: go again from what the write saw, made whole (its progress item:
+      // a pause records the last measurements of what it pauses).
+      current = await wholeRecord(deps, e.current);
     }
   }
   throw new DomainError(409, 'CONCURRENT_MODIFICATION', 'Concurrent modification', 'The project kept changing while this request was applied; retry.');

@@ -33,7 +33,7 @@ interface Expected {
 const IDEMPOTENCY = 'IDEMPOTENCY#*';
 const EXPECTED: Record<string, Expected> = {
   'get-openapi': { actions: [] },
-  'get-project': { actions: [GET] },
+  'get-project': { actions: [QUERY] }, // the project and its progress item: one Query
   'list-projects': { actions: [QUERY], indexes: true },
   'list-project-events': { actions: [QUERY] },
   'list-project-alerts': { actions: [GET, QUERY] },
@@ -42,11 +42,11 @@ const EXPECTED: Record<string, Expected> = {
   'create-data-source': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY], deleteIn: [IDEMPOTENCY] },
   'delete-data-source': { actions: [GET, PUT, UPDATE, DELETE], writeIn: [IDEMPOTENCY], deleteIn: ['DATASOURCE#*', IDEMPOTENCY] },
   // Runs the new project's precheck in its engine (the simulated engine's partitions).
-  'create-project': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*', 'SIMJOB#*'], deleteIn: [IDEMPOTENCY, 'SIMFAIL#*'] },
+  'create-project': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*', 'SIMJOB#*'], deleteIn: [IDEMPOTENCY, 'SIMFAIL#*'] },
   'test-data-source-connection': { actions: [GET, PUT, UPDATE, DELETE], writeIn: [IDEMPOTENCY, 'SIMJOB#*'], deleteIn: [IDEMPOTENCY, 'SIMFAIL#*'] },
-  'delete-project': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*'], deleteIn: [IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*'] },
+  'delete-project': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*'], deleteIn: [IDEMPOTENCY, 'PROJECT#*', 'PROJECTNAME#*'] },
   'project-lifecycle': {
-    actions: [GET, PUT, UPDATE, DELETE],
+    actions: [GET, QUERY, PUT, UPDATE, DELETE],
     writeIn: ['DATASOURCE#*', IDEMPOTENCY, 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: [IDEMPOTENCY, 'PROJECTNAME#*', 'SIMFAIL#*'],
   },
@@ -66,14 +66,14 @@ const EXPECTED: Record<string, Expected> = {
     writeIn: ['BATCH#*', 'DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: ['PROJECT#*', 'PROJECTNAME#*', 'SIMFAIL#*'],
   },
-  'orchestration-step': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
+  'orchestration-step': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   'orchestration-reconciler': {
     actions: [GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE],
     indexes: true,
     writeIn: ['CHECKPOINT#*', 'DATASOURCE#*', 'PROJECT#*', 'SIMJOB#*'],
     deleteIn: ['PROJECTNAME#*', 'SIMFAIL#*'],
   },
-  'pause-timer': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
+  'pause-timer': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   // Counts status changes: a counted marker in the project's partition and ADDs on the status counters.
   'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['COUNTER#*', 'PROJECT#*'] },
   // Reads the counters (BatchGetItem); when never set, recounts the status index and puts them.

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InMemoryBatchQueue } from '../../shared/adapters/memory/batch-store';
-import { BATCH_REDRIVE_GRACE_MS, type BatchMessage } from '../../shared/domain/batch-jobs';
+import { BATCH_REDRIVE_GRACE_MS, BATCH_REDRIVES_BEFORE_STALLED, type BatchMessage } from '../../shared/domain/batch-jobs';
 import type { BatchQueue } from '../../shared/ports';
-import { handleBatchMessage, submitBatch } from '../../shared/usecases/batch-jobs';
+import { acceptBatch, batchJobView, handleBatchMessage, submitBatch } from '../../shared/usecases/batch-jobs';
 import { createDataSource } from '../../shared/usecases/data-sources';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 import { createProject } from '../../shared/usecases/projects';
@@ -21,13 +21,18 @@ import { STORE_VARIANTS, type Stores } from '../support/store-variants';
 const ctx = { actor: 'arn:aws:iam::123456789012:user/alice', requestId: 'req-recovery' };
 const MT = { structureMigration: true, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false };
 const PROJECTS = 110;
+/** Enough for the re-drive spacing (a batch accepted directly, as a large one is). */
+const FEW = 3;
 
 
 /** A queue whose sends can be made to fail (the SQS call that fails after the record is written). */
 class FlakyQueue implements BatchQueue {
   readonly inner = new InMemoryBatchQueue();
   failNext = false;
+  /** Sends accepted and lost (a queue whose messages never reach a worker). */
+  losing = false;
   async send(messages: readonly BatchMessage[]): Promise<void> {
+    if (this.losing) return;
     if (this.failNext) {
       this.failNext = false;
       throw Object.assign(new Error('SQS unavailable'), { name: 'ServiceUnavailable' });
@@ -36,14 +41,14 @@ class FlakyQueue implements BatchQueue {
   }
 }
 
-async function prepare(stores: Stores) {
+async function prepare(stores: Stores, projects = PROJECTS) {
   const queue = new FlakyQueue();
   const deps = memoryDeps({ ...(await stores()), batchQueue: queue });
   const src = await createDataSource(deps, { name: `src-${randomUUID().slice(0, 6)}`, engine: 'mysql', host: 'h', port: 3306, username: 'u' });
   const dst = await createDataSource(deps, { name: `dst-${randomUUID().slice(0, 6)}`, engine: 'tidb', host: 'h', port: 4000, username: 'u' });
   const label = `wave-${randomUUID().slice(0, 8)}`;
   const ids: string[] = [];
-  for (let i = 0; i < PROJECTS; i++) {
+  for (let i = 0; i < projects; i++) {
     const p = await createProject(deps, { name: `r-${label}-${i}`, sourceId: src.id, destinationId: dst.id, migrationType: MT, labels: [label] }, ctx);
     await applyOperation(deps, { operation: 'start', projectId: p.id, ctx });
     ids.push(p.id);
@@ -124,5 +129,55 @@ describe.each(STORE_VARIANTS)('a stalled large batch is re-driven to completion,
     expect(before).toMatchObject({ status: 'COMPLETED', done: PROJECTS });
     expect(await deps.batches.get(batchId)).toEqual(before);
     expect(await pausesOf(batchId)).toEqual(ids.map(() => 1));
+  });
+
+  it('a batch that cannot progress is re-driven ever more rarely (at most every 4 h), shown stalled after 5, and finishes once the cause is gone', { timeout: 300_000 }, async () => {
+    // Prepare: a batch accepted as a large one is (its record, its first step sent), every message it sends lost
+    const { deps, queue, ids, drain, pausesOf } = await prepare(stores, FEW);
+    queue.losing = true;
+    const { batchId } = await acceptBatch(deps, { operation: 'pause', projectIds: ids }, ctx);
+    const start = deps.clock.nowMs();
+    const PASS = 5 * 60_000;
+
+    // Act: a reconciler pass every 5 minutes for 12 hours; then the queue delivers again
+    const redrivenAt: number[] = [];
+    const stalledFrom: number[] = [];
+    for (let t = PASS; t <= 12 * 3600_000; t += PASS) {
+      deps.clock.advance(PASS);
+      const report = await reconcileBatches(deps);
+      if (report.redriven.includes(batchId)) redrivenAt.push(t / 60_000);
+      if (report.stalled.includes(batchId)) stalledFrom.push(t / 60_000);
+    }
+    const stalledView = batchJobView((await deps.batches.get(batchId))!);
+    queue.losing = false;
+    deps.clock.advance(Date.parse(stalledView.redrive?.nextAt ?? '') - deps.clock.nowMs());
+    const last = await reconcileBatches(deps);
+    await drain();
+
+    // Assess
+    expect(redrivenAt).toEqual([15, 45, 105, 225, 465, 705]); // 15 min after the last progress, then 30 min, 1 h, 2 h, 4 h, 4 h apart
+    expect(stalledFrom[0]).toBe(redrivenAt[BATCH_REDRIVES_BEFORE_STALLED - 1]);
+    expect(stalledFrom.at(-1)).toBe(12 * 60);
+    expect(stalledView).toMatchObject({ status: 'ACCEPTED', pending: 0, redrive: { attempts: 6, stalled: true, lastAt: new Date(start + 705 * 60_000).toISOString(), nextAt: new Date(start + 945 * 60_000).toISOString() } });
+    expect(last.redriven).toEqual([batchId]);
+    const done = await deps.batches.get(batchId);
+    expect(done).toMatchObject({ status: 'COMPLETED', requested: FEW, succeeded: FEW, done: FEW });
+    expect(batchJobView(done!).redrive).toBeUndefined();
+    expect(await pausesOf(batchId)).toEqual(ids.map(() => 1));
+  });
+
+  it('two sweeps that see the same stalled batch re-drive it once', { timeout: 120_000 }, async () => {
+    // Prepare
+    const { deps, queue, ids } = await prepare(stores, FEW);
+    queue.losing = true;
+    const { batchId } = await acceptBatch(deps, { operation: 'pause', projectIds: ids }, ctx);
+    deps.clock.advance(BATCH_REDRIVE_GRACE_MS);
+
+    // Act
+    const reports = await Promise.all([reconcileBatches(deps), reconcileBatches(deps)]);
+
+    // Assess
+    expect(reports.flatMap((r) => r.redriven)).toEqual([batchId]);
+    expect(await deps.batches.get(batchId)).toMatchObject({ redrives: 1, redrivenAt: new Date(deps.clock.nowMs()).toISOString() });
   });
 });

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ProjectRecord } from '../../shared/domain/project';
 import { ProgressWriteRefused } from '../../shared/ports';
+import { keys } from '../../shared/table';
 import { createDataSource } from '../../shared/usecases/data-sources';
-import { applyOperation } from '../../shared/usecases/lifecycle';
+import { runBatch } from '../../shared/usecases/batch';
+import { answerOperation, applyOperation } from '../../shared/usecases/lifecycle';
 import { pickNext, pollWork, startWork, type RunState } from '../../shared/usecases/orchestration';
+import { lifecycleView, toProjectView } from '../../shared/usecases/project-view';
 import { createProject, getProject } from '../../shared/usecases/projects';
 import { memoryDeps } from '../support/memory-deps';
 import { STORE_VARIANTS, type Stores } from '../support/store-variants';
@@ -115,4 +118,77 @@ describe.each(STORE_VARIANTS)('run measurements in the progress item (%s)', (_na
     expect(late.work.outcome).toBe('FENCED');
     expect(await getProject(deps, id)).toEqual(before);
   });
+
+  it('a lifecycle answer shows the project as GET does: the measurements of the progress item, and what the operation\'s effects recorded', async () => {
+    // Prepare: polled, so the latest measurement is on the progress item only
+    const { deps, id, started } = await running(stores);
+    deps.clock.advance(120_000);
+    await pollWork(deps, { ...started, work: started.work });
+    const measured = (await deps.projects.getProgress(id))?.measurements.FULL_MIGRATION;
+
+    // Act: an operation that leaves the subtask RUNNING, then a pause (its effect records the paused job's checkpoint)
+    const alerted = await answerOperation(deps, { operation: 'modify-alert-config', projectId: id, parameters: { level: 'HIGH' }, ctx });
+    const alertedRead = await getProject(deps, id);
+    deps.clock.advance(60_000);
+    const paused = await answerOperation(deps, { operation: 'pause', projectId: id, ctx });
+    const pausedRead = await getProject(deps, id);
+
+    // Assess
+    const now = deps.clock.nowMs();
+    expect(full(alerted as ProjectRecord)?.progress).toEqual(measured?.progress);
+    expect(lifecycleView(alerted as ProjectRecord, now, 'modify-alert-config')).toEqual(toProjectView(alertedRead, now));
+    expect(full(paused as ProjectRecord)).toMatchObject({ status: 'PAUSED', checkpoint: full(pausedRead)?.checkpoint, progress: full(pausedRead)?.progress });
+    expect(full(paused as ProjectRecord)?.progress?.percent).toBeGreaterThan(measured?.progress?.percent ?? 100); // the job ran on for a minute after the poll
+    expect(lifecycleView(paused as ProjectRecord, now, 'pause')).toEqual(toProjectView(pausedRead, now));
+  });
+
+  it('a batch pause records the last measurement of the progress item, not the older one of the project item', async () => {
+    // Prepare: polled a while; the engine cannot be reached when the pause asks it to pause the job
+    const { deps, id, started } = await running(stores);
+    deps.clock.advance(120_000);
+    await pollWork(deps, { ...started, work: started.work });
+    const measured = (await deps.projects.getProgress(id))?.measurements.FULL_MIGRATION;
+    const engine = deps.engine;
+    deps.engine = Object.assign(Object.create(engine) as typeof engine, { pauseJob: () => Promise.reject(new Error('engine unreachable')) });
+
+    // Act
+    const batch = await runBatch(deps, { operation: 'pause', projectIds: [id] }, ctx);
+
+    // Assess
+    expect(batch).toMatchObject({ succeeded: 1, failed: 0 });
+    const item = (await deps.projects.get(id)) as ProjectRecord;
+    expect(full(item)).toMatchObject({ status: 'PAUSED', progress: measured?.progress, checkpoint: measured?.checkpoint });
+  });
+
+  it('reads the whole record in one read of its partition: the project item and its progress item, not its audit trail', async () => {
+    // Prepare: a project with a progress item and an audit trail (create, start, pause, resume)
+    const { deps, id, started } = await running(stores);
+    deps.clock.advance(60_000);
+    await pollWork(deps, { ...started, work: started.work });
+    await applyOperation(deps, { operation: 'pause', projectId: id, ctx });
+    await applyOperation(deps, { operation: 'resume', projectId: id, ctx });
+
+    // Act
+    const both = await deps.projects.getWithProgress(id);
+    const none = await deps.projects.getWithProgress('no-such-project');
+
+    // Assess
+    expect(both).toEqual({ project: await deps.projects.get(id), progress: await deps.projects.getProgress(id) });
+    expect((await deps.projects.listEvents(id)).length).toBeGreaterThan(2);
+    expect(none).toEqual({});
+  });
+});
+
+it('the sort-key range of a whole record holds the project and progress items and no other item of the partition', () => {
+  // Prepare
+  const { from, to } = keys.projectRecordRange;
+  const within = (sk: string) => sk >= from && sk <= to;
+
+  // Act
+  const others = [keys.projectEvent('p', 1), keys.projectEvent('p', 9_999_999_999), keys.projectAlert('p', '2026-01-01T00:00:00.000Z', 'a'), keys.statusCounted('p', 3)].map((k) => k.sk);
+
+  // Assess
+  expect(within(keys.project('p').sk)).toBe(true);
+  expect(within(keys.projectProgress('p').sk)).toBe(true);
+  expect(others.filter(within)).toEqual([]);
 });

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setDocumentClient } from '../../shared/adapters/dynamodb/client';
@@ -84,6 +84,7 @@ describe('handlers (DynamoDB mocked)', () => {
 
   it('a body on start is refused; an empty JSON object is accepted', async () => {
     ddb.on(GetCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] }); // the project read whole: none
     const withBody = await call('POST', '/projects/p1/start', { body: { force: true } });
     const empty = await call('POST', '/projects/p1/start', { body: {} });
     expect(withBody.status).toBe(400);
@@ -92,7 +93,7 @@ describe('handlers (DynamoDB mocked)', () => {
 
   it('an unexpected DynamoDB failure is a 500 problem without internal details', async () => {
     // Prepare
-    ddb.on(GetCommand).resolves({ Item: { pk: 'PROJECT#p1', sk: 'PROJECT', id: 'p1', status: 'RUNNING', version: 3 } });
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'PROJECT#p1', sk: 'PROJECT', id: 'p1', status: 'RUNNING', version: 3 }] });
     ddb.on(TransactWriteCommand).rejects(new Error('socket hang up at 10.1.2.3'));
 
     // Act
@@ -105,7 +106,7 @@ describe('handlers (DynamoDB mocked)', () => {
   });
 
   it('throttling is a 503 with Retry-After', async () => {
-    ddb.on(GetCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    ddb.on(QueryCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
     const r = await call('GET', '/projects/p1');
     expect(r.status).toBe(503);
     expect(r.headers['retry-after']).toBe('1');

@@ -108,9 +108,9 @@ describe('lifecycle use cases (in-memory stores)', () => {
   it('a write that lost a race to a change that keeps it allowed is tried again from what the write saw', async () => {
     // Prepare: the alert level is changed by someone else between our read and our write
     const { deps, project } = await prepare();
-    const realGet = deps.projects.get.bind(deps.projects);
+    const realGet = deps.projects.getWithProgress.bind(deps.projects); // the read that learns the version (readProject)
     let raced = false;
-    deps.projects.get = async (id) => {
+    deps.projects.getWithProgress = async (id) => {
       const seen = await realGet(id);
       if (!raced) {
         raced = true;

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,7 +26,7 @@ describe('request telemetry (Powertools)', () => {
   it('a refused pause logs requestId, operation and projectId and counts a Conflict by result code', async () => {
     // Prepare
     const current = { pk: 'PROJECT#p-42', sk: 'PROJECT', id: 'p-42', status: 'PAUSED', version: 7 };
-    ddb.on(GetCommand).resolves({ Item: current });
+    ddb.on(QueryCommand).resolves({ Items: [current] }); // the project read whole (item and progress item)
     ddb.on(TransactWriteCommand).rejects(
       new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: marshall(current) }, { Code: 'None' }] as never }),
     );
@@ -45,7 +45,7 @@ describe('request telemetry (Powertools)', () => {
   });
 
   it('a successful read counts one ok request and no conflict', async () => {
-    ddb.on(GetCommand).resolves({ Item: { pk: 'PROJECT#p-1', sk: 'PROJECT', id: 'p-1', status: 'RUNNING', version: 2, subtasks: [] } });
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'PROJECT#p-1', sk: 'PROJECT', id: 'p-1', status: 'RUNNING', version: 2, subtasks: [] }] });
     const addDimensions = vi.spyOn(metrics, 'addDimensions');
     const addMetric = vi.spyOn(metrics, 'addMetric');
 

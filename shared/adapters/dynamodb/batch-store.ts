@@ -279,6 +279,27 @@ export class DynamoBatchStore implements BatchStore {
     return recorded;
   }
 
+  async noteRedrive(batchId: string, r: { seen?: number; redrives: number; atIso: string }): Promise<boolean> {
+    const x = new Expression();
+    const redrives = x.name('redrives');
+    const asSeen = r.seen === undefined ? `attribute_not_exists(${redrives})` : `${redrives} = ${x.value(r.seen)}`;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.batch(batchId),
+          UpdateExpression: `SET ${redrives} = ${x.value(r.redrives)}, ${x.name('redrivenAt')} = ${x.value(r.atIso)}`,
+          ConditionExpression: `${itemExists(x)} AND ${x.name('status')} <> ${x.value('COMPLETED')} AND ${asSeen}`,
+          ...x.attributes(),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
   async completeIfDone(batchId: string, nowIso: string): Promise<boolean> {
     const x = new Expression();
     try {

@@ -4,6 +4,7 @@ import {
   BatchGetCommand,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -254,6 +255,28 @@ export class DynamoProjectStore implements ProjectStore {
   async get(id: string): Promise<ProjectRecord | undefined> {
     const out = await this.client.send(new GetCommand({ TableName: this.table, Key: keys.project(id), ConsistentRead: true }));
     return out.Item ? toProjectRecord(out.Item) : undefined;
+  }
+
+  /**
+   * One Query on the project's partition, its sort key BETWEEN 'PROGRESS' AND 'PROJECT' (keys.projectRecordRange):
+   * the two items and nothing else of the partition, so the read stays one request of at most two items
+   * whatever the audit trail and alerts beside them hold (half the requests of two GetItems).
+   */
+  async getWithProgress(id: string): Promise<{ project?: ProjectRecord; progress?: ProjectProgress }> {
+    const { pk } = keys.project(id);
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+        ExpressionAttributeValues: { ':pk': pk, ':from': keys.projectRecordRange.from, ':to': keys.projectRecordRange.to },
+        ConsistentRead: true,
+      }),
+    );
+    const items = out.Items ?? [];
+    const project = items.find((i) => i[TABLE.sortKey] === keys.project(id).sk);
+    const progress = items.find((i) => i[TABLE.sortKey] === keys.projectProgress(id).sk);
+    return { ...(project ? { project: toProjectRecord(project) } : {}), ...(progress ? { progress: toProjectProgress(progress) } : {}) };
   }
 
   async getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>> {

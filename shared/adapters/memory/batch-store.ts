@@ -52,6 +52,14 @@ export class InMemoryBatchStore implements BatchStore {
     return true;
   }
 
+  async noteRedrive(batchId: string, r: { seen?: number; redrives: number; atIso: string }): Promise<boolean> {
+    const b = this.batches.get(batchId);
+    if (!b || b.status === 'COMPLETED' || b.redrives !== r.seen) return false;
+    b.redrives = r.redrives;
+    b.redrivenAt = r.atIso;
+    return true;
+  }
+
   async claim(batchId: string, projectIds: readonly string[], owner: string, nowIso: string, options: { claimsDeadBefore?: string } = {}): Promise<BatchClaim> {
     const items = this.itemsOf(batchId);
     const out: BatchClaim = { claimed: [], reclaimed: [], done: new Map(), taken: [] };

@@ -81,6 +81,13 @@ export class InMemoryProjectStore implements ProjectStore {
     return p && clone(p);
   }
 
+  /** As the DynamoDB store's one Query: the project item and its progress item, copied at the same instant. */
+  async getWithProgress(id: string): Promise<{ project?: ProjectRecord; progress?: ProjectProgress }> {
+    const project = this.table.projects.get(id);
+    const progress = this.table.progress.get(id);
+    return { ...(project ? { project: clone(project) } : {}), ...(progress ? { progress: clone(progress) } : {}) };
+  }
+
   async getMany(ids: readonly string[]): Promise<Map<string, ProjectRecord>> {
     return copiesOf(this.table.projects, ids);
   }

@@ -112,7 +112,7 @@ export async function runWrite(
 
 /** The project as one record (its item and its progress item), while this run's execution owns it. */
 export async function load(deps: Deps, input: StepInput): Promise<ProjectRecord> {
-  const [p, progress] = await Promise.all([deps.projects.get(input.projectId), deps.projects.getProgress(input.projectId)]);
+  const { project: p, progress } = await deps.projects.getWithProgress(input.projectId); // one read of the partition
   if (!ownedBy(p, input.run, legOf(input))) throw new Fenced(p);
   return withProgress(p, progress);
 }
