@@ -2,10 +2,10 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DatabaseMigrationServiceClient, ReplicationTask } from '@aws-sdk/client-database-migration-service';
 import type { DataSourceRecord } from '../../../domain/data-source';
 import type { SubtaskType, SwitchoverStepName } from '../../../domain/subtasks';
-import type { JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
+import type { EngineNotice, JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
 import { InstanceBackend, ServerlessBackend, type ReplicationBackend, type ServerlessConfig } from './backend';
 import { DmsApi, getCloudWatchClient, getDmsClient, isAlreadyExists, type ClientSource } from './dms-api';
-import type { DmsStateChange } from './events';
+import { dmsStateChangeOf, type DmsStateChange } from './events';
 import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, resourceIdOf, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
 import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, targetTablePrepMode, taskSettings, type EndpointRole } from './mapping';
 import { isLsn, slotNameOf, type ReplicationSlots } from './slots';
@@ -269,6 +269,19 @@ export class DmsMigrationEngine implements MigrationEngine {
     if (!resourceIdOf(change.arn).startsWith(`${this.prefix}-`)) return undefined;
     if ((change.kind === 'replication') !== (this.backend.mode === 'serverless')) return undefined;
     return (await this.api.tagsOf([change.arn])).get(change.arn)?.[TAG.project];
+  }
+
+  /**
+   * A DMS state change forwarded to the control plane's bus (infra/constructs/dms-engine.ts), as the port
+   * reads notices: only a failure is looked up (its replication's project tag); anything that is not a
+   * state change of this engine's replications is not ours (undefined).
+   */
+  async readNotice(event: unknown): Promise<EngineNotice | undefined> {
+    const change = typeof event === 'object' && event !== null ? dmsStateChangeOf(event) : undefined;
+    if (!change || !resourceIdOf(change.arn).startsWith(`${this.prefix}-`)) return undefined;
+    const detail = [change.eventType, change.message].filter(Boolean).join(': ') || undefined;
+    const projectId = change.failed ? await this.projectOfStateChange(change) : undefined;
+    return { engine: 'aws-dms', resource: change.arn, failed: change.failed, ...(projectId ? { projectId } : {}), ...(detail ? { detail } : {}) };
   }
 
   /**
