@@ -2,6 +2,7 @@ import { Aspects, CfnOutput, RemovalPolicies, RemovalPolicy, Validations, type I
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../../shared/usecases/deps';
 import type { Stage } from './stage';
@@ -162,7 +163,7 @@ export class MigrationControlPlane extends Construct {
       this.dmsEngine = engine.dms;
       this.engineNotices = new EngineNotices(this, 'EngineNotices', { stage: props.stage, table: this.table.table, bus: this.domainEvents.bus });
     }
-    const noticeFunctions = this.engineNotices ? { 'engine-notices': this.engineNotices.function } : {};
+    const noticeFunctions: Record<string, NodejsFunction> = this.engineNotices ? { 'engine-notices': this.engineNotices.function } : {};
 
     // Every function gets what its operations need (shared/wiring.ts): runs, jobs, timers — env and grants.
     wireFunctions(
