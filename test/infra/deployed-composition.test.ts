@@ -4,6 +4,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DatabaseMigrationServiceClient, ListTagsForResourceCommand } from '@aws-sdk/client-database-migration-service';
+import { handler as engineNotices } from '../../functions/engine-notices/handler';
+import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
+import { routeToFakeDms } from '../../shared/adapters/engine/dms/fake-dms-mock';
+import { dmsEngineFromEnv } from '../../shared/adapters/engine/dms/from-env';
+import { overrideDeps, resetDeps } from '../../shared/runtime';
+import { applyOperation } from '../../shared/usecases/lifecycle';
+import { ExecutionDriver } from '../reliability/faults/execution-driver';
+import { SimulatedOrchestrator } from '../reliability/faults/faulty-adapters';
 import type { EngineSettings } from '../../infra/constructs/control-plane';
 import { MigrationControlPlaneStack } from '../../infra/stack';
 import { EngineRouter } from '../../shared/adapters/engine/engine-router';
@@ -278,5 +289,60 @@ describe('the deployed batch functions', () => {
     expect((await deps.batches.get(accepted.batch.batchId))?.succeeded).toBe(projects.length);
     const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
     expect(names.sort()).toEqual(projects.map((p) => `${p.id}-1`).sort());
+  });
+});
+
+describe('the deployed engine-notices function (aws-dms)', () => {
+  const dmsMock = mockClient(DatabaseMigrationServiceClient);
+  const cwMock = mockClient(CloudWatchClient);
+  const saved = { ...process.env };
+  afterEach(() => {
+    dmsMock.reset();
+    cwMock.reset();
+    resetDeps();
+    process.env = { ...saved };
+  });
+
+  it('is built from its template environment and grants, and fails the run of a failed DMS task from its notice', async () => {
+    // Prepare: DMS (every client the deployed code makes) answered by a fake DMS
+    const notices = compositions['aws-dms'].find((f) => f.fn === 'engine-notices');
+    if (!notices) throw new Error('no engine-notices function in the aws-dms composition');
+    const fake = new FakeDms();
+    routeToFakeDms(fake, dmsMock, cwMock);
+    // A project whose full load runs on DMS: started and driven by the orchestration, on the engine as the template configures it.
+    const orchestrator = new SimulatedOrchestrator();
+    const holder: { deps?: ReturnType<typeof memoryDeps> } = {};
+    const engine = new EngineRouter({ 'aws-dms': dmsEngineFromEnv(notices.env, (id) => holder.deps!.dataSources.get(id)) });
+    const deps = memoryDeps({ orchestrator, engine });
+    holder.deps = deps;
+    const driver = new ExecutionDriver(() => deps, orchestrator);
+    const ctx = { actor: 'tester', requestId: 'r1' };
+    const src = await createDataSource(deps, { name: 'src', engine: 'postgresql', host: 'src.example', port: 5432, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:src-AbCdEf' });
+    const dst = await createDataSource(deps, { name: 'dst', engine: 'mysql', host: 'dst.example', port: 3306, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dst-GhIjKl' });
+    const migrationType = { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: false, reverseIncrementalSync: false };
+    const p = await createProject(deps, { name: 'notified', sourceId: src.id, destinationId: dst.id, migrationType, alertLevel: 'HIGH' }, ctx);
+    await applyOperation(deps, { operation: 'start', projectId: p.id, ctx });
+    const fwd = () => [...fake.tasks.values()].map((t) => t.task).find((t) => t.ReplicationTaskIdentifier?.endsWith('-fwd'));
+    for (let i = 0; i < 20 && !(fwd()?.Status === 'running' && (await deps.projects.get(p.id))?.subtasks.find((x) => x.type === 'FULL_MIGRATION')?.status === 'RUNNING'); i++) {
+      for (const e of orchestrator.live()) await driver.drive(e);
+      fake.advance();
+      deps.clock.advance(60_000);
+    }
+    const task = fwd();
+    if (task?.Status !== 'running' || !task.ReplicationTaskIdentifier || !task.ReplicationTaskArn) throw new Error('the full load never ran');
+    fake.fail(task.ReplicationTaskIdentifier, 'Last Error Target endpoint unreachable.');
+    // The function as deployed: its template environment; only the stores are the test's (in memory).
+    process.env = { ...saved, ...notices.env, AWS_REGION: 'eu-west-1' };
+    overrideDeps({ projects: deps.projects, dataSources: deps.dataSources, alerts: deps.alerts, clock: deps.clock });
+    const event = { source: 'aws.dms', 'detail-type': 'DMS Replication Task State Change', resources: [task.ReplicationTaskArn], detail: { category: 'Failure', eventType: 'REPLICATION_TASK_FAILED', detailMessage: 'Last Error Target endpoint unreachable.' } };
+
+    // Act
+    const outcome = await engineNotices(event, { awsRequestId: 'notice-1' } as Context);
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'FAILED', projectId: p.id, subtask: 'FULL_MIGRATION' });
+    expect(await deps.projects.get(p.id)).toMatchObject({ status: 'FAILED' });
+    expect(dmsMock.commandCalls(ListTagsForResourceCommand).some((c) => c.args[0].input.ResourceArnList?.includes(task.ReplicationTaskArn!) || c.args[0].input.ResourceArn === task.ReplicationTaskArn)).toBe(true);
+    for (const action of ['dms:DescribeReplicationTasks', 'dms:ListTagsForResource', 'dms:DescribeTableStatistics', 'states:SendTaskSuccess']) expect(notices.actions.has(action), action).toBe(true);
   });
 });
