@@ -74,7 +74,7 @@ function engineWiring(scope: Construct, engine: EngineSettings, stage: Stage, ev
       eventBus,
       ...(props.secretArns?.length || props.secretTag ? {} : { secretTag: { key: 'migration-control-plane', value: stage } }),
     });
-    return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn) } };
+    return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn), grantPositions: (fn) => dms.grantPositionReader(fn) } };
   }
   if (engine.timeScale !== undefined && !(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
   return {

@@ -8,6 +8,9 @@ import type { Context } from 'aws-lambda';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DatabaseMigrationServiceClient, ListTagsForResourceCommand } from '@aws-sdk/client-database-migration-service';
 import { handler as engineNotices } from '../../functions/engine-notices/handler';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
+import { PgReplicationSlots } from '../../shared/adapters/engine/dms/pg-slots';
 import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
 import { routeToFakeDms } from '../../shared/adapters/engine/dms/fake-dms-mock';
 import { dmsEngineFromEnv } from '../../shared/adapters/engine/dms/from-env';
@@ -88,6 +91,8 @@ const actionsOf = (composition: Composition): Record<Capability, string[]> => ({
   'runs:stop': ['states:StopExecution', 'states:DescribeExecution'],
   'runs:signal': ['states:SendTaskSuccess'],
   jobs: { simulated: [], 'aws-dms': DMS_ACTIONS, 'aws-dms-serverless': DMS_SERVERLESS_ACTIONS }[composition],
+  // DMS: the data sources' secrets and the network interfaces of a function in the replication subnets.
+  positions: composition === 'simulated' ? [] : ['secretsmanager:GetSecretValue', 'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface'],
   timers: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'timers:sweep': ['scheduler:ListSchedules'],
   'batches:enqueue': ['sqs:SendMessage'],
@@ -100,6 +105,8 @@ interface DeployedFunction {
   fn: string;
   env: Record<string, string>;
   actions: Set<string>;
+  /** The function's VpcConfig in the template (absent: not VPC-attached). */
+  vpc?: { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
 }
 
 /** ARN shapes the adapters check (the DMS engine refuses anything but a replication instance ARN). */
@@ -130,7 +137,7 @@ function deployedFunctions(template: { Resources: Record<string, Json> }): Deplo
       if (p.Type !== 'AWS::IAM::Policy' || !(p.Properties.Roles as Json[]).some((x) => x.Ref === roleId)) continue;
       for (const st of p.Properties.PolicyDocument.Statement as Json[]) for (const a of [st.Action].flat() as string[]) actions.add(a);
     }
-    out.push({ fn, env: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, standIn(k, v)])), actions });
+    out.push({ fn, env: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, standIn(k, v)])), actions, ...(r.Properties.VpcConfig ? { vpc: r.Properties.VpcConfig } : {}) });
   }
   return out;
 }
@@ -210,6 +217,55 @@ describe.each(Object.keys(SETTINGS) as Composition[])('deployed composition with
 });
 
 describe('deployed composition with the aws-dms engine', () => {
+  const secrets = mockClient(SecretsManagerClient);
+  afterEach(() => secrets.reset());
+
+  it.each(['aws-dms', 'aws-dms-serverless'] as const)(
+    '%s: the functions that make or drop write-stop positions get an engine with a PostgreSQL position reader connecting with the data source\'s secret, in the replication subnets',
+    async (composition) => {
+      // Prepare
+      const readers = compositions[composition].filter(({ fn }) => capabilitiesOf(fn).includes('positions'));
+      const ds = { id: 'ds-1', name: 'shop-dst', engine: 'postgresql', host: 'record.example', port: 5432, username: 'record-user', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dst-GhIjKl', createdAt: '2026-01-01T00:00:00.000Z' };
+      secrets.on(GetSecretValueCommand, { SecretId: ds.secretArn }).resolves({ SecretString: JSON.stringify({ username: 'migrator', password: 's3cret', host: 'db.internal', port: 5433 }) });
+
+      // Act
+      const connections = [];
+      for (const { fn, env } of readers) {
+        const engine = (depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' }).engine as EngineRouter).configured('aws-dms') as DmsMigrationEngine;
+        const reader = engine.positionReader;
+        expect(reader, fn).toBeInstanceOf(PgReplicationSlots);
+        connections.push(await (reader as PgReplicationSlots).connect(ds as Parameters<PgReplicationSlots['connect']>[0]));
+      }
+
+      // Assess
+      expect(readers.map((f) => f.fn).sort()).toEqual(['orchestration-reconciler', 'orchestration-step']);
+      for (const c of connections) expect(c).toEqual({ host: 'db.internal', port: 5433, database: 'shop', user: 'migrator', password: 's3cret' });
+      for (const { fn, vpc } of readers) {
+        expect(vpc?.SubnetIds.length, fn).toBeGreaterThan(0);
+        expect(vpc?.SecurityGroupIds, fn).toHaveLength(1);
+      }
+    },
+  );
+
+  it('keeps the functions that make or drop no positions out of the VPC and the secrets, with no position reader', () => {
+    for (const { fn, env, vpc, actions } of compositions['aws-dms']) {
+      if (capabilitiesOf(fn).includes('positions')) continue;
+      expect(vpc, fn).toBeUndefined();
+      expect([...actions].filter((a) => a.startsWith('secretsmanager:')), fn).toEqual([]);
+      if (capabilitiesOf(fn).includes('jobs')) expect(((depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' }).engine as EngineRouter).configured('aws-dms') as DmsMigrationEngine).positionReader, fn).toBeUndefined();
+    }
+  });
+
+  it('refuses at init a function that makes positions on DMS without its position reader', () => {
+    // Prepare
+    const step = compositions['aws-dms'].find((f) => f.fn === 'orchestration-step');
+    if (!step) throw new Error('no orchestration-step function');
+    const { DMS_POSITION_READER: _dropped, ...env } = step.env;
+
+    // Act / Assess
+    expect(() => depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' })).toThrow(/DMS_POSITION_READER is not set/);
+  });
+
   it('refuses at init a function that runs jobs on DMS without the DMS_* settings of the DmsEngine construct', () => {
     // Prepare
     const step = compositions['aws-dms'].find((f) => f.fn === 'orchestration-step');

@@ -99,6 +99,11 @@ export class DmsMigrationEngine implements MigrationEngine {
     return this.backend.mode;
   }
 
+  /** The position reader for PostgreSQL destinations this engine was given (undefined: none). */
+  get positionReader(): ReplicationSlots | undefined {
+    return this.deps.slots;
+  }
+
   /** The DMS identifier (and ARN resource id) of a project's task or endpoint. */
   idOf(projectId: string, kind: TaskKind | EndpointKind): string {
     const id = dmsIdentifier(this.prefix, projectId, kind);
@@ -541,14 +546,18 @@ export class DmsMigrationEngine implements MigrationEngine {
   /**
    * Drops the reverse sync's slot on a PostgreSQL destination (named by the destination endpoint's tag)
    * before the endpoints go: the tag is what says it exists. Answers the slot while it is still in use
-   * (DMS has not let go of it yet: the endpoints stay and a later call tries again).
+   * (DMS has not let go of it yet: the endpoints stay and a later call tries again), or while this
+   * engine has no position reader to drop it with (a function without one: the endpoints and the tag
+   * stay, and a caller that has one, the reconciler finishing the release, drops it; a slot left
+   * behind would hold the destination's WAL for good).
    */
   private async dropReverseSlot(endpointArns: string[]): Promise<string | undefined> {
-    if (!this.deps.slots || endpointArns.length === 0) return undefined;
+    if (endpointArns.length === 0) return undefined;
     for (const tags of (await this.api.tagsOf(endpointArns)).values()) {
       const slot = tags[TAG.reverseSlot];
       const dsId = tags[TAG.dataSource];
       if (!slot || !dsId) continue;
+      if (!this.deps.slots) return `slot ${slot} (no position reader here to drop it)`;
       const ds = await this.deps.resolveDataSource(dsId);
       if (!ds) continue; // the data source is gone: nothing to connect to
       if ((await this.deps.slots.drop(ds, slot)) === 'in-use') return `slot ${slot}`;
