@@ -379,7 +379,7 @@ export class DmsEngine extends Construct {
       ],
     });
     eni.attachToRole(role);
-    cfn.addDependency(eni.node.defaultChild as iam.CfnPolicy);
+    fn.node.addDependency(eni);
     Validations.of(eni).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'The network interfaces of a VPC-attached Lambda function (what AWSLambdaVPCAccessExecutionRole allows): EC2 grants these on "*" only.',
