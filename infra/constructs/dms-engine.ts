@@ -404,6 +404,11 @@ export class DmsEngine extends Construct {
       Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
       XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
     };
-    for (const [id, service] of Object.entries(services)) new ec2.InterfaceVpcEndpoint(scope, id, { vpc, service, subnets: this.subnetSelection, privateDnsEnabled: true });
+    // HTTPS from the replication security group (the functions') only.
+    const endpointsSg = new ec2.SecurityGroup(scope, 'SecurityGroup', { vpc, description: 'AWS API endpoints: HTTPS from the position-reading functions only', allowAllOutbound: false });
+    endpointsSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'HTTPS from the replication security group');
+    for (const [id, service] of Object.entries(services)) {
+      new ec2.InterfaceVpcEndpoint(scope, id, { vpc, service, subnets: this.subnetSelection, privateDnsEnabled: true, open: false, securityGroups: [endpointsSg] });
+    }
   }
 }
