@@ -39,6 +39,9 @@ export class MigrationControlPlaneStack extends Stack {
   get batchQueue() {
     return this.controlPlane.batchQueue;
   }
+  get engineNotices() {
+    return this.controlPlane.engineNotices;
+  }
   get orchestration() {
     return this.controlPlane.orchestration;
   }

@@ -342,6 +342,26 @@ export interface MigrationEngine {
   testConnection?(dataSource: Pick<DataSourceRecord, 'id' | 'engine'>): Promise<ConnectionTest>;
   /** The engine kinds it serves (a router: every kind it routes to). Absent: the simulated engine alone. */
   readonly kinds?: readonly EngineKind[];
+  /**
+   * Reads a notification the engine's own service published about one of its jobs (deployed: an
+   * EventBridge event on the control plane's bus, e.g. a DMS task state change). Undefined: not one of
+   * this engine's. A failure names the project its job belongs to when the engine can tell. Absent: the
+   * engine publishes nothing (its jobs are only ever polled).
+   */
+  readNotice?(event: unknown): Promise<EngineNotice | undefined>;
+}
+
+/** What an engine's notification says: which of its resources changed, whether it failed, and (for a failure) whose it is. */
+export interface EngineNotice {
+  engine: EngineKind;
+  /** The engine's resource the notice is about (e.g. a DMS task ARN). */
+  resource: string;
+  /** A failure: the project should learn it now, not at the run's next poll. */
+  failed: boolean;
+  /** The project of the job (failures only; undefined when the resource is not tagged as one of ours). */
+  projectId?: string;
+  /** The engine's own words, for the log. */
+  detail?: string;
 }
 
 /** What a connection test found (POST /data-sources/{id}/test-connection). */

@@ -18,7 +18,7 @@ import { dmsEngineFromEnv } from './adapters/engine/dms/from-env';
 import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
 import type { AlertNotifier, BatchQueue, DataSourceStore, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
 import type { SideEffectPort } from './domain/effects';
-import { knownFunction, portsNeededBy } from './wiring';
+import { capabilitiesOf, knownFunction, portsNeededBy } from './wiring';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS, type Deps } from './usecases/deps';
 
 /**
@@ -97,6 +97,7 @@ function orchestratorFromEnv(env: NodeJS.ProcessEnv): Orchestrator | undefined {
 
 /** The engines this deployment runs (MIGRATION_ENGINES, comma-separated kinds, set by the construct's `engine` setting). */
 function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocumentClient>, table: string, dataSources: DataSourceStore): MigrationEngine | undefined {
+  const fn = env.CONTROL_PLANE_FUNCTION;
   const raw = env.MIGRATION_ENGINES;
   if (!raw) return undefined;
   const engines: Partial<Record<EngineKind, MigrationEngine>> = {};
@@ -105,8 +106,10 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
       // The SIMULATED engine (demos and tests): its jobs live in the table, so every invocation sees them.
       engines.simulated = new SimulatedMigrationEngine({ store: new DynamoSimulatedJobStore(client, table), timeScale: simulationTimeScale(env) });
     } else if (kind === 'aws-dms') {
-      // AWS DMS (DMS_* set by the DmsEngine construct); it reads the data sources' endpoints from the store.
-      engines['aws-dms'] = dmsEngineFromEnv(env, (id) => dataSources.get(id));
+      // AWS DMS (DMS_* set by the DmsEngine construct); it reads the data sources' endpoints from the store. A
+      // function whose work makes or drops write-stop positions must have the position reader (DMS_POSITION_READER).
+      const requirePositionReader = fn !== undefined && knownFunction(fn) && capabilitiesOf(fn).includes('positions');
+      engines['aws-dms'] = dmsEngineFromEnv(env, (id) => dataSources.get(id), {}, { requirePositionReader });
     } else {
       throw new Error(`MIGRATION_ENGINES names '${kind}', which this build cannot run (known: simulated, aws-dms)`);
     }

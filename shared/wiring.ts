@@ -15,14 +15,16 @@ export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]
   'orchestration-step': {
     operations: ['complete', 'fail'],
     // Runs jobs; completes its own task when the operator answered first; continues a run as a new execution before its history limit.
-    uses: ['jobs', 'runs:signal', 'runs:start'],
+    // Makes the reverse sync's write-stop position at STOP_FORWARD_SYNC (and drops it when a compensation stops the jobs).
+    uses: ['jobs', 'positions', 'runs:signal', 'runs:start'],
     summary: "The state machine's tasks: pick, start and poll work items, await operators, complete or fail the run.",
   },
   'orchestration-reconciler': {
     operations: ['restart-run', 'complete-release'],
     // Restarts runs whose execution is gone, finishes releases, sweeps pause timers, pauses jobs left running,
     // re-drives stalled large batches (a message on the batch queue).
-    uses: ['runs:start', 'runs:stop', 'runs:signal', 'jobs', 'timers', 'timers:sweep', 'batches:enqueue'],
+    // Finishes releases, so drops the write-stop positions a release left (a function without 'positions' leaves the release to it).
+    uses: ['runs:start', 'runs:stop', 'runs:signal', 'jobs', 'positions', 'timers', 'timers:sweep', 'batches:enqueue'],
     summary: 'Every 5 minutes: repairs runs, releases and pauses that a failure left behind.',
   },
   'batch-worker': {
@@ -33,6 +35,12 @@ export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]
     summary: 'The batch queue: expands large batches and applies their operation to each project, exactly once.',
   },
   'pause-timer': { operations: ['expire-pause', 'warn-pause-expiring'], uses: [], summary: 'Fired by the pause timers.' },
+  'engine-notices': {
+    operations: ['fail'],
+    // Polls the failed job's run (the engine's answer decides, not the notice); ends an operator wait of the run it failed.
+    uses: ['jobs', 'runs:signal'],
+    summary: "The engine's own notices on the bus (AWS DMS task state changes): a failed job fails its run now, not at the next poll.",
+  },
   'publish-domain-events': { operations: [], uses: [], summary: 'The table stream to the bus; raises alerts.' },
   'project-status-metrics': { operations: [], uses: [], summary: 'Project counts by status as metrics.' },
 };

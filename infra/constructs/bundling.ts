@@ -13,6 +13,8 @@ export const LAMBDA_BUNDLING = {
   /**
    * The AWS SDK v3 is not bundled: the nodejs24.x runtime provides it. Bundled, the SDK alone (a
    * DynamoDBClient) is over 500 KB minified and every function was ~1 MB (bench/RESULTS.md, P3).
+   * `pg` is bundled (the DMS engine's position reader loads it on first use); its optional native
+   * binding `pg-native` is not installed and never loaded (`pg.native` is not used): left external.
    */
-  externalModules: ['@aws-sdk/*'] as string[],
+  externalModules: ['@aws-sdk/*', 'pg-native'] as string[],
 } as const;

@@ -2,6 +2,7 @@ import { Aspects, CfnOutput, RemovalPolicies, RemovalPolicy, Validations, type I
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULT_PAUSE_DEADLINE_SECONDS, DEFAULT_PAUSE_WARNING_SECONDS } from '../../shared/usecases/deps';
 import type { Stage } from './stage';
@@ -9,6 +10,7 @@ import { Alerts } from './alerts';
 import { BatchQueue } from './batch-queue';
 import { ControlPlaneApi } from './api';
 import { DmsEngine, type DmsEngineProps } from './dms-engine';
+import { EngineNotices } from './engine-notices';
 import { DomainEvents } from './domain-events';
 import { scopeLogicalPrefix } from './function';
 import { Monitoring } from './monitoring';
@@ -72,7 +74,7 @@ function engineWiring(scope: Construct, engine: EngineSettings, stage: Stage, ev
       eventBus,
       ...(props.secretArns?.length || props.secretTag ? {} : { secretTag: { key: 'migration-control-plane', value: stage } }),
     });
-    return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn) } };
+    return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn), grantPositions: (fn) => dms.grantPositionReader(fn) } };
   }
   if (engine.timeScale !== undefined && !(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
   return {
@@ -121,6 +123,8 @@ export class MigrationControlPlane extends Construct {
   readonly batchQueue: BatchQueue;
   /** The AWS DMS engine's resources, when `engine.kind` is 'aws-dms'. */
   readonly dmsEngine?: DmsEngine;
+  /** The consumer of the engine's notices on the bus (a failed DMS task fails its run at once), with the DMS engine. */
+  readonly engineNotices?: EngineNotices;
 
   constructor(scope: Construct, id: string, props: MigrationControlPlaneProps) {
     super(scope, id);
@@ -155,11 +159,15 @@ export class MigrationControlPlane extends Construct {
     // The domain events bus also receives the DMS engine's task state changes.
     this.domainEvents = new DomainEvents(this, 'DomainEvents', { stage: props.stage, table: this.table.table });
     const engine = engineWiring(this, engineSettings, props.stage, this.domainEvents.bus);
-    if (engine.dms) this.dmsEngine = engine.dms;
+    if (engine.dms) {
+      this.dmsEngine = engine.dms;
+      this.engineNotices = new EngineNotices(this, 'EngineNotices', { stage: props.stage, table: this.table.table, bus: this.domainEvents.bus });
+    }
+    const noticeFunctions: Record<string, NodejsFunction> = this.engineNotices ? { 'engine-notices': this.engineNotices.function } : {};
 
     // Every function gets what its operations need (shared/wiring.ts): runs, jobs, timers — env and grants.
     wireFunctions(
-      { ...this.api.functions, ...this.orchestration.functions, 'pause-timer': this.pauseTimers.function, 'batch-worker': this.batchQueue.worker },
+      { ...this.api.functions, ...this.orchestration.functions, 'pause-timer': this.pauseTimers.function, 'batch-worker': this.batchQueue.worker, ...noticeFunctions },
       { orchestration: this.orchestration, pauseTimers: this.pauseTimers, timerProps, engine: engine.wiring, batchQueue: this.batchQueue },
     );
 
@@ -185,10 +193,16 @@ export class MigrationControlPlane extends Construct {
         'pause-timer': this.pauseTimers.function,
         'publish-domain-events': this.domainEvents.publisher,
         'batch-worker': this.batchQueue.worker,
+        ...noticeFunctions,
       },
       stateMachine: this.orchestration.stateMachine,
       table: this.table.table,
-      deadLetterQueues: { PauseTimers: this.pauseTimers.deadLetterQueue, DomainEvents: this.domainEvents.deadLetterQueue, Batches: this.batchQueue.deadLetterQueue },
+      deadLetterQueues: {
+        PauseTimers: this.pauseTimers.deadLetterQueue,
+        DomainEvents: this.domainEvents.deadLetterQueue,
+        Batches: this.batchQueue.deadLetterQueue,
+        ...(this.engineNotices ? { EngineNotices: this.engineNotices.deadLetterQueue } : {}),
+      },
       alarmTopic,
     });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });

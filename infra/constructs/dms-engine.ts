@@ -68,6 +68,11 @@ export class DmsEngine extends Construct {
   readonly instanceIdentifier: string;
   readonly resourcePrefix: string;
   readonly taskStateRule: events.Rule;
+  /** The replication subnets (also where a position-reading function runs). */
+  readonly subnets: ec2.SelectedSubnets;
+  private readonly subnetSelection: ec2.SubnetSelection;
+  private readonly ownVpc: boolean;
+  private readonly secretProps: Pick<DmsEngineProps, 'secretArns' | 'secretTag' | 'secretKeyArns'>;
   private readonly mode: 'instance' | 'serverless';
   private readonly capacity: { max: number; min?: number; multiAz: boolean };
 
@@ -89,7 +94,11 @@ export class DmsEngine extends Construct {
         subnetConfiguration: [{ name: 'dms', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
         flowLogs: { reject: { trafficType: ec2.FlowLogTrafficType.REJECT } },
       });
-    const subnets = this.vpc.selectSubnets(props.subnets ?? { subnetType: this.vpc.privateSubnets.length ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED });
+    this.ownVpc = props.vpc === undefined;
+    this.secretProps = { ...(props.secretArns ? { secretArns: props.secretArns } : {}), ...(props.secretTag ? { secretTag: props.secretTag } : {}), ...(props.secretKeyArns ? { secretKeyArns: props.secretKeyArns } : {}) };
+    this.subnetSelection = props.subnets ?? { subnetType: this.vpc.privateSubnets.length ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED };
+    const subnets = this.vpc.selectSubnets(this.subnetSelection);
+    this.subnets = subnets;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: this.vpc,
@@ -310,10 +319,17 @@ export class DmsEngine extends Construct {
       description: 'Assumed by DMS to read the credentials of the migration data sources',
       assumedBy: new iam.ServicePrincipal(`dms.${stack.region}.amazonaws.com`, { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
     });
+    this.grantSecretRead(role, props);
+    return role;
+  }
+
+  /** Reading the data sources' secrets, as DMS may (the same secrets: named, or tag-scoped), on `role`. */
+  private grantSecretRead(role: iam.IRole, props: Pick<DmsEngineProps, 'secretArns' | 'secretTag' | 'secretKeyArns'>): void {
+    const stack = Stack.of(this);
     const actions = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
-    if (props.secretArns?.length) role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTheDataSourceSecrets', actions, resources: [...props.secretArns] }));
+    if (props.secretArns?.length) role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadTheDataSourceSecrets', actions, resources: [...props.secretArns] }));
     if (props.secretTag) {
-      role.addToPolicy(
+      role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'ReadSecretsTaggedForMigration',
           actions,
@@ -327,7 +343,7 @@ export class DmsEngine extends Construct {
       });
     }
     if (props.secretKeyArns?.length) {
-      role.addToPolicy(
+      role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'DecryptTheSecretsViaSecretsManager',
           actions: ['kms:Decrypt'],
@@ -336,6 +352,63 @@ export class DmsEngine extends Construct {
         }),
       );
     }
-    return role;
+  }
+
+  /**
+   * What a function that makes or drops the reverse sync's slot on a PostgreSQL destination needs (the
+   * adapter's position reader, shared/adapters/engine/dms/pg-slots.ts): the databases' network (the
+   * function in the replication subnets with the replication security group, so a database that lets
+   * DMS in lets it in; the network interfaces Lambda manages for it), reading the same secrets DMS
+   * reads, and DMS_POSITION_READER. In the VPC this construct made (isolated subnets), the AWS APIs the
+   * functions call are reached through VPC endpoints made here; a VPC that is given must reach them
+   * itself (NAT or endpoints).
+   */
+  grantPositionReader(fn: lambda.Function): void {
+    const cfn = fn.node.defaultChild as lambda.CfnFunction;
+    cfn.vpcConfig = { subnetIds: this.subnets.subnetIds, securityGroupIds: [this.securityGroup.securityGroupId] };
+    const role = fn.role;
+    if (!role) throw new Error(`function ${fn.node.path} has no role to grant the position reader to`);
+    // Lambda checks these at create time: the function waits for its policy (what the L2 vpc prop does).
+    const eni = new iam.Policy(fn, 'NetworkInterfaces', {
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'LambdaVpcNetworkInterfaces',
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    eni.attachToRole(role);
+    fn.node.addDependency(eni);
+    Validations.of(eni).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'The network interfaces of a VPC-attached Lambda function (what AWSLambdaVPCAccessExecutionRole allows): EC2 grants these on "*" only.',
+    });
+    this.grantSecretRead(role, this.secretProps);
+    fn.addEnvironment('DMS_POSITION_READER', 'secrets-manager');
+    this.ensureApiEndpoints();
+  }
+
+  /** In the VPC made here (isolated subnets): the AWS APIs the VPC-attached functions call, as VPC endpoints (once). */
+  private ensureApiEndpoints(): void {
+    if (!this.ownVpc || this.node.tryFindChild('ApiEndpoints')) return;
+    const scope = new Construct(this, 'ApiEndpoints');
+    const vpc = this.vpc as ec2.Vpc;
+    vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.subnetSelection] });
+    const services: Record<string, ec2.IInterfaceVpcEndpointService> = {
+      SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      StepFunctions: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+      Dms: ec2.InterfaceVpcEndpointAwsService.DATABASE_MIGRATION_SERVICE,
+      CloudWatch: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+      Scheduler: new ec2.InterfaceVpcEndpointAwsService('scheduler'),
+      Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
+      XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
+    };
+    // HTTPS from the replication security group (the functions') only.
+    const endpointsSg = new ec2.SecurityGroup(scope, 'SecurityGroup', { vpc, description: 'AWS API endpoints: HTTPS from the position-reading functions only', allowAllOutbound: false });
+    endpointsSg.addIngressRule(this.securityGroup, ec2.Port.tcp(443), 'HTTPS from the replication security group');
+    for (const [id, service] of Object.entries(services)) {
+      new ec2.InterfaceVpcEndpoint(scope, id, { vpc, service, subnets: this.subnetSelection, privateDnsEnabled: true, open: false, securityGroups: [endpointsSg] });
+    }
   }
 }

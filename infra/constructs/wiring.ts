@@ -11,6 +11,8 @@ export interface EngineWiring {
   readonly kinds: readonly string[];
   /** Extra environment and grants of a function that runs jobs (e.g. the simulated engine's time scale, DMS grants). */
   grant(fn: NodejsFunction): void;
+  /** What a function that makes or drops write-stop positions needs besides (DMS: the databases' network and secrets); absent: nothing. */
+  grantPositions?(fn: NodejsFunction): void;
 }
 
 export interface WiringTargets {
@@ -41,6 +43,8 @@ function grantCapability(fun: NodejsFunction, capability: Capability, t: WiringT
     case 'jobs':
       fun.addEnvironment('MIGRATION_ENGINES', t.engine.kinds.join(','));
       return t.engine.grant(fun);
+    case 'positions':
+      return t.engine.grantPositions?.(fun);
     case 'timers':
       return t.pauseTimers.grantManage(fun, t.timerProps);
     case 'timers:sweep':

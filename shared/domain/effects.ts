@@ -23,6 +23,12 @@ export const CAPABILITIES = {
   'runs:signal': { port: 'orchestrator' },
   /** Start, poll, pause, resume and stop engine jobs. */
   jobs: { port: 'engine' },
+  /**
+   * Make and drop the engine's write-stop positions on the data sources' own databases (AWS DMS: the
+   * logical replication slot of a reverse sync from PostgreSQL, at STOP_FORWARD_SYNC and at release):
+   * the function connects to those databases with their secrets' credentials.
+   */
+  positions: { port: 'engine' },
   /** Create and delete pause timers. */
   timers: { port: 'expiry' },
   /** List every pause timer (the reconciler's sweep). */

@@ -1,6 +1,8 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
@@ -65,11 +67,53 @@ describe('MigrationControlPlane construct', () => {
     expect(resources.filter((r) => r.Type === 'AWS::DMS::ReplicationSubnetGroup')).toHaveLength(1);
     expect(resources.filter((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'dms-vpc-role')).toEqual([]);
     const busId = stack.getLogicalId(cp.domainEvents.bus.node.defaultChild as events.CfnEventBus);
-    const rule = resources.find((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.dms'));
+    // The forwarding rule is on the default bus (where DMS publishes): no EventBusName.
+    const rule = resources.find((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventBusName === undefined && JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.dms'));
     expect(JSON.stringify(rule?.Properties.Targets)).toContain(busId);
     // No secrets named: DMS may read the secrets tagged migration-control-plane=<stage>.
     const secretsRole = resources.find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.PolicyDocument).includes('secretsmanager:ResourceTag/migration-control-plane'));
     expect(JSON.stringify(secretsRole?.Properties.PolicyDocument)).toContain('"prod"');
     expect(cp.dmsEngine?.environment.DMS_REPLICATION_MODE).toBe('instance');
+  }, 180_000);
+
+  it('with the aws-dms engine, a rule on the control plane bus sends the DMS state changes to the engine-notices function, with a dead-letter queue', () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TeamStack');
+
+    // Act
+    const cp = new MigrationControlPlane(stack, 'Migrations', { stage: 'prod', engine: { kind: 'aws-dms', createServiceRoles: false } });
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties?: any }> };
+    const resources = Object.entries(template.Resources);
+
+    // Assess
+    const notices = cp.engineNotices;
+    if (!notices) throw new Error('no engine notices with the aws-dms engine');
+    const busId = stack.getLogicalId(cp.domainEvents.bus.node.defaultChild as events.CfnEventBus);
+    const fnId = stack.getLogicalId(notices.function.node.defaultChild as lambda.CfnFunction);
+    const dlqId = stack.getLogicalId(notices.deadLetterQueue.node.defaultChild as sqs.CfnQueue);
+    const onOurBus = resources.filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventBusName) === JSON.stringify({ Ref: busId }));
+    expect(onOurBus).toHaveLength(1);
+    const [, rule] = onOurBus[0]!;
+    expect(rule.Properties.EventPattern).toEqual({ source: ['aws.dms'], 'detail-type': ['DMS Replication Task State Change', 'DMS Replication State Change'] });
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } }, RetryPolicy: expect.objectContaining({ MaximumRetryAttempts: 8 }) }),
+    ]);
+    const permission = resources.find(([, r]) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties.FunctionName).includes(fnId));
+    expect(permission?.[1].Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+    const asyncConfig = resources.find(([, r]) => r.Type === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(r.Properties.FunctionName).includes(fnId));
+    expect(asyncConfig?.[1].Properties).toMatchObject({ MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } } });
+    const env = (template.Resources[fnId]?.Properties.Environment.Variables ?? {}) as Record<string, unknown>;
+    expect(env).toMatchObject({ CONTROL_PLANE_FUNCTION: 'engine-notices', MIGRATION_ENGINES: 'aws-dms', DMS_REPLICATION_MODE: 'instance' });
+  }, 180_000);
+
+  it('with the simulated engine, has no engine-notices function (nothing publishes notices)', () => {
+    // Act
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TeamStack');
+    const cp = new MigrationControlPlane(stack, 'Migrations', { stage: 'dev' });
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties?: any }> };
+
+    // Assess
+    expect(cp.engineNotices).toBeUndefined();
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Environment?.Variables?.CONTROL_PLANE_FUNCTION === 'engine-notices')).toEqual([]);
   }, 180_000);
 });

@@ -4,6 +4,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DatabaseMigrationServiceClient, ListTagsForResourceCommand } from '@aws-sdk/client-database-migration-service';
+import { handler as engineNotices } from '../../functions/engine-notices/handler';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
+import { PgReplicationSlots } from '../../shared/adapters/engine/dms/pg-slots';
+import { FakeDms } from '../../shared/adapters/engine/dms/fake-dms';
+import { routeToFakeDms } from '../../shared/adapters/engine/dms/fake-dms-mock';
+import { dmsEngineFromEnv } from '../../shared/adapters/engine/dms/from-env';
+import { overrideDeps, resetDeps } from '../../shared/runtime';
+import { applyOperation } from '../../shared/usecases/lifecycle';
+import { ExecutionDriver } from '../reliability/faults/execution-driver';
+import { SimulatedOrchestrator } from '../reliability/faults/faulty-adapters';
 import type { EngineSettings } from '../../infra/constructs/control-plane';
 import { MigrationControlPlaneStack } from '../../infra/stack';
 import { EngineRouter } from '../../shared/adapters/engine/engine-router';
@@ -77,6 +91,8 @@ const actionsOf = (composition: Composition): Record<Capability, string[]> => ({
   'runs:stop': ['states:StopExecution', 'states:DescribeExecution'],
   'runs:signal': ['states:SendTaskSuccess'],
   jobs: { simulated: [], 'aws-dms': DMS_ACTIONS, 'aws-dms-serverless': DMS_SERVERLESS_ACTIONS }[composition],
+  // DMS: the data sources' secrets and the network interfaces of a function in the replication subnets.
+  positions: composition === 'simulated' ? [] : ['secretsmanager:GetSecretValue', 'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface'],
   timers: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
   'timers:sweep': ['scheduler:ListSchedules'],
   'batches:enqueue': ['sqs:SendMessage'],
@@ -89,6 +105,8 @@ interface DeployedFunction {
   fn: string;
   env: Record<string, string>;
   actions: Set<string>;
+  /** The function's VpcConfig in the template (absent: not VPC-attached). */
+  vpc?: { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
 }
 
 /** ARN shapes the adapters check (the DMS engine refuses anything but a replication instance ARN). */
@@ -119,7 +137,7 @@ function deployedFunctions(template: { Resources: Record<string, Json> }): Deplo
       if (p.Type !== 'AWS::IAM::Policy' || !(p.Properties.Roles as Json[]).some((x) => x.Ref === roleId)) continue;
       for (const st of p.Properties.PolicyDocument.Statement as Json[]) for (const a of [st.Action].flat() as string[]) actions.add(a);
     }
-    out.push({ fn, env: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, standIn(k, v)])), actions });
+    out.push({ fn, env: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, standIn(k, v)])), actions, ...(r.Properties.VpcConfig ? { vpc: r.Properties.VpcConfig } : {}) });
   }
   return out;
 }
@@ -199,6 +217,55 @@ describe.each(Object.keys(SETTINGS) as Composition[])('deployed composition with
 });
 
 describe('deployed composition with the aws-dms engine', () => {
+  const secrets = mockClient(SecretsManagerClient);
+  afterEach(() => secrets.reset());
+
+  it.each(['aws-dms', 'aws-dms-serverless'] as const)(
+    '%s: the functions that make or drop write-stop positions get an engine with a PostgreSQL position reader connecting with the data source\'s secret, in the replication subnets',
+    async (composition) => {
+      // Prepare
+      const readers = compositions[composition].filter(({ fn }) => capabilitiesOf(fn).includes('positions'));
+      const ds = { id: 'ds-1', name: 'shop-dst', engine: 'postgresql', host: 'record.example', port: 5432, username: 'record-user', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dst-GhIjKl', createdAt: '2026-01-01T00:00:00.000Z' };
+      secrets.on(GetSecretValueCommand, { SecretId: ds.secretArn }).resolves({ SecretString: JSON.stringify({ username: 'migrator', password: 's3cret', host: 'db.internal', port: 5433 }) });
+
+      // Act
+      const connections = [];
+      for (const { fn, env } of readers) {
+        const engine = (depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' }).engine as EngineRouter).configured('aws-dms') as DmsMigrationEngine;
+        const reader = engine.positionReader;
+        expect(reader, fn).toBeInstanceOf(PgReplicationSlots);
+        connections.push(await (reader as PgReplicationSlots).connect(ds as Parameters<PgReplicationSlots['connect']>[0]));
+      }
+
+      // Assess
+      expect(readers.map((f) => f.fn).sort()).toEqual(['orchestration-reconciler', 'orchestration-step']);
+      for (const c of connections) expect(c).toEqual({ host: 'db.internal', port: 5433, database: 'shop', user: 'migrator', password: 's3cret' });
+      for (const { fn, vpc } of readers) {
+        expect(vpc?.SubnetIds.length, fn).toBeGreaterThan(0);
+        expect(vpc?.SecurityGroupIds, fn).toHaveLength(1);
+      }
+    },
+  );
+
+  it('keeps the functions that make or drop no positions out of the VPC and the secrets, with no position reader', () => {
+    for (const { fn, env, vpc, actions } of compositions['aws-dms']) {
+      if (capabilitiesOf(fn).includes('positions')) continue;
+      expect(vpc, fn).toBeUndefined();
+      expect([...actions].filter((a) => a.startsWith('secretsmanager:')), fn).toEqual([]);
+      if (capabilitiesOf(fn).includes('jobs')) expect(((depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' }).engine as EngineRouter).configured('aws-dms') as DmsMigrationEngine).positionReader, fn).toBeUndefined();
+    }
+  });
+
+  it('refuses at init a function that makes positions on DMS without its position reader', () => {
+    // Prepare
+    const step = compositions['aws-dms'].find((f) => f.fn === 'orchestration-step');
+    if (!step) throw new Error('no orchestration-step function');
+    const { DMS_POSITION_READER: _dropped, ...env } = step.env;
+
+    // Act / Assess
+    expect(() => depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' })).toThrow(/DMS_POSITION_READER is not set/);
+  });
+
   it('refuses at init a function that runs jobs on DMS without the DMS_* settings of the DmsEngine construct', () => {
     // Prepare
     const step = compositions['aws-dms'].find((f) => f.fn === 'orchestration-step');
@@ -278,5 +345,60 @@ describe('the deployed batch functions', () => {
     expect((await deps.batches.get(accepted.batch.batchId))?.succeeded).toBe(projects.length);
     const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
     expect(names.sort()).toEqual(projects.map((p) => `${p.id}-1`).sort());
+  });
+});
+
+describe('the deployed engine-notices function (aws-dms)', () => {
+  const dmsMock = mockClient(DatabaseMigrationServiceClient);
+  const cwMock = mockClient(CloudWatchClient);
+  const saved = { ...process.env };
+  afterEach(() => {
+    dmsMock.reset();
+    cwMock.reset();
+    resetDeps();
+    process.env = { ...saved };
+  });
+
+  it('is built from its template environment and grants, and fails the run of a failed DMS task from its notice', async () => {
+    // Prepare: DMS (every client the deployed code makes) answered by a fake DMS
+    const notices = compositions['aws-dms'].find((f) => f.fn === 'engine-notices');
+    if (!notices) throw new Error('no engine-notices function in the aws-dms composition');
+    const fake = new FakeDms();
+    routeToFakeDms(fake, dmsMock, cwMock);
+    // A project whose full load runs on DMS: started and driven by the orchestration, on the engine as the template configures it.
+    const orchestrator = new SimulatedOrchestrator();
+    const holder: { deps?: ReturnType<typeof memoryDeps> } = {};
+    const engine = new EngineRouter({ 'aws-dms': dmsEngineFromEnv(notices.env, (id) => holder.deps!.dataSources.get(id)) });
+    const deps = memoryDeps({ orchestrator, engine });
+    holder.deps = deps;
+    const driver = new ExecutionDriver(() => deps, orchestrator);
+    const ctx = { actor: 'tester', requestId: 'r1' };
+    const src = await createDataSource(deps, { name: 'src', engine: 'postgresql', host: 'src.example', port: 5432, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:src-AbCdEf' });
+    const dst = await createDataSource(deps, { name: 'dst', engine: 'mysql', host: 'dst.example', port: 3306, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dst-GhIjKl' });
+    const migrationType = { structureMigration: true, fullMigration: true, incrementalSync: true, fullVerification: false, reverseIncrementalSync: false };
+    const p = await createProject(deps, { name: 'notified', sourceId: src.id, destinationId: dst.id, migrationType, alertLevel: 'HIGH' }, ctx);
+    await applyOperation(deps, { operation: 'start', projectId: p.id, ctx });
+    const fwd = () => [...fake.tasks.values()].map((t) => t.task).find((t) => t.ReplicationTaskIdentifier?.endsWith('-fwd'));
+    for (let i = 0; i < 20 && !(fwd()?.Status === 'running' && (await deps.projects.get(p.id))?.subtasks.find((x) => x.type === 'FULL_MIGRATION')?.status === 'RUNNING'); i++) {
+      for (const e of orchestrator.live()) await driver.drive(e);
+      fake.advance();
+      deps.clock.advance(60_000);
+    }
+    const task = fwd();
+    if (task?.Status !== 'running' || !task.ReplicationTaskIdentifier || !task.ReplicationTaskArn) throw new Error('the full load never ran');
+    fake.fail(task.ReplicationTaskIdentifier, 'Last Error Target endpoint unreachable.');
+    // The function as deployed: its template environment; only the stores are the test's (in memory).
+    process.env = { ...saved, ...notices.env, AWS_REGION: 'eu-west-1' };
+    overrideDeps({ projects: deps.projects, dataSources: deps.dataSources, alerts: deps.alerts, clock: deps.clock });
+    const event = { source: 'aws.dms', 'detail-type': 'DMS Replication Task State Change', resources: [task.ReplicationTaskArn], detail: { category: 'Failure', eventType: 'REPLICATION_TASK_FAILED', detailMessage: 'Last Error Target endpoint unreachable.' } };
+
+    // Act
+    const outcome = await engineNotices(event, { awsRequestId: 'notice-1' } as Context);
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'FAILED', projectId: p.id, subtask: 'FULL_MIGRATION' });
+    expect(await deps.projects.get(p.id)).toMatchObject({ status: 'FAILED' });
+    expect(dmsMock.commandCalls(ListTagsForResourceCommand).some((c) => c.args[0].input.ResourceArnList?.includes(task.ReplicationTaskArn!) || c.args[0].input.ResourceArn === task.ReplicationTaskArn)).toBe(true);
+    for (const action of ['dms:DescribeReplicationTasks', 'dms:ListTagsForResource', 'dms:DescribeTableStatistics', 'states:SendTaskSuccess']) expect(notices.actions.has(action), action).toBe(true);
   });
 });

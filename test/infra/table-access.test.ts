@@ -74,6 +74,8 @@ const EXPECTED: Record<string, Expected> = {
     deleteIn: ['PROJECTNAME#*', 'SIMFAIL#*'],
   },
   'pause-timer': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
+  // With the aws-dms engine: reads the project (and its progress item) and fails its run.
+  'engine-notices': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   // Counts status changes: a counted marker in the project's partition and ADDs on the status counters.
   'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['COUNTER#*', 'PROJECT#*'] },
   // Reads the counters (BatchGetItem); when never set, recounts the status index and puts them.
@@ -83,7 +85,10 @@ const EXPECTED: Record<string, Expected> = {
 /** Functions that may delete an item of a project's partition (the project item; IAM cannot exclude its audit events). */
 const MAY_DELETE_PROJECT_ITEMS = ['batch-operations', 'batch-worker', 'delete-project'];
 
-const s = synthesizeStack('dev');
+// With the aws-dms engine: every function of the control plane (engine-notices only exists with it).
+const s = synthesizeStack('dev', undefined, { kind: 'aws-dms' });
+const notices = s.cp.engineNotices;
+if (!notices) throw new Error('no engine-notices function with the aws-dms engine');
 const tableId = logicalId(s, s.cp.table.table);
 const functionIds: Record<string, string> = {
   ...Object.fromEntries(Object.entries(s.cp.api.functions).map(([fn, f]) => [fn, logicalId(s, f)])),
@@ -92,6 +97,7 @@ const functionIds: Record<string, string> = {
   'publish-domain-events': logicalId(s, s.cp.domainEvents.publisher),
   'batch-worker': logicalId(s, s.cp.batchQueue.worker),
   'project-status-metrics': logicalId(s, s.cp.monitoring.statusMetrics),
+  'engine-notices': logicalId(s, notices.function),
 };
 
 const dynamoStatements = (sy: Synthesized, fn: string) =>

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { EngineSettings } from '../../infra/constructs/control-plane';
 import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
 
 /**
@@ -26,10 +27,10 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 /** The stack of a stage, with cdk.json's feature flags, without bundling the functions. */
-export function synthesizeStack(stage: Stage, build?: (stack: MigrationControlPlaneStack) => void): Synthesized & { cp: MigrationControlPlaneStack } {
+export function synthesizeStack(stage: Stage, build?: (stack: MigrationControlPlaneStack) => void, engine: EngineSettings = { kind: 'simulated' }): Synthesized & { cp: MigrationControlPlaneStack } {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  // prod names its engine explicitly (infra/constructs/control-plane.ts): the simulated one here.
-  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage, engine: { kind: 'simulated' } });
+  // prod names its engine explicitly (infra/constructs/control-plane.ts): the simulated one unless told.
+  const stack = new MigrationControlPlaneStack(app, `MigrationControlPlane-${stage}`, { stage, engine });
   build?.(stack);
   return { stack, cp: stack, resources: (Template.fromStack(stack).toJSON() as { Resources: Record<string, CfnResource> }).Resources };
 }

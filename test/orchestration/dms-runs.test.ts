@@ -35,14 +35,15 @@ function world(mode: Mode, slots?: MemoryReplicationSlots) {
   const orchestrator = new SimulatedOrchestrator();
   // The engine reads data sources from the same store the use cases write (the lead passes the DataSourceStore's get).
   const holder: { deps?: ReturnType<typeof memoryDeps> } = {};
-  const engine = new DmsMigrationEngine(
-    {
-      ...(mode === 'serverless' ? { serverless: SERVERLESS } : { replicationInstanceArn: 'arn:aws:dms:eu-west-1:123456789012:rep:migration-instance', replicationInstanceId: 'migration-instance' }),
-      accessRoleArn: 'arn:aws:iam::123456789012:role/dms-secrets',
-      now: () => holder.deps!.clock.nowMs(),
-    },
-    { resolveDataSource: (id) => holder.deps!.dataSources.get(id), dms: () => clients.dms, cloudwatch: () => clients.cloudwatch, ...(slots ? { slots } : {}) },
-  );
+  const config = {
+    ...(mode === 'serverless' ? { serverless: SERVERLESS } : { replicationInstanceArn: 'arn:aws:dms:eu-west-1:123456789012:rep:migration-instance', replicationInstanceId: 'migration-instance' }),
+    accessRoleArn: 'arn:aws:iam::123456789012:role/dms-secrets',
+    now: () => holder.deps!.clock.nowMs(),
+  };
+  const engineDeps = { resolveDataSource: (id: string) => holder.deps!.dataSources.get(id), dms: () => clients.dms, cloudwatch: () => clients.cloudwatch };
+  const engine = new DmsMigrationEngine(config, { ...engineDeps, ...(slots ? { slots } : {}) });
+  /** The same engine in a function that has no position reader (deployed: an API function). */
+  const withoutReader = new DmsMigrationEngine(config, engineDeps);
   const deps = memoryDeps({ orchestrator, engine });
   holder.deps = deps;
   const driver = new ExecutionDriver(() => deps, orchestrator);
@@ -86,7 +87,7 @@ function world(mode: Mode, slots?: MemoryReplicationSlots) {
     const i = clients.dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => c.args[0].input).find((x) => x.ReplicationTaskArn?.endsWith(`:${rev}`));
     return i && { type: i.StartReplicationTaskType, position: i.CdcStartPosition };
   };
-  return { fake, engine, deps, orchestrator, project, subtask, op, runUntil, startTypes, reverseStart, dmsMock: clients.dmsMock };
+  return { fake, engine, withoutReader, deps, orchestrator, project, subtask, op, runUntil, startTypes, reverseStart, dmsMock: clients.dmsMock };
 }
 
 async function newProject(w: ReturnType<typeof world>, migrationType: MigrationType, destination: 'mysql' | 'postgresql' = 'mysql') {
@@ -209,7 +210,18 @@ describe.each(['instance', 'serverless'] as const)('whole project runs on the AW
     const slotName = w.engine.slotOf(p.id);
     const slotBeforeRelease = slots.slots.get(slotName);
     await w.op('pause', p.id);
+    // Where there is no position reader (deployed: the API function's release), the tasks and then the
+    // endpoints would go, but the slot cannot be dropped: it, its tag and the endpoints stay, the release
+    // stays RELEASING; the reconciler, which has the reader, finishes it.
+    w.deps.engine = w.withoutReader;
     await w.op('release', p.id);
+    for (let i = 0; i < 6; i++) {
+      w.fake.advance();
+      w.deps.clock.advance(120_000);
+      await reconcileRuns(w.deps, { graceMs: 0 });
+    }
+    const leftByTheApi = { status: (await w.project(p.id)).status, slot: slots.slots.has(w.engine.slotOf(p.id)), tasks: w.fake.tasks.size, endpoints: w.fake.endpoints.size };
+    w.deps.engine = w.engine;
     for (let i = 0; i < 6 && (await w.project(p.id)).status !== 'RELEASED'; i++) {
       w.fake.advance();
       w.deps.clock.advance(120_000);
@@ -222,6 +234,8 @@ describe.each(['instance', 'serverless'] as const)('whole project runs on the AW
     expect(reverseSubtask?.startPosition).toBe('0/16B7748');
     expect(w.reverseStart()).toEqual({ type: 'start-replication', position: '0/16B7748' });
     expect((await w.project(p.id)).status).toBe('RELEASED');
+    expect(leftByTheApi).toMatchObject({ status: 'RELEASING', slot: true, tasks: 0 });
+    expect(leftByTheApi.endpoints).toBeGreaterThan(0);
     expect(slots.slots.size).toBe(0);
     expect(w.fake.tasks.size + w.fake.endpoints.size).toBe(0);
   });

@@ -1,4 +1,4 @@
-import type { ConnectionTest, EngineKind, JobRef, JobSpec, JobStatus, MigrationEngine, ProjectSpec } from '../../ports';
+import type { ConnectionTest, EngineKind, EngineNotice, JobRef, JobSpec, JobStatus, MigrationEngine, ProjectSpec } from '../../ports';
 import type { PrecheckItem } from '../../domain/project';
 import type { DataSourceRecord } from '../../domain/data-source';
 import type { SwitchoverStepName } from '../../domain/subtasks';
@@ -68,5 +68,14 @@ export class EngineRouter implements MigrationEngine {
   async switchoverStep(spec: JobSpec, step: SwitchoverStepName): Promise<{ done: boolean; detail?: Record<string, unknown> }> {
     const engine = this.engineFor(spec);
     return engine.switchoverStep ? engine.switchoverStep(spec, step) : { done: true };
+  }
+
+  /** The notice as the configured engine that recognises it reads it (undefined: none does). */
+  async readNotice(event: unknown): Promise<EngineNotice | undefined> {
+    for (const engine of Object.values(this.engines)) {
+      const notice = await engine?.readNotice?.(event);
+      if (notice) return notice;
+    }
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { isoAt } from '../../domain/clock';
-import { isFinished, jobIdFor, jobsOf, jobSpec, partPath, planNext, stageOf, subtaskPath } from '../../domain/orchestration';
+import { isFinished, jobIdFor, jobsOf, jobSpec, partPath, planNext, stageOf, subtaskPath, type SubtaskJob } from '../../domain/orchestration';
 import { readPath, type PathValue } from '../../domain/paths';
 import type { ProjectRecord } from '../../domain/project';
 import type { SubtaskType } from '../../domain/subtasks';
@@ -144,8 +144,8 @@ export async function recordJob(deps: Deps, p: ProjectRecord, input: StepInput, 
       return done(input);
     }
     case 'FAILED': {
-      const error = { code: status.error?.code ?? 'JOB_FAILED', message: status.error?.message ?? 'The job failed.', at: isoAt(deps.clock.nowMs()) };
-      await failRun(deps, p, input, type, error, 'orchestration', progress);
+      const { set, error } = jobFailure(p, type, {}, status, isoAt(deps.clock.nowMs()));
+      await failRun(deps, p, input, type, error, 'orchestration', set);
       return failed(input);
     }
     default: // PAUSED or STOPPED by someone else: poll again (the next poll resumes it)
@@ -168,19 +168,32 @@ export async function backgroundProgress(deps: Deps, p: ProjectRecord, current?:
       if (part && part.status !== 'RUNNING') continue; // a part paused with its source (or not started yet)
       const status = await keepContinuousJobRunning(deps, p, s, await deps.engine.pollJob(j.ref), j.sourceId);
       if (!status) continue;
-      const at = (field: string) => (j.part !== undefined ? partPath(p, s.type, j.part, field) : subtaskPath(p, s.type, field));
-      const progress: PathValue[] = [
-        { path: at('progress'), value: status.progress },
-        { path: at('checkpoint'), value: status.checkpoint },
-      ];
-      if (status.state === 'FAILED') {
-        const message = `${j.sourceId !== undefined ? `source ${j.sourceId}: ` : ''}${status.error?.message ?? 'The job failed.'}`;
-        const error = { code: status.error?.code ?? 'JOB_FAILED', message, at: isoAt(deps.clock.nowMs()) };
-        if (j.part !== undefined) progress.push({ path: at('status'), value: 'FAILED' }, { path: at('lastError'), value: error });
-        return { set: progress, failed: s.type, error };
-      }
-      set.push(...progress);
+      if (status.state === 'FAILED') return { failed: s.type, ...jobFailure(p, s.type, j, status, isoAt(deps.clock.nowMs())) };
+      set.push(...jobProgress(p, s.type, j, status));
     }
   }
   return { set };
+}
+
+/** Where a job of a subtask records its measurements: the subtask, or its source's part. */
+const jobPath = (p: ProjectRecord, type: SubtaskType, j: Pick<SubtaskJob, 'part'>) => (field: string) =>
+  j.part !== undefined ? partPath(p, type, j.part, field) : subtaskPath(p, type, field);
+
+const jobProgress = (p: ProjectRecord, type: SubtaskType, j: Pick<SubtaskJob, 'part'>, status: JobStatus): PathValue[] => [
+  { path: jobPath(p, type, j)('progress'), value: status.progress },
+  { path: jobPath(p, type, j)('checkpoint'), value: status.checkpoint },
+];
+
+/**
+ * What a FAILED job of a subtask means for the run (failRun): the error (its source named, for a
+ * part) and what is written with it: the checkpoint the job reached (a resume retries from there),
+ * and a part's own status and error. One definition for every path that finds a job failed: the
+ * run's poll, its background progress, and an engine's failure notice (engine-notices.ts).
+ */
+export function jobFailure(p: ProjectRecord, type: SubtaskType, j: Pick<SubtaskJob, 'part' | 'sourceId'>, status: JobStatus, at: string): { set: PathValue[]; error: { code: string; message: string; at: string } } {
+  const message = `${j.sourceId !== undefined ? `source ${j.sourceId}: ` : ''}${status.error?.message ?? 'The job failed.'}`;
+  const error = { code: status.error?.code ?? 'JOB_FAILED', message, at };
+  const set = jobProgress(p, type, j, status);
+  if (j.part !== undefined) set.push({ path: jobPath(p, type, j)('status'), value: 'FAILED' }, { path: jobPath(p, type, j)('lastError'), value: error });
+  return { set, error };
 }

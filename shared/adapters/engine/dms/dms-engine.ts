@@ -2,10 +2,10 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DatabaseMigrationServiceClient, ReplicationTask } from '@aws-sdk/client-database-migration-service';
 import type { DataSourceRecord } from '../../../domain/data-source';
 import type { SubtaskType, SwitchoverStepName } from '../../../domain/subtasks';
-import type { JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
+import type { EngineNotice, JobRef, JobSpec, JobStatus, MigrationEngine } from '../../../ports';
 import { InstanceBackend, ServerlessBackend, type ReplicationBackend, type ServerlessConfig } from './backend';
 import { DmsApi, getCloudWatchClient, getDmsClient, isAlreadyExists, type ClientSource } from './dms-api';
-import type { DmsStateChange } from './events';
+import { dmsStateChangeOf, type DmsStateChange } from './events';
 import { assertPrefix, dmsIdentifier, isValidDmsIdentifier, resourceIdOf, taskKindOf, TASK_KINDS, type EndpointKind, type TaskKind } from './ids';
 import { dmsMigrationType, DmsUnsupported, endpointRequest, tableMappings, targetTablePrepMode, taskSettings, type EndpointRole } from './mapping';
 import { isLsn, slotNameOf, type ReplicationSlots } from './slots';
@@ -97,6 +97,11 @@ export class DmsMigrationEngine implements MigrationEngine {
   /** `instance` (replication tasks) or `serverless` (replication configs). */
   get mode(): 'instance' | 'serverless' {
     return this.backend.mode;
+  }
+
+  /** The position reader for PostgreSQL destinations this engine was given (undefined: none). */
+  get positionReader(): ReplicationSlots | undefined {
+    return this.deps.slots;
   }
 
   /** The DMS identifier (and ARN resource id) of a project's task or endpoint. */
@@ -269,6 +274,19 @@ export class DmsMigrationEngine implements MigrationEngine {
     if (!resourceIdOf(change.arn).startsWith(`${this.prefix}-`)) return undefined;
     if ((change.kind === 'replication') !== (this.backend.mode === 'serverless')) return undefined;
     return (await this.api.tagsOf([change.arn])).get(change.arn)?.[TAG.project];
+  }
+
+  /**
+   * A DMS state change forwarded to the control plane's bus (infra/constructs/dms-engine.ts), as the port
+   * reads notices: only a failure is looked up (its replication's project tag); anything that is not a
+   * state change of this engine's replications is not ours (undefined).
+   */
+  async readNotice(event: unknown): Promise<EngineNotice | undefined> {
+    const change = typeof event === 'object' && event !== null ? dmsStateChangeOf(event) : undefined;
+    if (!change || !resourceIdOf(change.arn).startsWith(`${this.prefix}-`)) return undefined;
+    const detail = [change.eventType, change.message].filter(Boolean).join(': ') || undefined;
+    const projectId = change.failed ? await this.projectOfStateChange(change) : undefined;
+    return { engine: 'aws-dms', resource: change.arn, failed: change.failed, ...(projectId ? { projectId } : {}), ...(detail ? { detail } : {}) };
   }
 
   /**
@@ -528,14 +546,18 @@ export class DmsMigrationEngine implements MigrationEngine {
   /**
    * Drops the reverse sync's slot on a PostgreSQL destination (named by the destination endpoint's tag)
    * before the endpoints go: the tag is what says it exists. Answers the slot while it is still in use
-   * (DMS has not let go of it yet: the endpoints stay and a later call tries again).
+   * (DMS has not let go of it yet: the endpoints stay and a later call tries again), or while this
+   * engine has no position reader to drop it with (a function without one: the endpoints and the tag
+   * stay, and a caller that has one, the reconciler finishing the release, drops it; a slot left
+   * behind would hold the destination's WAL for good).
    */
   private async dropReverseSlot(endpointArns: string[]): Promise<string | undefined> {
-    if (!this.deps.slots || endpointArns.length === 0) return undefined;
+    if (endpointArns.length === 0) return undefined;
     for (const tags of (await this.api.tagsOf(endpointArns)).values()) {
       const slot = tags[TAG.reverseSlot];
       const dsId = tags[TAG.dataSource];
       if (!slot || !dsId) continue;
+      if (!this.deps.slots) return `slot ${slot} (no position reader here to drop it)`;
       const ds = await this.deps.resolveDataSource(dsId);
       if (!ds) continue; // the data source is gone: nothing to connect to
       if ((await this.deps.slots.drop(ds, slot)) === 'in-use') return `slot ${slot}`;

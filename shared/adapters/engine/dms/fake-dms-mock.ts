@@ -19,7 +19,7 @@ import {
   StopReplicationCommand,
   StopReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { FakeDms } from './fake-dms';
 
 /** Runs one fake operation; a test may wrap it (the fault-injection suite fails or replays it). */
@@ -34,8 +34,16 @@ export type FakeCallWrapper = (operation: string, run: () => unknown) => unknown
 export function fakeDmsClients(fake: FakeDms, around: FakeCallWrapper = (_op, run) => run()) {
   const dms = new DatabaseMigrationServiceClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const cloudwatch = new CloudWatchClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const dmsMock = mockClient(dms);
-  const cwMock = mockClient(cloudwatch);
+  const { dmsMock, cwMock } = routeToFakeDms(fake, mockClient(dms), mockClient(cloudwatch), around);
+  return { dms, cloudwatch, dmsMock, cwMock };
+}
+
+/**
+ * Answers every command of the given mocks from the FakeDms: mocks of client instances (fakeDmsClients),
+ * or of the client classes, for code that makes its own clients (a deployed runtime built from its
+ * environment).
+ */
+export function routeToFakeDms<D extends AwsStub<any, any, any>, C extends AwsStub<any, any, any>>(fake: FakeDms, dmsMock: D, cwMock: C, around: FakeCallWrapper = (_op, run) => run()) {
   const fakeCall = <I>(op: string, fn: (input: any) => unknown) => (input: I) => around(op, () => fn(input));
   dmsMock.on(CreateEndpointCommand).callsFake(fakeCall('CreateEndpoint', (i) => fake.createEndpoint(i)));
   dmsMock.on(DescribeEndpointsCommand).callsFake(fakeCall('DescribeEndpoints', (i) => fake.describeEndpoints(i)));
@@ -55,5 +63,5 @@ export function fakeDmsClients(fake: FakeDms, around: FakeCallWrapper = (_op, ru
   dmsMock.on(DeleteReplicationConfigCommand).callsFake(fakeCall('DeleteReplicationConfig', (i) => fake.deleteReplicationConfig(i)));
   dmsMock.on(DescribeReplicationTableStatisticsCommand).callsFake(fakeCall('DescribeReplicationTableStatistics', (i) => fake.describeReplicationTableStatistics(i)));
   cwMock.on(GetMetricDataCommand).callsFake(fakeCall('GetMetricData', (i) => fake.getMetricData(i)));
-  return { dms, cloudwatch, dmsMock, cwMock };
+  return { dmsMock, cwMock };
 }

@@ -1,5 +1,9 @@
 import type { DataSourceRecord } from '../../../domain/data-source';
+import { SecretsManagerSecretReader, type SecretReader } from '../../secrets/secrets-manager';
 import { DmsMigrationEngine, type DmsEngineConfig, type DmsEngineDeps } from './dms-engine';
+import { PgReplicationSlots } from './pg-slots';
+import { pgConnectionFromSecret } from './secret-connections';
+import type { ReplicationSlots } from './slots';
 
 /**
  * The DMS engine from a function's environment (set by infra/constructs/dms-engine.ts). A variable
@@ -17,6 +21,9 @@ import { DmsMigrationEngine, type DmsEngineConfig, type DmsEngineDeps } from './
  *   DMS_ACCESS_ROLE_ARN             the role DMS assumes to read the data sources' secrets
  *   DMS_RESOURCE_PREFIX             optional, default `mig`
  *   DMS_CAUGHT_UP_LAG_SECONDS       optional, default 5
+ *   DMS_POSITION_READER             `secrets-manager`: the engine makes and drops the reverse sync's slot on a
+ *                                   PostgreSQL destination, connecting with its secret's credentials (set by
+ *                                   DmsEngine.grantPositionReader, with the network and the secret grants)
  */
 export function dmsConfigFromEnv(env: Record<string, string | undefined>): DmsEngineConfig {
   const mode = env.DMS_REPLICATION_MODE ?? 'instance';
@@ -59,11 +66,28 @@ function instanceConfig(need: (name: string) => string): DmsEngineConfig {
   return { replicationInstanceArn, replicationInstanceId: need('DMS_REPLICATION_INSTANCE_ID'), accessRoleArn: need('DMS_ACCESS_ROLE_ARN') };
 }
 
+/**
+ * The position reader DMS_POSITION_READER names: `secrets-manager` → PgReplicationSlots connecting with
+ * the data source's secret. Absent: none, which a function that makes or drops positions may not run
+ * without (`required`: an error naming the setting, never a reverse sync that silently cannot start).
+ */
+export function positionReaderFromEnv(env: Record<string, string | undefined>, required: boolean, secrets: SecretReader = new SecretsManagerSecretReader()): ReplicationSlots | undefined {
+  const reader = env.DMS_POSITION_READER;
+  if (reader === undefined || reader === '') {
+    if (required) throw new Error("this function makes or drops DMS write-stop positions ('positions'), but DMS_POSITION_READER is not set (DmsEngine.grantPositionReader sets it with the network and secret grants)");
+    return undefined;
+  }
+  if (reader !== 'secrets-manager') throw new Error(`DMS_POSITION_READER must be 'secrets-manager', got '${reader}'`);
+  return new PgReplicationSlots(pgConnectionFromSecret(secrets));
+}
+
 /** The engine, resolving data sources through `resolveDataSource` (the DataSourceStore's get). */
 export function dmsEngineFromEnv(
   env: Record<string, string | undefined>,
   resolveDataSource: (id: string) => Promise<DataSourceRecord | undefined>,
   clients: Omit<DmsEngineDeps, 'resolveDataSource'> = {},
+  opts: { requirePositionReader?: boolean } = {},
 ): DmsMigrationEngine {
-  return new DmsMigrationEngine(dmsConfigFromEnv(env), { resolveDataSource, ...clients });
+  const slots = clients.slots ?? positionReaderFromEnv(env, opts.requirePositionReader ?? false);
+  return new DmsMigrationEngine(dmsConfigFromEnv(env), { resolveDataSource, ...clients, ...(slots ? { slots } : {}) });
 }

@@ -9,7 +9,7 @@ import { SLOT_PLUGIN, type ReplicationSlots } from './slots';
  * credentials from the data source's secret).
  */
 export class PgReplicationSlots implements ReplicationSlots {
-  constructor(private readonly connect: (dataSource: DataSourceRecord) => Promise<PgConnectionConfig>) {}
+  constructor(readonly connect: (dataSource: DataSourceRecord) => Promise<PgConnectionConfig>) {}
 
   async ensure(ds: DataSourceRecord, slotName: string): Promise<{ lsn: string; created: boolean }> {
     return this.session(ds, async (c) => {
