@@ -185,7 +185,7 @@ export const TABLE_ACCESS = {
   'pause-timer': { read: ['dynamodb:GetItem', RECORD_READ], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   // Reads the project and its progress item; fails the run (its fenced writes and the fail transition).
   // Polls jobs ('jobs'): the engine items of the simulated engine, as every function that runs jobs.
-  'engine-notices': { read: ['dynamodb:GetItem'], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
+  'engine-notices': { read: ['dynamodb:GetItem', RECORD_READ], write: [...TRANSITION, ...ENGINE.write], delete: [...ENGINE.delete] },
   // Alerts are items of the project's partition (ALERT#): recorded, then marked notified. Status changes are
   // counted into the status counters, each with its counted marker in the project's partition (one transaction).
   'publish-domain-events': { read: ['dynamodb:GetItem'], write: ['project', 'statusCounter'] },

@@ -1,10 +1,10 @@
 import { isoAt } from '../domain/clock';
-import { currentLeg, jobsOf } from '../domain/orchestration';
+import { jobsOf } from '../domain/orchestration';
 import type { ProjectRecord } from '../domain/project';
 import type { SubtaskType } from '../domain/subtasks';
-import { withProgress } from '../domain/progress';
 import type { Deps } from './deps';
-import { Fenced, failRun, type StepInput } from './run/run-state';
+import { readProject } from './project-read';
+import { failRunFromOutside } from './run/run-state';
 import { jobFailure } from './run/work-items';
 
 /**
@@ -55,15 +55,12 @@ const polledByTheRun = (p: ProjectRecord, type: SubtaskType): boolean => {
 };
 
 async function failRunOfFailedJob(deps: Deps, projectId: string, requestId: string, fields: Record<string, unknown>): Promise<NoticeOutcome> {
-  const [item, progress] = await Promise.all([deps.projects.get(projectId), deps.projects.getProgress(projectId)]);
-  if (!item || item.status !== 'RUNNING' || item.run === undefined) {
-    log('INFO', 'engine notice: a failure of a project that is not running: nothing to do', { ...fields, projectId, status: item?.status ?? 'gone' });
+  const p = await readProject(deps, projectId);
+  if (!p || p.status !== 'RUNNING' || p.run === undefined) {
+    log('INFO', 'engine notice: a failure of a project that is not running: nothing to do', { ...fields, projectId, status: p?.status ?? 'gone' });
     return { outcome: 'IGNORED', reason: 'PROJECT_NOT_RUNNING', projectId };
   }
-  const p = withProgress(item, progress);
-  const run = item.run;
-  // Written as the run's current execution would write it: fenced on this run, its leg and RUNNING.
-  const input: StepInput = { projectId, run, history: { leg: currentLeg(p), events: 0 } };
+  const run = p.run;
   for (const s of p.subtasks) {
     if (s.status !== 'RUNNING' || !polledByTheRun(p, s.type)) continue;
     for (const j of jobsOf(p, s.type, run)) {
@@ -71,33 +68,17 @@ async function failRunOfFailedJob(deps: Deps, projectId: string, requestId: stri
       if (part && part.status !== 'RUNNING') continue; // a part paused with its source (or not started yet)
       const status = await deps.engine.pollJob(j.ref);
       if (status?.state !== 'FAILED') continue;
-      const { set, error } = jobFailure(p, s.type, j, status, isoAt(deps.clock.nowMs()));
-      try {
-        await failRun(deps, p, input, s.type, error, requestId, set);
-      } catch (e) {
-        if (!(e instanceof Fenced)) throw e;
-        log('INFO', 'engine notice: the run no longer owns the project (its own poll, a pause or a newer run was first)', { ...fields, projectId, run, currentRun: e.current?.run, currentStatus: e.current?.status });
+      const failure = jobFailure(p, s.type, j, status, isoAt(deps.clock.nowMs()));
+      // Written as the run's current execution would write it: fenced on this run, its leg and RUNNING.
+      if (!(await failRunFromOutside(deps, { ...p, run }, s.type, failure, requestId))) {
+        log('INFO', 'engine notice: the run no longer owns the project (its own poll, a pause or a newer run was first)', { ...fields, projectId, run });
         return { outcome: 'IGNORED', reason: 'FENCED', projectId };
       }
+      const { error } = failure;
       log('WARN', 'engine notice: a job failed; the project is FAILED without waiting for the next poll', { ...fields, projectId, run, subtask: s.type, error });
-      await endOperatorWait(deps, item.taskToken, { ...fields, projectId, run });
       return { outcome: 'FAILED', projectId, run, subtask: s.type, error: { code: error.code, message: error.message } };
     }
   }
   log('INFO', 'engine notice: a failure, but no job of the current run is FAILED now (stale, or resumed since)', { ...fields, projectId, run });
   return { outcome: 'IGNORED', reason: 'NO_FAILED_JOB', projectId };
-}
-
-/**
- * The run's execution waited for an operator (its task token on the item): completed as fenced, so it
- * ends now rather than at the wait's timeout (it picks, finds the project FAILED and ends). Best effort:
- * the project is FAILED already, and a token that is gone or stale is refused harmlessly.
- */
-async function endOperatorWait(deps: Pick<Deps, 'orchestrator'>, taskToken: string | undefined, fields: Record<string, unknown>): Promise<void> {
-  if (!taskToken) return;
-  try {
-    await deps.orchestrator.completeTask(taskToken, { fenced: true });
-  } catch (e) {
-    log('WARN', 'engine notice: could not end the operator wait of the failed run (it ends at its timeout)', { ...fields, error: (e as Error)?.message ?? String(e) });
-  }
 }

@@ -75,7 +75,7 @@ const EXPECTED: Record<string, Expected> = {
   },
   'pause-timer': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   // With the aws-dms engine: reads the project (and its progress item) and fails its run.
-  'engine-notices': { actions: [GET, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
+  'engine-notices': { actions: [GET, QUERY, PUT, UPDATE, DELETE], writeIn: ['PROJECT#*', 'SIMJOB#*'], deleteIn: ['SIMFAIL#*'] },
   // Counts status changes: a counted marker in the project's partition and ADDs on the status counters.
   'publish-domain-events': { actions: [GET, PUT, UPDATE, ...STREAM], writeIn: ['COUNTER#*', 'PROJECT#*'] },
   // Reads the counters (BatchGetItem); when never set, recounts the status index and puts them.

@@ -1,8 +1,8 @@
-import { currentLeg, planNext } from '../../domain/orchestration';
+import { planNext } from '../../domain/orchestration';
 import type { ProjectRecord } from '../../domain/project';
 import type { SubtaskType } from '../../domain/subtasks';
 import type { Deps } from '../deps';
-import { failRun, Fenced, type StepInput } from './run-state';
+import { failRunFromOutside } from './run-state';
 import { backgroundProgress } from './work-items';
 
 /**
@@ -25,15 +25,8 @@ export async function failUnpolledBackgroundSync(deps: Deps, p: ProjectRecord): 
   if (p.status !== 'RUNNING' || p.run === undefined || !executionPollsNothing(p)) return undefined;
   const background = await backgroundProgress(deps, p);
   if (!background.failed) return undefined;
-  const input: StepInput = { projectId: p.id, run: p.run, history: { leg: currentLeg(p), events: 0 } };
-  try {
-    await failRun(deps, p, input, background.failed, background.error, 'reconciler', background.set);
-  } catch (e) {
-    if (e instanceof Fenced) return undefined; // the run lost the project meanwhile (its own poll failed it, a pause, a release)
-    throw e;
-  }
+  if (!(await failRunFromOutside(deps, { ...p, run: p.run }, background.failed, background, 'reconciler'))) return undefined;
   console.error(JSON.stringify({ level: 'WARN', message: 'background sync failed while no execution polled it: project FAILED', projectId: p.id, run: p.run, subtask: background.failed, error: background.error }));
-  if (p.taskToken) await deps.orchestrator.completeTask(p.taskToken, { fenced: true });
   return background.failed;
 }
 

@@ -173,6 +173,37 @@ export async function failRun(
 }
 
 /**
+ * Fails the run that owns `p` from outside its execution (the reconciler, an engine notice), as the
+ * run's own poll would: failRun fenced on the run and its current leg. A run waiting for an operator
+ * has its task completed as fenced, so its execution ends now rather than at the wait's timeout (best
+ * effort: the project is FAILED already). False when the run lost the project meanwhile (its own poll
+ * failed it first, a pause, a release, a newer run).
+ */
+export async function failRunFromOutside(
+  deps: Deps,
+  p: ProjectRecord & { run: number },
+  type: SubtaskType,
+  failure: { set: PathValue[]; error: { code: string; message: string; at: string } },
+  requestId: string,
+): Promise<boolean> {
+  const input: StepInput = { projectId: p.id, run: p.run, history: { leg: currentLeg(p), events: 0 } };
+  try {
+    await failRun(deps, p, input, type, failure.error, requestId, failure.set);
+  } catch (e) {
+    if (e instanceof Fenced) return false;
+    throw e;
+  }
+  if (p.taskToken) {
+    try {
+      await deps.orchestrator.completeTask(p.taskToken, { fenced: true });
+    } catch (e) {
+      console.log(JSON.stringify({ level: 'WARN', message: 'could not end the operator wait of the failed run (it ends at its timeout)', projectId: p.id, run: p.run, error: (e as Error)?.message ?? String(e) }));
+    }
+  }
+  return true;
+}
+
+/**
  * A job a step started or resumed (or is about to leave running) after its run lost the project or
  * the job's source: a pause or release that committed while the engine call was under way could not
  * see the job (its pauseJob found none), so the job is brought to what the project says now:
