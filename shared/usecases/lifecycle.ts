@@ -55,6 +55,11 @@ async function perSourceRequest(deps: Deps, req: LifecycleRequest & { operation:
 export async function answerOperation(deps: Deps, req: LifecycleRequest & { operation: UserOperation }): Promise<ProjectRecord | null> {
   const after = await applyOperation(deps, req);
   if (after === null) return null;
-  const read = await readProject(deps, after.id);
+  // The operation has committed: a failed re-read must not turn its answer into an error (a retry would
+  // then find the project moved on). The answer is then the record the operation left.
+  const read = await readProject(deps, after.id).catch((e: unknown) => {
+    console.log(JSON.stringify({ level: 'WARN', message: 'answer: the project could not be read again after the operation; answering with the record it left', projectId: after.id, error: (e as Error)?.message ?? String(e) }));
+    return undefined;
+  });
   return read && read.version === after.version ? read : after;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../shared/domain/errors';
 import type { ProjectRecord } from '../../shared/domain/project';
 import { createDataSource } from '../../shared/usecases/data-sources';
-import { applyOperation, finishRelease } from '../../shared/usecases/lifecycle';
+import { answerOperation, applyOperation, finishRelease } from '../../shared/usecases/lifecycle';
 import { createProject } from '../../shared/usecases/projects';
 import { memoryDeps } from '../support/memory-deps';
 
@@ -37,6 +37,26 @@ describe('lifecycle use cases (in-memory stores)', () => {
     expect(orchestrator.stopRun).toHaveBeenCalledWith(expect.objectContaining({ status: 'PAUSED' }), 'paused');
     expect(expiry.schedulePauseExpiry).toHaveBeenCalledWith(expect.objectContaining({ pauseExpiresAt: new Date(deps.clock.ms + 12 * 3600_000).toISOString() }));
     expect(paused).toEqual(await deps.projects.get(project.id));
+  });
+
+  it('an operation that committed answers with the record it left when the answer\'s re-read fails (failed before the fix: the error, so a 5xx for a committed pause)', async () => {
+    // Prepare: a running project; the store's whole-record read fails once the project is PAUSED
+    const { deps, project } = await prepare();
+    await applyOperation(deps, op('start', project.id));
+    const read = deps.projects.getWithProgress.bind(deps.projects);
+    deps.projects.getWithProgress = async (id) => {
+      if ((await deps.projects.get(id))?.status === 'PAUSED') throw new Error('read timed out');
+      return read(id);
+    };
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+
+    // Act
+    const answer = await answerOperation(deps, op('pause', project.id));
+
+    // Assess
+    expect(answer).toMatchObject({ id: project.id, status: 'PAUSED' });
+    expect((await deps.projects.get(project.id))?.status).toBe('PAUSED');
+    vi.restoreAllMocks();
   });
 
   it('release passes through RELEASING, stops everything, frees the name and the data sources', async () => {
