@@ -14,6 +14,7 @@ import { SnsAlertNotifier } from './adapters/sns/alert-notifier';
 import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
 import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
 import { EngineRouter } from './adapters/engine/engine-router';
+import { ObserveOnlyEngine } from './adapters/engine/observe-only';
 import { dmsEngineFromEnv } from './adapters/engine/dms/from-env';
 import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
 import type { AlertNotifier, BatchQueue, DataSourceStore, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
@@ -114,7 +115,10 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
       throw new Error(`MIGRATION_ENGINES names '${kind}', which this build cannot run (known: simulated, aws-dms)`);
     }
   }
-  return new EngineRouter(engines);
+  const router = new EngineRouter(engines);
+  // A function that may only look at jobs (jobs:poll without jobs) gets an engine that refuses the rest, as its grants do.
+  const caps = fn !== undefined && knownFunction(fn) ? capabilitiesOf(fn) : [];
+  return caps.includes('jobs:poll') && !caps.includes('jobs') ? new ObserveOnlyEngine(router, fn!) : router;
 }
 
 /** Deployed, large batches wait on an SQS queue for the batch worker. */

@@ -37,8 +37,9 @@ export const SYSTEM_FUNCTIONS: Record<string, { operations: readonly Operation[]
   'pause-timer': { operations: ['expire-pause', 'warn-pause-expiring'], uses: [], summary: 'Fired by the pause timers.' },
   'engine-notices': {
     operations: ['fail'],
-    // Polls the failed job's run (the engine's answer decides, not the notice); ends an operator wait of the run it failed.
-    uses: ['jobs', 'runs:signal'],
+    // Observes the failed job's run (the engine's answer decides, not the notice): it only looks at jobs, never acts
+    // on one; ends an operator wait of the run it failed.
+    uses: ['jobs:poll', 'runs:signal'],
     summary: "The engine's own notices on the bus (AWS DMS task state changes): a failed job fails its run now, not at the next poll.",
   },
   'publish-domain-events': { operations: [], uses: [], summary: 'The table stream to the bus; raises alerts.' },

@@ -74,7 +74,7 @@ function engineWiring(scope: Construct, engine: EngineSettings, stage: Stage, ev
       eventBus,
       ...(props.secretArns?.length || props.secretTag ? {} : { secretTag: { key: 'migration-control-plane', value: stage } }),
     });
-    return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn), grantPositions: (fn) => dms.grantPositionReader(fn) } };
+    return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn), grantPoll: (fn) => dms.grantPoller(fn), grantPositions: (fn) => dms.grantPositionReader(fn) } };
   }
   if (engine.timeScale !== undefined && !(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
   return {
@@ -82,6 +82,10 @@ function engineWiring(scope: Construct, engine: EngineSettings, stage: Stage, ev
       kinds: [engine.kind],
       // The simulated engine keeps its jobs in the projects table (every function has it); only its clock is set here.
       grant: (fn) => {
+        if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
+      },
+      // Observing a simulated job settles it in the table as a poll does: the same clock.
+      grantPoll: (fn) => {
         if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
       },
     },

@@ -8,6 +8,20 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { DMS_REPLICATION_STATE_CHANGE, DMS_TASK_STATE_CHANGE } from '../../shared/adapters/engine/dms/events';
 
+/** The DMS actions of each replication mode: reading (observing a job) and acting on replications. */
+const INSTANCE_ACTIONS = {
+  describe: 'dms:DescribeReplicationTasks',
+  statistics: 'dms:DescribeTableStatistics',
+  run: ['dms:StartReplicationTask', 'dms:StopReplicationTask', 'dms:DeleteReplicationTask'],
+  create: 'dms:CreateReplicationTask',
+} as const;
+const SERVERLESS_ACTIONS = {
+  describe: 'dms:DescribeReplications',
+  statistics: 'dms:DescribeReplicationTableStatistics',
+  run: ['dms:StartReplication', 'dms:StopReplication', 'dms:DeleteReplicationConfig'],
+  create: 'dms:CreateReplicationConfig',
+} as const;
+
 /**
  * What the AWS DMS engine (shared/adapters/engine/dms) needs in an account: the network (replication
  * subnet group, security group), the service roles DMS itself requires, the role DMS assumes to read
@@ -209,26 +223,50 @@ export class DmsEngine extends Construct {
    * permission (acknowledged below with the reason). A Lambda function also gets the DMS_* variables.
    */
   grantEngine(grantee: iam.IGrantable): void {
+    this.grant(grantee, 'act');
+  }
+
+  /**
+   * Only the reads of observing a job and reading a notice (capability jobs:poll, e.g. engine-notices):
+   * describe, tags, table statistics and CDC latencies. Nothing that creates, starts, stops, tags,
+   * deletes or passes a role.
+   */
+  grantPoller(grantee: iam.IGrantable): void {
+    this.grant(grantee, 'observe');
+  }
+
+  private grant(grantee: iam.IGrantable, access: 'act' | 'observe'): void {
     const endpoints = this.arn('endpoint', `${this.resourcePrefix}-*`);
-    const statements = this.mode === 'serverless' ? this.serverlessStatements(endpoints) : this.instanceStatements(endpoints);
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'DmsEndpointsOfTheEngine',
-        actions: ['dms:CreateEndpoint', 'dms:DeleteEndpoint'],
-        resources: [endpoints],
-      }),
-      new iam.PolicyStatement({
-        sid: 'PassSecretsAccessRoleToDms',
-        actions: ['iam:PassRole'],
-        resources: [this.secretsAccessRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'dms.amazonaws.com' } },
-      }),
-    );
-    for (const s of statements) grantee.grantPrincipal.addToPrincipalPolicy(s);
+    const replications = this.mode === 'serverless' ? 'replication-config' : 'task';
+    const own = this.arn(replications, `${this.resourcePrefix}-*`);
+    const reads = this.mode === 'serverless' ? SERVERLESS_ACTIONS : INSTANCE_ACTIONS;
+    const statements = [
+      new iam.PolicyStatement({ sid: 'DmsTableStatisticsOfTheEngine', actions: [reads.statistics], resources: [own] }),
+      new iam.PolicyStatement({ sid: 'DmsTagsOfTheEngine', actions: ['dms:ListTagsForResource'], resources: [own, endpoints] }),
+      new iam.PolicyStatement({ sid: 'DmsDescribeNoResourceLevel', actions: [reads.describe, 'cloudwatch:GetMetricData'], resources: ['*'] }),
+    ];
+    if (access === 'act') {
+      const instance = this.replicationInstance ? [this.replicationInstance.ref] : [];
+      statements.push(
+        new iam.PolicyStatement({ sid: 'DmsRunReplicationsOfTheEngine', actions: [...reads.run], resources: [own] }),
+        // Creating a task names its endpoints (and the instance); creating a serverless config names its endpoints.
+        new iam.PolicyStatement({ sid: 'DmsCreateReplications', actions: [reads.create], resources: [own, endpoints, ...instance] }),
+        new iam.PolicyStatement({ sid: 'DmsTagResourcesOfTheEngine', actions: ['dms:AddTagsToResource'], resources: [own, endpoints] }),
+        new iam.PolicyStatement({ sid: 'DmsEndpointsOfTheEngine', actions: ['dms:CreateEndpoint', 'dms:DeleteEndpoint'], resources: [endpoints] }),
+        // Listing the project's endpoints by identifier (DescribeEndpoints has no resource-level permission).
+        new iam.PolicyStatement({ sid: 'DmsDescribeEndpoints', actions: ['dms:DescribeEndpoints'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'PassSecretsAccessRoleToDms',
+          actions: ['iam:PassRole'],
+          resources: [this.secretsAccessRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'dms.amazonaws.com' } },
+        }),
+      );
+    }
+    for (const st of statements) grantee.grantPrincipal.addToPrincipalPolicy(st);
     if (grantee instanceof lambda.Function) for (const [k, v] of Object.entries(this.environment)) grantee.addEnvironment(k, v);
     const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : (grantee as { role?: iam.IRole }).role;
     if (role) {
-      const replications = this.mode === 'serverless' ? 'replication-config' : 'task';
       Validations.of(role).acknowledge(
         {
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::${this.nagArn(replications)}]`,
@@ -240,64 +278,10 @@ export class DmsEngine extends Construct {
         },
         {
           id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-          reason: 'dms:DescribeReplicationTasks, dms:DescribeReplications and dms:DescribeEndpoints (List) and cloudwatch:GetMetricData support no resource-level permission; the adapter filters by its own ARNs/identifiers.',
+          reason: `${reads.describe} and dms:DescribeEndpoints (List) and cloudwatch:GetMetricData support no resource-level permission; the adapter filters by its own ARNs/identifiers.`,
         },
       );
     }
-  }
-
-  /** Serverless: the replication configs of the engine (CreateReplicationConfig also names the endpoints it uses). */
-  private serverlessStatements(endpoints: string): iam.PolicyStatement[] {
-    const configs = this.arn('replication-config', `${this.resourcePrefix}-*`);
-    return [
-      new iam.PolicyStatement({
-        sid: 'DmsReplicationConfigsOfTheEngine',
-        actions: ['dms:StartReplication', 'dms:StopReplication', 'dms:DeleteReplicationConfig', 'dms:DescribeReplicationTableStatistics'],
-        resources: [configs],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DmsCreateReplicationConfigs',
-        actions: ['dms:CreateReplicationConfig'],
-        resources: [configs, endpoints],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DmsTagsOfTheEngine',
-        actions: ['dms:AddTagsToResource', 'dms:ListTagsForResource'],
-        resources: [configs, endpoints],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DmsDescribeNoResourceLevel',
-        actions: ['dms:DescribeReplications', 'dms:DescribeEndpoints', 'cloudwatch:GetMetricData'],
-        resources: ['*'],
-      }),
-    ];
-  }
-
-  private instanceStatements(endpoints: string): iam.PolicyStatement[] {
-    const tasks = this.arn('task', `${this.resourcePrefix}-*`);
-    const instance = this.replicationInstance ? [this.replicationInstance.ref] : [];
-    return [
-      new iam.PolicyStatement({
-        sid: 'DmsTasksOfTheEngine',
-        actions: ['dms:StartReplicationTask', 'dms:StopReplicationTask', 'dms:DeleteReplicationTask', 'dms:DescribeTableStatistics'],
-        resources: [tasks],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DmsCreateTasksOnTheInstance',
-        actions: ['dms:CreateReplicationTask'],
-        resources: [tasks, endpoints, ...instance],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DmsTagsOfTheEngine',
-        actions: ['dms:AddTagsToResource', 'dms:ListTagsForResource'],
-        resources: [tasks, endpoints],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DmsDescribeNoResourceLevel',
-        actions: ['dms:DescribeReplicationTasks', 'dms:DescribeEndpoints', 'cloudwatch:GetMetricData'],
-        resources: ['*'],
-      }),
-    ];
   }
 
   private arn(type: 'task' | 'endpoint' | 'replication-config', resourceName: string): string {

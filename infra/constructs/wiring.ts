@@ -11,6 +11,8 @@ export interface EngineWiring {
   readonly kinds: readonly string[];
   /** Extra environment and grants of a function that runs jobs (e.g. the simulated engine's time scale, DMS grants). */
   grant(fn: NodejsFunction): void;
+  /** What a function that only observes jobs needs (capability jobs:poll): the reads of a poll, nothing that acts on a job. */
+  grantPoll(fn: NodejsFunction): void;
   /** What a function that makes or drops write-stop positions needs besides (DMS: the databases' network and secrets); absent: nothing. */
   grantPositions?(fn: NodejsFunction): void;
 }
@@ -43,6 +45,9 @@ function grantCapability(fun: NodejsFunction, capability: Capability, t: WiringT
     case 'jobs':
       fun.addEnvironment('MIGRATION_ENGINES', t.engine.kinds.join(','));
       return t.engine.grant(fun);
+    case 'jobs:poll':
+      fun.addEnvironment('MIGRATION_ENGINES', t.engine.kinds.join(','));
+      return t.engine.grantPoll(fun);
     case 'positions':
       return t.engine.grantPositions?.(fun);
     case 'timers':

@@ -24,6 +24,11 @@ export const CAPABILITIES = {
   /** Start, poll, pause, resume and stop engine jobs. */
   jobs: { port: 'engine' },
   /**
+   * Only look at engine jobs: read the engine's notices and observe a job's status (observeJob), nothing
+   * started, stopped, created or tagged. The runtime gives such a function an engine that refuses the rest.
+   */
+  'jobs:poll': { port: 'engine' },
+  /**
    * Make and drop the engine's write-stop positions on the data sources' own databases (AWS DMS: the
    * logical replication slot of a reverse sync from PostgreSQL, at STOP_FORWARD_SYNC and at release):
    * the function connects to those databases with their secrets' credentials.

@@ -11,7 +11,7 @@ import { jobFailure } from './run/work-items';
  * An engine's own notice about one of its jobs (deployed: a DMS task state change forwarded to the
  * control plane's bus, read by the engine-notices function). A failure makes the project learn it now
  * instead of at the run's next poll, with the same outcome as that poll: the run's current jobs are
- * polled, and a FAILED one fails its subtask and the project (failRun: the subtask's error and
+ * observed (observeJob: the engine's answer, nothing acted on), and a FAILED one fails its subtask and the project (failRun: the subtask's error and
  * checkpoint, the `fail` transition with its audit event, hence the PROJECT_FAILED alert), fenced on the
  * run that owns the project now.
  *
@@ -66,7 +66,8 @@ async function failRunOfFailedJob(deps: Deps, projectId: string, requestId: stri
     for (const j of jobsOf(p, s.type, run)) {
       const part = j.part !== undefined ? s.sources?.[j.part] : undefined;
       if (part && part.status !== 'RUNNING') continue; // a part paused with its source (or not started yet)
-      const status = await deps.engine.pollJob(j.ref);
+      // Observed, not polled: the function may only look (a poll may act on the job, e.g. DMS's deferred start).
+      const status = await (deps.engine.observeJob ? deps.engine.observeJob(j.ref) : deps.engine.pollJob(j.ref));
       if (status?.state !== 'FAILED') continue;
       const failure = jobFailure(p, s.type, j, status, isoAt(deps.clock.nowMs()));
       // Written as the run's current execution would write it: fenced on this run, its leg and RUNNING.

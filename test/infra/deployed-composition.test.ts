@@ -21,6 +21,7 @@ import { SimulatedOrchestrator } from '../reliability/faults/faulty-adapters';
 import type { EngineSettings } from '../../infra/constructs/control-plane';
 import { MigrationControlPlaneStack } from '../../infra/stack';
 import { EngineRouter } from '../../shared/adapters/engine/engine-router';
+import { ObserveOnlyEngine } from '../../shared/adapters/engine/observe-only';
 import { EventBridgeExpiryScheduler } from '../../shared/adapters/scheduler/eventbridge-scheduler';
 import { StepFunctionsOrchestrator } from '../../shared/adapters/stepfunctions/sfn-orchestrator';
 import { SqsBatchQueue } from '../../shared/adapters/sqs/batch-queue';
@@ -77,6 +78,10 @@ const DMS_SERVERLESS_ACTIONS = [
   'iam:PassRole',
 ];
 
+/** What observing a job calls (capability jobs:poll: describe, tags, table statistics, CDC latencies), per DMS mode. */
+const DMS_POLL_ACTIONS = ['dms:DescribeReplicationTasks', 'dms:DescribeTableStatistics', 'dms:ListTagsForResource', 'cloudwatch:GetMetricData'];
+const DMS_SERVERLESS_POLL_ACTIONS = ['dms:DescribeReplications', 'dms:DescribeReplicationTableStatistics', 'dms:ListTagsForResource', 'cloudwatch:GetMetricData'];
+
 /** The compositions checked: each engine setting a deployment can name (DMS in both of its modes). */
 const SETTINGS = {
   simulated: { kind: 'simulated' },
@@ -91,6 +96,7 @@ const actionsOf = (composition: Composition): Record<Capability, string[]> => ({
   'runs:stop': ['states:StopExecution', 'states:DescribeExecution'],
   'runs:signal': ['states:SendTaskSuccess'],
   jobs: { simulated: [], 'aws-dms': DMS_ACTIONS, 'aws-dms-serverless': DMS_SERVERLESS_ACTIONS }[composition],
+  'jobs:poll': { simulated: [], 'aws-dms': DMS_POLL_ACTIONS, 'aws-dms-serverless': DMS_SERVERLESS_POLL_ACTIONS }[composition],
   // DMS: the data sources' secrets and the network interfaces of a function in the replication subnets.
   positions: composition === 'simulated' ? [] : ['secretsmanager:GetSecretValue', 'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface'],
   timers: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'iam:PassRole'],
@@ -98,8 +104,10 @@ const actionsOf = (composition: Composition): Record<Capability, string[]> => ({
   'batches:enqueue': ['sqs:SendMessage'],
 });
 
-/** The adapter a configured port must be (never a stand-in that refuses every use). */
+/** The adapter a configured port must be (never a stand-in that refuses every use); a function that may only observe jobs gets the observe-only engine. */
 const ADAPTERS = { orchestrator: StepFunctionsOrchestrator, expiry: EventBridgeExpiryScheduler, engine: EngineRouter, batchQueue: SqsBatchQueue } as const;
+const adapterOf = (fn: string, port: keyof typeof ADAPTERS) =>
+  port === 'engine' && !capabilitiesOf(fn).includes('jobs') && capabilitiesOf(fn).includes('jobs:poll') ? ObserveOnlyEngine : ADAPTERS[port];
 
 interface DeployedFunction {
   fn: string;
@@ -173,7 +181,7 @@ describe.each(Object.keys(SETTINGS) as Composition[])('deployed composition with
       const deps = depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
 
       // Assess
-      for (const port of portsNeededBy(fn)) expect(deps[port], `${fn} (operations: ${operationsOf(fn).join(', ')}) needs ${port}`).toBeInstanceOf(ADAPTERS[port]);
+      for (const port of portsNeededBy(fn)) expect(deps[port], `${fn} (operations: ${operationsOf(fn).join(', ')}) needs ${port}`).toBeInstanceOf(adapterOf(fn, port));
     }
   });
 
@@ -200,8 +208,24 @@ describe.each(Object.keys(SETTINGS) as Composition[])('deployed composition with
 
   it('grants DMS actions to no function whose operations run no jobs', () => {
     for (const { fn, actions } of compositions[engine]) {
-      if (capabilitiesOf(fn).includes('jobs')) continue;
+      if (capabilitiesOf(fn).includes('jobs') || capabilitiesOf(fn).includes('jobs:poll')) continue;
       expect([...actions].filter((a) => a.startsWith('dms:')), fn).toEqual([]);
+    }
+  });
+
+  it('grants a function that only observes jobs (jobs:poll) the reads of a poll and no DMS action that acts, and gives it an engine that refuses to act', async () => {
+    const observers = compositions[engine].filter(({ fn }) => capabilitiesOf(fn).includes('jobs:poll') && !capabilitiesOf(fn).includes('jobs'));
+    if (engine !== 'simulated') expect(observers.map((f) => f.fn)).toEqual(['engine-notices']);
+    for (const { fn, env, actions } of observers) {
+      // Act
+      const deps = depsFromEnv({ ...env, AWS_REGION: 'eu-west-1' });
+      const job = { jobId: 'p-1:FULL_MIGRATION', projectId: 'p-1', subtask: 'FULL_MIGRATION' as const, engine: SETTINGS[engine].kind, run: 1, sourceIds: ['s-1'], destinationId: 'd-1' };
+
+      // Assess
+      expect([...actions].filter((a) => a.startsWith('dms:') || a === 'iam:PassRole').sort(), fn).toEqual(ACTIONS['jobs:poll'].filter((a) => a.startsWith('dms:')).sort());
+      await expect(deps.engine.pauseJob(job), fn).rejects.toThrow(/only observe engine jobs.*pauseJob/);
+      await expect(deps.engine.stopJob(job), fn).rejects.toThrow(/only observe engine jobs.*stopJob/);
+      await expect(deps.engine.pollJob(job), fn).rejects.toThrow(/only observe engine jobs.*pollJob/);
     }
   });
 
@@ -392,6 +416,8 @@ describe('the deployed engine-notices function (aws-dms)', () => {
     overrideDeps({ projects: deps.projects, dataSources: deps.dataSources, alerts: deps.alerts, clock: deps.clock });
     const event = { source: 'aws.dms', 'detail-type': 'DMS Replication Task State Change', resources: [task.ReplicationTaskArn], detail: { category: 'Failure', eventType: 'REPLICATION_TASK_FAILED', detailMessage: 'Last Error Target endpoint unreachable.' } };
 
+    const before = { dms: dmsMock.calls().length, cw: cwMock.calls().length };
+
     // Act
     const outcome = await engineNotices(event, { awsRequestId: 'notice-1' } as Context);
 
@@ -400,5 +426,44 @@ describe('the deployed engine-notices function (aws-dms)', () => {
     expect(await deps.projects.get(p.id)).toMatchObject({ status: 'FAILED' });
     expect(dmsMock.commandCalls(ListTagsForResourceCommand).some((c) => c.args[0].input.ResourceArnList?.includes(task.ReplicationTaskArn!) || c.args[0].input.ResourceArn === task.ReplicationTaskArn)).toBe(true);
     for (const action of ['dms:DescribeReplicationTasks', 'dms:ListTagsForResource', 'dms:DescribeTableStatistics', 'states:SendTaskSuccess']) expect(notices.actions.has(action), action).toBe(true);
+    // Every call the deployed function made is one its role allows (it only looks: no start, stop, tag or delete).
+    const made = [
+      ...dmsMock.calls().slice(before.dms).map((c) => `dms:${(c.args[0] as object).constructor.name.replace(/Command$/, '')}`),
+      ...cwMock.calls().slice(before.cw).map((c) => `cloudwatch:${(c.args[0] as object).constructor.name.replace(/Command$/, '')}`),
+    ];
+    expect(made).toContain('dms:DescribeReplicationTasks');
+    for (const action of new Set(made)) expect(notices.actions.has(action), `engine-notices called ${action}`).toBe(true);
+  });
+
+  it('observes a job waiting for its deferred start without starting it (its role may not)', async () => {
+    // Prepare: a created task that waits for DMS to make it ready (the adapter starts it at a later poll)
+    const notices = compositions['aws-dms'].find((f) => f.fn === 'engine-notices');
+    if (!notices) throw new Error('no engine-notices function in the aws-dms composition');
+    const fake = new FakeDms();
+    routeToFakeDms(fake, dmsMock, cwMock);
+    const holder: { deps?: ReturnType<typeof memoryDeps> } = {};
+    const runner = new EngineRouter({ 'aws-dms': dmsEngineFromEnv(notices.env, (id) => holder.deps!.dataSources.get(id)) });
+    const deps = memoryDeps({ engine: runner });
+    holder.deps = deps;
+    const src = await createDataSource(deps, { name: 'src', engine: 'postgresql', host: 'src.example', port: 5432, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:src-AbCdEf' });
+    const dst = await createDataSource(deps, { name: 'dst', engine: 'mysql', host: 'dst.example', port: 3306, username: 'app', database: 'shop', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dst-GhIjKl' });
+    const job = { jobId: 'p-9:FULL_MIGRATION', projectId: 'p-9', subtask: 'FULL_MIGRATION' as const, engine: 'aws-dms' as const, run: 1, sourceIds: [src.id], destinationId: dst.id };
+    await runner.startJob({ ...job, tables: null, migrationType: { structureMigration: false, fullMigration: true, incrementalSync: false, fullVerification: false, reverseIncrementalSync: false } });
+    fake.advance(); // creating → ready: the next poll would start it
+    process.env = { ...saved, ...notices.env, AWS_REGION: 'eu-west-1' };
+    overrideDeps({ projects: deps.projects, dataSources: deps.dataSources, alerts: deps.alerts, clock: deps.clock });
+    const { getDeps } = await import('../../shared/runtime');
+    const observer = getDeps().engine;
+    const starts = () => dmsMock.calls().filter((c) => (c.args[0] as object).constructor.name === 'StartReplicationTaskCommand').length;
+    const startsBefore = starts();
+
+    // Act
+    const seen = await observer.observeJob!(job);
+
+    // Assess
+    expect(observer).toBeInstanceOf(ObserveOnlyEngine);
+    expect(seen?.state).toBeDefined();
+    expect(starts()).toBe(startsBefore);
+    expect([...fake.tasks.values()].map((t) => t.task.Status)).toEqual(['ready']);
   });
 });

@@ -110,11 +110,34 @@ describe('DmsEngine construct', () => {
       'iam:PassRole',
     ]);
     const star = statements.filter((s) => s.Resource === '*');
-    expect(star.map((s) => s.Sid)).toEqual(['DmsDescribeNoResourceLevel']);
-    const tasks = statements.find((s) => s.Sid === 'DmsTasksOfTheEngine');
+    expect(star.map((s) => s.Sid).sort()).toEqual(['DmsDescribeEndpoints', 'DmsDescribeNoResourceLevel']);
+    const tasks = statements.find((s) => s.Sid === 'DmsRunReplicationsOfTheEngine');
     expect(JSON.stringify(tasks.Resource)).toContain(':task:mig-*');
     const pass = statements.find((s) => s.Sid === 'PassSecretsAccessRoleToDms');
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'dms.amazonaws.com' } });
+  });
+
+  it.each(['instance', 'serverless'] as const)('%s: grantPoller allows only the reads of observing a job (no create, start, stop, tag, delete or PassRole), on its own replications', (mode) => {
+    // Prepare
+    const stack = new Stack(new App(), 'DmsPollerTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const engine = new DmsEngine(stack, 'Dms', { eventBus: new events.EventBus(stack, 'Bus'), secretArns: [SECRET], ...(mode === 'serverless' ? { mode, maxCapacityUnits: 8 } : {}) });
+    const role = new iam.Role(stack, 'NoticesRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+    // Act
+    engine.grantPoller(role);
+
+    // Assess
+    const template = Template.fromStack(stack);
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('NoticesRole') }] } });
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement as any[]);
+    const actions = statements.flatMap((s) => [s.Action].flat()).sort();
+    expect(actions).toEqual(
+      mode === 'serverless'
+        ? ['cloudwatch:GetMetricData', 'dms:DescribeReplicationTableStatistics', 'dms:DescribeReplications', 'dms:ListTagsForResource']
+        : ['cloudwatch:GetMetricData', 'dms:DescribeReplicationTasks', 'dms:DescribeTableStatistics', 'dms:ListTagsForResource'],
+    );
+    const stats = statements.find((s) => s.Sid === 'DmsTableStatisticsOfTheEngine');
+    expect(JSON.stringify(stats.Resource)).toContain(mode === 'serverless' ? ':replication-config:mig-*' : ':task:mig-*');
   });
 
   it('grantEngine on a Lambda function also sets the DMS_* variables dmsEngineFromEnv reads', () => {
@@ -151,7 +174,7 @@ describe('DmsEngine construct', () => {
     const actions = statements.flatMap((st) => [st.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['dms:CreateReplicationConfig', 'dms:StartReplication', 'dms:StopReplication', 'dms:DeleteReplicationConfig', 'dms:DescribeReplications', 'dms:DescribeReplicationTableStatistics']));
     expect(actions.filter((a) => /ReplicationTask|TableStatistics$/.test(a) && a !== 'dms:DescribeReplicationTableStatistics')).toEqual([]);
-    const configs = statements.find((st) => st.Sid === 'DmsReplicationConfigsOfTheEngine') as { Resource?: unknown } | undefined;
+    const configs = statements.find((st) => st.Sid === 'DmsRunReplicationsOfTheEngine') as { Resource?: unknown } | undefined;
     expect(JSON.stringify(configs?.Resource)).toMatch(/:replication-config:mig-\*"\]\]\}$/);
   });
 

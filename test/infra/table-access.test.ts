@@ -162,10 +162,10 @@ describe('projects table access, per function', () => {
     expect(Object.keys(functionIds).filter((fn) => operationsOf(fn).includes('delete')).sort()).toEqual(MAY_DELETE_PROJECT_ITEMS);
   });
 
-  it("exactly the functions that run jobs (capability 'jobs', shared/wiring.ts) may write the simulated engine's items", () => {
+  it("exactly the functions that run or observe jobs (capability 'jobs' or 'jobs:poll', shared/wiring.ts) may write the simulated engine's items", () => {
     for (const fn of Object.keys(functionIds)) {
-      // Prepare
-      const runsJobs = capabilitiesOf(fn).includes('jobs');
+      // Prepare: observing a simulated job settles it in the table, as a poll does
+      const runsJobs = capabilitiesOf(fn).includes('jobs') || capabilitiesOf(fn).includes('jobs:poll');
 
       // Act
       const statements = dynamoStatements(s, fn);

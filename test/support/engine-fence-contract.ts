@@ -34,6 +34,23 @@ export function engineFenceContract(make: () => Promise<FenceSubject>): void {
       }
     });
 
+  withSubject('observing a job (observeJob, what a function that may only look calls) answers the state a poll answers, running and paused', async (s) => {
+    // Prepare
+    const observe = (run: number) => (s.engine.observeJob ? s.engine.observeJob(s.spec(run)) : s.engine.pollJob(s.spec(run)));
+    await s.settle();
+    const running = (await observe(1))?.state;
+    await s.engine.pauseJob(s.spec(1));
+    await s.settle();
+
+    // Act
+    const paused = (await observe(1))?.state;
+
+    // Assess
+    expect(running).toBe('RUNNING');
+    expect(paused).toBe('PAUSED');
+    expect(await stateOf(s, 1)).toBe('PAUSED');
+  });
+
   withSubject('a resume from the run that paused the job (a stale execution of that run) leaves it paused', async (s) => {
     // Act
     await s.engine.pauseJob(s.spec(1));

@@ -141,6 +141,15 @@ export class DmsMigrationEngine implements MigrationEngine {
     return this.statusOf(job, task, this.tagsOf(view, task));
   }
 
+  /** pollJob without its deferred start: describe, tags, table statistics and CDC latencies only. */
+  async observeJob(job: JobRef): Promise<JobStatus | undefined> {
+    const kind = taskKindOf(job.subtask);
+    if (!kind) return undefined;
+    const view = await this.view(job.projectId);
+    const task = view.tasks.get(kind);
+    return task ? this.statusOf(job, task, this.tagsOf(view, task)) : undefined;
+  }
+
   async pauseJob(job: JobRef): Promise<JobStatus | undefined> {
     const kind = taskKindOf(job.subtask);
     if (!kind) return undefined;

@@ -90,6 +90,12 @@ export class PostgresEngine implements MigrationEngine {
     return this.status(dest, ref.jobId);
   }
 
+  /** pollJob without restarting the job's worker or running a pass: the job's row as it is. */
+  async observeJob(ref: JobRef): Promise<JobStatus | undefined> {
+    const dest = await this.registry(ref);
+    return (await getJob(dest, ref.jobId)) ? this.status(dest, ref.jobId) : undefined;
+  }
+
   async pauseJob(ref: JobRef): Promise<JobStatus | undefined> {
     return this.serial(ref.jobId, async () => {
       const dest = await this.registry(ref);
