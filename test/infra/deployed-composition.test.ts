@@ -75,12 +75,13 @@ const DMS_SERVERLESS_ACTIONS = [
   'dms:AddTagsToResource',
   'dms:ListTagsForResource',
   'cloudwatch:GetMetricData',
+  'cloudwatch:ListMetrics',
   'iam:PassRole',
 ];
 
 /** What observing a job calls (capability jobs:poll: describe, tags, table statistics, CDC latencies), per DMS mode. */
 const DMS_POLL_ACTIONS = ['dms:DescribeReplicationTasks', 'dms:DescribeTableStatistics', 'dms:ListTagsForResource', 'cloudwatch:GetMetricData'];
-const DMS_SERVERLESS_POLL_ACTIONS = ['dms:DescribeReplications', 'dms:DescribeReplicationTableStatistics', 'dms:ListTagsForResource', 'cloudwatch:GetMetricData'];
+const DMS_SERVERLESS_POLL_ACTIONS = ['dms:DescribeReplications', 'dms:DescribeReplicationTableStatistics', 'dms:ListTagsForResource', 'cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'];
 
 /** The compositions checked: each engine setting a deployment can name (DMS in both of its modes). */
 const SETTINGS = {

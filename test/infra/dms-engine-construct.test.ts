@@ -133,7 +133,7 @@ describe('DmsEngine construct', () => {
     const actions = statements.flatMap((s) => [s.Action].flat()).sort();
     expect(actions).toEqual(
       mode === 'serverless'
-        ? ['cloudwatch:GetMetricData', 'dms:DescribeReplicationTableStatistics', 'dms:DescribeReplications', 'dms:ListTagsForResource']
+        ? ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'dms:DescribeReplicationTableStatistics', 'dms:DescribeReplications', 'dms:ListTagsForResource']
         : ['cloudwatch:GetMetricData', 'dms:DescribeReplicationTasks', 'dms:DescribeTableStatistics', 'dms:ListTagsForResource'],
     );
     const stats = statements.find((s) => s.Sid === 'DmsTableStatisticsOfTheEngine');

@@ -10,6 +10,7 @@ import {
   StartReplicationTaskCommand,
   StopReplicationCommand,
 } from '@aws-sdk/client-database-migration-service';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { replicationView } from '../../shared/adapters/engine/dms/backend';
 import { cdcPosition, DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
@@ -153,6 +154,43 @@ describe('AWS DMS engine, serverless mode', () => {
     expect(inputsOf(dmsMock, DeleteReplicationConfigCommand).map((i) => i.ReplicationConfigArn).sort()).toEqual([configArn('fwd'), configArn('rev')].sort());
     expect(fake.tasks.size).toBe(0);
     expect(fake.endpoints.size).toBe(0);
+  });
+
+  it('reads the CDC lag by the replication config\'s identifier in any AWS/DMS dimension (one GetMetricData, a SEARCH per metric); several series: the larger; none: no lag, not caught up', async () => {
+    // Prepare: the forward replication loaded and in cdc
+    const { engine, fake, cwMock } = setup();
+    await engine.startJob(spec('FULL_MIGRATION'));
+    fake.advance(6);
+    const noPoint = await engine.pollJob(spec('INCREMENTAL_SYNC'));
+    fake.lag.set(idFor('fwd'), { source: 2, target: 4 });
+
+    // Act
+    const caughtUp = await engine.pollJob(spec('INCREMENTAL_SYNC'));
+    // CloudWatch answers a search with one result per matching series, all under the query's Id.
+    cwMock.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'source', Label: 'a', Values: [1, 9] },
+        { Id: 'source', Label: 'b', Values: [30] },
+        { Id: 'target', Label: 'a', Values: [2] },
+        { Id: 'target', Label: 'b', Values: [] },
+      ],
+    });
+    const behind = await engine.pollJob(spec('INCREMENTAL_SYNC'));
+
+    // Assess
+    expect(noPoint).toMatchObject({ state: 'RUNNING', caughtUp: false });
+    expect(noPoint?.lag).toBeUndefined();
+    expect(caughtUp).toMatchObject({ state: 'RUNNING', caughtUp: true, lag: { seconds: 4, bytes: 0 } });
+    expect(behind).toMatchObject({ state: 'RUNNING', caughtUp: false, lag: { seconds: 30, bytes: 0 } });
+    expect(cwMock.commandCalls(GetMetricDataCommand).at(-1)!.args[0].input).toEqual({
+      MetricDataQueries: [
+        { Id: 'source', Expression: `SEARCH('{AWS/DMS} MetricName="CDCLatencySource" "${idFor('fwd')}"', 'Maximum', 60)`, ReturnData: true },
+        { Id: 'target', Expression: `SEARCH('{AWS/DMS} MetricName="CDCLatencyTarget" "${idFor('fwd')}"', 'Maximum', 60)`, ReturnData: true },
+      ],
+      StartTime: new Date('2026-05-01T08:55:00Z'),
+      EndTime: new Date('2026-05-01T09:00:00Z'),
+      ScanBy: 'TimestampDescending',
+    });
   });
 
   it('reads serverless statuses in task words: created is ready, provisioning is starting, deprovisioning is still stopping', () => {

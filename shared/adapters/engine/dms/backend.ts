@@ -87,7 +87,7 @@ export class InstanceBackend implements ReplicationBackend {
       { Name: 'ReplicationInstanceIdentifier', Value: this.instanceId },
       { Name: 'ReplicationTaskIdentifier', Value: resourceIdOf(task.ReplicationTaskArn ?? '') },
     ];
-    return this.api.cdcLag(dims, nowMs);
+    return this.api.cdcLag({ dimensions: dims }, nowMs);
   }
 }
 
@@ -151,15 +151,15 @@ export class ServerlessBackend implements ReplicationBackend {
   }
 
   /**
-   * UNCONFIRMED: the CloudWatch dimension DMS Serverless publishes CDCLatencySource/Target under is
-   * assumed to be `ReplicationConfigId` (the config's identifier). The DMS metrics reference
-   * (https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Monitoring.html) could not be checked from
-   * the sources available when this was written; check it (or ListMetrics on AWS/DMS in an account with
-   * a running serverless replication) before relying on `caughtUp` in serverless mode: a wrong name
-   * reads as "no recent point", so the switchover's write-stop confirmation would wait forever.
+   * The name of the CloudWatch dimension DMS Serverless publishes CDCLatencySource/Target under could not
+   * be confirmed from any reference reachable here, so the series are found by the replication config's
+   * identifier as a dimension value, whatever the dimension is called (a SEARCH in the same one
+   * GetMetricData call). The identifier carries 80 bits of the project id's hash and the leg, so it
+   * matches this replication's series only. Guessing a name instead would read as "no recent point" if
+   * wrong, and `caughtUp` (the switchover's write-stop confirmation) would never come.
    */
   cdcLag(task: ReplicationTask, nowMs: number) {
-    return this.api.cdcLag([{ Name: 'ReplicationConfigId', Value: task.ReplicationTaskIdentifier ?? '' }], nowMs);
+    return this.api.cdcLag({ identifier: task.ReplicationTaskIdentifier ?? '' }, nowMs);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { DatabaseMigrationServiceClient, Endpoint, Replication, ReplicationConfig, ReplicationTask, TableStatistics, Tag } from '@aws-sdk/client-database-migration-service';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { lazyClient, onFirstUse } from '../../aws/lazy-sdk';
+import { isValidDmsIdentifier } from './ids';
 import type { Lag, Tags } from './status';
 
 /**
@@ -63,6 +64,9 @@ async function alreadyIn<T>(e: unknown, current: () => Promise<T | undefined>, r
 /** Task states a start (or a stop) leads to: met after InvalidResourceStateFault, the request had its effect already. */
 const STARTED = new Set(['starting', 'running']);
 const STOPPED = new Set(['stopping', 'stopped']);
+
+/** Which CDC latency series to read: by the exact dimensions of a task, or by a replication's identifier in any dimension. */
+export type LagSelector = { dimensions: readonly { Name: string; Value: string }[] } | { identifier: string };
 
 export class DmsApi {
   constructor(
@@ -209,33 +213,36 @@ export class DmsApi {
   }
 
   /**
-   * The newest CDC latencies of a task (AWS/DMS CDCLatencySource and CDCLatencyTarget, 1-minute
+   * The newest CDC latencies of a replication (AWS/DMS CDCLatencySource and CDCLatencyTarget, 1-minute
    * maxima over the last `windowMinutes`); undefined when CloudWatch has no recent point (metrics
-   * arrive late: no point is not "no lag").
+   * arrive late: no point is not "no lag"). Selected by `dimensions` (a task: the documented
+   * ReplicationInstanceIdentifier and ReplicationTaskIdentifier), or by `identifier`: every AWS/DMS
+   * series of that metric carrying the identifier as a dimension value, whatever the dimension's name
+   * (a CloudWatch SEARCH; the larger value when several match). One GetMetricData call either way.
    */
-  async cdcLag(dimensions: readonly { Name: string; Value: string }[], nowMs: number, windowMinutes = 5): Promise<Lag | undefined> {
+  async cdcLag(select: LagSelector, nowMs: number, windowMinutes = 5): Promise<Lag | undefined> {
     const { GetMetricDataCommand } = await cloudWatchSdk();
-    const metric = (id: string, name: string) => ({
-      Id: id,
-      MetricStat: {
-        Metric: {
-          Namespace: 'AWS/DMS',
-          MetricName: name,
-          Dimensions: [...dimensions],
-        },
-        Period: 60,
-        Stat: 'Maximum',
-      },
-    });
+    const query = (id: string, name: string) => {
+      if ('dimensions' in select) {
+        return { Id: id, MetricStat: { Metric: { Namespace: 'AWS/DMS', MetricName: name, Dimensions: [...select.dimensions] }, Period: 60, Stat: 'Maximum' } };
+      }
+      // The identifier is letters, digits and hyphens (checked), so it cannot end the quoted term early.
+      if (!isValidDmsIdentifier(select.identifier, 255)) throw new Error(`not a DMS identifier: ${JSON.stringify(select.identifier)}`);
+      return { Id: id, Expression: `SEARCH('{AWS/DMS} MetricName="${name}" "${select.identifier}"', 'Maximum', 60)`, ReturnData: true };
+    };
     const out = await (await this.cloudwatch()).send(
       new GetMetricDataCommand({
-        MetricDataQueries: [metric('source', 'CDCLatencySource'), metric('target', 'CDCLatencyTarget')],
+        MetricDataQueries: [query('source', 'CDCLatencySource'), query('target', 'CDCLatencyTarget')],
         StartTime: new Date(nowMs - windowMinutes * 60_000),
         EndTime: new Date(nowMs),
         ScanBy: 'TimestampDescending',
       }),
     );
-    const latest = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values?.[0];
+    // A search answers one result per matching series, each under the query's Id: the newest point of each, the largest.
+    const latest = (id: string) => {
+      const newest = (out.MetricDataResults ?? []).filter((r) => r.Id === id).map((r) => r.Values?.[0]).filter((v): v is number => v !== undefined);
+      return newest.length ? Math.max(...newest) : undefined;
+    };
     const source = latest('source');
     const target = latest('target');
     if (source === undefined || target === undefined) return undefined;

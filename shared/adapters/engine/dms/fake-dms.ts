@@ -289,17 +289,23 @@ export class FakeDms {
     return { TableStatistics: structuredClone(this.mustTask(input.ReplicationTaskArn, false).tables) };
   }
 
-  /** CloudWatch GetMetricData for CDCLatencySource/Target, newest first. */
-  getMetricData(input: Record<string, any>): { MetricDataResults: { Id: string; Values: number[] }[] } {
+  /**
+   * CloudWatch GetMetricData for CDCLatencySource/Target, newest first: a task's series by its
+   * ReplicationTaskIdentifier dimension; a search (`SEARCH('{AWS/DMS} MetricName="…" "<identifier>"', …)`)
+   * answers the series of the replication with that identifier, as CloudWatch would whatever the
+   * dimension's name; a search that matches nothing answers no result for its Id.
+   */
+  getMetricData(input: Record<string, any>): { MetricDataResults: { Id: string; Label?: string; Values: number[] }[] } {
     this.record('GetMetricData', input);
     return {
-      MetricDataResults: (input.MetricDataQueries as any[]).map((q) => {
-        const dims: { Name: string; Value: string }[] = q.MetricStat.Metric.Dimensions;
-        // A task's metrics by ReplicationTaskIdentifier, a serverless replication's by ReplicationConfigId.
-        const taskId = dims.find((d) => d.Name === 'ReplicationTaskIdentifier' || d.Name === 'ReplicationConfigId')?.Value ?? '';
-        const lag = this.lag.get(taskId);
-        const value = q.MetricStat.Metric.MetricName === 'CDCLatencySource' ? lag?.source : lag?.target;
-        return { Id: q.Id, Values: value === undefined ? [] : [value] };
+      MetricDataResults: (input.MetricDataQueries as any[]).flatMap((q) => {
+        const search = typeof q.Expression === 'string' ? /^SEARCH\('\{AWS\/DMS\} MetricName="(\w+)" "([A-Za-z0-9-]+)"', 'Maximum', 60\)$/.exec(q.Expression) : null;
+        if (q.Expression !== undefined && !search) throw fault('InvalidParameterValue', `the fake DMS CloudWatch reads no expression like ${q.Expression}`);
+        const [metricName, taskId] = search ? [search[1], search[2]] : [q.MetricStat.Metric.MetricName, (q.MetricStat.Metric.Dimensions as { Name: string; Value: string }[]).find((d) => d.Name === 'ReplicationTaskIdentifier')?.Value ?? ''];
+        const lag = this.lag.get(taskId ?? '');
+        const value = metricName === 'CDCLatencySource' ? lag?.source : lag?.target;
+        if (search) return value === undefined ? [] : [{ Id: q.Id, Label: `${metricName} ${taskId}`, Values: [value] }];
+        return [{ Id: q.Id, Values: value === undefined ? [] : [value] }];
       }),
     };
   }
