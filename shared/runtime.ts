@@ -15,7 +15,7 @@ import { DynamoSimulatedJobStore } from './adapters/engine/dynamodb-job-store';
 import { SimulatedMigrationEngine } from './adapters/engine/simulated-engine';
 import { EngineRouter } from './adapters/engine/engine-router';
 import { ObserveOnlyEngine } from './adapters/engine/observe-only';
-import { dmsEngineFromEnv } from './adapters/engine/dms/from-env';
+import { engineFactory } from './engine-factories';
 import { StepFunctionsOrchestrator } from './adapters/stepfunctions/sfn-orchestrator';
 import type { AlertNotifier, BatchQueue, DataSourceStore, EngineKind, EventBus, ExpiryScheduler, MigrationEngine, Orchestrator } from './ports';
 import type { SideEffectPort } from './domain/effects';
@@ -109,8 +109,11 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
     } else if (kind === 'aws-dms') {
       // AWS DMS (DMS_* set by the DmsEngine construct); it reads the data sources' endpoints from the store. A
       // function whose work makes or drops write-stop positions must have the position reader (DMS_POSITION_READER).
+      // Provided by shared/deployed-engines.ts, which the handlers of functions that run or observe jobs import.
+      const factory = engineFactory('aws-dms');
+      if (!factory) throw new Error(`MIGRATION_ENGINES names 'aws-dms', but this function${fn ? ` (${fn})` : ''} was built without it: its handler must import shared/deployed-engines`);
       const requirePositionReader = fn !== undefined && knownFunction(fn) && capabilitiesOf(fn).includes('positions');
-      engines['aws-dms'] = dmsEngineFromEnv(env, (id) => dataSources.get(id), {}, { requirePositionReader });
+      engines['aws-dms'] = factory(env, (id) => dataSources.get(id), { requirePositionReader });
     } else {
       throw new Error(`MIGRATION_ENGINES names '${kind}', which this build cannot run (known: simulated, aws-dms)`);
     }

@@ -69,6 +69,11 @@ export function capabilitiesOf(fn: string): Capability[] {
   return [...new Set([...fromOperations, ...(SYSTEM_FUNCTIONS[fn]?.uses ?? []), ...(API_FUNCTION_USES[fn] ?? [])])];
 }
 
+/** Whether a function runs or observes engine jobs: its handler imports the deployed engines (shared/deployed-engines.ts). */
+export function reachesEngineJobs(fn: string): boolean {
+  return capabilitiesOf(fn).some((c) => c === 'jobs' || c === 'jobs:poll' || c === 'positions');
+}
+
 /** The side-effect ports a function needs configured. */
 export function portsNeededBy(fn: string): SideEffectPort[] {
   return portsOf(capabilitiesOf(fn));

@@ -1,3 +1,5 @@
+// This function runs or observes engine jobs: it is built with the engines that move real data (AWS DMS).
+import '../../shared/deployed-engines';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { BatchMessage } from '../../shared/domain/batch-jobs';
 import { logger } from '../../shared/observability/telemetry';

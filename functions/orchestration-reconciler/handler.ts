@@ -1,3 +1,5 @@
+// This function runs or observes engine jobs: it is built with the engines that move real data (AWS DMS).
+import '../../shared/deployed-engines';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { SHARD_COUNT } from '../../shared/domain/shards';

@@ -1,3 +1,5 @@
+// This function runs or observes engine jobs: it is built with the engines that move real data (AWS DMS).
+import '../../shared/deployed-engines';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';

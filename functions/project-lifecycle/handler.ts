@@ -1,3 +1,5 @@
+// This function runs or observes engine jobs: it is built with the engines that move real data (AWS DMS).
+import '../../shared/deployed-engines';
 import { IdPath, operationBody } from '../../shared/api/schemas';
 import { routeOfEvent } from '../../shared/api/routes';
 import { httpHandler } from '../../shared/http/middleware';

@@ -1,3 +1,5 @@
+// This function runs or observes engine jobs: it is built with the engines that move real data (AWS DMS).
+import '../../shared/deployed-engines';
 import { IdPath } from '../../shared/api/schemas';
 import { httpHandler, json } from '../../shared/http/middleware';
 import { getDeps } from '../../shared/runtime';

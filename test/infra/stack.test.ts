@@ -11,7 +11,7 @@ import validateAsl from 'asl-validator';
 import { ORCHESTRATION_FUNCTIONS } from '../../infra/constructs/orchestrator';
 import { extractStateMachine, loadStateMachine, type AslState } from '../../infra/local/state-machine';
 import { MigrationControlPlaneStack, type Stage } from '../../infra/stack';
-import { capabilitiesOf } from '../../shared/wiring';
+import { capabilitiesOf, reachesEngineJobs } from '../../shared/wiring';
 import { FUNCTION_NAMES, ROUTES } from '../../shared/api/routes';
 import { apiGatewayModelSchema, CONTRACT, routeKey } from '../../shared/api/openapi';
 import { LIST_VIEW_ATTRIBUTES, TABLE, tableDefinition } from '../../shared/table';
@@ -315,6 +315,23 @@ describe('functions', () => {
       expect(external.filter((m) => !m.startsWith('@aws-sdk/') && m !== 'pg-native'), dir).toEqual([]);
     }
   }, 120_000);
+
+  it('bundles the AWS DMS adapter (and its PostgreSQL driver) into exactly the functions that run or observe engine jobs', () => {
+    // Prepare
+    const bundled = [...FUNCTION_NAMES, ...ORCHESTRATION_FUNCTIONS];
+
+    // Act
+    const carries = bundled.map((fn) => {
+      const s3Key = String(resource(dev, dev.functionIds[fn] ?? '').Properties.Code.S3Key);
+      const code = readFileSync(path.join(dev.outdir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+      // A string of the DMS adapter's environment contract, and one of pg's client.
+      return { fn, dms: code.includes('DMS_REPLICATION_MODE'), pg: code.includes('Client has already been connected') };
+    });
+
+    // Assess
+    expect(carries.filter((c) => c.dms).map((c) => c.fn).sort()).toEqual(bundled.filter(reachesEngineJobs).sort());
+    expect(carries.filter((c) => c.pg).map((c) => c.fn).sort()).toEqual(bundled.filter(reachesEngineJobs).sort());
+  });
 
   it('logs to a log group of its own with a retention, kept in prod and deleted in dev', () => {
     for (const { s, policy } of [
