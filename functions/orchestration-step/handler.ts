@@ -1,5 +1,7 @@
 // This function runs or observes engine jobs: it is built with the engines that move real data (AWS DMS).
 import '../../shared/deployed-engines';
+// It makes or drops write-stop positions: it is built with the position reader (the PostgreSQL driver).
+import '../../shared/deployed-position-reader';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';

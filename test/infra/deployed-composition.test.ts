@@ -8,6 +8,8 @@ import type { Context } from 'aws-lambda';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DatabaseMigrationServiceClient, ListTagsForResourceCommand } from '@aws-sdk/client-database-migration-service';
 import { handler as engineNotices } from '../../functions/engine-notices/handler';
+// The position reader, as the handlers of the functions with 'positions' import it (test/unit/deployed-engines.test.ts checks which).
+import '../../shared/deployed-position-reader';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DmsMigrationEngine } from '../../shared/adapters/engine/dms/dms-engine';
 import { PgReplicationSlots } from '../../shared/adapters/engine/dms/pg-slots';

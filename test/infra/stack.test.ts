@@ -316,7 +316,7 @@ describe('functions', () => {
     }
   }, 120_000);
 
-  it('bundles the AWS DMS adapter (and its PostgreSQL driver) into exactly the functions that run or observe engine jobs', () => {
+  it('bundles the AWS DMS adapter into exactly the functions that run or observe engine jobs, and the PostgreSQL driver into those that make or drop write-stop positions', () => {
     // Prepare
     const bundled = [...FUNCTION_NAMES, ...ORCHESTRATION_FUNCTIONS];
 
@@ -324,13 +324,13 @@ describe('functions', () => {
     const carries = bundled.map((fn) => {
       const s3Key = String(resource(dev, dev.functionIds[fn] ?? '').Properties.Code.S3Key);
       const code = readFileSync(path.join(dev.outdir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
-      // A string of the DMS adapter's environment contract, and one of pg's client.
+      // A string of the DMS adapter's environment contract, and one of pg's client (the position reader's driver).
       return { fn, dms: code.includes('DMS_REPLICATION_MODE'), pg: code.includes('Client has already been connected') };
     });
 
     // Assess
     expect(carries.filter((c) => c.dms).map((c) => c.fn).sort()).toEqual(bundled.filter(reachesEngineJobs).sort());
-    expect(carries.filter((c) => c.pg).map((c) => c.fn).sort()).toEqual(bundled.filter(reachesEngineJobs).sort());
+    expect(carries.filter((c) => c.pg).map((c) => c.fn).sort()).toEqual(bundled.filter((fn) => capabilitiesOf(fn).includes('positions')).sort());
   });
 
   it('logs to a log group of its own with a retention, kept in prod and deleted in dev', () => {

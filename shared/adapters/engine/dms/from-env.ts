@@ -1,8 +1,7 @@
 import type { DataSourceRecord } from '../../../domain/data-source';
 import { SecretsManagerSecretReader, type SecretReader } from '../../secrets/secrets-manager';
 import { DmsMigrationEngine, type DmsEngineConfig, type DmsEngineDeps } from './dms-engine';
-import { PgReplicationSlots } from './pg-slots';
-import { pgConnectionFromSecret } from './secret-connections';
+import { positionReaderFactory } from './position-readers';
 import type { ReplicationSlots } from './slots';
 
 /**
@@ -68,7 +67,7 @@ function instanceConfig(need: (name: string) => string): DmsEngineConfig {
 
 /**
  * The position reader DMS_POSITION_READER names: `secrets-manager` → PgReplicationSlots connecting with
- * the data source's secret. Absent: none, which a function that makes or drops positions may not run
+ * the data source's secret (provided by shared/deployed-position-reader.ts). Absent: none, which a function that makes or drops positions may not run
  * without (`required`: an error naming the setting, never a reverse sync that silently cannot start).
  */
 export function positionReaderFromEnv(env: Record<string, string | undefined>, required: boolean, secrets: SecretReader = new SecretsManagerSecretReader()): ReplicationSlots | undefined {
@@ -78,7 +77,9 @@ export function positionReaderFromEnv(env: Record<string, string | undefined>, r
     return undefined;
   }
   if (reader !== 'secrets-manager') throw new Error(`DMS_POSITION_READER must be 'secrets-manager', got '${reader}'`);
-  return new PgReplicationSlots(pgConnectionFromSecret(secrets));
+  const factory = positionReaderFactory();
+  if (!factory) throw new Error('DMS_POSITION_READER is set, but this function was built without the position reader: its handler must import shared/deployed-position-reader');
+  return factory(secrets);
 }
 
 /** The engine, resolving data sources through `resolveDataSource` (the DataSourceStore's get). */
