@@ -8,6 +8,7 @@ import { createDataSource } from '../../shared/usecases/data-sources';
 import { applyOperation } from '../../shared/usecases/lifecycle';
 import { createProject } from '../../shared/usecases/projects';
 import { claimsDeadAtBoot, reconcileBatches } from '../../shared/usecases/reconcile-batches';
+import { mapWithConcurrency } from '../../shared/usecases/concurrency';
 import { memoryDeps } from '../support/memory-deps';
 import { STORE_VARIANTS, type Stores } from '../support/store-variants';
 
@@ -47,12 +48,12 @@ async function prepare(stores: Stores, projects = PROJECTS) {
   const src = await createDataSource(deps, { name: `src-${randomUUID().slice(0, 6)}`, engine: 'mysql', host: 'h', port: 3306, username: 'u' });
   const dst = await createDataSource(deps, { name: `dst-${randomUUID().slice(0, 6)}`, engine: 'tidb', host: 'h', port: 4000, username: 'u' });
   const label = `wave-${randomUUID().slice(0, 8)}`;
-  const ids: string[] = [];
-  for (let i = 0; i < projects; i++) {
+  // Made 10 at a time (each one created, then started): the batch under test is what runs in order.
+  const ids = await mapWithConcurrency([...Array(projects).keys()], 10, async (i) => {
     const p = await createProject(deps, { name: `r-${label}-${i}`, sourceId: src.id, destinationId: dst.id, migrationType: MT, labels: [label] }, ctx);
     await applyOperation(deps, { operation: 'start', projectId: p.id, ctx });
-    ids.push(p.id);
-  }
+    return p.id;
+  });
   let delivered = 0;
   /** Delivers every message waiting (and those they send), each with its own id, until the queue is empty. */
   const drain = async () => {
