@@ -321,9 +321,9 @@ export interface MigrationEngine {
   /**
    * What pollJob would answer, without the engine acting on the job: nothing started, stopped, created
    * or tagged (AWS DMS: a task waiting for its deferred start is not started here). For a function that
-   * may only look (engine-notices, capability `jobs:poll`). Absent: pollJob only reads.
+   * may only look (engine-notices, capability `jobs:poll`).
    */
-  observeJob?(job: JobRef): Promise<JobStatus | undefined>;
+  observeJob(job: JobRef): Promise<JobStatus | undefined>;
   /** Pauses a running job, keeping its checkpoint; a job that does not run is left as it is. */
   pauseJob(job: JobRef): Promise<JobStatus | undefined>;
   /** Runs a paused or failed job again from its checkpoint (or the one given). */

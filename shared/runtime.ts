@@ -101,6 +101,8 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
   const fn = env.CONTROL_PLANE_FUNCTION;
   const raw = env.MIGRATION_ENGINES;
   if (!raw) return undefined;
+  // What the deployed function does with jobs (none outside a deployed function: tests and the local runtime).
+  const caps = fn !== undefined && knownFunction(fn) ? capabilitiesOf(fn) : [];
   const engines: Partial<Record<EngineKind, MigrationEngine>> = {};
   for (const kind of raw.split(',').map((k) => k.trim()).filter(Boolean)) {
     if (kind === 'simulated') {
@@ -112,15 +114,13 @@ function engineFromEnv(env: NodeJS.ProcessEnv, client: ReturnType<typeof getDocu
       // Provided by shared/deployed-engines.ts, which the handlers of functions that run or observe jobs import.
       const factory = engineFactory('aws-dms');
       if (!factory) throw new Error(`MIGRATION_ENGINES names 'aws-dms', but this function${fn ? ` (${fn})` : ''} was built without it: its handler must import shared/deployed-engines`);
-      const requirePositionReader = fn !== undefined && knownFunction(fn) && capabilitiesOf(fn).includes('positions');
-      engines['aws-dms'] = factory(env, (id) => dataSources.get(id), { requirePositionReader });
+      engines['aws-dms'] = factory(env, (id) => dataSources.get(id), { requirePositionReader: caps.includes('positions') });
     } else {
       throw new Error(`MIGRATION_ENGINES names '${kind}', which this build cannot run (known: simulated, aws-dms)`);
     }
   }
   const router = new EngineRouter(engines);
   // A function that may only look at jobs (jobs:poll without jobs) gets an engine that refuses the rest, as its grants do.
-  const caps = fn !== undefined && knownFunction(fn) ? capabilitiesOf(fn) : [];
   return caps.includes('jobs:poll') && !caps.includes('jobs') ? new ObserveOnlyEngine(router, fn!) : router;
 }
 

@@ -77,19 +77,12 @@ function engineWiring(scope: Construct, engine: EngineSettings, stage: Stage, ev
     return { dms, wiring: { kinds: ['aws-dms'], grant: (fn) => dms.grantEngine(fn), grantPoll: (fn) => dms.grantPoller(fn), grantPositions: (fn) => dms.grantPositionReader(fn) } };
   }
   if (engine.timeScale !== undefined && !(engine.timeScale > 0)) throw new Error(`engine.timeScale must be positive, got ${engine.timeScale}`);
-  return {
-    wiring: {
-      kinds: [engine.kind],
-      // The simulated engine keeps its jobs in the projects table (every function has it); only its clock is set here.
-      grant: (fn) => {
-        if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
-      },
-      // Observing a simulated job settles it in the table as a poll does: the same clock.
-      grantPoll: (fn) => {
-        if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
-      },
-    },
+  // The simulated engine keeps its jobs in the projects table (every function has it); only its clock is set here,
+  // for observing a job as for running one (observing settles it in the table as a poll does).
+  const setClock = (fn: NodejsFunction) => {
+    if (engine.timeScale !== undefined) fn.addEnvironment('SIMULATION_TIME_SCALE', String(engine.timeScale));
   };
+  return { wiring: { kinds: [engine.kind], grant: setClock, grantPoll: setClock } };
 }
 
 const STATEFUL_TYPES = [

@@ -43,11 +43,9 @@ function grantCapability(fun: NodejsFunction, capability: Capability, t: WiringT
     case 'runs:signal':
       return t.orchestration.grantRuns(fun, capability);
     case 'jobs':
-      fun.addEnvironment('MIGRATION_ENGINES', t.engine.kinds.join(','));
-      return t.engine.grant(fun);
     case 'jobs:poll':
       fun.addEnvironment('MIGRATION_ENGINES', t.engine.kinds.join(','));
-      return t.engine.grantPoll(fun);
+      return capability === 'jobs' ? t.engine.grant(fun) : t.engine.grantPoll(fun);
     case 'positions':
       return t.engine.grantPositions?.(fun);
     case 'timers':

@@ -67,7 +67,7 @@ async function failRunOfFailedJob(deps: Deps, projectId: string, requestId: stri
       const part = j.part !== undefined ? s.sources?.[j.part] : undefined;
       if (part && part.status !== 'RUNNING') continue; // a part paused with its source (or not started yet)
       // Observed, not polled: the function may only look (a poll may act on the job, e.g. DMS's deferred start).
-      const status = await (deps.engine.observeJob ? deps.engine.observeJob(j.ref) : deps.engine.pollJob(j.ref));
+      const status = await deps.engine.observeJob(j.ref);
       if (status?.state !== 'FAILED') continue;
       const failure = jobFailure(p, s.type, j, status, isoAt(deps.clock.nowMs()));
       // Written as the run's current execution would write it: fenced on this run, its leg and RUNNING.

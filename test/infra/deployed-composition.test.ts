@@ -461,7 +461,7 @@ describe('the deployed engine-notices function (aws-dms)', () => {
     const startsBefore = starts();
 
     // Act
-    const seen = await observer.observeJob!(job);
+    const seen = await observer.observeJob(job);
 
     // Assess
     expect(observer).toBeInstanceOf(ObserveOnlyEngine);

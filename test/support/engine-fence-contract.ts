@@ -36,7 +36,7 @@ export function engineFenceContract(make: () => Promise<FenceSubject>): void {
 
   withSubject('observing a job (observeJob, what a function that may only look calls) answers the state a poll answers, running and paused', async (s) => {
     // Prepare
-    const observe = (run: number) => (s.engine.observeJob ? s.engine.observeJob(s.spec(run)) : s.engine.pollJob(s.spec(run)));
+    const observe = (run: number) => s.engine.observeJob(s.spec(run));
     await s.settle();
     const running = (await observe(1))?.state;
     await s.engine.pauseJob(s.spec(1));

@@ -32,6 +32,7 @@ function delayedPauses(inner: MigrationEngine) {
   const engine: MigrationEngine = {
     startJob: (s) => inner.startJob(s),
     pollJob: (j) => inner.pollJob(j),
+    observeJob: (j) => inner.observeJob(j),
     resumeJob: (j, cp) => inner.resumeJob(j, cp),
     stopJob: (j) => inner.stopJob(j),
     pauseJob: async (j) => {
@@ -257,6 +258,7 @@ describe('engine side effects fenced by run', () => {
     deps.engine = {
       startJob: (s) => engine.startJob(s),
       pollJob: (j) => engine.pollJob(j),
+      observeJob: (j) => engine.observeJob(j),
       resumeJob: (j, c) => engine.resumeJob(j, c),
       stopJob: (j) => engine.stopJob(j),
       pauseJob: async () => {

@@ -3,11 +3,6 @@ import type { PrecheckItem } from '../../domain/project';
 import type { DataSourceRecord } from '../../domain/data-source';
 import type { SwitchoverStepName } from '../../domain/subtasks';
 
-/** A job's status as the engine sees it, without it acting on the job (pollJob where the engine only reads there). */
-export function observeJob(engine: MigrationEngine, job: JobRef): Promise<JobStatus | undefined> {
-  return engine.observeJob ? engine.observeJob(job) : engine.pollJob(job);
-}
-
 /**
  * One MigrationEngine over the engines a deployment has: each call goes to the engine the job names
  * (the project's `engine`). A job of an engine that is not configured here is refused loudly: never
@@ -43,7 +38,7 @@ export class EngineRouter implements MigrationEngine {
     return this.engineFor(job).pollJob(job);
   }
   observeJob(job: JobRef): Promise<JobStatus | undefined> {
-    return observeJob(this.engineFor(job), job);
+    return this.engineFor(job).observeJob(job);
   }
   pauseJob(job: JobRef): Promise<JobStatus | undefined> {
     return this.engineFor(job).pauseJob(job);

@@ -1,5 +1,4 @@
 import type { EngineNotice, JobRef, JobStatus, MigrationEngine } from '../../ports';
-import { observeJob } from './engine-router';
 
 /**
  * The engine of a function that may only look at jobs (capability `jobs:poll`, e.g. engine-notices):
@@ -17,7 +16,7 @@ export class ObserveOnlyEngine implements MigrationEngine {
   }
 
   observeJob(job: JobRef): Promise<JobStatus | undefined> {
-    return observeJob(this.engine, job);
+    return this.engine.observeJob(job);
   }
 
   readNotice(event: unknown): Promise<EngineNotice | undefined> {

@@ -147,6 +147,11 @@ export class SimulatedMigrationEngine implements MigrationEngine {
     });
   }
 
+  /** A simulated job does nothing but keep time: observing it settles it as a poll does (its own bookkeeping, no action). */
+  observeJob(ref: Pick<JobRef, 'jobId'>): Promise<JobStatus | undefined> {
+    return this.pollJob(ref);
+  }
+
   async pauseJob(ref: Pick<JobRef, 'jobId' | 'run'>): Promise<JobStatus | undefined> {
     return this.raced(async () => {
       const job = await this.settle(ref.jobId);

@@ -51,6 +51,9 @@ export class HeldEngine implements MigrationEngine {
   pollJob(job: JobRef): Promise<JobStatus | undefined> {
     return this.gate('pollJob', job, (j) => this.inner.pollJob(j));
   }
+  observeJob(job: JobRef): Promise<JobStatus | undefined> {
+    return this.inner.observeJob(job);
+  }
   pauseJob(job: JobRef): Promise<JobStatus | undefined> {
     return this.gate('pauseJob', job, (j) => this.inner.pauseJob(j));
   }

@@ -81,6 +81,7 @@ export function faultyEngine(inner: MigrationEngine, plan: FaultPlan): Migration
   return {
     startJob: (spec) => plan.around('engine', 'startJob', () => inner.startJob(spec)),
     pollJob: (id) => plan.around('engine', 'pollJob', (): Promise<JobStatus | undefined> => inner.pollJob(id)),
+    observeJob: (id) => plan.around('engine', 'observeJob', (): Promise<JobStatus | undefined> => inner.observeJob(id)),
     pauseJob: (id) => plan.around('engine', 'pauseJob', () => inner.pauseJob(id)),
     resumeJob: (id, cp) => plan.around('engine', 'resumeJob', () => inner.resumeJob(id, cp)),
     stopJob: (id) => plan.around('engine', 'stopJob', () => inner.stopJob(id)),
